@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Benchmark: our distcc client against Debian's distcc 3.4 client, in one run.
+
+Both clients send to the SAME daemon on 127.0.0.1 (Debian's distccd 3.4 by
+default, `--daemon ours` for ours), rounds interleaved and rotated so machine
+noise hits all alike. Reported as medians and ratios ours/3.4:
+
+  * per-job overhead: wall time of `distcc gcc -O2 -c` minus that of a plain
+    local `gcc -O2 -c`, for a trivial C file and a header-heavy C++ file;
+  * client CPU per job (user+sys of the client and its children: cpp);
+  * a real C project of 50+ files (liblzma from the lzma-sys crate on
+    crates.io, fetched with `cargo fetch`) built with `make -j4`: wall time
+    and client-side CPU (make, clients, cpp, link; not the daemon).
+
+Usage: bench/client.sh [--rounds N] [--project-rounds M] [--daemon debian|ours]
+(bench/client.sh builds the release binaries first). Touches nothing outside
+a temp directory and kills the daemon it starts.
+"""
+
+import argparse
+import glob
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OURS = os.path.join(ROOT, "target/release/distcc")
+OUR_DISTCCD = os.path.join(ROOT, "target/release/distccd")
+DEBIAN_DISTCC = "/usr/bin/distcc"
+DEBIAN_DISTCCD = "/usr/bin/distccd"
+
+TRIVIAL_C = "int twice(int x) { return 2 * x; }\n"
+HEAVY_CXX = """#include <algorithm>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+std::map<std::string, int> count(const std::vector<std::string> &w) {
+    std::map<std::string, int> m;
+    for (const auto &s : w) m[s]++;
+    return m;
+}
+"""
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    want = ":%04X" % port
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(f) as fh:
+            for line in fh.readlines()[1:]:
+                p = line.split()
+                if p[1].endswith(want) and p[3] == "0A":
+                    return True
+    return False
+
+
+def start_daemon(kind, tmp):
+    dtmp = os.path.join(tmp, "dtmp")
+    os.makedirs(dtmp)
+    os.chmod(dtmp, 0o1777)
+    masq = os.path.join(tmp, "masq")
+    os.makedirs(masq)
+    for cc in ("gcc", "g++", "cc", "c++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++"):
+        os.symlink("/usr/bin/gcc", os.path.join(masq, cc))
+    port = free_port()
+    prog = DEBIAN_DISTCCD if kind == "debian" else OUR_DISTCCD
+    cmd = [prog, "--daemon", "--no-detach", "--listen", "127.0.0.1", "--port", str(port),
+           "--allow", "127.0.0.1", "--log-file", "/dev/null", "--lifetime", "3600"]
+    if kind == "ours":
+        cmd += ["--masquerade-dir", masq]
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": dtmp, "HOME": tmp}
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 15
+    while not listening(port):
+        if proc.poll() is not None or time.time() > deadline:
+            sys.exit("daemon did not start: %s" % cmd)
+        time.sleep(0.02)
+    return proc, port
+
+
+def run(cmd, env, cwd):
+    """(wall seconds, CPU seconds of the process and its waited children)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or "running locally" in err or "failed to distribute" in err:
+        sys.exit("%s failed or fell back (%s):\n%s" % (cmd, proc.returncode, err))
+    return wall, ru.ru_utime + ru.ru_stime
+
+
+def client_env(tmp, name, port):
+    ddir = os.path.join(tmp, "ddir-" + name)
+    ctmp = os.path.join(tmp, "ctmp-" + name)
+    os.makedirs(ddir, exist_ok=True)
+    os.makedirs(ctmp, exist_ok=True)
+    return {"PATH": "/usr/bin:/bin", "HOME": tmp, "DISTCC_DIR": ddir, "TMPDIR": ctmp,
+            "DISTCC_HOSTS": "127.0.0.1:%d" % port, "LC_ALL": "C"}
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def per_job(tmp, port, rounds):
+    work = os.path.join(tmp, "jobs")
+    os.makedirs(work)
+    with open(os.path.join(work, "trivial.c"), "w") as f:
+        f.write(TRIVIAL_C)
+    with open(os.path.join(work, "heavy.cc"), "w") as f:
+        f.write(HEAVY_CXX)
+    clients = [("local", []), ("3.4", [DEBIAN_DISTCC]), ("ours", [OURS])]
+    rows = []
+    for src, cc in (("trivial.c", "gcc"), ("heavy.cc", "g++")):
+        cmd = [cc, "-O2", "-c", src, "-o", src + ".o"]
+        times = {name: ([], []) for name, _ in clients}
+        for name, prefix in clients:  # warm caches (and our -dumpmachine cache)
+            run(prefix + cmd, client_env(tmp, name, port), work)
+        for r in range(rounds):
+            order = clients[r % 3:] + clients[:r % 3]
+            for name, prefix in order:
+                w, c = run(prefix + cmd, client_env(tmp, name, port), work)
+                times[name][0].append(w)
+                times[name][1].append(c)
+        wall = {n: med(t[0]) for n, t in times.items()}
+        cpu = {n: med(t[1]) for n, t in times.items()}
+        rows.append((src, wall, cpu))
+    return rows
+
+
+def fetch_liblzma(tmp):
+    """liblzma's sources from the lzma-sys crate, through cargo's registry."""
+    proj = os.path.join(tmp, "fetch")
+    os.makedirs(os.path.join(proj, "src"))
+    with open(os.path.join(proj, "Cargo.toml"), "w") as f:
+        f.write('[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n'
+                '[dependencies]\nlzma-sys = "=0.1.20"\n')
+    with open(os.path.join(proj, "src/main.rs"), "w") as f:
+        f.write("fn main() {}\n")
+    subprocess.run(["cargo", "fetch", "--quiet"], cwd=proj, check=True)
+    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
+    found = glob.glob(os.path.join(home, "registry/src/*/lzma-sys-0.1.20"))
+    if not found:
+        sys.exit("lzma-sys-0.1.20 not found after cargo fetch")
+    src = os.path.join(tmp, "liblzma")
+    shutil.copytree(found[0], src)
+    return src
+
+
+def write_makefile(src):
+    """A Makefile with the sources and flags of lzma-sys's build.rs."""
+    dirs = ["common", "lzma", "lz", "check", "delta", "rangecoder", "simple"]
+    files = []
+    for d in dirs:
+        for f in sorted(glob.glob(os.path.join(src, "xz-5.2/src/liblzma", d, "*.c"))):
+            stem = os.path.basename(f)[:-2]
+            if stem in ("crc32_small", "crc64_small") or stem.endswith("tablegen"):
+                continue
+            files.append(os.path.relpath(f, src))
+    files += ["xz-5.2/src/common/tuklib_cpucores.c", "xz-5.2/src/common/tuklib_physmem.c"]
+    incs = " ".join("-Ixz-5.2/src/liblzma/" + d for d in ["api"] + dirs) + " -Ixz-5.2/src/common -I."
+    objs = " ".join("build/%s.o" % f.replace("/", "_")[:-2] for f in files)
+    rules = "\n".join("build/%s.o: %s\n\t$(CC) $(CFLAGS) -c $< -o $@\n" % (f.replace("/", "_")[:-2], f)
+                      for f in files)
+    with open(os.path.join(src, "Makefile"), "w") as fh:
+        fh.write("CFLAGS = -O2 -std=c99 -pthread -DHAVE_CONFIG_H=1 %s\n" % incs)
+        fh.write("all: build/liblzma.a\n\nbuild/liblzma.a: %s\n\tar rcs $@ $^\n\n" % objs)
+        fh.write("$(shell mkdir -p build)\n\n" + rules)
+    return len(files)
+
+
+def project(tmp, port, rounds):
+    src = fetch_liblzma(tmp)
+    n = write_makefile(src)
+    clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc")]
+    times = {name: ([], []) for name, _ in clients}
+    for r in range(rounds):
+        order = clients[r % 3:] + clients[:r % 3]
+        for name, cc in order:
+            shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
+            env = client_env(tmp, "proj-" + name, port)
+            w, c = run(["make", "-s", "-j4", "CC=" + cc], env, src)
+            times[name][0].append(w)
+            times[name][1].append(c)
+    return n, {k: med(v[0]) for k, v in times.items()}, {k: med(v[1]) for k, v in times.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--project-rounds", type=int, default=3)
+    ap.add_argument("--daemon", choices=["debian", "ours"], default="debian")
+    a = ap.parse_args()
+    for p in (OURS, DEBIAN_DISTCC, DEBIAN_DISTCCD):
+        if not os.path.exists(p):
+            sys.exit("missing %s (run bench/client.sh, which builds first)" % p)
+    tmp = tempfile.mkdtemp(prefix="distcc-bench-client-")
+    os.chmod(tmp, 0o755)  # the daemon drops root and needs its TMPDIR inside
+    daemon = None
+    try:
+        daemon, port = start_daemon(a.daemon, tmp)
+        print("daemon: %s distccd on 127.0.0.1:%d; %d rounds per job, %d per project build"
+              % (a.daemon, port, a.rounds, a.project_rounds))
+        print()
+        print("| job | local gcc wall | 3.4 wall | ours wall | 3.4 overhead | ours overhead "
+              "| overhead ours/3.4 | client CPU 3.4 | client CPU ours | CPU ours/3.4 |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name, wall, cpu in per_job(tmp, port, a.rounds):
+            o34 = wall["3.4"] - wall["local"]
+            oo = wall["ours"] - wall["local"]
+            print("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.1f ms | %.1f ms | %.2f |" % (
+                name, 1e3 * wall["local"], 1e3 * wall["3.4"], 1e3 * wall["ours"],
+                1e3 * o34, 1e3 * oo, oo / o34 if o34 > 0 else float("nan"),
+                1e3 * cpu["3.4"], 1e3 * cpu["ours"], cpu["ours"] / cpu["3.4"]))
+        n, wall, cpu = project(tmp, port, a.project_rounds)
+        print()
+        print("| liblzma (%d C files), make -j4 | wall | client CPU |" % n)
+        print("|---|---|---|")
+        for k in ("local", "3.4", "ours"):
+            print("| %s | %.2f s | %.2f s |" % (k, wall[k], cpu[k]))
+        print("| ours/3.4 | %.2f | %.2f |" % (wall["ours"] / wall["3.4"], cpu["ours"] / cpu["3.4"]))
+    finally:
+        if daemon is not None:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

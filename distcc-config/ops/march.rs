@@ -1,0 +1,156 @@
+//! Inlining `-march=native`/`-mtune=native` (packaging notes §4): distcc
+//! runs such jobs locally, because on a volunteer "native" would mean the
+//! volunteer's CPU. Replacing them with the explicit flags they stand for
+//! on this CPU lets the jobs be distributed.
+//!
+//! The flags come from the compiler's own `-###` output (the cc1 line):
+//! `-march=CPU`, every `-m...`/`-mno-...` feature, the cache `--param`s
+//! and `-mtune=CPU`; driver plumbing and distribution defaults are dropped.
+//! The driver then proves the result with `gcc -Q --help=target`, which
+//! must print the same for the old and the new flags.
+
+use std::collections::BTreeSet;
+
+use distcc::args::driver;
+
+use super::shvars::Assignment;
+
+/// The variables looked at in make.conf and makepkg.conf.
+pub const FLAG_VARS: [&str; 3] = ["COMMON_FLAGS", "CFLAGS", "CXXFLAGS"];
+
+/// What `-march=native` and `-mtune=native` become.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expansion {
+    /// Replacement words for `-march=native`.
+    pub march: Vec<String>,
+    /// Replacement for `-mtune=native`.
+    pub mtune: Option<String>,
+}
+
+/// The cc1 (or cc1plus) command line in `gcc -### ...` output (stderr).
+pub fn cc1_words(driver_output: &str) -> Result<Vec<String>, String> {
+    driver::cc1_command(driver_output)
+        .ok_or_else(|| "the compiler's -### output has no cc1 line".to_owned())
+}
+
+/// The expansion of the native flags in `user` (the words of the flag
+/// variable), from the cc1 words of `gcc -### <user words>`.
+pub fn expansion(cc1: &[String], user: &[String]) -> Result<Expansion, String> {
+    let mine: BTreeSet<&str> = user.iter().map(String::as_str).collect();
+    let mut march = None;
+    let mut mtune = None;
+    let mut features = Vec::new();
+    let mut it = cc1.iter().skip(1).peekable();
+    while let Some(w) = it.next() {
+        if let Some(cpu) = w.strip_prefix("-march=") {
+            march = Some(cpu.to_owned());
+        } else if let Some(cpu) = w.strip_prefix("-mtune=") {
+            mtune = Some(cpu.to_owned());
+        } else if w == "--param" {
+            if let Some(p) = it.next_if(|p| p.starts_with("l1-") || p.starts_with("l2-")) {
+                features.push(format!("--param={p}"));
+            }
+        } else if w.starts_with("-m") && !mine.contains(w.as_str()) && w != "-mno-" {
+            features.push(w.clone());
+        }
+    }
+    let wants_march = mine.contains("-march=native");
+    let wants_tune = mine.contains("-mtune=native");
+    let march = match (wants_march, march) {
+        (false, _) => Vec::new(),
+        (true, Some(cpu)) if cpu != "native" => {
+            let mut v = vec![format!("-march={cpu}")];
+            v.extend(features);
+            // -march=native implies -mtune=native unless -mtune is given.
+            if !user.iter().any(|w| w.starts_with("-mtune=")) {
+                if let Some(t) = &mtune {
+                    v.push(format!("-mtune={t}"));
+                }
+            }
+            v
+        }
+        (true, _) => return Err("the compiler did not resolve -march=native".to_owned()),
+    };
+    let mtune = match (wants_tune, mtune) {
+        (false, _) => None,
+        (true, Some(t)) if t != "native" => Some(format!("-mtune={t}")),
+        (true, _) => return Err("the compiler did not resolve -mtune=native".to_owned()),
+    };
+    Ok(Expansion { march, mtune })
+}
+
+/// The words with the native flags replaced.
+pub fn expand_words(words: &[String], e: &Expansion) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in words {
+        match w.as_str() {
+            "-march=native" => out.extend(e.march.iter().cloned()),
+            "-mtune=native" => out.extend(e.mtune.iter().cloned()),
+            _ => out.push(w.clone()),
+        }
+    }
+    out
+}
+
+/// `raw` (a value as written in a file) with whole-word native flags
+/// replaced; quotes and other text are kept.
+pub fn rewrite_raw(raw: &str, e: &Expansion) -> String {
+    let mut out = raw.to_owned();
+    for (flag, with) in [
+        ("-march=native", e.march.join(" ")),
+        ("-mtune=native", e.mtune.clone().unwrap_or_default()),
+    ] {
+        out = replace_word(&out, flag, &with);
+    }
+    out
+}
+
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let boundary =
+        |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '\\'));
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + word.len()..].chars().next();
+        let at_start = i == 0 && out.is_empty();
+        out.push_str(&rest[..i]);
+        if (at_start || boundary(before)) && boundary(after) {
+            out.push_str(with);
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Assignments of the flag variables whose text as written contains a
+/// native flag (`CXXFLAGS="${CFLAGS}"` is fixed by fixing CFLAGS).
+pub fn native_assignments<'a>(text: &str, all: &'a [Assignment]) -> Vec<&'a Assignment> {
+    all.iter()
+        .filter(|a| FLAG_VARS.contains(&a.name.as_str()))
+        .filter(|a| {
+            let raw = &text[a.span.clone()];
+            replace_word(raw, "-march=native", "") != raw
+                || replace_word(raw, "-mtune=native", "") != raw
+        })
+        .collect()
+}
+
+/// Lines of two `gcc -Q --help=target` outputs that differ.
+pub fn help_differences(old: &str, new: &str) -> Vec<String> {
+    let a: BTreeSet<&str> = old.lines().map(str::trim_end).collect();
+    let b: BTreeSet<&str> = new.lines().map(str::trim_end).collect();
+    let mut out: Vec<String> = a
+        .difference(&b)
+        .map(|l| format!("- {}", l.trim()))
+        .collect();
+    out.extend(b.difference(&a).map(|l| format!("+ {}", l.trim())));
+    out
+}
+
+#[cfg(test)]
+#[path = "march_tests.rs"]
+mod tests;

@@ -1,0 +1,183 @@
+//! The compiler command-line scanner (spec §3.3-3.6): pure, no I/O.
+//!
+//! Used by the client (should this job go to another machine?) and by the
+//! daemon (is this request a single compile, and where are its input and
+//! output?). It must answer exactly as distcc 3.4's `dcc_scan_args` does,
+//! or a mixed farm would disagree about which jobs are valid.
+//!
+//! * [`table`]: the sorted option table (style.md, example 5).
+//! * [`scan()`]: the one scan, returning [`Scan::Distribute`] or
+//!   [`Scan::Local`] with a [`LocalReason`] ("run locally" is an outcome,
+//!   never an error).
+//! * [`rewrite`]: `-Wp,` expansion, the server argv, the cpp argv.
+//! * [`ext`]: source and preprocessed extensions.
+//! * [`driver`]: reading `gcc -###` output.
+//!
+//! Reading `@file`s, resolving `-march=native` and cross rewriting need the
+//! file system or the compiler, so they live in the client.
+
+pub mod driver;
+pub mod ext;
+pub mod rewrite;
+mod scan;
+pub mod table;
+
+use std::fmt;
+
+pub use ext::{is_preprocessed, is_source, preprocessed_ext};
+pub use rewrite::{cpp_argv, expand_wp, has_driver_deps, preprocessed_languages, strip_local_args};
+pub use scan::scan;
+
+/// The scanner's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// A single compile that may run on another machine.
+    Distribute(Job),
+    /// Must run on this machine, and why.
+    Local(LocalReason),
+}
+
+/// Where the compile stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopAt {
+    /// `-c`: an object file.
+    Compile,
+    /// `-S` (beats `-c`): assembler source.
+    Assemble,
+}
+
+impl StopAt {
+    /// Suffix of the output name derived from the input when there is no
+    /// `-o`: `.o` or `.s`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Compile => ".o",
+            Self::Assemble => ".s",
+        }
+    }
+}
+
+/// How the output was named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputForm {
+    /// `-o FILE`: `output_index` is the value, the `-o` sits just before.
+    Separate,
+    /// `-oFILE`: `output_index` is that element.
+    Joined,
+    /// A bare word ending in `.o` (3.4 takes it as the output).
+    Bare,
+    /// No output was given: `-o <input basename>.o|.s` was appended.
+    Derived,
+}
+
+/// A distributable compile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Job {
+    /// The command, with `-o <derived>` appended when there was no output.
+    pub argv: Vec<String>,
+    /// Index in `argv` of the source file.
+    pub input_index: usize,
+    /// Index of the element holding the output: the value after `-o`, or
+    /// the joined `-oFILE` element.
+    pub output_index: usize,
+    /// True for `-oFILE`.
+    pub output_joined: bool,
+    /// How the output was given.
+    pub output_form: OutputForm,
+    /// The source file as written.
+    pub input: String,
+    /// The output file as written (or derived).
+    pub output: String,
+    /// `-c` or `-S`.
+    pub stop_at: StopAt,
+}
+
+impl Job {
+    /// The argv with the input and output replaced (the daemon points them
+    /// at its temp files; the joined form stays joined).
+    pub fn with_input_output(&self, input: &str, output: &str) -> Vec<String> {
+        let mut argv = self.argv.clone();
+        argv[self.input_index] = input.to_owned();
+        argv[self.output_index] = if self.output_joined {
+            format!("-o{output}")
+        } else {
+            output.to_owned()
+        };
+        argv
+    }
+}
+
+/// Why a command must run on this machine. `Display` gives the text after
+/// "running locally because ".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalReason {
+    /// `-E`.
+    PreprocessOnly,
+    /// `-M`, `-MM`, ... (dependency output only).
+    DependencyOnly(String),
+    /// `-march=native` / `-mtune=native`.
+    Native(String),
+    /// `-flto`.
+    Lto,
+    /// `-Wa,...` writing a listing or dependency file.
+    AssemblerListing(String),
+    /// `-specs=...`.
+    Specs(String),
+    /// Profiling or coverage options.
+    Profile(String),
+    /// `-frepo`.
+    Repo,
+    /// `-x LANG` with a language other than C, C++, Objective-C(++) or Go.
+    Language(String),
+    /// `-dr...`.
+    RtlDump(String),
+    /// Neither `-c` nor `-S` (linking, or a driver query).
+    NotCompiling,
+    /// No source file on the command line.
+    NoInput,
+    /// Two source files.
+    TwoInputs(String, String),
+    /// Two outputs (usually a link).
+    TwoOutputs(String, String),
+    /// `-o` with nothing after it.
+    MissingOutput,
+    /// An autoconf probe (`conftest.*`).
+    Conftest(String),
+    /// `-o -`.
+    OutputToStdout,
+}
+
+impl LocalReason {
+    /// 3.4 runs `-E` under a local *cpp* slot (`EXIT_LOCAL_CPP`), every
+    /// other local job under a compile slot.
+    pub fn is_preprocess_only(&self) -> bool {
+        matches!(self, Self::PreprocessOnly)
+    }
+}
+
+impl fmt::Display for LocalReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PreprocessOnly => write!(f, "-E only preprocesses"),
+            Self::DependencyOnly(a) => write!(f, "{a} only lists dependencies"),
+            Self::Native(a) => write!(f, "{a} would mean the remote machine's CPU"),
+            Self::Lto => write!(f, "-flto needs the local linker plugin"),
+            Self::AssemblerListing(a) => write!(f, "{a} writes a local assembler file"),
+            Self::Specs(a) => write!(f, "{a} reads a local spec file"),
+            Self::Profile(a) => write!(f, "{a} reads or writes local profile data"),
+            Self::Repo => write!(f, "-frepo writes a local repository file"),
+            Self::Language(l) => write!(f, "-x {l} is not a C-family language"),
+            Self::RtlDump(a) => write!(f, "{a} writes local RTL dumps"),
+            Self::NotCompiling => write!(f, "there is no -c or -S (linking?)"),
+            Self::NoInput => write!(f, "there is no source file to compile"),
+            Self::TwoInputs(a, b) => write!(f, "there are two source files ({a}, {b})"),
+            Self::TwoOutputs(a, b) => write!(f, "there are two outputs ({a}, {b}); linking?"),
+            Self::MissingOutput => write!(f, "-o has no file name after it"),
+            Self::Conftest(i) => write!(f, "{i} is an autoconf test"),
+            Self::OutputToStdout => write!(f, "the output goes to stdout (-o -)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

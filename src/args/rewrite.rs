@@ -1,0 +1,186 @@
+//! Command-line rewrites around the scan: `-Wp,` expansion (spec §3.3 step
+//! 1), the server's argv (§3.6 step 2) and the local preprocessor's argv
+//! (§3.6 step 1, with the `-MD` fix of distcc issue #62).
+
+use super::ext::replace_suffix;
+use super::{Job, OutputForm};
+
+/// Whether `-MD` or `-MMD` is given to the driver itself (not through
+/// `-Wp,`), which changes where gcc puts the dependency file (see
+/// [`cpp_argv`]).
+pub fn has_driver_deps(argv: &[String]) -> bool {
+    argv.iter().skip(1).any(|a| a == "-MD" || a == "-MMD")
+}
+
+/// Expand every `-Wp,a,b,c` into `a b c`; `-MD,FILE` / `-MMD,FILE` inside
+/// it become `-MD -MF FILE` / `-MMD -MF FILE` (spec §3.3 step 1). gcc's
+/// driver understands the preprocessor options directly, and the scanner
+/// then sees the dependency options for what they are.
+pub fn expand_wp(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    for arg in argv {
+        let Some(list) = arg.strip_prefix("-Wp,") else {
+            out.push(arg.clone());
+            continue;
+        };
+        let mut parts = list.split(',');
+        while let Some(part) = parts.next() {
+            if part == "-MD" || part == "-MMD" {
+                out.push(part.to_owned());
+                if let Some(file) = parts.next() {
+                    out.push("-MF".into());
+                    out.push(file.to_owned());
+                }
+            } else if !part.is_empty() {
+                out.push(part.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Options that 3.4 removes from the server's argv together with the next
+/// element.
+const STRIP_WITH_VALUE: &[&str] = &[
+    "-D",
+    "-I",
+    "-L",
+    "-MF",
+    "-MQ",
+    "-MT",
+    "-U",
+    "-idirafter",
+    "-imacros",
+    "-include",
+    "-iprefix",
+    "-isystem",
+    "-iwithprefix",
+    "-iwithprefixbefore",
+    "-l",
+];
+
+/// Prefixes of options that 3.4 removes from the server's argv.
+const STRIP_PREFIX: &[&str] = &[
+    "-D", "-I", "-L", "-MF", "-MQ", "-MT", "-U", "-Wl,", "-Wp,", "-isystem", "-l", "-stdlib",
+];
+
+/// Exact options that 3.4 removes from the server's argv.
+const STRIP_EXACT: &[&str] = &[
+    "-MD",
+    "-MG",
+    "-MMD",
+    "-MP",
+    "-nostdinc",
+    "-nostdinc++",
+    "-undef",
+];
+
+/// The argv sent to the server in plain mode (`dcc_strip_local_args`, spec
+/// §3.6 step 2): preprocessor and linker options removed, everything else
+/// (including the original source name and `-o out`) kept.
+pub fn strip_local_args(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut args = argv.iter();
+    if let Some(cc) = args.next() {
+        out.push(cc.clone());
+    }
+    while let Some(a) = args.next() {
+        let a = a.as_str();
+        if STRIP_WITH_VALUE.contains(&a) {
+            args.next();
+        } else if STRIP_EXACT.contains(&a) || STRIP_PREFIX.iter().any(|p| a.starts_with(p)) {
+        } else {
+            out.push(a.to_owned());
+        }
+    }
+    out
+}
+
+/// The language a `-x` value has once preprocessed (gcc's names).
+fn preprocessed_language(lang: &str) -> Option<&'static str> {
+    Some(match lang {
+        "c" => "cpp-output",
+        "c++" => "c++-cpp-output",
+        "objective-c" => "objective-c-cpp-output",
+        "objective-c++" => "objective-c++-cpp-output",
+        _ => return None,
+    })
+}
+
+/// After local preprocessing, `-x c` (and C++, Objective-C(++)) must say
+/// `cpp-output` on the server: otherwise the server's gcc preprocesses the
+/// `.i` file again and its temp name ends up in the object's symbol table.
+/// 3.4's scanner accepts the new names (they start with `c`/`objective-c`).
+pub fn preprocessed_languages(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut after_x = false;
+    for a in argv {
+        if after_x {
+            after_x = false;
+            out.push(preprocessed_language(a).map_or_else(|| a.clone(), str::to_owned));
+            continue;
+        }
+        if a == "-x" {
+            after_x = true;
+        } else if let Some(lang) = a.strip_prefix("-x").and_then(preprocessed_language) {
+            out.push(format!("-x{lang}"));
+            continue;
+        }
+        out.push(a.clone());
+    }
+    out
+}
+
+/// The local preprocessor command for a plain-mode job (spec §3.6 step 1):
+/// `-o X`/`-oX` removed and every `-c`/`-S` replaced by `-E`; cpp writes to
+/// stdout.
+///
+/// Fix for distcc issue #62: when `-MD`/`-MMD` are given to the driver
+/// (`driver_deps`), gcc names the dependency file after the `-o` value and
+/// makes that value the target, but only when it compiles; once `-o` is
+/// gone and `-E` is given it would write `<input>.d` into the current
+/// directory instead. When the user gave `-o` and no `-MF`, we pass
+/// `-MF <o with its suffix replaced by .d>`, and without `-MT`/`-MQ` also
+/// `-MQ <o>`, which is exactly what gcc's own spec does for a compile.
+/// Through `-Wp,-MD,file` (not `driver_deps`) gcc does neither, and the
+/// preprocessor alone already gives the same file and target.
+pub fn cpp_argv(job: &Job, driver_deps: bool) -> Vec<String> {
+    let mut out = Vec::with_capacity(job.argv.len() + 4);
+    let mut dep = false;
+    let mut has_mf = false;
+    let mut has_target = false;
+    // The elements that make up `-o X` / `-oX` (a bare `x.o` word stays,
+    // as in 3.4's `dcc_strip_dasho`).
+    let dash_o = match job.output_form {
+        OutputForm::Joined => job.output_index..job.output_index + 1,
+        OutputForm::Separate | OutputForm::Derived => job.output_index - 1..job.output_index + 1,
+        OutputForm::Bare => 0..0,
+    };
+    for (i, a) in job.argv.iter().enumerate() {
+        if dash_o.contains(&i) {
+            continue;
+        }
+        match a.as_str() {
+            "-c" | "-S" => {
+                out.push("-E".into());
+                continue;
+            }
+            "-MD" | "-MMD" => dep = true,
+            s if s.starts_with("-MF") => has_mf = true,
+            s if s.starts_with("-MT") || s.starts_with("-MQ") => has_target = true,
+            _ => {}
+        }
+        out.push(a.clone());
+    }
+    if dep && driver_deps && matches!(job.output_form, OutputForm::Separate | OutputForm::Joined) {
+        if !has_mf {
+            out.push("-MF".into());
+            out.push(replace_suffix(&job.output, ".d"));
+        }
+        if !has_target {
+            out.push("-MQ".into());
+            out.push(job.output.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! The `distcc` program: see [`distcc::client`].
+
+fn main() -> std::process::ExitCode {
+    distcc::client::main()
+}

@@ -1,0 +1,196 @@
+//! One remote attempt (spec §3.9): take a local cpp slot and start the
+//! preprocessor, connect meanwhile, send the header, wait for cpp, send
+//! the source, read the reply. The preprocessed file is kept across
+//! attempts, so trying a second host does not preprocess again.
+
+use std::path::Path;
+
+use tracing::debug;
+
+use super::cleanup::TempPath;
+use super::conn::{self, Conn};
+use super::job::Ctx;
+use super::local::{Cpp, CppError};
+use super::locks::LockDir;
+use super::remote::{self, RemoteError, Reply};
+use super::status::Status;
+use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
+use crate::hosts::{HostKind, HostSpec};
+use crate::protocol::Limits;
+use crate::state::Phase;
+
+/// Where the preprocessed source stands.
+#[derive(Debug)]
+pub enum CppState {
+    /// The input is already preprocessed: send it as it is.
+    Input,
+    /// Not started yet (`driver_deps`: see [`crate::args::cpp_argv`]).
+    Pending {
+        /// `-MD`/`-MMD` were given to the driver itself.
+        driver_deps: bool,
+    },
+    /// Done: the file to send.
+    Done(TempPath),
+}
+
+impl CppState {
+    /// The starting state for a job.
+    pub fn new(job: &Job, driver_deps: bool) -> Self {
+        if is_preprocessed(&job.input) {
+            Self::Input
+        } else {
+            Self::Pending { driver_deps }
+        }
+    }
+}
+
+/// Why an attempt ended without a reply.
+#[derive(Debug)]
+pub enum AttemptError {
+    /// The preprocessor failed with this code: its errors are on stderr
+    /// already, and compiling locally would only repeat them (3.4 stops).
+    Cpp(i32),
+    /// Something on our side failed; no host is to blame.
+    Local(String),
+    /// The host failed.
+    Host(RemoteError),
+}
+
+impl From<RemoteError> for AttemptError {
+    fn from(e: RemoteError) -> Self {
+        match e {
+            RemoteError::Output(e) => Self::Local(e.to_string()),
+            other => Self::Host(other),
+        }
+    }
+}
+
+fn connect(ctx: &Ctx, host: &HostSpec) -> std::io::Result<Conn> {
+    match &host.kind {
+        HostKind::Tcp { host: h, port } => match ctx.vars.socks_proxy() {
+            Some(proxy) => conn::via_socks(&proxy, h, *port, ctx.io_timeout),
+            None => conn::tcp(h, *port, ctx.io_timeout),
+        },
+        HostKind::Ssh {
+            user,
+            host: h,
+            command,
+        } => {
+            let argv = conn::ssh_argv(
+                &ctx.vars.ssh_command(),
+                user.as_deref(),
+                h,
+                command.as_deref(),
+            );
+            conn::ssh(&argv, ctx.io_timeout, &ctx.spawner.safeguard)
+        }
+        HostKind::Local => unreachable!("local hosts are not connected to"),
+    }
+}
+
+/// Run the job on `host`.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    ctx: &Ctx,
+    job: &Job,
+    host: &HostSpec,
+    name: &str,
+    slot: u32,
+    cpp: &mut CppState,
+    cpp_locks: Option<(&LockDir, u32)>,
+    status: &mut Status,
+) -> Result<Reply, AttemptError> {
+    // Start cpp first so that it runs while we connect (spec §3.9).
+    let mut running: Option<(Cpp, Option<super::locks::SlotLock>)> = None;
+    let direct_cache = ctx
+        .vars
+        .cpp_direct()
+        .then(|| ctx.topdir.as_deref().map(super::cppfast::cache_dir));
+    if let CppState::Pending { driver_deps } = *cpp {
+        let lock = match cpp_locks {
+            Some((dir, n)) => {
+                status.set(Phase::Preprocess, "localhost", 0);
+                dir.lock_local(n, ctx.pause).ok()
+            }
+            None => None,
+        };
+        let child = ctx
+            .spawner
+            .start_cpp(
+                job,
+                driver_deps,
+                &ctx.tmpdir,
+                direct_cache.as_ref().map(|c| c.as_deref()),
+            )
+            .map_err(|e: CppError| AttemptError::Local(e.to_string()))?;
+        running = Some((child, lock));
+    }
+    status.set(Phase::Connect, name, slot);
+    let connected = connect(ctx, host);
+    // Even when the connection fails, let cpp finish: the next host (or
+    // the local fallback decision) may use its output.
+    let mut conn = match connected {
+        Ok(c) => Some(c),
+        Err(e) => {
+            finish_cpp(cpp, running.take(), status)?;
+            return Err(AttemptError::Host(RemoteError::Io(e)));
+        }
+    };
+    let version = if host.protover >= 2 { 2 } else { 1 };
+    let mut server_argv = strip_local_args(&job.argv);
+    if !matches!(cpp, CppState::Input) {
+        server_argv = preprocessed_languages(&server_argv);
+    }
+    debug!(
+        "sending {} to {} (protocol {version}): {}",
+        job.input,
+        host.text,
+        server_argv.join(" ")
+    );
+    status.set(Phase::Send, name, slot);
+    let c = conn.as_mut().expect("connected");
+    let sent = remote::send_head(c, version, &server_argv);
+    finish_cpp(cpp, running.take(), status)?;
+    sent.map_err(RemoteError::Io)?;
+    let source: &Path = match cpp {
+        CppState::Input => Path::new(&job.input),
+        CppState::Done(t) => t.path(),
+        CppState::Pending { .. } => unreachable!("cpp finished above"),
+    };
+    remote::send_source(c, version, source).map_err(RemoteError::Io)?;
+    status.set(Phase::Compile, name, slot);
+    let limits = Limits::default();
+    let mut stdout = std::io::stdout().lock();
+    let reply = remote::receive(
+        c,
+        version,
+        Path::new(&job.output),
+        &mut stdout,
+        &limits,
+        || status.set(Phase::Receive, name, slot),
+    )?;
+    Ok(reply)
+}
+
+/// Wait for a running cpp and record its output.
+fn finish_cpp(
+    cpp: &mut CppState,
+    running: Option<(Cpp, Option<super::locks::SlotLock>)>,
+    status: &mut Status,
+) -> Result<(), AttemptError> {
+    let Some((child, lock)) = running else {
+        return Ok(());
+    };
+    status.set(
+        Phase::Preprocess,
+        "localhost",
+        lock.as_ref().map_or(0, |l| l.slot),
+    );
+    let (code, out) = child.wait();
+    drop(lock);
+    if code != 0 {
+        return Err(AttemptError::Cpp(code));
+    }
+    *cpp = CppState::Done(out);
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! Where the host list comes from (spec §2.1): `$DISTCC_HOSTS`, else
+//! `$DISTCC_DIR/hosts` (`~/.distcc/hosts`), else `/etc/distcc/hosts`; the
+//! first readable one wins. Parsing is `crate::hosts::parse`, the same code
+//! `distcc-config` validates with.
+
+use std::path::{Path, PathBuf};
+
+use crate::env::Vars;
+use crate::hosts::{self, HostError, HostErrorKind, HostList, Source};
+
+/// Where system configuration lives.
+pub const SYSCONFDIR: &str = "/etc";
+
+/// A loaded list, or why there is none.
+#[derive(Debug)]
+pub enum Loaded {
+    /// A list with at least one host.
+    List {
+        /// The hosts.
+        list: HostList,
+        /// Where it came from, for messages.
+        origin: String,
+    },
+    /// No list anywhere, or one without hosts.
+    Empty {
+        /// Where we looked or what was empty.
+        origin: String,
+    },
+    /// A list that does not parse.
+    Bad {
+        /// The parser's complaint.
+        error: HostError,
+        /// Where the text came from.
+        origin: String,
+    },
+}
+
+/// Load and parse the host list; `--randomize` is applied with the pid as
+/// seed (3.4 seeds with the pid too, so parallel jobs spread out).
+pub fn load(vars: &Vars) -> Loaded {
+    load_from(vars, Path::new(SYSCONFDIR))
+}
+
+/// [`load`] with another configuration root (tests).
+pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
+    let mut tried: Vec<PathBuf> = Vec::new();
+    for source in hosts::sources(vars, sysconfdir) {
+        let (text, origin) = match source {
+            Source::Env(text) => (text, "$DISTCC_HOSTS".to_owned()),
+            Source::File(path) => match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    let origin = path.display().to_string();
+                    (text, origin)
+                }
+                Err(_) => {
+                    tried.push(path);
+                    continue;
+                }
+            },
+        };
+        return match hosts::parse(&text) {
+            Ok(mut list) => {
+                if list.randomize {
+                    list.shuffle(u64::from(std::process::id()));
+                }
+                if list.hosts.is_empty() {
+                    Loaded::Empty { origin }
+                } else {
+                    Loaded::List { list, origin }
+                }
+            }
+            Err(e) if e.kind == HostErrorKind::NoHosts => Loaded::Empty {
+                origin: format!("{origin} contains no hosts"),
+            },
+            Err(error) => Loaded::Bad { error, origin },
+        };
+    }
+    let places: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    Loaded::Empty {
+        origin: format!(
+            "no host list is set ($DISTCC_HOSTS is unset and {} cannot be read)",
+            places.join(" and ")
+        ),
+    }
+}

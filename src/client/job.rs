@@ -1,0 +1,344 @@
+//! The driver of one compile (spec §3.3-3.10): decide local or remote,
+//! choose hosts, run the remote attempt, and carry out the failure
+//! decisions of [`super::plan`].
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tracing::{debug, warn};
+
+use super::attempt::{self, AttemptError, CppState};
+use super::hostlist::{self, Loaded};
+use super::local::Spawner;
+use super::locks::{LockDir, SlotLock};
+use super::pick::pick;
+use super::plan::{self, AfterCompile, HostFailure, NoHost, Policy};
+use super::status::Status;
+use super::{cross, native};
+use crate::args::{self, Job, Scan};
+use crate::env::Vars;
+use crate::error::ExitCode;
+use crate::hosts::{HostKind, HostList};
+use crate::state::Phase;
+
+/// Everything a compile needs from the environment, read once.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The environment snapshot.
+    pub vars: Vars,
+    /// How to start compilers.
+    pub spawner: Spawner,
+    /// `$DISTCC_DIR` or `~/.distcc`, if usable.
+    pub topdir: Option<PathBuf>,
+    /// `$TMPDIR` or `/tmp`.
+    pub tmpdir: PathBuf,
+    /// `DISTCC_IO_TIMEOUT`.
+    pub io_timeout: Duration,
+    /// `DISTCC_PAUSE_TIME_MSEC` (at least 1 ms: 0 would spin a core).
+    pub pause: Duration,
+    /// `DISTCC_BACKOFF_PERIOD` (zero: no backoff files).
+    pub backoff: Duration,
+    /// Fallback choices.
+    pub policy: Policy,
+}
+
+impl Ctx {
+    fn lock_dir(&self) -> Option<LockDir> {
+        let top = self.topdir.as_ref()?;
+        match LockDir::open(top) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                warn!("{e}; running without slot locks");
+                None
+            }
+        }
+    }
+
+    fn cache_dir(&self) -> Option<PathBuf> {
+        self.topdir.as_deref().map(native::cache_dir)
+    }
+}
+
+/// Run one compiler command; returns the exit code.
+pub fn compile(ctx: &Ctx, argv: Vec<String>) -> i32 {
+    // -march=native is resolved for the remote copy only; local runs keep
+    // the user's flags untouched.
+    let driver_deps = args::has_driver_deps(&argv);
+    let expanded = args::expand_wp(&argv);
+    let mut remote_argv = expanded.clone();
+    let native_error = resolve_native(ctx, &mut remote_argv);
+    let mut local_argv = argv;
+    let rewrite = |a: &mut Vec<String>| {
+        if !ctx.vars.no_rewrite_cross() {
+            let cache = ctx.cache_dir();
+            cross::rewrite(a, &ctx.spawner.path, |name| {
+                let compiler = cross::find_on_path(name, &ctx.spawner.path)?;
+                cross::dumpmachine(&compiler, cache.as_deref(), &ctx.spawner.safeguard)
+            });
+        }
+    };
+    rewrite(&mut local_argv);
+    let mut job = match args::scan(&remote_argv) {
+        Scan::Distribute(job) => job,
+        Scan::Local(reason) => {
+            match native_error {
+                Some(e) => debug!("running locally because {reason} ({e})"),
+                None => debug!("running locally because {reason}"),
+            }
+            let slots = |l: &HostList| {
+                if reason.is_preprocess_only() {
+                    l.local_slots_cpp
+                } else {
+                    l.local_slots
+                }
+            };
+            return run_local(ctx, &local_argv, None, slots);
+        }
+    };
+    rewrite(&mut job.argv);
+    distribute(ctx, job, driver_deps, &local_argv)
+}
+
+fn resolve_native(ctx: &Ctx, argv: &mut Vec<String>) -> Option<String> {
+    if !argv.iter().skip(1).any(|a| native::is_native(a)) || ctx.vars.native_local() {
+        return None;
+    }
+    let compiler = cross::find_on_path(&argv[0], &ctx.spawner.path)?;
+    let cache = ctx.cache_dir();
+    match native::resolve(argv, &compiler, cache.as_deref(), &ctx.spawner.safeguard) {
+        Ok(resolved) => {
+            debug!("-march/-mtune=native resolved to: {}", resolved.join(" "));
+            *argv = resolved;
+            None
+        }
+        Err(e) => Some(e.0),
+    }
+}
+
+/// Compile locally under a local slot (`slots` picks `--localslots` or
+/// `--localslots_cpp` from the host list's settings).
+fn run_local(
+    ctx: &Ctx,
+    argv: &[String],
+    held: Option<SlotLock>,
+    slots: impl Fn(&HostList) -> u32,
+) -> i32 {
+    let input = args::scan(argv);
+    let file = match &input {
+        Scan::Distribute(j) => j.input.clone(),
+        Scan::Local(_) => String::new(),
+    };
+    let mut status = Status::new(ctx.topdir.as_deref(), &file);
+    let lock = match held {
+        Some(l) => Some(l),
+        None => ctx.lock_dir().and_then(|d| {
+            let n = match hostlist::load(&ctx.vars) {
+                Loaded::List { list, .. } => slots(&list),
+                _ => slots(&default_list()),
+            };
+            d.lock_local(n, ctx.pause)
+                .map_err(|e| warn!("{e}; compiling without a local slot"))
+                .ok()
+        }),
+    };
+    status.set(
+        Phase::Compile,
+        "localhost",
+        lock.as_ref().map_or(0, |l| l.slot),
+    );
+    match ctx.spawner.run(argv) {
+        Ok(code) => code,
+        Err(e) => {
+            warn!("{e}");
+            e.exit_code().code()
+        }
+    }
+}
+
+fn default_list() -> HostList {
+    HostList {
+        hosts: Vec::new(),
+        randomize: false,
+        local_slots: crate::hosts::DEFAULT_LOCALSLOTS,
+        local_slots_cpp: crate::hosts::DEFAULT_LOCALSLOTS_CPP,
+        zeroconf: false,
+        warnings: Vec::new(),
+    }
+}
+
+/// The host name shown by the monitor: no port, `localhost` for local.
+fn monitor_name(kind: &HostKind) -> &str {
+    match kind {
+        HostKind::Local => "localhost",
+        HostKind::Tcp { host, .. } | HostKind::Ssh { host, .. } => host,
+    }
+}
+
+fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> i32 {
+    let list = match hostlist::load(&ctx.vars) {
+        Loaded::List { list, .. } => list,
+        Loaded::Empty { origin } => return no_host(ctx, &job, local_argv, 0, &[], &origin),
+        Loaded::Bad { error, origin } => {
+            let why = format!("{origin}: {error}");
+            if !ctx.policy.fallback {
+                eprintln!("distcc[{}] ERROR: {why}", std::process::id());
+                return ExitCode::BadHostspec.code();
+            }
+            return no_host(ctx, &job, local_argv, 0, &[], &why);
+        }
+    };
+    let locks = ctx.lock_dir();
+    let mut status = Status::new(ctx.topdir.as_deref(), &job.input);
+    let mut excluded = vec![false; list.hosts.len()];
+    let mut failures: Vec<HostFailure> = Vec::new();
+    let mut cpp = CppState::new(&job, driver_deps);
+    loop {
+        let picked = match pick(
+            &list.hosts,
+            &excluded,
+            locks.as_ref(),
+            ctx.backoff,
+            ctx.pause,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                warn!("choosing a host: {e}");
+                None
+            }
+        };
+        let Some(picked) = picked else {
+            drop(status);
+            return no_host(ctx, &job, local_argv, list.hosts.len(), &failures, "");
+        };
+        let host = &list.hosts[picked.index];
+        if host.is_local() {
+            drop(status);
+            debug!("compiling {} locally: localhost was chosen", job.input);
+            return run_local(ctx, local_argv, picked.lock, |l| l.local_slots);
+        }
+        let slot = picked.lock.as_ref().map_or(0, |l| l.slot);
+        let name = monitor_name(&host.kind).to_owned();
+        let cpp_locks = locks.as_ref().map(|d| (d, list.local_slots_cpp));
+        let result = attempt::run(
+            ctx,
+            &job,
+            host,
+            &name,
+            slot,
+            &mut cpp,
+            cpp_locks,
+            &mut status,
+        );
+        let reply = match result {
+            Ok(reply) => reply,
+            Err(AttemptError::Cpp(code)) => return code,
+            Err(AttemptError::Local(e)) => {
+                // Our side failed (temp dir, cpp could not start): no host
+                // is to blame; compile locally like 3.4.
+                drop(picked);
+                drop(status);
+                warn!(
+                    "cannot distribute {}: {e}, running locally instead",
+                    job.input
+                );
+                return run_local(ctx, local_argv, None, |l| l.local_slots);
+            }
+            Err(AttemptError::Host(e)) => {
+                let cause = e.to_string();
+                if let Some(d) = &locks {
+                    if !ctx.backoff.is_zero() {
+                        let _ = d.mark_backoff(&host.lock_id());
+                    }
+                }
+                excluded[picked.index] = true;
+                let others = (0..list.hosts.len()).any(|i| !excluded[i] && !list.hosts[i].down);
+                if others {
+                    warn!(
+                        "{} failed for {}: {cause}; trying another host",
+                        host.text, job.input
+                    );
+                }
+                failures.push(HostFailure {
+                    host: host.text.clone(),
+                    cause,
+                });
+                continue;
+            }
+        };
+        return match plan::after_compile(ctx.policy, &job.input, &host.text, reply.status) {
+            AfterCompile::Success => {
+                if let Some(d) = &locks {
+                    if !ctx.backoff.is_zero() {
+                        d.clear_backoff(&host.lock_id());
+                    }
+                }
+                show_stderr(&reply.stderr);
+                0
+            }
+            AfterCompile::Finish { code } => {
+                show_stderr(&reply.stderr);
+                code
+            }
+            AfterCompile::RetryLocally {
+                warning,
+                remote_code,
+            } => {
+                warn!("{warning}");
+                let lock_id = host.lock_id();
+                drop(picked);
+                drop(status);
+                let local = run_local(ctx, local_argv, None, |l| l.local_slots);
+                if plan::blame_host(remote_code, local) && !ctx.backoff.is_zero() {
+                    if let Some(d) = &locks {
+                        let _ = d.mark_backoff(&lock_id);
+                    }
+                }
+                local
+            }
+        };
+    }
+}
+
+fn show_stderr(bytes: &[u8]) {
+    if !bytes.is_empty() {
+        let mut err = io::stderr().lock();
+        let _ = err.write_all(bytes);
+        let _ = err.flush();
+    }
+}
+
+fn no_host(
+    ctx: &Ctx,
+    job: &Job,
+    local_argv: &[String],
+    configured: usize,
+    failures: &[HostFailure],
+    origin: &str,
+) -> i32 {
+    match plan::no_host(ctx.policy, &job.input, configured, failures) {
+        NoHost::Local { warning } => {
+            if origin.is_empty() {
+                warn!("{warning}");
+            } else {
+                warn!(
+                    "cannot distribute {}: {origin}, running locally instead",
+                    job.input
+                );
+            }
+            run_local(ctx, local_argv, None, |l| l.local_slots)
+        }
+        NoHost::Fail { code, message } => {
+            let message = if origin.is_empty() {
+                message
+            } else {
+                format!(
+                    "{origin}; DISTCC_FALLBACK=0 forbids compiling {} locally",
+                    job.input
+                )
+            };
+            eprintln!("distcc[{}] ERROR: {message}", std::process::id());
+            code
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Running things on this machine: the compiler itself (local jobs and
+//! fallbacks, stdio untouched) and the preprocessor of a remote job
+//! (spec §3.6 step 1: stdin `/dev/null`, stdout into a temp file).
+//!
+//! Children get `_DISTCC_SAFEGUARD` raised (spec §3.2) and, in masquerade
+//! mode, the trimmed PATH, so a compiler that finds our masquerade link
+//! again cannot loop.
+
+use std::io;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+
+use super::cleanup::{self, TempPath, create_temp};
+use super::cppfast;
+use super::cross::find_on_path;
+use crate::args::{Job, cpp_argv, preprocessed_ext};
+use crate::error::{ExitCode, critique_status};
+
+/// How to start children.
+#[derive(Clone, Debug)]
+pub struct Spawner {
+    /// PATH used to find compilers (trimmed in masquerade mode).
+    pub path: Vec<PathBuf>,
+    /// Whether PATH was trimmed and must be passed on.
+    pub set_path: bool,
+    /// The `_DISTCC_SAFEGUARD` value for children.
+    pub safeguard: String,
+}
+
+/// A compiler that could not be started (3.4: exit 110).
+#[derive(Debug)]
+pub struct SpawnError {
+    /// The program.
+    pub program: String,
+    /// Why.
+    pub error: io::Error,
+}
+
+impl std::fmt::Display for SpawnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot run {}: {}", self.program, self.error)
+    }
+}
+
+impl SpawnError {
+    /// 110 when the compiler does not exist, 100 otherwise.
+    pub fn exit_code(&self) -> ExitCode {
+        match self.error.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => ExitCode::CompilerMissing,
+            _ => ExitCode::Failed,
+        }
+    }
+}
+
+impl Spawner {
+    /// A command for `argv`, found on our PATH but showing `argv[0]` to the
+    /// program (gcc looks at its own name).
+    pub fn command(&self, argv: &[String]) -> Command {
+        let program = find_on_path(&argv[0], &self.path).unwrap_or_else(|| PathBuf::from(&argv[0]));
+        let mut cmd = Command::new(program);
+        cmd.arg0(&argv[0]).args(&argv[1..]);
+        cmd.env("_DISTCC_SAFEGUARD", &self.safeguard);
+        if self.set_path {
+            if let Ok(p) = std::env::join_paths(&self.path) {
+                cmd.env("PATH", p);
+            }
+        }
+        cmd
+    }
+
+    fn spawn(&self, cmd: &mut Command, argv0: &str) -> Result<Child, SpawnError> {
+        let child = cmd.spawn().map_err(|error| SpawnError {
+            program: argv0.to_owned(),
+            error,
+        })?;
+        cleanup::add_child(child.id());
+        Ok(child)
+    }
+
+    /// Run the compiler here with our stdio; returns its critique status
+    /// (exit code, or 128+signal).
+    pub fn run(&self, argv: &[String]) -> Result<i32, SpawnError> {
+        let mut child = self.spawn(&mut self.command(argv), &argv[0])?;
+        let status = wait(&mut child);
+        Ok(status_code(status))
+    }
+
+    /// Start the preprocessor for `job`, writing to a temp file in `tmpdir`
+    /// (`driver_deps`: see [`cpp_argv`]); with `direct_cache`, `cc1` is
+    /// started without the driver when [`cppfast`] knows how.
+    pub fn start_cpp(
+        &self,
+        job: &Job,
+        driver_deps: bool,
+        tmpdir: &Path,
+        direct_cache: Option<Option<&Path>>,
+    ) -> Result<Cpp, CppError> {
+        let ext = preprocessed_ext(&job.input).unwrap_or(".i");
+        let (out, file) = create_temp(tmpdir, "distcc", ext).map_err(CppError::Temp)?;
+        let argv = cpp_argv(job, driver_deps);
+        let direct = direct_cache.and_then(|cache| {
+            let compiler = find_on_path(&argv[0], &self.path)?;
+            let names = cppfast::Names::new(&job.input, &job.output);
+            cppfast::direct(&compiler, &argv, &names, cache, &self.safeguard)
+        });
+        let mut cmd = match direct {
+            Some(d) => {
+                let mut c = Command::new(&d.program);
+                c.args(&d.args).env("_DISTCC_SAFEGUARD", &self.safeguard);
+                if self.set_path {
+                    if let Ok(p) = std::env::join_paths(&self.path) {
+                        c.env("PATH", p);
+                    }
+                }
+                c
+            }
+            None => self.command(&argv),
+        };
+        cmd.stdin(Stdio::null()).stdout(Stdio::from(file));
+        let child = self.spawn(&mut cmd, &argv[0]).map_err(CppError::Spawn)?;
+        Ok(Cpp { child, out })
+    }
+}
+
+fn wait(child: &mut Child) -> ExitStatus {
+    let status = loop {
+        match child.wait() {
+            Ok(s) => break s,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // Cannot happen for our own child; report it as a failure.
+            Err(_) => break ExitStatus::from_raw(ExitCode::Failed.wait_status() as i32),
+        }
+    };
+    cleanup::remove_child(child.id());
+    status
+}
+
+/// The critique status of a local exit status.
+pub fn status_code(status: ExitStatus) -> i32 {
+    critique_status(status.into_raw() as u32)
+}
+
+/// Why the preprocessor could not be started.
+#[derive(Debug)]
+pub enum CppError {
+    /// No temp file.
+    Temp(io::Error),
+    /// No process.
+    Spawn(SpawnError),
+}
+
+impl std::fmt::Display for CppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Temp(e) => write!(f, "{e}"),
+            Self::Spawn(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// A running preprocessor.
+#[derive(Debug)]
+pub struct Cpp {
+    child: Child,
+    out: TempPath,
+}
+
+impl Cpp {
+    /// Wait for it: the critique status and the preprocessed file.
+    pub fn wait(mut self) -> (i32, TempPath) {
+        let status = wait(&mut self.child);
+        (status_code(status), self.out)
+    }
+}

@@ -1,0 +1,235 @@
+//! `distcc`, the client: runs once per compile, so start-up stays cheap
+//! (no tokio; blocking I/O driving the shared protocol codec).
+//!
+//! * [`invoke`]: explicit/implicit/masquerade mode, own options, PATH
+//!   trimming, `_DISTCC_SAFEGUARD` (spec §3.1-3.2).
+//! * [`respfile`]: `@file` expansion (distcc issue #218).
+//! * [`native`], [`cross`]: `-march=native` resolution, cross rewriting.
+//! * [`job`]: the driver of one compile; [`plan`]: its failure decisions
+//!   (spec §3.10); [`attempt`]: one remote try; [`remote`]: the wire
+//!   exchange; [`conn`], [`socks`]: TCP, SOCKS5 and SSH connections.
+//! * [`pick`], [`locks`]: host choice and 3.4-compatible lock files.
+//! * [`local`]: running the compiler and the preprocessor here;
+//!   [`cppfast`]: the preprocessor without the driver.
+//! * [`output`]: atomic output files; [`cleanup`]: temp files and signals;
+//!   [`status`]: the monitor state file.
+
+pub mod attempt;
+pub mod cleanup;
+pub mod conn;
+pub mod cppfast;
+pub mod cross;
+pub mod hostlist;
+pub mod invoke;
+pub mod job;
+pub mod local;
+pub mod locks;
+pub mod native;
+pub mod output;
+pub mod pick;
+pub mod plan;
+pub mod remote;
+pub mod respfile;
+pub mod socks;
+pub mod status;
+
+use std::time::Duration;
+
+use crate::env::Vars;
+use crate::error::ExitCode;
+use crate::logging::{LogConfig, LogLevel, LogTarget};
+use invoke::{Guard, Invocation, OwnOption};
+use job::Ctx;
+use local::Spawner;
+use plan::Policy;
+
+/// Entry point of the program.
+pub fn main() -> std::process::ExitCode {
+    let vars = Vars::from_process();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let code = run(vars, argv);
+    std::process::ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn init_logging(vars: &Vars) {
+    let (target, level) = match (vars.distcc_log(), vars.uncached_err_fd()) {
+        (Some(file), _) => (LogTarget::File(file), LogLevel::Info),
+        (None, Some(fd)) => (LogTarget::Fd(fd), LogLevel::Warning),
+        (None, None) => (LogTarget::Stderr, LogLevel::Warning),
+    };
+    let level = if vars.verbose() {
+        LogLevel::Debug
+    } else {
+        level
+    };
+    let _ = crate::logging::init(&LogConfig {
+        program: "distcc",
+        level,
+        target,
+    });
+}
+
+fn pid() -> u32 {
+    std::process::id()
+}
+
+/// The whole client; returns the exit code.
+pub fn run(vars: Vars, argv: Vec<String>) -> i32 {
+    init_logging(&vars);
+    let argv = respfile::expand(&argv, |name| std::fs::read_to_string(name).ok());
+    let (argv, masquerade) = match invoke::classify(&argv) {
+        Invocation::Own(opt) => return own_option(&vars, opt),
+        Invocation::Missing => {
+            eprintln!("distcc: missing option/operand\nTry `distcc --help' for more information.");
+            return ExitCode::BadArguments.code();
+        }
+        Invocation::Compile { argv, masquerade } => (argv, masquerade),
+    };
+    let mut path = vars.path_entries();
+    let mut tweaked = false;
+    if masquerade {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let argv0 = std::env::args().next().unwrap_or_default();
+        if let Some(trimmed) = invoke::trim_path(&argv0, &cwd, &path, cross::is_executable) {
+            path = trimmed;
+            tweaked = true;
+        }
+    }
+    let level = vars.safeguard_level();
+    let guard = invoke::guard(level, tweaked);
+    if guard == Guard::Recursion {
+        eprintln!(
+            "distcc[{}] (dcc_recursion_safeguard) CRITICAL! distcc seems to have invoked itself recursively!",
+            pid()
+        );
+        return ExitCode::Recursion.code();
+    }
+    let io_timeout = match vars.io_timeout_secs() {
+        Ok(s) => Duration::from_secs(s),
+        Err(e) => {
+            eprintln!("distcc[{}] ERROR: {e}", pid());
+            return ExitCode::BadArguments.code();
+        }
+    };
+    cleanup::keep_temps(vars.save_temps());
+    cleanup::install_signal_handler();
+    let spawner = Spawner {
+        path,
+        set_path: tweaked,
+        safeguard: invoke::child_safeguard(level),
+    };
+    if guard == Guard::LocalOnly {
+        // Called from inside a distcc child: compile here, no locks.
+        return match spawner.run(&argv) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("distcc[{}] ERROR: {e}", pid());
+                e.exit_code().code()
+            }
+        };
+    }
+    let topdir = vars
+        .distcc_dir()
+        .filter(|d| std::fs::create_dir_all(d).is_ok());
+    let ctx = Ctx {
+        tmpdir: vars.tmpdir(),
+        topdir,
+        io_timeout,
+        pause: Duration::from_millis(vars.pause_time_msec().max(1)),
+        backoff: Duration::from_secs(vars.backoff_period_secs()),
+        policy: Policy {
+            fallback: vars.fallback(),
+            skip_local_retry: vars.skip_local_retry(),
+        },
+        spawner,
+        vars,
+    };
+    job::compile(&ctx, argv)
+}
+
+/// The `--version` triple in GNU form, e.g. `x86_64-pc-linux-gnu`.
+pub fn gnu_triple() -> String {
+    let os = match std::env::consts::OS {
+        "linux" => "linux-gnu",
+        other => other,
+    };
+    format!("{}-pc-{os}", std::env::consts::ARCH)
+}
+
+fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
+    match opt {
+        OwnOption::Help => {
+            print!("{}", help_text());
+            0
+        }
+        OwnOption::Version => {
+            // Portage's `emerge --info` shows the first line.
+            println!("distcc {} {}", crate::version::VERSION, gnu_triple());
+            println!(
+                "  (protocols 1 and 2) (default port {}); distcc-rs, wire-compatible with distcc {}",
+                crate::version::DEFAULT_PORT,
+                crate::version::COMPAT_VERSION
+            );
+            0
+        }
+        OwnOption::ShowHosts | OwnOption::Jobs => match hostlist::load(vars) {
+            hostlist::Loaded::List { list, .. } => {
+                if opt == OwnOption::Jobs {
+                    println!("{}", list.total_slots());
+                } else {
+                    for h in &list.hosts {
+                        println!("{}", h.text);
+                    }
+                }
+                0
+            }
+            hostlist::Loaded::Empty { origin } => {
+                eprintln!("distcc[{}] ERROR: {origin}", pid());
+                ExitCode::NoHosts.code()
+            }
+            hostlist::Loaded::Bad { error, origin } => {
+                eprintln!("distcc[{}] ERROR: {origin}: {error}", pid());
+                error.exit_code().code()
+            }
+        },
+    }
+}
+
+fn help_text() -> String {
+    format!(
+        "distcc {} {}: distribute C/C++ compiles over the network (wire-compatible with distcc {}).
+
+Usage:
+   distcc [COMPILER] [compile options] -o OBJECT -c SOURCE
+   distcc [--help|--version|--show-hosts|-j]
+   COMPILER [compile options]        (through a masquerade link to distcc)
+
+Options:
+   COMPILER                   Defaults to \"cc\".
+   --help                     Explain usage, and exit.
+   --version                  Show version, and exit.
+   --show-hosts               Show host list, and exit.
+   -j                         Show the concurrency level (sum of host slots), and exit.
+
+Environment variables (see the README for all of them):
+   DISTCC_HOSTS               Host list (else $DISTCC_DIR/hosts, ~/.distcc/hosts, /etc/distcc/hosts).
+   DISTCC_VERBOSE=1           Debug messages, including why a job runs locally.
+   DISTCC_LOG                 Send messages to this file, not stderr.
+   DISTCC_DIR                 Directory for the host list, locks and state (default ~/.distcc).
+   DISTCC_FALLBACK=0          Never compile locally when distribution fails.
+   DISTCC_SSH                 Command used for @host (SSH) connections.
+   DISTCC_SOCKS_PROXY         SOCKS5 proxy: a UNIX socket path or host[:port].
+   DISTCC_NATIVE_LOCAL=1      Keep -march=native jobs local (distcc 3.4's behaviour).
+
+Host specifications:
+   localhost[/N]              Run here, N at a time.
+   HOST[/N][:PORT][,lzo]      TCP connection (port 3632); ,lzo compresses.
+   [USER]@HOST[/N][:COMMAND]  SSH connection.
+",
+        crate::version::VERSION,
+        gnu_triple(),
+        crate::version::COMPAT_VERSION
+    )
+}

@@ -1,0 +1,299 @@
+//! One remote job on an open connection (spec §1.5, §3.6): send DIST,
+//! ARGC/ARGV as soon as connected, DOTI once cpp is done, then read DONE,
+//! STAT, SERR, SOUT and DOTO, driving the shared codec with blocking I/O.
+//!
+//! SOUT goes to our stdout as soon as it arrives (spec §1.7); SERR is kept
+//! for the caller to show or drop; DOTO is written atomically to the
+//! output (spec §3.11), and only when the compile succeeded.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+use super::output::Output;
+use crate::error::ExitCode;
+use crate::protocol::token::{HEADER_LEN, Header, Token, header_bytes};
+use crate::protocol::{Limits, ProtocolError, RequestHead, compressed, lzo};
+
+/// Why a remote job did not produce a reply. All of these blame the host
+/// except [`RemoteError::Output`].
+#[derive(Debug)]
+pub enum RemoteError {
+    /// Reading or writing the connection failed (includes timeouts).
+    Io(io::Error),
+    /// The server closed the connection early.
+    Eof(&'static str),
+    /// The server's bytes do not follow the protocol.
+    Protocol(ProtocolError),
+    /// Our own output file could not be written.
+    Output(io::Error),
+}
+
+impl RemoteError {
+    /// The 3.4 exit code for this failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Io(e) if e.kind() == io::ErrorKind::TimedOut => ExitCode::Timeout,
+            Self::Io(_) | Self::Output(_) => ExitCode::IoError,
+            Self::Eof(_) => ExitCode::Truncated,
+            Self::Protocol(_) => ExitCode::ProtocolError,
+        }
+    }
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "{e}"),
+            Self::Eof(what) => write!(f, "server closed the connection before sending {what}"),
+            Self::Protocol(e) => write!(f, "{e}"),
+            Self::Output(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<io::Error> for RemoteError {
+    fn from(e: io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// What the server answered.
+#[derive(Debug)]
+pub struct Reply {
+    /// The compiler's wait status.
+    pub status: u32,
+    /// The compiler's stderr (plus server warnings).
+    pub stderr: Vec<u8>,
+}
+
+/// Send DIST, ARGC and ARGV (v1/v2), in one write.
+pub fn send_head(conn: &mut impl Write, version: u32, argv: &[String]) -> io::Result<()> {
+    let head = RequestHead {
+        version,
+        cwd: None,
+        argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+    };
+    conn.write_all(&head.encode())
+}
+
+/// Send DOTI with the preprocessed source (compressed for v2), header and
+/// body in one write: small writes would each cost a round through the
+/// server's socket buffer.
+pub fn send_source(conn: &mut impl Write, version: u32, source: &Path) -> io::Result<()> {
+    let mut data = Vec::new();
+    File::open(source)?.read_to_end(&mut data)?;
+    let body = if compressed(version) {
+        lzo::compress(&data)
+    } else {
+        data
+    };
+    let mut msg = Vec::with_capacity(HEADER_LEN + body.len());
+    msg.extend_from_slice(&header_bytes(Token::Doti, len32(body.len())?));
+    msg.extend_from_slice(&body);
+    conn.write_all(&msg)
+}
+
+fn too_big(len: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{len} bytes do not fit in one distcc message (4 GiB limit)"),
+    )
+}
+
+fn len32(n: usize) -> io::Result<u32> {
+    u32::try_from(n).map_err(|_| too_big(n as u64))
+}
+
+fn read_header(conn: &mut impl Read, token: Token, what: &'static str) -> Result<u32, RemoteError> {
+    let mut buf = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        match conn.read(&mut buf[got..]) {
+            Ok(0) => return Err(RemoteError::Eof(what)),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(RemoteError::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("no {what} from the server within DISTCC_IO_TIMEOUT"),
+                )));
+            }
+            Err(e) => return Err(RemoteError::Io(e)),
+        }
+    }
+    match Header::expect(&buf, token) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(RemoteError::Eof(what)),
+        Err(e) => Err(RemoteError::Protocol(e)),
+    }
+}
+
+fn read_body(
+    conn: &mut impl Read,
+    len: u32,
+    version: u32,
+    limits: &Limits,
+    what: &'static str,
+) -> Result<Vec<u8>, RemoteError> {
+    if u64::from(len) > limits.max_body {
+        return Err(RemoteError::Protocol(ProtocolError::TooLarge {
+            token: Token::Doto,
+            len: u64::from(len),
+            cap: limits.max_body,
+        }));
+    }
+    let mut data = vec![0u8; len as usize];
+    conn.read_exact(&mut data).map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => RemoteError::Eof(what),
+        _ => RemoteError::Io(e),
+    })?;
+    if compressed(version) && !data.is_empty() {
+        lzo::decompress(&data, limits.max_body)
+            .map_err(|e| RemoteError::Protocol(ProtocolError::Lzo(e)))
+    } else {
+        Ok(data)
+    }
+}
+
+/// Read the reply. `on_receive` is called once the first bytes (DONE)
+/// have arrived (the monitor's Receive phase).
+pub fn receive(
+    conn: &mut impl Read,
+    version: u32,
+    output: &Path,
+    stdout: &mut impl Write,
+    limits: &Limits,
+    on_receive: impl FnOnce(),
+) -> Result<Reply, RemoteError> {
+    let done = read_header(conn, Token::Done, "DONE")?;
+    on_receive();
+    if done != version {
+        return Err(RemoteError::Protocol(ProtocolError::BadVersion(done)));
+    }
+    let status = read_header(conn, Token::Stat, "STAT")?;
+    let len = read_header(conn, Token::Serr, "SERR")?;
+    let stderr = read_body(conn, len, version, limits, "SERR")?;
+    let len = read_header(conn, Token::Sout, "SOUT")?;
+    let out = read_body(conn, len, version, limits, "SOUT")?;
+    if !out.is_empty() {
+        // The user's stdout going away is not the server's fault.
+        let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
+    }
+    let len = read_header(conn, Token::Doto, "DOTO")?;
+    if status != 0 {
+        // 3.4 sends an empty DOTO on failure; a non-empty one is ignored.
+        if len > 0 {
+            read_body(conn, len, version, limits, "DOTO")?;
+        }
+        return Ok(Reply { status, stderr });
+    }
+    let mut file = Output::create(output).map_err(RemoteError::Output)?;
+    if compressed(version) {
+        let data = read_body(conn, len, version, limits, "DOTO")?;
+        file.write_all(&data).map_err(RemoteError::Output)?;
+    } else {
+        let mut body = conn.take(u64::from(len));
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut left = u64::from(len);
+        while left > 0 {
+            let n = match body.read(&mut buf) {
+                Ok(0) => return Err(RemoteError::Eof("DOTO")),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(RemoteError::Io(e)),
+            };
+            file.write_all(&buf[..n]).map_err(RemoteError::Output)?;
+            left -= n as u64;
+        }
+    }
+    file.commit().map_err(RemoteError::Output)?;
+    Ok(Reply { status, stderr })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Response;
+
+    fn reply(version: u32, status: u32, object: &[u8]) -> Vec<u8> {
+        Response {
+            version,
+            status,
+            stderr: b"warning: x\n".to_vec(),
+            stdout: b"out\n".to_vec(),
+            object: object.to_vec(),
+            dotd: None,
+        }
+        .encode()
+    }
+
+    #[test]
+    fn receives_v1_and_v2_replies() {
+        let dir = std::env::temp_dir().join(format!("distcc-remote-{}", std::process::id()));
+        let out = dir.join("x.o");
+        for v in [1, 2] {
+            let bytes = reply(v, 0, &[7u8; 100_000]);
+            let mut stdout = Vec::new();
+            let mut seen = false;
+            let r = receive(
+                &mut &bytes[..],
+                v,
+                &out,
+                &mut stdout,
+                &Limits::default(),
+                || seen = true,
+            )
+            .unwrap();
+            assert!(seen);
+            assert_eq!(r.status, 0);
+            assert_eq!(r.stderr, b"warning: x\n");
+            assert_eq!(stdout, b"out\n");
+            assert_eq!(std::fs::read(&out).unwrap(), vec![7u8; 100_000]);
+            std::fs::remove_file(&out).unwrap();
+        }
+        let bytes = reply(1, 0x100, b"");
+        let r = receive(
+            &mut &bytes[..],
+            1,
+            &out,
+            &mut Vec::new(),
+            &Limits::default(),
+            || {},
+        )
+        .unwrap();
+        assert_eq!(r.status, 0x100);
+        assert!(!out.exists(), "no output on failure");
+        let bytes = reply(1, 0, b"0123456789");
+        for cut in [0, 5, 12, 30, bytes.len() - 1] {
+            let e = receive(
+                &mut &bytes[..cut],
+                1,
+                &out,
+                &mut Vec::new(),
+                &Limits::default(),
+                || {},
+            )
+            .unwrap_err();
+            assert!(matches!(e, RemoteError::Eof(_)), "cut {cut}: {e:?}");
+            assert!(!out.exists(), "cut {cut}: no partial output");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_wrong_token_is_a_protocol_error() {
+        let e = receive(
+            &mut &b"HTTP/1.1 400 Bad"[..],
+            1,
+            Path::new("/nonexistent/x.o"),
+            &mut Vec::new(),
+            &Limits::default(),
+            || {},
+        )
+        .unwrap_err();
+        assert!(matches!(e, RemoteError::Protocol(_)), "{e:?}");
+        assert_eq!(e.exit_code(), ExitCode::ProtocolError);
+    }
+}

@@ -1,0 +1,60 @@
+//! The client's monitor state file `<topdir>/state/binstate_<pid>` (spec
+//! §3.9 phases, §3.14 layout), rewritten on every phase change and removed
+//! at exit, so `distccmon-text` (ours or 3.4's) shows the job.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use super::cleanup::TempPath;
+use crate::state::{Phase, TaskState, file_name};
+
+/// The state file of this process (a no-op when there is no top dir).
+#[derive(Debug)]
+pub struct Status {
+    path: Option<TempPath>,
+    state: TaskState,
+}
+
+impl Status {
+    /// Prepare the state file for `input` (its basename is shown).
+    pub fn new(topdir: Option<&Path>, input: &str) -> Self {
+        let pid = std::process::id();
+        let path = topdir.and_then(|top| {
+            let dir = top.join("state");
+            std::fs::create_dir_all(&dir).ok()?;
+            Some(TempPath::register_always(dir.join(file_name(pid))))
+        });
+        Self {
+            path,
+            state: TaskState {
+                cpid: u64::from(pid),
+                file: input.rsplit('/').next().unwrap_or(input).to_owned(),
+                host: String::new(),
+                slot: 0,
+                phase: Phase::Startup,
+            },
+        }
+    }
+
+    /// Record a phase on `host` (name without port, or `localhost`).
+    pub fn set(&mut self, phase: Phase, host: &str, slot: u32) {
+        let Some(path) = &self.path else { return };
+        self.state.phase = phase;
+        self.state.host.clear();
+        self.state.host.push_str(host);
+        self.state.slot = slot as i32;
+        // O_CREAT|O_TRUNC|O_WRONLY, 0666 (3.4's dcc_note_state); a monitor
+        // that cannot be updated must not stop the compile.
+        if let Ok(mut f) = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o666)
+            .open(path.path())
+        {
+            let _ = f.write_all(&self.state.encode());
+        }
+    }
+}

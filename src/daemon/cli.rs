@@ -1,0 +1,351 @@
+//! distccd's command line (spec §4.1): the raw options as typed, parsed
+//! with clap derive. Validation and defaults live in [`super::config`].
+//!
+//! Names, short forms and exit codes follow distcc 3.4: `--opt=value` and
+//! `--opt value` both work, flags may repeat, and any parse error (unknown
+//! option, bad number) exits 101 with `distccd: ERROR: ...` on stderr.
+//! Options upstream added after 3.4 (`--sysroot`, `--oom-score-adj`) are
+//! accepted, and `--masquerade-dir` is ours (CONTRACTS.md).
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{ArgAction, CommandFactory, Parser};
+
+use crate::error::ExitCode;
+
+/// distccd's options, as typed.
+#[derive(Debug, Default, Parser)]
+#[command(
+    name = "distccd",
+    about = "distccd: compile jobs for distcc clients (distcc-rs, wire-compatible with distcc 3.4)",
+    after_help = "distccd runs either from inetd or as a standalone daemon to compile \
+                  files submitted by the distcc client.\n\n\
+                  distccd should only run on trusted networks.",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    args_override_self = true
+)]
+pub struct Cli {
+    /// Explain usage and exit.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub help: bool,
+
+    /// Show version and exit.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub version: bool,
+
+    /// Save the daemon's process id to FILE.
+    #[arg(short = 'P', long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+
+    /// Lower priority by LEVEL (default 5; 20 = most nice).
+    #[arg(short = 'N', long, value_name = "LEVEL", allow_negative_numbers = true)]
+    pub nice: Option<i32>,
+
+    /// When started as root, run as USER (default: distcc, else nobody).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Maximum compile jobs at any time (default: CPUs + 2); more clients wait.
+    #[arg(short = 'j', long, value_name = "LIMIT")]
+    pub jobs: Option<u32>,
+
+    /// Kill a compile after SECONDS (0 = never).
+    #[arg(long, value_name = "SECONDS")]
+    pub job_lifetime: Option<u64>,
+
+    /// TCP port to listen on (default 3632).
+    #[arg(short = 'p', long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+
+    /// IP address to listen on (default: all, IPv4 and IPv6).
+    #[arg(long, value_name = "ADDRESS")]
+    pub listen: Option<String>,
+
+    /// Allow clients from IP[/BITS] (repeatable; host names are resolved).
+    /// Without any --allow, only private and loopback addresses are served.
+    #[arg(short = 'a', long, value_name = "IP[/BITS]", action = ArgAction::Append)]
+    pub allow: Vec<String>,
+
+    /// Allow private networks and loopback (10/8, 172.16/12, 192.168/16,
+    /// 127/8, fe80::/10, fc00::/7, ::1).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub allow_private: bool,
+
+    /// GSS-API mutual authentication (not supported in this build).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub auth: bool,
+
+    /// GSS-API principal blacklist (not supported in this build).
+    #[arg(long, value_name = "FILE")]
+    pub blacklist: Option<PathBuf>,
+
+    /// GSS-API principal whitelist (not supported in this build).
+    #[arg(long, value_name = "FILE")]
+    pub whitelist: Option<PathBuf>,
+
+    /// Show the GSS-API principal (not supported in this build).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub show_principal: bool,
+
+    /// Serve statistics over HTTP (text page, and JSON at /json).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub stats: bool,
+
+    /// TCP port of the statistics server (default 3633).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub stats_port: Option<u16>,
+
+    /// Register via mDNS/DNS-SD (not supported in this build: a warning).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub zeroconf: bool,
+
+    /// Log detail: critical, error, warning, notice (default), info, debug.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Same as --log-level=debug.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub verbose: bool,
+
+    /// Don't detach from the parent (for init systems and daemontools).
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub no_detach: bool,
+
+    /// Append log messages to FILE instead of syslog (reopened on SIGHUP).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// Send log messages to stderr.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub log_stderr: bool,
+
+    /// Debug mode: --daemon --no-detach --no-fork --log-stderr --verbose.
+    #[arg(short = 'W', long, action = ArgAction::SetTrue)]
+    pub wizard: bool,
+
+    /// Serve the client connected to stdin/stdout, then exit.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub inetd: bool,
+
+    /// Bind and listen on a socket.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub daemon: bool,
+
+    /// Serve one connection at a time.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub no_fork: bool,
+
+    /// Accepted for compatibility; no effect.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub no_fifo: bool,
+
+    /// Exit after SECONDS (used by test suites).
+    #[arg(long, value_name = "SECONDS", hide = true)]
+    pub lifetime: Option<u64>,
+
+    /// Disable the compiler whitelist: run any compiler a client names.
+    /// Dangerous (CVE-2004-2687).
+    #[arg(long, alias = "make-me-a-botnet", action = ArgAction::SetTrue)]
+    pub enable_tcp_insecure: bool,
+
+    /// Allow -specs= files under DIR.
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
+
+    /// Write N (-1000..1000) to /proc/self/oom_score_adj at start-up.
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-1000..=1000))]
+    pub oom_score_adj: Option<i32>,
+
+    /// Compiler whitelist directory, instead of /usr/lib/distcc
+    /// (repeatable): a compiler NAME may run if DIR/NAME is executable.
+    #[arg(long, value_name = "DIR", action = ArgAction::Append)]
+    pub masquerade_dir: Vec<PathBuf>,
+}
+
+/// What `parse` decided besides a set of options.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Early {
+    /// Printed help or version: exit 0.
+    Done,
+    /// Bad command line, already reported: exit with this code.
+    Failed(ExitCode),
+}
+
+/// clap's view of the options (for `--help`, man pages and completions).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Parse argv (including argv[0]). Help and version are printed here, as
+/// are errors, the way 3.4 prints them.
+pub fn parse<I, T>(args: I) -> Result<Cli, Early>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            match (e.kind(), e.get(ContextKind::InvalidArg)) {
+                // 3.4's wording (spec §4.1): "distccd: ERROR: --x: unknown option".
+                (ErrorKind::UnknownArgument, Some(ContextValue::String(arg))) => {
+                    let opt = arg.split('=').next().unwrap_or(arg);
+                    eprintln!("distccd: ERROR: {opt}: unknown option");
+                }
+                _ => eprintln!("distccd: ERROR: {}", first_line(&e.to_string())),
+            }
+            eprintln!("Try 'distccd --help' for more information.");
+            return Err(Early::Failed(ExitCode::BadArguments));
+        }
+    };
+    if cli.help {
+        print!("{}\n\n", version_text());
+        println!("{}", command().render_help());
+        return Err(Early::Done);
+    }
+    if cli.version {
+        println!("{}", version_text());
+        return Err(Early::Done);
+    }
+    Ok(cli)
+}
+
+fn first_line(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or(text);
+    line.strip_prefix("error: ").unwrap_or(line)
+}
+
+/// The GNU host triple this build runs on, as 3.4 prints it.
+pub fn gnu_host() -> String {
+    let arch = std::env::consts::ARCH;
+    let vendor = if arch == "x86_64" || arch == "x86" {
+        "pc"
+    } else {
+        "unknown"
+    };
+    format!("{arch}-{vendor}-{}-gnu", std::env::consts::OS)
+}
+
+/// `--version` text: same first two lines' shape as 3.4's.
+pub fn version_text() -> String {
+    format!(
+        "distccd {} {}\n  (protocols 1, 2 and 3) (default port {})\n  \
+         distcc-rs, wire-compatible with distcc {}\n\n\
+         distcc-rs comes with ABSOLUTELY NO WARRANTY. It is free software, and\n\
+         you may use, modify and redistribute it under the terms of the GNU\n\
+         General Public License version 2 or later.",
+        crate::version::VERSION,
+        gnu_host(),
+        crate::version::DEFAULT_PORT,
+        crate::version::COMPAT_VERSION,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(args: &[&str]) -> Cli {
+        let mut argv = vec!["distccd"];
+        argv.extend_from_slice(args);
+        parse(argv).expect("parses")
+    }
+
+    fn fails(args: &[&str]) -> Early {
+        let mut argv = vec!["distccd"];
+        argv.extend_from_slice(args);
+        parse(argv).expect_err("should fail")
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn both_value_forms_and_short_options_work() {
+        let c = ok(&[
+            "--port=4000",
+            "-j",
+            "3",
+            "-a",
+            "10.0.0.0/8",
+            "--allow=::1",
+            "-N",
+            "-2",
+        ]);
+        assert_eq!(c.port, Some(4000));
+        assert_eq!(c.jobs, Some(3));
+        assert_eq!(c.allow, ["10.0.0.0/8", "::1"]);
+        assert_eq!(c.nice, Some(-2));
+        let c = ok(&["-p4001", "-j4", "--log-level", "debug", "-P", "/run/d.pid"]);
+        assert_eq!((c.port, c.jobs), (Some(4001), Some(4)));
+        assert_eq!(c.pid_file, Some(PathBuf::from("/run/d.pid")));
+    }
+
+    #[test]
+    fn flags_may_repeat_like_popt() {
+        let c = ok(&[
+            "--daemon",
+            "--daemon",
+            "--no-detach",
+            "--no-detach",
+            "--stats",
+        ]);
+        assert!(c.daemon && c.no_detach && c.stats);
+    }
+
+    #[test]
+    fn later_options_added_upstream_are_accepted() {
+        let c = ok(&[
+            "--sysroot",
+            "/opt/sys",
+            "--oom-score-adj",
+            "-500",
+            "--no-fifo",
+        ]);
+        assert_eq!(c.sysroot, Some(PathBuf::from("/opt/sys")));
+        assert_eq!(c.oom_score_adj, Some(-500));
+        let c = ok(&[
+            "--make-me-a-botnet",
+            "--masquerade-dir",
+            "/a",
+            "--masquerade-dir=/b",
+        ]);
+        assert!(c.enable_tcp_insecure);
+        assert_eq!(c.masquerade_dir.len(), 2);
+    }
+
+    #[test]
+    fn bad_command_lines_exit_101() {
+        for args in [
+            &["--no-prefork"][..],
+            &["--port", "70000"],
+            &["--port", "x"],
+            &["--port", "0"],
+            &["--stats-port", "0"],
+            &["-j", "-1"],
+            &["stray"],
+            &["--oom-score-adj", "5000"],
+        ] {
+            assert_eq!(
+                fails(args),
+                Early::Failed(ExitCode::BadArguments),
+                "{args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn version_starts_like_3_4() {
+        let v = version_text();
+        let first = v.lines().next().unwrap();
+        assert!(first.starts_with("distccd "), "{first}");
+        assert!(first.ends_with("-linux-gnu"), "{first}");
+        assert!(v.contains("(protocols 1, 2 and 3) (default port 3632)"));
+    }
+}

@@ -1,0 +1,388 @@
+//! Raw options + environment → a validated [`Config`] (style.md example
+//! 8): `--allow` parsed into networks once, defaults applied once, every
+//! problem reported with the exit code 3.4 uses (spec §4.1, §4.2, §4.8).
+
+use std::ffi::OsString;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use super::cli::Cli;
+use super::job::JobSettings;
+use super::policy::{CmdList, Policy};
+use crate::access::{AccessList, AllowSpec, net_for, parse_allow, private_ranges};
+use crate::env::Vars;
+use crate::error::ExitCode;
+use crate::logging::{LogLevel, LogTarget};
+use crate::protocol::Limits;
+use crate::version::{DEFAULT_PORT, DEFAULT_STATS_PORT};
+
+/// The default compiler whitelist directory (`$LIBDIR/distcc` is the same
+/// on every distribution we package for).
+pub const DEFAULT_WHITELIST_DIR: &str = "/usr/lib/distcc";
+
+/// How the daemon talks to clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Listen on a TCP port.
+    Daemon,
+    /// Serve the one client on stdin/stdout, then exit.
+    Inetd,
+}
+
+/// Everything the daemon needs, checked.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Daemon or inetd.
+    pub mode: Mode,
+    /// Fork into the background (`--daemon` without `--no-detach`).
+    pub detach: bool,
+    /// Job slots (`--jobs`; 1 with `--no-fork`).
+    pub jobs: u32,
+    /// Niceness increment.
+    pub nice: i32,
+    /// `--user`.
+    pub user: Option<String>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--listen` (None: every address, IPv6 and IPv4).
+    pub listen: Option<IpAddr>,
+    /// TCP port.
+    pub port: u16,
+    /// `--stats-port`, when `--stats` is on.
+    pub stats_port: Option<u16>,
+    /// Who may connect.
+    pub access: AccessList,
+    /// Log threshold.
+    pub log_level: LogLevel,
+    /// Where the log goes once started.
+    pub log_target: LogTarget,
+    /// `--lifetime`.
+    pub lifetime: Option<Duration>,
+    /// `--oom-score-adj`.
+    pub oom_score_adj: Option<i32>,
+    /// `--zeroconf` was asked for (not supported: warned about).
+    pub zeroconf: bool,
+    /// `DISTCC_TCP_DEFER_ACCEPT`.
+    pub defer_accept: bool,
+    /// Listening sockets handed over by systemd (`LISTEN_FDS`, from fd 3):
+    /// the first replaces `--port`, a second one the stats port.
+    pub inherited_listeners: u32,
+    /// Per-job settings.
+    pub job: JobSettings,
+    /// Warnings to log once logging is set up.
+    pub warnings: Vec<String>,
+}
+
+/// A configuration problem: message and exit status.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// What is wrong, for the log.
+    pub message: String,
+    /// distccd's exit status for it.
+    pub code: ExitCode,
+}
+
+fn bad(message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        message: message.into(),
+        code: ExitCode::BadArguments,
+    }
+}
+
+impl Config {
+    /// Build from options and environment. `stdin_is_socket` drives the
+    /// inetd autodetection (spec §4.1).
+    pub fn build(cli: &Cli, vars: &Vars, stdin_is_socket: bool) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        if cli.auth || cli.blacklist.is_some() || cli.whitelist.is_some() || cli.show_principal {
+            return Err(bad(
+                "GSS-API authentication (--auth, --blacklist, --whitelist, --show-principal) \
+                 is not supported in this build",
+            ));
+        }
+        let mode = if cli.wizard || cli.daemon {
+            Mode::Daemon
+        } else if cli.inetd || stdin_is_socket {
+            Mode::Inetd
+        } else {
+            Mode::Daemon
+        };
+        let jobs = match cli.jobs {
+            Some(0) => return Err(bad("--jobs must be at least 1")),
+            Some(n) => n,
+            None => default_jobs(),
+        };
+        let jobs = if cli.no_fork || cli.wizard { 1 } else { jobs };
+        let log_level = if cli.verbose || cli.wizard {
+            LogLevel::Debug
+        } else {
+            match cli.log_level.as_deref().map(|l| (l, LogLevel::parse(l))) {
+                None => LogLevel::Notice,
+                Some((_, Some(level))) => level,
+                Some((text, None)) => {
+                    warnings.push(format!("invalid --log-level {text:?}; using notice"));
+                    LogLevel::Notice
+                }
+            }
+        };
+        let log_target = if cli.log_stderr || cli.wizard {
+            LogTarget::Stderr
+        } else if let Some(f) = &cli.log_file {
+            LogTarget::File(f.clone())
+        } else {
+            LogTarget::Syslog
+        };
+        let listen = cli.listen.as_deref().map(resolve_listen).transpose()?;
+        let access = AccessList::new(allow_list(cli)?);
+        let policy = policy(cli, vars)?;
+        let io_timeout = vars.io_timeout_secs().map_err(bad)?;
+        if cli.zeroconf {
+            warnings.push("--zeroconf is not supported in this build; not advertising".into());
+        }
+        let safeguard = vars.safeguard_level() + 1;
+        let mut compiler_env: Vec<(OsString, OsString)> = vars
+            .iter()
+            // Socket activation variables describe our fds, not the compiler's.
+            .filter(|(k, _)| !k.to_string_lossy().starts_with("LISTEN_"))
+            .filter(|(k, _)| *k != "PATH" && *k != "TMPDIR" && *k != "_DISTCC_SAFEGUARD")
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        // spec §4.2 step 7: DISTCCD_PATH replaces PATH for the compilers.
+        let path = vars
+            .distccd_path()
+            .or_else(|| vars.get_os("PATH"))
+            .map(|p| p.to_owned())
+            .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+        compiler_env.push(("PATH".into(), path));
+        compiler_env.push(("_DISTCC_SAFEGUARD".into(), safeguard.to_string().into()));
+        Ok(Self {
+            mode,
+            detach: mode == Mode::Daemon && !cli.no_detach && !cli.wizard,
+            jobs,
+            nice: cli.nice.unwrap_or(5),
+            user: cli.user.clone(),
+            pid_file: cli.pid_file.clone(),
+            listen,
+            port: cli.port.unwrap_or(DEFAULT_PORT),
+            stats_port: cli
+                .stats
+                .then(|| cli.stats_port.unwrap_or(DEFAULT_STATS_PORT)),
+            access,
+            log_level,
+            log_target,
+            lifetime: cli.lifetime.filter(|s| *s > 0).map(Duration::from_secs),
+            oom_score_adj: cli.oom_score_adj,
+            zeroconf: cli.zeroconf,
+            defer_accept: vars.tcp_defer_accept(),
+            inherited_listeners: match mode {
+                Mode::Daemon => vars.listen_fds(std::process::id()),
+                Mode::Inetd => 0,
+            },
+            job: JobSettings {
+                tmpdir: vars.tmpdir(),
+                save_temps: vars.save_temps(),
+                io_timeout: Duration::from_secs(io_timeout),
+                job_lifetime: cli.job_lifetime.filter(|s| *s > 0).map(Duration::from_secs),
+                limits: Limits::default(),
+                policy,
+                compiler_env,
+            },
+            warnings,
+        })
+    }
+}
+
+/// 3.4's default: online CPUs + 2.
+fn default_jobs() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32) + 2
+}
+
+fn resolve_listen(text: &str) -> Result<IpAddr, ConfigError> {
+    let text = text.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = text.parse() {
+        return Ok(ip);
+    }
+    (text, 0)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .map(|a| a.ip())
+        .ok_or_else(|| ConfigError {
+            message: format!("--listen {text:?}: cannot resolve that address"),
+            code: ExitCode::BindFailed,
+        })
+}
+
+fn allow_list(cli: &Cli) -> Result<Vec<IpNet>, ConfigError> {
+    let mut nets = Vec::new();
+    for text in &cli.allow {
+        match parse_allow(text).map_err(|e| bad(e.to_string()))? {
+            AllowSpec::Net(n) => nets.push(n),
+            AllowSpec::Host { name, bits } => {
+                let addrs = (name.as_str(), 0)
+                    .to_socket_addrs()
+                    .map_err(|e| bad(format!("bad --allow value {text:?}: {e}")))?;
+                for a in addrs {
+                    nets.push(
+                        net_for(a.ip(), bits)
+                            .map_err(|r| bad(format!("bad --allow value {text:?}: {r}")))?,
+                    );
+                }
+            }
+        }
+    }
+    if cli.allow_private {
+        nets.extend(private_ranges());
+    }
+    Ok(nets)
+}
+
+fn policy(cli: &Cli, vars: &Vars) -> Result<Policy, ConfigError> {
+    let cmdlist = match vars.cmdlist() {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+                message: format!("cannot read DISTCC_CMDLIST file {}: {e}", path.display()),
+                code: ExitCode::CompilerMissing,
+            })?;
+            Some(CmdList::parse(&text, vars.cmdlist_numwords()))
+        }
+    };
+    let dirs = if cli.masquerade_dir.is_empty() {
+        vec![PathBuf::from(DEFAULT_WHITELIST_DIR)]
+    } else {
+        cli.masquerade_dir.clone()
+    };
+    let policy = Policy {
+        dirs,
+        insecure: cli.enable_tcp_insecure,
+        sysroot: cli.sysroot.clone(),
+        cmdlist,
+    };
+    // spec §4.2 step 9: without a readable whitelist directory, no
+    // compiler could ever run: say so at start-up (exit 110).
+    if !policy.insecure
+        && policy.cmdlist.is_none()
+        && !policy.dirs.iter().any(|d| std::fs::read_dir(d).is_ok())
+    {
+        let dirs: Vec<String> = policy
+            .dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        return Err(ConfigError {
+            message: format!(
+                "no compiler whitelist directory can be read ({}): create it with masquerade \
+                 links (update-distcc-symlinks, distcc-config) or pass --masquerade-dir",
+                dirs.join(", ")
+            ),
+            code: ExitCode::CompilerMissing,
+        });
+    }
+    Ok(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::cli::parse;
+
+    fn build(args: &[&str], env: &[(&str, &str)], sock: bool) -> Result<Config, ConfigError> {
+        let mut argv = vec!["distccd", "--masquerade-dir", "/"];
+        argv.extend_from_slice(args);
+        let cli = parse(argv).expect("parses");
+        Config::build(&cli, &Vars::from_pairs(env.iter().copied()), sock)
+    }
+
+    #[test]
+    fn defaults_follow_3_4() {
+        let c = build(&[], &[("PATH", "/usr/bin")], false).unwrap();
+        assert_eq!(c.mode, Mode::Daemon);
+        assert!(c.detach);
+        assert_eq!(c.port, 3632);
+        assert_eq!(c.nice, 5);
+        assert_eq!(c.stats_port, None);
+        assert_eq!(c.log_level, LogLevel::Notice);
+        assert_eq!(c.log_target, LogTarget::Syslog);
+        assert!(c.access.is_default());
+        assert!(c.jobs >= 3);
+        assert_eq!(c.job.io_timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn modes_and_wizard() {
+        assert_eq!(build(&[], &[], true).unwrap().mode, Mode::Inetd);
+        assert_eq!(build(&["--daemon"], &[], true).unwrap().mode, Mode::Daemon);
+        let w = build(&["--wizard"], &[], false).unwrap();
+        assert!(!w.detach);
+        assert_eq!(w.jobs, 1);
+        assert_eq!(w.log_target, LogTarget::Stderr);
+        assert_eq!(w.log_level, LogLevel::Debug);
+        let s = build(
+            &["--stats", "--no-detach", "--log-file", "/x.log"],
+            &[],
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.stats_port, Some(3633));
+        assert!(!s.detach);
+        assert_eq!(s.log_target, LogTarget::File("/x.log".into()));
+    }
+
+    #[test]
+    fn allow_lists_and_errors() {
+        let c = build(&["-a", "10.0.0.0/8", "--allow-private"], &[], false).unwrap();
+        assert!(!c.access.is_default());
+        assert_eq!(c.access.nets().len(), 8);
+        let e = build(&["-a", "10.0.0.0/33"], &[], false).unwrap_err();
+        assert_eq!(e.code, ExitCode::BadArguments);
+        assert_eq!(
+            build(&["--auth"], &[], false).unwrap_err().code,
+            ExitCode::BadArguments
+        );
+        assert_eq!(
+            build(&["-j", "0"], &[], false).unwrap_err().code,
+            ExitCode::BadArguments
+        );
+        let e = build(&[], &[("DISTCC_IO_TIMEOUT", "0")], false).unwrap_err();
+        assert_eq!(e.code, ExitCode::BadArguments);
+    }
+
+    #[test]
+    fn compiler_environment_replaces_path_and_raises_the_safeguard() {
+        let env = [
+            ("PATH", "/usr/bin"),
+            ("DISTCCD_PATH", "/opt/cc/bin"),
+            ("_DISTCC_SAFEGUARD", "1"),
+            ("LANG", "C"),
+        ];
+        let c = build(&[], &env, false).unwrap();
+        let get = |k: &str| {
+            c.job
+                .compiler_env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(get("PATH"), Some("/opt/cc/bin".into()));
+        assert_eq!(get("_DISTCC_SAFEGUARD"), Some("2".into()));
+        assert_eq!(get("LANG"), Some("C".into()));
+    }
+
+    #[test]
+    fn missing_whitelist_dir_is_exit_110_unless_insecure() {
+        let cli = parse(["distccd", "--masquerade-dir", "/nonexistent/distcc"]).unwrap();
+        let e = Config::build(&cli, &Vars::default(), false).unwrap_err();
+        assert_eq!(e.code, ExitCode::CompilerMissing);
+        let cli = parse([
+            "distccd",
+            "--masquerade-dir",
+            "/nonexistent",
+            "--make-me-a-botnet",
+        ]);
+        assert!(Config::build(&cli.unwrap(), &Vars::default(), false).is_ok());
+    }
+}

@@ -1,0 +1,277 @@
+//! Starting the compiler (spec §4.5 step 7), behind a small trait so the
+//! request → compile → reply path can be tested without gcc (style.md,
+//! example 14).
+//!
+//! The real launcher runs the compiler in its own process group (so a
+//! timeout or a client disconnect can kill cc1 and as too). Its stdin is
+//! /dev/null or an in-memory file (memfd) holding the source; stdout and
+//! stderr go to memfds read back when it exits. 3.4 uses temp files for
+//! all three: file creation on ext4 costs more than the rest of the
+//! daemon's work for a small job, and pipes would need an event-loop
+//! round trip each. `_DISTCC_SAFEGUARD` is raised by one so a compiler
+//! that is itself a distcc masquerade link runs locally instead of
+//! looping. We spawn without `pre_exec`, so std can use `posix_spawn`
+//! (vfork-like: cheap even for a big daemon).
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::File;
+use std::future::Future;
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::Stdio;
+use std::sync::Mutex;
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+/// What to run.
+#[derive(Debug)]
+pub struct ExecSpec {
+    /// The command line; argv[0] is looked up on `path`.
+    pub argv: Vec<String>,
+    /// Working directory (the job's directory).
+    pub cwd: PathBuf,
+    /// Bytes for the compiler's stdin (None: /dev/null).
+    pub stdin: Option<Vec<u8>>,
+    /// Environment of the compiler (PATH, TMPDIR, `_DISTCC_SAFEGUARD`, ...).
+    pub env: Vec<(OsString, OsString)>,
+}
+
+/// How a compile ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Finished {
+    /// The raw wait status (spec §1.6).
+    pub status: u32,
+    /// Everything it wrote to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// A boxed future, so the traits stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Something that starts compilers.
+pub trait Launcher: Send + Sync + fmt::Debug {
+    /// Start the compile. `Err` means it could not be started at all.
+    fn launch(&self, spec: ExecSpec) -> io::Result<Box<dyn Running>>;
+}
+
+/// A compile in progress.
+pub trait Running: Send {
+    /// Wait for it to end and collect its output. If this future is
+    /// dropped early, output not yet read is lost.
+    fn wait(&mut self) -> BoxFuture<'_, io::Result<Finished>>;
+    /// Ask it to stop (SIGTERM to its process group).
+    fn terminate(&mut self);
+    /// Stop it now (SIGKILL to its process group).
+    fn kill(&mut self);
+}
+
+/// The real launcher: `tokio::process`. Remembers where it found each
+/// compiler on the PATH, so a busy daemon does not search the PATH for
+/// every job; a cached path that stops working is looked up again.
+#[derive(Debug, Default)]
+pub struct ProcessLauncher {
+    found: Mutex<HashMap<(OsString, String), PathBuf>>,
+}
+
+impl Launcher for ProcessLauncher {
+    fn launch(&self, spec: ExecSpec) -> io::Result<Box<dyn Running>> {
+        let files = Streams::new(spec.stdin.as_deref())?;
+        let child = match self.spawn_cached(&spec, &spec.argv[0], &files) {
+            Ok(child) => child,
+            // 3.4's dcc_execvp: if a path fails, try its basename on PATH.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && spec.argv[0].contains('/') => {
+                let base = spec.argv[0].rsplit('/').next().unwrap_or_default();
+                self.spawn_cached(&spec, base, &files).map_err(|_| e)?
+            }
+            Err(e) => return Err(e),
+        };
+        let pid = child.id().map(|p| Pid::from_raw(p as i32));
+        Ok(Box::new(Child { child, pid, files }))
+    }
+}
+
+impl ProcessLauncher {
+    /// Spawn `program`, from the cache of PATH lookups when possible.
+    fn spawn_cached(
+        &self,
+        spec: &ExecSpec,
+        program: &str,
+        files: &Streams,
+    ) -> io::Result<tokio::process::Child> {
+        if program.contains('/') {
+            return spawn(spec, program, Path::new(program), files);
+        }
+        let key = (path_of(spec), program.to_string());
+        let cached = self
+            .found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(path) = cached {
+            match spawn(spec, program, &path, files) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                done => return done,
+            }
+        }
+        let path = resolve(program, &key.0)?;
+        let child = spawn(spec, program, &path, files)?;
+        self.found
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, path);
+        Ok(child)
+    }
+}
+
+/// The compilers' PATH.
+fn path_of(spec: &ExecSpec) -> OsString {
+    spec.env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| OsString::from("/usr/bin:/bin"))
+}
+
+/// Start `resolved`, with `program` as its argv[0]. We resolve names on
+/// the compilers' PATH ourselves: std only uses posix_spawn when it need
+/// not search a PATH it was given.
+fn spawn(
+    spec: &ExecSpec,
+    program: &str,
+    resolved: &Path,
+    files: &Streams,
+) -> io::Result<tokio::process::Child> {
+    let stdin = match &files.stdin {
+        Some(f) => Stdio::from(f.try_clone()?),
+        None => Stdio::null(),
+    };
+    let mut cmd = tokio::process::Command::new(resolved);
+    cmd.arg0(program)
+        .args(&spec.argv[1..])
+        .current_dir(&spec.cwd)
+        .env_clear()
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(stdin)
+        .stdout(Stdio::from(files.stdout.try_clone()?))
+        .stderr(Stdio::from(files.stderr.try_clone()?))
+        .process_group(0)
+        .kill_on_drop(false);
+    cmd.spawn()
+}
+
+/// The compiler's three standard streams, as memfds.
+struct Streams {
+    stdin: Option<File>,
+    stdout: File,
+    stderr: File,
+}
+
+impl Streams {
+    fn new(input: Option<&[u8]>) -> io::Result<Self> {
+        let stdin = match input {
+            Some(data) => {
+                let mut f = memfd(c"distccd-stdin")?;
+                f.write_all(data)?;
+                f.rewind()?;
+                Some(f)
+            }
+            None => None,
+        };
+        Ok(Self {
+            stdin,
+            stdout: memfd(c"distccd-stdout")?,
+            stderr: memfd(c"distccd-stderr")?,
+        })
+    }
+}
+
+fn memfd(name: &std::ffi::CStr) -> io::Result<File> {
+    use nix::sys::memfd::{MemFdCreateFlag, memfd_create};
+    Ok(File::from(memfd_create(
+        name,
+        MemFdCreateFlag::MFD_CLOEXEC,
+    )?))
+}
+
+/// Everything written to `f` (its offset is wherever the writer left it).
+fn contents(f: &mut File) -> Vec<u8> {
+    let mut buf = Vec::new();
+    // A read error leaves what was read; the status still tells the story.
+    if f.rewind().is_ok() {
+        let _ = f.read_to_end(&mut buf);
+    }
+    buf
+}
+
+/// execvp's search: the first executable regular file of that name in
+/// `path`.
+fn resolve(program: &str, path: &OsString) -> io::Result<PathBuf> {
+    for dir in std::env::split_paths(path) {
+        let candidate = dir.join(program);
+        if let Ok(meta) = std::fs::metadata(&candidate) {
+            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+                return Ok(candidate);
+            }
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        "No such file or directory (not found on the daemon's PATH)",
+    ))
+}
+
+struct Child {
+    child: tokio::process::Child,
+    pid: Option<Pid>,
+    files: Streams,
+}
+
+impl Child {
+    fn signal(&mut self, sig: Signal) {
+        if let Some(pid) = self.pid {
+            // The group may already be gone: nothing to do then.
+            let _ = killpg(pid, sig);
+        }
+    }
+}
+
+impl Running for Child {
+    fn wait(&mut self) -> BoxFuture<'_, io::Result<Finished>> {
+        Box::pin(async move {
+            let status = self.child.wait().await?;
+            // Once reaped the pid may be reused: never signal it again.
+            self.pid = None;
+            Ok(Finished {
+                status: status.into_raw() as u32,
+                stdout: contents(&mut self.files.stdout),
+                stderr: contents(&mut self.files.stderr),
+            })
+        })
+    }
+
+    fn terminate(&mut self) {
+        self.signal(Signal::SIGTERM);
+    }
+
+    fn kill(&mut self) {
+        self.signal(Signal::SIGKILL);
+    }
+}
+
+/// Whether a spawn error means "no such compiler" (3.4: the child exits
+/// 110) rather than a resource problem (3.4: fork failure, 105).
+pub fn is_missing(e: &io::Error) -> bool {
+    !matches!(
+        e.raw_os_error(),
+        Some(code) if code == nix::errno::Errno::EAGAIN as i32 || code == nix::errno::Errno::ENOMEM as i32
+    )
+}

@@ -1,0 +1,327 @@
+//! `distccd`: the daemon (spec §4).
+//!
+//! Start-up order (style.md example 12; spec §4.2), all before any thread
+//! exists: parse → early stderr logging → config → nice/OOM score →
+//! resolve the user → bind → open the log file → detach → pid file → drop
+//! root → chdir → build the tokio runtime by hand → serve.
+//!
+//! The log file is opened *before* dropping root, on purpose: 3.4 opens
+//! it afterwards and then cannot write to root-owned paths such as
+//! `/var/log/distccd.log`.
+//!
+//! Modules:
+//! * [`cli`] options as typed; [`config`] validated settings;
+//! * [`serve`] accept loop; [`job`] one request → compile → reply, reading
+//!   through [`incoming`], running compilers through [`exec`] in a
+//!   [`jobdir`]; [`policy`] which compilers and arguments may run (the
+//!   argument scan itself is the client's, [`crate::args::scan`], as in 3.4);
+//! * [`summary`], [`stats`], [`sysinfo`], [`stats_server`] for logs and
+//!   `--stats`; [`inetd`] for stdin mode;
+//! * [`os`] and [`privileges`] for the operating-system steps.
+
+pub mod cli;
+pub mod config;
+pub mod exec;
+pub mod incoming;
+pub mod inetd;
+pub mod job;
+pub mod jobdir;
+pub mod os;
+pub mod policy;
+pub mod privileges;
+pub mod serve;
+pub mod stats;
+pub mod stats_server;
+pub mod summary;
+pub mod sysinfo;
+
+#[cfg(test)]
+mod job_tests;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+use self::cli::Early;
+use self::config::{Config, Mode};
+use self::exec::ProcessLauncher;
+use self::job::Shared;
+use self::stats::Stats;
+use crate::env::Vars;
+use crate::error::ExitCode;
+use crate::logging::{self, LogConfig, LogHandle, LogLevel, LogTarget};
+
+/// Entry point of the program.
+pub fn main() -> std::process::ExitCode {
+    let vars = Vars::from_process();
+    let argv0 = std::env::args().next().unwrap_or_else(|| "distccd".into());
+    let cli = match cli::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(Early::Done) => return std::process::ExitCode::SUCCESS,
+        Err(Early::Failed(code)) => return code.into(),
+    };
+    let early_level = if cli.verbose || cli.wizard {
+        LogLevel::Debug
+    } else {
+        cli.log_level
+            .as_deref()
+            .and_then(LogLevel::parse)
+            .unwrap_or(LogLevel::Notice)
+    };
+    // Start-up messages go to stderr, unless stderr is a socket (inetd:
+    // it is the client's connection), as 3.4 does.
+    let early_target = if os::stderr_is_socket() {
+        LogTarget::Syslog
+    } else {
+        LogTarget::Stderr
+    };
+    let log = match logging::init(&LogConfig {
+        program: "distccd",
+        level: early_level,
+        target: early_target,
+    }) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("distccd: ERROR: cannot set up logging: {e}");
+            return ExitCode::Failed.into();
+        }
+    };
+    let config = match Config::build(&cli, &vars, os::stdin_is_socket()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("{}", e.message);
+            return e.code.into();
+        }
+    };
+    match start(config, &log, &argv0) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(code) => std::process::ExitCode::from(code as u8),
+    }
+}
+
+/// Start-up failures carry their exit status.
+type Started<T> = Result<T, i32>;
+
+fn fail(code: ExitCode, msg: impl std::fmt::Display) -> i32 {
+    tracing::error!("{msg}");
+    code.code()
+}
+
+fn start(config: Config, log: &LogHandle, argv0: &str) -> Started<()> {
+    if let Err(e) = os::renice(config.nice) {
+        tracing::warn!("cannot change priority by {}: {e}", config.nice);
+    }
+    if let Some(n) = config.oom_score_adj {
+        if let Err(e) = os::set_oom_score_adj(n) {
+            tracing::warn!("cannot set oom_score_adj to {n}: {e}");
+        }
+    }
+    let identity = privileges::resolve(config.user.as_deref()).map_err(|e| fail(e.code(), e))?;
+    let listeners = match config.mode {
+        Mode::Inetd => None,
+        Mode::Daemon => Some(bind_all(&config)?),
+    };
+    // Opened while still root: see the module comment.
+    if config.log_target != LogTarget::Stderr {
+        if let Err(e) = log.retarget(&config.log_target) {
+            tracing::error!("cannot open log {:?}: {e}; using syslog", config.log_target);
+            let _ = log.retarget(&LogTarget::Syslog);
+        }
+    }
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    if config.access.is_default() {
+        let ranges = crate::access::PRIVATE_RANGES.join(", ");
+        let msg = "no --allow option given: serving only private networks and loopback";
+        // Under inetd every job is a new process: say it once per daemon
+        // in daemon mode, quietly per job in inetd mode.
+        match config.mode {
+            Mode::Daemon => tracing::warn!("{msg} ({ranges})"),
+            Mode::Inetd => tracing::debug!("{msg} ({ranges})"),
+        }
+    }
+    let mut ready = if config.detach {
+        os::detach().map_err(|e| fail(ExitCode::Failed, format!("cannot detach: {e}")))?
+    } else {
+        if config.mode == Mode::Daemon {
+            os::own_process_group();
+        }
+        os::Ready::none()
+    };
+    let result = run(config, listeners, identity, log, argv0, &mut ready);
+    ready.report(result.err().unwrap_or(0) as u8);
+    result
+}
+
+/// The listening sockets of daemon mode.
+struct Listeners {
+    main: std::net::TcpListener,
+    stats: Option<std::net::TcpListener>,
+}
+
+fn bind_all(config: &Config) -> Started<Listeners> {
+    let inherit = |fd: i32| os::inherited_listener(fd).map_err(|e| fail(ExitCode::BindFailed, e));
+    let bind = |port| {
+        os::bind(config.listen, port, config.defer_accept).map_err(|e| {
+            let at = config.listen.map_or("*".into(), |a| a.to_string());
+            fail(
+                ExitCode::BindFailed,
+                format!("cannot listen on {at} port {port}: {e}"),
+            )
+        })
+    };
+    // Socket activation: systemd bound the port (ListenStream=) and passes
+    // it as fd 3, a second socket (the stats port) as fd 4.
+    let n = config.inherited_listeners;
+    let main = if n >= 1 {
+        inherit(os::LISTEN_FDS_START)?
+    } else {
+        bind(config.port)?
+    };
+    let stats = match config.stats_port {
+        Some(_) if n >= 2 => Some(inherit(os::LISTEN_FDS_START + 1)?),
+        port => port.map(bind).transpose()?,
+    };
+    Ok(Listeners { main, stats })
+}
+
+fn run(
+    config: Config,
+    listeners: Option<Listeners>,
+    identity: Option<privileges::Identity>,
+    log: &LogHandle,
+    argv0: &str,
+    ready: &mut os::Ready,
+) -> Started<()> {
+    let _pid_file = match &config.pid_file {
+        Some(p) => Some(os::PidFile::write(p).map_err(|e| {
+            fail(
+                ExitCode::Failed,
+                format!("cannot write pid file {}: {e}", p.display()),
+            )
+        })?),
+        None => None,
+    };
+    if let Some(who) = &identity {
+        privileges::drop_to(who).map_err(|e| fail(e.code(), e))?;
+    }
+    let tmpdir = config.job.tmpdir.clone();
+    if let Err(e) = std::env::set_current_dir(&tmpdir) {
+        tracing::warn!("cannot chdir to {}: {e}", tmpdir.display());
+    }
+    if config.detach {
+        let _ = os::quiet_stdio(config.log_target == LogTarget::Stderr);
+    }
+    let stats = Stats::new(config.jobs, argv0);
+    let shared = Arc::new(Shared::new(
+        config.job.clone(),
+        Box::new(ProcessLauncher::default()),
+        stats,
+    ));
+    let access = Arc::new(config.access.clone());
+    let Some(listeners) = listeners else {
+        let rt = runtime()?;
+        ready.report(0);
+        let code = rt.block_on(inetd::serve_stdin(&shared, &access));
+        return if code == 0 { Ok(()) } else { Err(code) };
+    };
+    // One thread: the daemon waits on sockets and children; the
+    // CPU work is the compilers'. Cross-thread wake-ups of a multi-thread
+    // runtime cost more than they save here; the rare big LZO or file
+    // operations go to the blocking pool (incoming::offload).
+    let rt = runtime()?;
+    let log = log.clone();
+    rt.block_on(async move {
+        let main = tokio::net::TcpListener::from_std(listeners.main)
+            .map_err(|e| fail(ExitCode::BindFailed, e))?;
+        let (shutdown, force) = signals(log, config.lifetime)
+            .map_err(|e| fail(ExitCode::Failed, format!("cannot set up signals: {e}")))?;
+        if let Some(s) = listeners.stats {
+            let s =
+                tokio::net::TcpListener::from_std(s).map_err(|e| fail(ExitCode::BindFailed, e))?;
+            tracing::debug!("stats server listening on {:?}", s.local_addr());
+            let task = stats_server::serve_stats(s, access.clone(), shared.clone(), tmpdir);
+            tokio::spawn(task);
+        }
+        tracing::info!(
+            "distccd {} (distcc {} protocols 1 and 2) listening on {}, {} job slots",
+            crate::version::VERSION,
+            crate::version::COMPAT_VERSION,
+            main.local_addr().map_or("?".into(), |a| a.to_string()),
+            config.jobs
+        );
+        ready.report(0);
+        serve::serve(main, access, shared, config.jobs, shutdown, force).await;
+        tracing::info!("distccd stopped");
+        Ok(())
+    })
+}
+
+fn runtime() -> Started<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("distccd")
+        .build()
+        .map_err(|e| fail(ExitCode::Failed, format!("cannot start the runtime: {e}")))
+}
+
+/// SIGTERM/SIGINT and `--lifetime` → shutdown; a second SIGTERM/SIGINT →
+/// force; SIGHUP → reopen the log file (logrotate).
+fn signals(
+    log: LogHandle,
+    lifetime: Option<Duration>,
+) -> std::io::Result<(impl Future<Output = ()>, impl Future<Output = ()>)> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let (tx, rx) = watch::channel(0u32);
+    tokio::spawn(async move {
+        let mut n = 0;
+        loop {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            n += 1;
+            tracing::info!(
+                "{name} received ({n}): {}",
+                if n == 1 {
+                    "finishing running jobs, then exiting"
+                } else {
+                    "stopping now"
+                }
+            );
+            let _ = tx.send(n);
+        }
+    });
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            match log.reopen() {
+                Ok(()) => tracing::info!("SIGHUP: log file reopened"),
+                Err(e) => tracing::error!("SIGHUP: cannot reopen the log file: {e}"),
+            }
+        }
+    });
+    let mut first = rx.clone();
+    let shutdown = async move {
+        let timer = async {
+            match lifetime {
+                Some(t) => tokio::time::sleep(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = first.wait_for(|n| *n >= 1) => {}
+            () = timer => tracing::info!("--lifetime expired: shutting down"),
+        }
+    };
+    let mut second = rx;
+    let force = async move {
+        let _ = second.wait_for(|n| *n >= 2).await;
+    };
+    Ok((shutdown, force))
+}

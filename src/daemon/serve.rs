@@ -1,0 +1,117 @@
+//! The accept loop (spec §4.3, §4.4; style.md example 11): takes an
+//! already-bound listener and a shutdown future, so tests can bind
+//! `127.0.0.1:0` and stop it at will.
+//!
+//! 3.4 preforks `--jobs` children that each block in `accept()`, so extra
+//! clients wait in the listen backlog rather than being turned away. We
+//! keep that shape with a semaphore: a slot is taken *before* `accept`, so
+//! waiting connections stay in the kernel's queue. The peer is checked
+//! against `--allow` right after `accept`, before a byte is read.
+//!
+//! Shutdown (SIGTERM/SIGINT, `--lifetime`): stop accepting, let running
+//! jobs finish, then return. If `force` fires meanwhile (a second
+//! signal), running compilers are killed first.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::job::{self, Shared};
+use super::stats::SLOT_SECS;
+use crate::access::AccessList;
+
+/// Serve until `shutdown` completes; `force` (if it fires after that)
+/// kills running compiles instead of waiting for them.
+pub async fn serve(
+    listener: TcpListener,
+    access: Arc<AccessList>,
+    shared: Arc<Shared>,
+    jobs: u32,
+    shutdown: impl Future<Output = ()>,
+    force: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(jobs.max(1) as usize));
+    let mut tasks = JoinSet::new();
+    let ticker = tokio::spawn(tick(shared.clone()));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
+            () = &mut shutdown => break,
+        };
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            () = &mut shutdown => break,
+        };
+        while let Some(done) = tasks.try_join_next() {
+            report_panic(done);
+        }
+        let (stream, addr) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::error!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let peer = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+        if !access.allows(Some(peer.ip())) {
+            tracing::warn!(
+                "connection from client '{}' denied by access list",
+                peer.ip()
+            );
+            continue;
+        }
+        tracing::debug!("connection from {peer}");
+        let shared = shared.clone();
+        tasks.spawn(async move {
+            let _slot = permit;
+            let _busy = shared.stats.accepted();
+            let (r, w) = stream.into_split();
+            job::serve(r, w, &peer.to_string(), &shared).await;
+        });
+    }
+    drop(listener);
+    ticker.abort();
+    if !tasks.is_empty() {
+        tracing::info!("shutting down: waiting for {} running jobs", tasks.len());
+    }
+    tokio::pin!(force);
+    let mut forced = false;
+    loop {
+        tokio::select! {
+            done = tasks.join_next() => match done {
+                Some(r) => report_panic(r),
+                None => break,
+            },
+            () = &mut force, if !forced => {
+                forced = true;
+                tracing::warn!("second signal: killing {} running jobs", tasks.len());
+                let _ = shared.abort.send(true);
+            }
+        }
+    }
+}
+
+fn report_panic(r: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = r {
+        if e.is_panic() {
+            tracing::error!("a job crashed: {e}; the daemon carries on");
+        }
+    }
+}
+
+async fn tick(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(Duration::from_secs(SLOT_SECS));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        shared.stats.tick();
+    }
+}

@@ -1,0 +1,123 @@
+//! The `--stats` HTTP server (spec §4.7).
+//!
+//! Like 3.4 it reads (and mostly ignores) up to 1024 bytes of request,
+//! writes one page and closes; the same `--allow` list applies. Any path
+//! gets 3.4's text page, except `/json`, which gets the same figures as
+//! a JSON object (our addition).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::job::Shared;
+use super::sysinfo::Sampler;
+use crate::access::AccessList;
+
+/// How long a stats client may take to send its request line.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Serve stats pages until the task is dropped.
+pub async fn serve_stats(
+    listener: TcpListener,
+    access: Arc<AccessList>,
+    shared: Arc<Shared>,
+    tmpdir: PathBuf,
+) {
+    let sampler = Arc::new(Sampler::default());
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!("stats accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let peer = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+        if !access.allows(Some(peer.ip())) {
+            tracing::warn!(
+                "stats connection from client '{}' denied by access list",
+                peer.ip()
+            );
+            continue;
+        }
+        let (shared, sampler, tmpdir) = (shared.clone(), sampler.clone(), tmpdir.clone());
+        tokio::spawn(async move {
+            if let Err(e) = answer(stream, &shared, &sampler, tmpdir).await {
+                tracing::debug!("stats client {peer}: {e}");
+            }
+        });
+    }
+}
+
+async fn answer(
+    mut stream: TcpStream,
+    shared: &Shared,
+    sampler: &Sampler,
+    tmpdir: PathBuf,
+) -> std::io::Result<()> {
+    // The request line may come in pieces: read until its end (or 1024
+    // bytes, EOF, or the timeout; then answer anyway, like 3.4).
+    let mut buf = Vec::with_capacity(1024);
+    let _ = tokio::time::timeout(REQUEST_TIMEOUT, async {
+        let mut chunk = [0u8; 1024];
+        while buf.len() < 1024 && !buf.contains(&b'\n') {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n.min(1024 - buf.len())]),
+            }
+        }
+    })
+    .await;
+    let json = wants_json(&buf);
+    let sys = sampler.sample(&tmpdir);
+    let snap = shared.stats.snapshot(sys);
+    let page = if json {
+        snap.json_page()
+    } else {
+        snap.text_page()
+    };
+    stream.write_all(page.as_bytes()).await?;
+    stream.shutdown().await?;
+    // Drain what is left of the request so closing does not reset the
+    // connection before the client has read the page.
+    let mut sink = [0u8; 1024];
+    let _ = tokio::time::timeout(REQUEST_TIMEOUT, async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    Ok(())
+}
+
+/// `GET /json` (with or without a query string or HTTP version).
+fn wants_json(request: &[u8]) -> bool {
+    let line = request.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut words = line.split(|b| *b == b' ');
+    let _method = words.next();
+    let path = words.next().unwrap_or_default();
+    let path = path.split(|b| *b == b'?').next().unwrap_or_default();
+    path.strip_suffix(b"\r").unwrap_or(path) == b"/json"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_json_path_gets_json() {
+        assert!(wants_json(b"GET /json HTTP/1.0\r\n\r\n"));
+        assert!(wants_json(b"GET /json?x=1 HTTP/1.1\r\n"));
+        assert!(wants_json(b"GET /json\n"));
+        assert!(!wants_json(b"GET / HTTP/1.0\r\n"));
+        assert!(!wants_json(b"GET /json2 HTTP/1.0\r\n"));
+        assert!(!wants_json(b""));
+    }
+}

@@ -1,0 +1,42 @@
+//! distcc-rs: distcc rebuilt in Rust, wire-compatible with distcc 3.4.
+//!
+//! The library holds everything; the programs in `src/bin/` and
+//! `distcc-config/main.rs` are thin shims that call one `main()` here.
+//!
+//! # Layout
+//!
+//! Pure core (no tokio, no `std::{net, fs, process, env}`; checked by
+//! `tests/architecture.rs`):
+//!
+//! * [`protocol`] — the token codec of protocols 1, 2 and 3 and the LZO1X wrapper.
+//! * [`args`] — the compiler command-line scanner (distributable or local, and why).
+//! * [`hosts`] — the `DISTCC_HOSTS` grammar.
+//! * [`state`] — the monitor state-file format shared by client and monitor.
+//! * [`access`] — the `--allow` decision.
+//!
+//! Shared plumbing:
+//!
+//! * [`error`] — exit codes (the one place the 3.4 table lives).
+//! * [`env`] — the only reader of `DISTCC_*` and other environment variables.
+//! * [`logging`] — the only place a tracing subscriber is set up.
+//!
+//! I/O layer:
+//!
+//! * [`client`] — `distcc`.
+//! * [`daemon`] — `distccd`.
+//! * [`monitor`] — `distccmon-text`.
+//! * [`pump`] — `pump` and `lsdistcc`.
+
+pub mod access;
+pub mod args;
+pub mod client;
+pub mod daemon;
+pub mod env;
+pub mod error;
+pub mod hosts;
+pub mod logging;
+pub mod monitor;
+pub mod protocol;
+pub mod pump;
+pub mod state;
+pub mod version;

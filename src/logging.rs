@@ -1,0 +1,353 @@
+//! The only place a tracing subscriber is set up.
+//!
+//! Lines look like distcc 3.4's (spec §3.16):
+//! `<prog>[<pid>] (<module>) <Severity>message`, where the severity prefix
+//! is `ERROR: ` or `Warning: ` and nothing for lower levels.
+//!
+//! distcc uses syslog's eight levels; tracing has five. The mapping is
+//! fixed here so every module logs the same way:
+//!
+//! | distcc (`--log-level`)        | tracing macro |
+//! |-------------------------------|---------------|
+//! | emerg, alert, crit, err       | `error!`      |
+//! | warning                       | `warn!`       |
+//! | notice (distccd's default)    | `info!`       |
+//! | info                          | `debug!`      |
+//! | debug                         | `trace!`      |
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+/// A syslog-style threshold, as accepted by `distccd --log-level`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// emerg, alert, crit, err.
+    Error,
+    /// warning.
+    Warning,
+    /// notice (the daemon's default).
+    Notice,
+    /// info.
+    Info,
+    /// debug.
+    Debug,
+}
+
+impl LogLevel {
+    /// Parse a level name the way 3.4 does (`emerg(ency)`, `alert`,
+    /// `crit(ical)`, `err(or)`, `warn(ing)`, `note`/`notice`, `info`, `debug`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "emerg" | "emergency" | "alert" | "crit" | "critical" | "err" | "error" => Self::Error,
+            "warn" | "warning" => Self::Warning,
+            "note" | "notice" => Self::Notice,
+            "info" => Self::Info,
+            "debug" => Self::Debug,
+            _ => return None,
+        })
+    }
+
+    /// The tracing level that passes this threshold.
+    pub fn tracing_level(self) -> Level {
+        match self {
+            Self::Error => Level::ERROR,
+            Self::Warning => Level::WARN,
+            Self::Notice => Level::INFO,
+            Self::Info => Level::DEBUG,
+            Self::Debug => Level::TRACE,
+        }
+    }
+}
+
+/// Where log lines go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogTarget {
+    /// Standard error.
+    Stderr,
+    /// Append to a file (created 0666 minus umask, as 3.4 does).
+    File(PathBuf),
+    /// The local syslog socket (`/dev/log`), facility daemon.
+    Syslog,
+    /// An already-open file descriptor (the client's `UNCACHED_ERR_FD`).
+    Fd(i32),
+}
+
+/// What to set up.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Program name shown in every line (`distcc`, `distccd`, ...).
+    pub program: &'static str,
+    /// Threshold.
+    pub level: LogLevel,
+    /// Destination.
+    pub target: LogTarget,
+}
+
+enum Sink {
+    Stderr,
+    File(PathBuf, File),
+    Syslog(Option<UnixDatagram>),
+    Fd(File),
+}
+
+impl Sink {
+    fn open(target: &LogTarget) -> io::Result<Self> {
+        Ok(match target {
+            LogTarget::Stderr => Self::Stderr,
+            LogTarget::File(path) => Self::File(path.clone(), open_append(path)?),
+            LogTarget::Syslog => Self::Syslog(connect_syslog()),
+            LogTarget::Fd(fd) => Self::Fd(fd_file(*fd)?),
+        })
+    }
+
+    fn write_line(&mut self, program: &str, level: Level, line: &[u8]) -> io::Result<()> {
+        match self {
+            Self::Stderr => io::stderr().lock().write_all(line),
+            Self::File(_, f) | Self::Fd(f) => f.write_all(line),
+            Self::Syslog(sock) => {
+                // RFC 3164 without timestamp: rsyslog and journald fill it in.
+                let severity = match level {
+                    Level::ERROR => 3,
+                    Level::WARN => 4,
+                    Level::INFO => 5,
+                    Level::DEBUG => 6,
+                    Level::TRACE => 7,
+                };
+                let priority = 3 * 8 + severity; // LOG_DAEMON
+                let mut msg = format!("<{priority}>").into_bytes();
+                // Drop our own "prog[pid] " prefix: syslog adds the ident.
+                let text = line.strip_suffix(b"\n").unwrap_or(line);
+                msg.extend_from_slice(text);
+                let _ = program;
+                // No syslog daemon (containers, minimal systems): retry the
+                // socket, else drop the line as glibc's syslog(3) does.
+                // Never fall back to stderr: under inetd or ssh it is the
+                // client's connection.
+                if sock.is_none() {
+                    *sock = connect_syslog();
+                }
+                match sock {
+                    Some(s) => s.send(&msg).map(|_| ()),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+fn open_append(path: &PathBuf) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o666)
+        .open(path)
+}
+
+fn connect_syslog() -> Option<UnixDatagram> {
+    let sock = UnixDatagram::unbound().ok()?;
+    sock.connect("/dev/log").ok()?;
+    Some(sock)
+}
+
+fn fd_file(fd: i32) -> io::Result<File> {
+    use std::os::fd::{BorrowedFd, OwnedFd};
+    if fd < 0 {
+        return Err(io::Error::from_raw_os_error(libc_ebadf()));
+    }
+    // Duplicate so closing our copy never closes the caller's descriptor.
+    #[allow(unsafe_code)]
+    // SAFETY: `fd` is only borrowed for the duration of the dup; the
+    // duplicate is owned by the returned File.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let owned: OwnedFd = borrowed.try_clone_to_owned()?;
+    Ok(File::from(owned))
+}
+
+const fn libc_ebadf() -> i32 {
+    9
+}
+
+/// Shared handle to the active sink; [`LogHandle::reopen`] reopens a log
+/// file after logrotate moved it (distccd does this on SIGHUP).
+#[derive(Clone)]
+pub struct LogHandle {
+    inner: Arc<Mutex<Sink>>,
+    program: &'static str,
+}
+
+impl fmt::Debug for LogHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogHandle")
+            .field("program", &self.program)
+            .finish()
+    }
+}
+
+impl LogHandle {
+    /// Reopen the log file (no-op for other targets).
+    pub fn reopen(&self) -> io::Result<()> {
+        let mut sink = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Sink::File(path, file) = &mut *sink {
+            *file = open_append(path)?;
+        }
+        Ok(())
+    }
+
+    /// Switch to another target (e.g. from early stderr logging to the
+    /// configured log file after start-up).
+    pub fn retarget(&self, target: &LogTarget) -> io::Result<()> {
+        let new = Sink::open(target)?;
+        *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = new;
+        Ok(())
+    }
+}
+
+/// Writer handed to tracing for each event: buffers one line and passes it
+/// to the sink in one write, so lines from several threads never interleave.
+#[allow(missing_debug_implementations)]
+pub struct LineWriter {
+    handle: LogHandle,
+    level: Level,
+    buf: Vec<u8>,
+}
+
+impl Write for LineWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for LineWriter {
+    fn drop(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let mut sink = self.handle.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // A log line that cannot be written is dropped: logging must never
+        // take the program down.
+        let _ = sink.write_line(self.handle.program, self.level, &self.buf);
+    }
+}
+
+impl<'a> MakeWriter<'a> for LogHandle {
+    type Writer = LineWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        LineWriter {
+            handle: self.clone(),
+            level: Level::INFO,
+            buf: Vec::new(),
+        }
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        LineWriter {
+            handle: self.clone(),
+            level: *meta.level(),
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// distcc's line format.
+struct DistccFormat {
+    program: &'static str,
+}
+
+impl<S, N> FormatEvent<S, N> for DistccFormat
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        let module = meta.target().rsplit("::").next().unwrap_or("");
+        let severity = match *meta.level() {
+            Level::ERROR => "ERROR: ",
+            Level::WARN => "Warning: ",
+            _ => "",
+        };
+        write!(
+            writer,
+            "{}[{}] ({}) {}",
+            self.program,
+            std::process::id(),
+            module,
+            severity
+        )?;
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// Install the global subscriber. Returns a handle for reopening or
+/// retargeting; if a subscriber is already installed (tests), the handle
+/// still works but lines go to the existing subscriber.
+pub fn init(config: &LogConfig) -> io::Result<LogHandle> {
+    let sink = match Sink::open(&config.target) {
+        Ok(s) => s,
+        Err(e) => {
+            // 3.4: "failed to open logfile" and carry on with stderr.
+            eprintln!(
+                "{}[{}] ERROR: failed to open log {:?}: {e}; logging to stderr",
+                config.program,
+                std::process::id(),
+                config.target
+            );
+            Sink::Stderr
+        }
+    };
+    let handle = LogHandle {
+        inner: Arc::new(Mutex::new(sink)),
+        program: config.program,
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(config.level.tracing_level())
+        .with_writer(handle.clone())
+        .event_format(DistccFormat {
+            program: config.program,
+        })
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    Ok(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_names_follow_distccd() {
+        assert_eq!(LogLevel::parse("crit"), Some(LogLevel::Error));
+        assert_eq!(LogLevel::parse("WARNING"), Some(LogLevel::Warning));
+        assert_eq!(LogLevel::parse("note"), Some(LogLevel::Notice));
+        assert_eq!(LogLevel::parse("debug"), Some(LogLevel::Debug));
+        assert_eq!(LogLevel::parse("loud"), None);
+    }
+
+    #[test]
+    fn levels_are_ordered_by_verbosity() {
+        assert!(LogLevel::Error < LogLevel::Notice);
+        assert_eq!(LogLevel::Notice.tracing_level(), Level::INFO);
+    }
+}

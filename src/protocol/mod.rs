@@ -1,0 +1,150 @@
+//! distcc's wire protocol, versions 1, 2 and 3 (spec §1): pure code, no I/O.
+//!
+//! * [`token`]: the 12-byte packet header (`DIST00000001`) and its tokens.
+//! * [`lzo`]: LZO1X compression of bulk bodies in protocols 2 and 3.
+//! * [`message`]: whole requests and responses: encoders, and decoders that
+//!   take the bytes received so far and answer "need more" or a value.
+//!
+//! The async daemon and the blocking client drive the same decoders
+//! (style.md, example 3): each keeps a buffer, appends what it reads, and
+//! calls `decode` again until it gets a value or an error.
+
+pub mod lzo;
+pub mod message;
+pub mod token;
+
+use std::fmt;
+
+pub use message::{
+    FileEntry, FileKind, Request, RequestHead, Response, decode_request, decode_request_head,
+    decode_response,
+};
+pub use token::{HEADER_LEN, Header, Token};
+
+/// Highest protocol version distcc 3.4 speaks.
+pub const MAX_VERSION: u32 = 3;
+
+/// What a decoder makes of the bytes it was given.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded<T> {
+    /// A complete value and the number of bytes it used.
+    Done(T, usize),
+    /// Not enough bytes yet: at least this many (counted from the start of
+    /// the buffer) are needed before trying again.
+    NeedMore(usize),
+}
+
+/// Caps that stop a peer from making us allocate absurd amounts of memory.
+/// Lengths on the wire are 32-bit, so without caps one header could ask for
+/// 4 GiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest bulk body (DOTI, DOTO, FILE, ...), compressed or not, and the
+    /// largest decompressed size.
+    pub max_body: u64,
+    /// Largest string (ARGV, CDIR, NAME, LINK).
+    pub max_string: u32,
+    /// Largest ARGC.
+    pub max_argc: u32,
+    /// Largest NFIL.
+    pub max_files: u32,
+}
+
+impl Default for Limits {
+    /// Generous enough for a 1 GiB preprocessed file (issue #2).
+    fn default() -> Self {
+        Self {
+            max_body: 2 << 30,
+            max_string: 1 << 20,
+            max_argc: 1 << 16,
+            max_files: 1 << 20,
+        }
+    }
+}
+
+/// A request or response that does not follow the protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// A different token arrived than the one the protocol requires here.
+    UnexpectedToken {
+        /// What the protocol requires at this point.
+        expected: &'static str,
+        /// The four bytes that arrived.
+        got: [u8; 4],
+    },
+    /// The 8 parameter bytes are not hexadecimal.
+    BadHex {
+        /// The token they followed.
+        token: [u8; 4],
+        /// The parameter bytes.
+        param: [u8; 8],
+    },
+    /// A length or count is above the configured cap.
+    TooLarge {
+        /// Token carrying the length.
+        token: Token,
+        /// The length announced.
+        len: u64,
+        /// The cap it exceeded.
+        cap: u64,
+    },
+    /// `DIST` asked for a version we do not speak.
+    BadVersion(u32),
+    /// `ARGC 0`: there is no compiler to run (3.4's server crashes on it).
+    EmptyArgv,
+    /// A compressed body could not be decompressed.
+    Lzo(lzo::LzoError),
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnexpectedToken { expected, got } => {
+                write!(
+                    f,
+                    "protocol derailment: expected {expected}, got {:?}",
+                    show(got)
+                )
+            }
+            Self::BadHex { token, param } => write!(
+                f,
+                "bad parameter after {}: {:?} is not 8 hex digits",
+                show(token),
+                show(param)
+            ),
+            Self::TooLarge { token, len, cap } => {
+                write!(
+                    f,
+                    "{token} announces {len} bytes/items, above the limit of {cap}"
+                )
+            }
+            Self::BadVersion(v) => write!(f, "unsupported protocol version {v}"),
+            Self::EmptyArgv => write!(f, "request has no arguments (ARGC 0)"),
+            Self::Lzo(e) => write!(f, "decompression failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ProtocolError {}
+
+impl From<lzo::LzoError> for ProtocolError {
+    fn from(e: lzo::LzoError) -> Self {
+        Self::Lzo(e)
+    }
+}
+
+/// Printable form of raw protocol bytes for error messages.
+pub(crate) fn show(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).escape_debug().to_string()
+}
+
+/// Whether bulk bodies are LZO-compressed in this protocol version
+/// (`dcc_get_features_from_protover`: compression on when v > 1).
+pub const fn compressed(version: u32) -> bool {
+    version > 1
+}
+
+/// Whether the server runs the preprocessor (pump mode, v > 2).
+pub const fn server_cpp(version: u32) -> bool {
+    version > 2
+}

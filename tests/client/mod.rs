@@ -1,0 +1,16 @@
+//! Client tests (issue #3): our `distcc` against Debian's distccd 3.4 and
+//! ours, in protocols 1 and 2 and over SSH, with outputs compared byte for
+//! byte to local builds; failure handling; lock sharing with 3.4's client;
+//! the monitor; a real project built with `make -j` through a masquerade
+//! directory.
+
+mod cli;
+mod corpus;
+mod fake;
+mod fallback;
+pub mod harness;
+mod project;
+mod sharing;
+mod signals;
+mod socks;
+mod ssh;

@@ -1,0 +1,77 @@
+//! init/openrc/distccd.initd run by the real openrc-run (Debian's openrc
+//! package) against our distccd: `need net` pulls in a net provider,
+//! start_pre creates the log file for the distcc user, the daemon runs as
+//! distcc with Gentoo's command line and TMPDIR, distcc 3.4's client
+//! compiles through it, and stop ends it.
+//!
+//! Everything happens in private mount, pid and network namespaces set up
+//! by `unshare` (see openrc-test.sh): the host's /etc, /run, /tmp and
+//! network are never touched, and every process dies with the namespace.
+
+use super::repo;
+use crate::support::{TempDir, bin};
+use crate::{require_root, require_tool};
+use std::collections::HashMap;
+use std::process::Command;
+
+#[test]
+fn openrc_starts_and_stops_our_daemon() {
+    for tool in ["/sbin/openrc-run", "unshare", "ip", "ss", "distcc", "gcc"] {
+        require_tool!(tool);
+    }
+    require_root!();
+    let scratch = TempDir::new("openrc");
+    let daemon = bin("distccd");
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--net",
+            "--",
+            "bash",
+        ])
+        .arg(repo().join("tests/packaging/openrc-test.sh"))
+        .arg(scratch.path())
+        .arg(repo())
+        .arg(&daemon)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "openrc-test.sh failed:\n{text}");
+    let got: HashMap<&str, &str> = text
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .filter(|(k, _)| k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect();
+    let expect = |key: &str, want: &str| {
+        assert_eq!(got.get(key).map(|v| v.trim()), Some(want), "{key}\n{text}");
+    };
+    // depend(): need net started the provider, which brought lo up.
+    expect("DEPTREE", "net avahi-daemon ypbind");
+    expect("LO_BEFORE", "<LOOPBACK>");
+    expect("NET_STATUS", "status: started");
+    expect("START", "0");
+    // Gentoo's command line, run as the distcc user, TMPDIR exported.
+    expect("USER", "distcc");
+    let args = got["ARGS"].trim();
+    // openrc-test.sh runs a copy of our distccd staged out of /tmp.
+    let want_args = "/mnt/distcc-openrc/distccd --user distcc --daemon --no-detach --port 3632 \
+         --log-level notice --allow 192.168.0.0/24 -N 15 --allow 127.0.0.1 \
+         --log-file /var/log/distccd.log --log-level info";
+    assert_eq!(args, want_args, "{text}");
+    expect("TMPDIR", "/tmp");
+    expect("LOG_OWNER", "distcc");
+    expect("LISTENING", "1");
+    // Served a compile from distcc 3.4's client.
+    expect("COMPILE", "ok");
+    expect("LOG_COMPILE_OK", "1");
+    expect("STATUS", "started");
+    expect("STOP", "0");
+    expect("STATUS_AFTER", "status: stopped");
+    expect("RUNNING_AFTER", "0");
+}
