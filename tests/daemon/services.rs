@@ -339,7 +339,7 @@ fn socket_activation_serves_on_the_inherited_socket() {
     );
     super::harness::local(&farm, &["gcc", "-c", "hello.c", "-o", "local.o"]);
     super::harness::assert_same(&farm.src().join("remote.o"), &farm.src().join("local.o"));
-    let log_text = crate::support::read_when(&log, "COMPILE_OK");
+    let log_text = support::read_when(&log, "COMPILE_OK");
     assert!(log_text.contains("COMPILE_OK"), "{log_text}");
     assert!(
         TcpStream::connect(("127.0.0.1", unused)).is_err(),
