@@ -4,8 +4,8 @@
 //! Every file the client creates that must not outlive it (cpp output, the
 //! half-written object, the monitor state file) is registered here. Normal
 //! exits remove them through [`TempPath`]'s `Drop`; a signal is handled by
-//! one thread that waits for it (`sigwait`, so no code runs in a signal
-//! handler), removes everything registered, stops the children, and then
+//! one thread that reads it from signal-hook's self-pipe (so no code of
+//! ours runs in a signal handler), removes everything registered, stops the children, and then
 //! re-raises the signal so the exit status says what happened, as 3.4 does.
 
 use std::fs::{File, OpenOptions};
@@ -14,7 +14,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use nix::sys::signal::{SigSet, Signal, kill};
+use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -47,6 +47,18 @@ pub fn add_child(pid: u32) {
 /// Forget a child process (it has been waited for).
 pub fn remove_child(pid: u32) {
     registry().children.retain(|&p| p != pid);
+}
+
+/// `cmd.output()` for the short probes the client runs (`gcc -###`,
+/// `-dumpmachine`), registered like every other child so that a signal
+/// stops a probe that hangs instead of leaving it behind.
+pub fn probe_output(cmd: &mut std::process::Command) -> io::Result<std::process::Output> {
+    let child = cmd.spawn()?;
+    let pid = child.id();
+    add_child(pid);
+    let out = child.wait_with_output();
+    remove_child(pid);
+    out
 }
 
 /// A registered path, removed when dropped (unless temps are kept or it
@@ -137,28 +149,32 @@ pub fn create_temp(tmpdir: &Path, prefix: &str, suffix: &str) -> io::Result<(Tem
     ))
 }
 
-const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP];
-
-/// Block SIGINT/SIGTERM/SIGHUP in every thread and start the thread that
-/// waits for them. Children start with an empty mask (Rust's `Command`
-/// resets it), so compilers still see the signals normally.
+/// Catch SIGINT/SIGTERM/SIGHUP and start the thread that handles them.
+///
+/// The handler only writes to a pipe (signal-hook's self-pipe); the thread
+/// reading it does the work, so no code of ours runs in a signal handler.
+/// Signals are deliberately not blocked (`sigwait` would need that): a
+/// blocked mask is inherited through exec, and a compiler started with
+/// SIGINT blocked would outlive Ctrl-C. Handlers, unlike masks, are reset
+/// to the default in every child.
 pub fn install_signal_handler() {
-    let mut set = SigSet::empty();
-    for s in SIGNALS {
-        set.add(s);
-    }
-    if set.thread_block().is_err() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         return;
-    }
-    let spawned = std::thread::Builder::new()
+    };
+    let _ = std::thread::Builder::new()
         .name("signals".into())
         .stack_size(64 * 1024)
         .spawn(move || {
-            let Ok(sig) = set.wait() else { return };
+            let Some(sig) = signals.forever().next() else {
+                return;
+            };
             {
                 let reg = registry();
-                for &pid in &reg.children {
-                    let _ = kill(Pid::from_raw(pid as i32), sig);
+                if let Ok(s) = Signal::try_from(sig) {
+                    for &pid in &reg.children {
+                        let _ = kill(Pid::from_raw(pid as i32), s);
+                    }
                 }
                 for (p, always) in &reg.paths {
                     if *always || !reg.keep {
@@ -166,14 +182,9 @@ pub fn install_signal_handler() {
                     }
                 }
             }
-            // Nothing installed a handler, so the disposition is the
-            // default: unblocking and raising ends the process with it.
-            let mut one = SigSet::empty();
-            one.add(sig);
-            let _ = one.thread_unblock();
-            let _ = nix::sys::signal::raise(sig);
+            // Die of the same signal, as 3.4 does, so the exit status says
+            // what happened.
+            let _ = signal_hook::low_level::emulate_default_handler(sig);
+            std::process::exit(128 + sig);
         });
-    if spawned.is_err() {
-        let _ = set.thread_unblock();
-    }
 }

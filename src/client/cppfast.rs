@@ -149,16 +149,17 @@ pub fn fill(template: &[String], names: &Names) -> Vec<String> {
 }
 
 fn probe_plan(compiler: &Path, argv: &[String], safeguard: &str) -> Option<Vec<String>> {
-    let out = Command::new(compiler)
-        .arg("-###")
-        .args(&argv[1..])
-        .env("LC_ALL", "C")
-        .env("_DISTCC_SAFEGUARD", safeguard)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .ok()?;
+    let out = super::cleanup::probe_output(
+        Command::new(compiler)
+            .arg("-###")
+            .args(&argv[1..])
+            .env("LC_ALL", "C")
+            .env("_DISTCC_SAFEGUARD", safeguard)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )
+    .ok()?;
     if !out.status.success() {
         return None;
     }

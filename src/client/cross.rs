@@ -131,13 +131,15 @@ pub fn dumpmachine(compiler: &Path, cache_dir: Option<&Path>, safeguard: &str) -
             return Some(t.trim().to_owned());
         }
     }
-    let out = Command::new(compiler)
-        .arg("-dumpmachine")
-        .env("_DISTCC_SAFEGUARD", safeguard)
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
+    let out = super::cleanup::probe_output(
+        Command::new(compiler)
+            .arg("-dumpmachine")
+            .env("_DISTCC_SAFEGUARD", safeguard)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .ok()?;
     let t = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if !out.status.success() || t.is_empty() || t.contains(char::is_whitespace) {
         return None;

@@ -112,17 +112,18 @@ fn probe(
     flags: &[String],
     safeguard: &str,
 ) -> Result<Vec<Vec<String>>, NativeError> {
-    let out = Command::new(compiler)
-        .arg("-###")
-        .args(flags)
-        .args(["-x", "c", "-c", "/dev/null", "-o", "/dev/null"])
-        .env("LC_ALL", "C")
-        .env("_DISTCC_SAFEGUARD", safeguard)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| NativeError(format!("cannot run {}: {e}", compiler.display())))?;
+    let out = super::cleanup::probe_output(
+        Command::new(compiler)
+            .arg("-###")
+            .args(flags)
+            .args(["-x", "c", "-c", "/dev/null", "-o", "/dev/null"])
+            .env("LC_ALL", "C")
+            .env("_DISTCC_SAFEGUARD", safeguard)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+    )
+    .map_err(|e| NativeError(format!("cannot run {}: {e}", compiler.display())))?;
     let text = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         return Err(NativeError(format!(

@@ -64,6 +64,7 @@ CRATES="
 	serde_spanned@1.1.3
 	sharded-slab@0.1.7
 	shell-words@1.1.1
+	signal-hook@0.3.18
 	signal-hook-registry@1.4.8
 	socket2@0.6.5
 	strsim@0.11.1
