@@ -66,11 +66,11 @@ def listening(port):
     return False
 
 
-def start_daemon(kind, tmp):
-    dtmp = os.path.join(tmp, "dtmp")
+def start_daemon(kind, tmp, suffix=""):
+    dtmp = os.path.join(tmp, "dtmp" + suffix)
     os.makedirs(dtmp)
     os.chmod(dtmp, 0o1777)
-    masq = os.path.join(tmp, "masq")
+    masq = os.path.join(tmp, "masq" + suffix)
     os.makedirs(masq)
     for cc in ("gcc", "g++", "cc", "c++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++"):
         os.symlink("/usr/bin/gcc", os.path.join(masq, cc))
@@ -118,24 +118,42 @@ def med(xs):
     return statistics.median(xs)
 
 
-def per_job(tmp, port, rounds):
+def cpp_alone(cc, src, work):
+    """The preprocessor command our client runs for `cc -O2 -c src`: the
+    `cc1 -E` line of the driver's plan (src/client/cppfast.rs)."""
+    out = subprocess.run([cc, "-###", "-O2", "-E", src, "-o", src + ".cpp.i"], cwd=work,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                         env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}).stderr
+    for line in out.splitlines():
+        if line.startswith(" ") and "/cc1" in line.split()[0]:
+            return [w.strip('"') for w in line.split()]
+    sys.exit("no cc1 line in %s -### output:\n%s" % (cc, out))
+
+
+def per_job(tmp, ports, rounds):
     work = os.path.join(tmp, "jobs")
     os.makedirs(work)
     with open(os.path.join(work, "trivial.c"), "w") as f:
         f.write(TRIVIAL_C)
     with open(os.path.join(work, "heavy.cc"), "w") as f:
         f.write(HEAVY_CXX)
-    clients = [("local", []), ("3.4", [DEBIAN_DISTCC]), ("ours", [OURS])]
+    clients = [("local", []), ("3.4", [DEBIAN_DISTCC]), ("ours", [OURS]), ("cpp", None)]
     rows = []
     for src, cc in (("trivial.c", "gcc"), ("heavy.cc", "g++")):
         cmd = [cc, "-O2", "-c", src, "-o", src + ".o"]
+        cpp = cpp_alone(cc, src, work)
+
+        def job(name, prefix):
+            argv = cpp if prefix is None else prefix + cmd
+            return run(argv, client_env(tmp, name, ports[name]), work)
+
         times = {name: ([], []) for name, _ in clients}
         for name, prefix in clients:  # warm caches (and our -dumpmachine cache)
-            run(prefix + cmd, client_env(tmp, name, port), work)
+            job(name, prefix)
         for r in range(rounds):
-            order = clients[r % 3:] + clients[:r % 3]
+            order = clients[r % 4:] + clients[:r % 4]
             for name, prefix in order:
-                w, c = run(prefix + cmd, client_env(tmp, name, port), work)
+                w, c = job(name, prefix)
                 times[name][0].append(w)
                 times[name][1].append(c)
         wall = {n: med(t[0]) for n, t in times.items()}
@@ -185,7 +203,7 @@ def write_makefile(src):
     return len(files)
 
 
-def project(tmp, port, rounds):
+def project(tmp, ports, rounds):
     src = fetch_liblzma(tmp)
     n = write_makefile(src)
     clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc")]
@@ -194,7 +212,7 @@ def project(tmp, port, rounds):
         order = clients[r % 3:] + clients[:r % 3]
         for name, cc in order:
             shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
-            env = client_env(tmp, "proj-" + name, port)
+            env = client_env(tmp, "proj-" + name, ports[name])
             w, c = run(["make", "-s", "-j4", "CC=" + cc], env, src)
             times[name][0].append(w)
             times[name][1].append(c)
@@ -205,30 +223,54 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--project-rounds", type=int, default=3)
-    ap.add_argument("--daemon", choices=["debian", "ours"], default="debian")
+    ap.add_argument("--daemon", choices=["debian", "ours", "each"], default="debian",
+                    help="the one daemon both clients use, or 'each': 3.4's client with "
+                         "Debian's distccd and ours with ours (the whole stack replaced)")
     a = ap.parse_args()
     for p in (OURS, DEBIAN_DISTCC, DEBIAN_DISTCCD):
         if not os.path.exists(p):
             sys.exit("missing %s (run bench/client.sh, which builds first)" % p)
     tmp = tempfile.mkdtemp(prefix="distcc-bench-client-")
     os.chmod(tmp, 0o755)  # the daemon drops root and needs its TMPDIR inside
-    daemon = None
+    daemons = []
     try:
-        daemon, port = start_daemon(a.daemon, tmp)
-        print("daemon: %s distccd on 127.0.0.1:%d; %d rounds per job, %d per project build"
-              % (a.daemon, port, a.rounds, a.project_rounds))
+        if a.daemon == "each":
+            d34, p34 = start_daemon("debian", tmp)
+            daemons.append(d34)
+            dours, pours = start_daemon("ours", tmp, suffix="-ours")
+            daemons.append(dours)
+            ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34}
+            print("daemons: 3.4's client -> Debian's distccd on 127.0.0.1:%d, ours -> ours on "
+                  "127.0.0.1:%d" % (p34, pours))
+        else:
+            d, port = start_daemon(a.daemon, tmp)
+            daemons.append(d)
+            ports = {"local": port, "3.4": port, "ours": port, "cpp": port}
+            print("daemon: %s distccd on 127.0.0.1:%d" % (a.daemon, port))
+        print("%d rounds per job, %d per project build" % (a.rounds, a.project_rounds))
         print()
         print("| job | local gcc wall | 3.4 wall | ours wall | 3.4 overhead | ours overhead "
               "| overhead ours/3.4 | client CPU 3.4 | client CPU ours | CPU ours/3.4 |")
         print("|---|---|---|---|---|---|---|---|---|---|")
-        for name, wall, cpu in per_job(tmp, port, a.rounds):
+        floors = []
+        for name, wall, cpu in per_job(tmp, ports, a.rounds):
             o34 = wall["3.4"] - wall["local"]
             oo = wall["ours"] - wall["local"]
             print("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.1f ms | %.1f ms | %.2f |" % (
                 name, 1e3 * wall["local"], 1e3 * wall["3.4"], 1e3 * wall["ours"],
                 1e3 * o34, 1e3 * oo, oo / o34 if o34 > 0 else float("nan"),
                 1e3 * cpu["3.4"], 1e3 * cpu["ours"], cpu["ours"] / cpu["3.4"]))
-        n, wall, cpu = project(tmp, port, a.project_rounds)
+            floors.append((name, wall["cpp"], o34))
+        print()
+        print("Preprocessing alone (the `cc1 -E` our client runs; plain mode must run it "
+              "on the client for every job):")
+        print()
+        print("| job | cc1 -E alone | as a share of 3.4's overhead |")
+        print("|---|---|---|")
+        for name, cpp, o34 in floors:
+            print("| %s | %.1f ms | %.2f |" % (name, 1e3 * cpp,
+                                            cpp / o34 if o34 > 0 else float("nan")))
+        n, wall, cpu = project(tmp, ports, a.project_rounds)
         print()
         print("| liblzma (%d C files), make -j4 | wall | client CPU |" % n)
         print("|---|---|---|")
@@ -236,9 +278,9 @@ def main():
             print("| %s | %.2f s | %.2f s |" % (k, wall[k], cpu[k]))
         print("| ours/3.4 | %.2f | %.2f |" % (wall["ours"] / wall["3.4"], cpu["ours"] / cpu["3.4"]))
     finally:
-        if daemon is not None:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            daemon.wait()
+        for d in daemons:
+            os.killpg(d.pid, signal.SIGTERM)
+            d.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
