@@ -289,10 +289,20 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 drop(picked);
                 drop(status);
                 let local = run_local(ctx, local_argv, None, |l| l.local_slots);
-                if plan::blame_host(remote_code, local) && !ctx.backoff.is_zero() {
-                    if let Some(d) = &locks {
-                        let _ = d.mark_backoff(&lock_id);
-                    }
+                let backoff = plan::blame_host(remote_code, local)
+                    && !ctx.backoff.is_zero()
+                    && locks
+                        .as_ref()
+                        .is_some_and(|d| d.mark_backoff(&lock_id).is_ok());
+                if let Some(m) = plan::host_disagreed(
+                    &host.text,
+                    &job.input,
+                    remote_code,
+                    local,
+                    backoff,
+                    &reply.stderr,
+                ) {
+                    warn!("{m}");
                 }
                 local
             }

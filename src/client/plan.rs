@@ -74,6 +74,50 @@ pub fn blame_host(remote_code: i32, local_code: i32) -> bool {
     remote_code != local_code
 }
 
+/// After a local retry that succeeded where the host failed: the warning
+/// that says so, with what the server's compiler printed (its first
+/// lines). For a genuine compile error both sides fail alike and gcc has
+/// just said it all locally, so the server's copy is dropped; when only
+/// the server failed (a full disk, a broken compiler there), its words
+/// are the one clue to what is wrong on that machine.
+pub fn host_disagreed(
+    host: &str,
+    file: &str,
+    remote_code: i32,
+    local_code: i32,
+    backoff: bool,
+    remote_stderr: &[u8],
+) -> Option<String> {
+    const MAX_LINES: usize = 10;
+    if local_code != 0 || !blame_host(remote_code, local_code) {
+        return None;
+    }
+    let mut msg = format!(
+        "{host} failed to compile '{file}' (exit {remote_code}) but the local compiler succeeded"
+    );
+    if backoff {
+        msg.push_str(&format!("; {host} is in backoff now"));
+    }
+    let text = String::from_utf8_lossy(remote_stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        msg.push_str("; it printed nothing");
+        return Some(msg);
+    }
+    msg.push_str("; it said:");
+    for l in lines.iter().take(MAX_LINES) {
+        msg.push_str("\n    ");
+        msg.push_str(l);
+    }
+    if lines.len() > MAX_LINES {
+        msg.push_str(&format!(
+            "\n    ... ({} more lines)",
+            lines.len() - MAX_LINES
+        ));
+    }
+    Some(msg)
+}
+
 /// What to do when no host is left.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoHost {
@@ -210,5 +254,26 @@ mod tests {
         assert!(
             matches!(no_host(DEFAULT, "x.c", 0, &[]), NoHost::Local { warning } if warning.contains("no hosts"))
         );
+    }
+    #[test]
+    fn a_host_that_alone_failed_is_quoted() {
+        let err = b"as: x.o: No space left on device\n\nmore\n";
+        let m = host_disagreed("h:1", "x.c", 1, 0, true, err).unwrap();
+        assert_eq!(
+            m,
+            "h:1 failed to compile 'x.c' (exit 1) but the local compiler succeeded; \
+             h:1 is in backoff now; it said:\n    as: x.o: No space left on device\n    more"
+        );
+        let quiet = host_disagreed("h", "x.c", 139, 0, false, b"").unwrap();
+        assert!(quiet.ends_with("succeeded; it printed nothing"), "{quiet}");
+        let long: Vec<u8> = (0..25)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let m = host_disagreed("h", "x.c", 1, 0, false, &long).unwrap();
+        assert!(m.contains("line 9") && !m.contains("line 10"), "{m}");
+        assert!(m.ends_with("... (15 more lines)"), "{m}");
+        // Both failed alike, or the local retry failed too: gcc has spoken.
+        assert_eq!(host_disagreed("h", "x.c", 1, 1, true, err), None);
+        assert_eq!(host_disagreed("h", "x.c", 1, 4, true, err), None);
     }
 }

@@ -250,3 +250,55 @@ fn remote_warnings_reach_the_user_once() {
     assert!(f.work().join("warn.o").exists());
     // SOUT streaming is covered by the unit tests of src/client/remote.rs.
 }
+
+/// A server whose compiler fails where the local one works (here: its
+/// assembler hits a full disk): the object comes from the local retry,
+/// the host goes into backoff, and the server's own words are shown once,
+/// since they are the only clue to what is wrong over there.
+#[test]
+fn a_failure_only_the_server_has_is_shown_with_its_words() {
+    let f = farm("server-only-failure");
+    let bin = f.path("broken-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["gcc", "x86_64-linux-gnu-gcc"] {
+        let p = bin.join(name);
+        std::fs::write(
+            &p,
+            "#!/bin/sh\necho 'as: fatal error: cannot write hello.o: No space left on device' >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let config = support::distccd::Config::new(Kind::Ours, f.path("daemon.log"))
+        .home(f.path("home"))
+        .tmpdir(f.path("dtmp"))
+        .listen(Some("127.0.0.1"))
+        .allow(["127.0.0.1"])
+        .masquerade_dir(f.path("masq"))
+        .env("DISTCCD_PATH", &bin);
+    let daemon = support::distccd::Daemon::start(&config);
+    f.local(CMD);
+    std::fs::rename(f.work().join("hello.o"), f.work().join("ref.o")).unwrap();
+    let out = f.distcc(&daemon.host(""), CMD, &[]);
+    assert_ok(&out, "retried locally");
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
+    let err = text(&out.stderr);
+    assert_eq!(err.matches("No space left on device").count(), 1, "{err}");
+    assert!(
+        err.contains("failed to compile 'hello.c' (exit 1) but the local compiler succeeded"),
+        "{err}"
+    );
+    assert!(err.contains("is in backoff now"), "{err}");
+    assert!(
+        f.lock_files()
+            .contains(&format!("backoff_tcp_127.0.0.1_{}_0", daemon.port)),
+        "{:?}",
+        f.lock_files()
+    );
+    assert_eq!(
+        daemon.wait_count("COMPILE_ERROR", 1),
+        1,
+        "{}",
+        daemon.log_text()
+    );
+}
