@@ -79,6 +79,10 @@ pub async fn serve(
     }
     drop(listener);
     ticker.abort();
+    // Finished jobs stay in the set until reaped; count only running ones.
+    while let Some(done) = tasks.try_join_next() {
+        report_panic(done);
+    }
     if !tasks.is_empty() {
         tracing::info!("shutting down: waiting for {} running jobs", tasks.len());
     }
