@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use super::exec::{ExecSpec, Finished, Launcher, Running, is_missing};
 use super::incoming::{Incoming, ReadError, Source, offload};
@@ -66,6 +66,10 @@ pub struct Shared {
     pub dirs: Arc<JobDirs>,
     /// Set to `true` to stop running compiles now (second SIGTERM).
     pub abort: watch::Sender<bool>,
+    /// The `--jobs` compile slots. A job takes one only once its request
+    /// has arrived, so a client that is slow to send (a laptop suspended
+    /// mid-job, a stalled link) holds a connection, not a compiler.
+    pub compile_slots: Semaphore,
 }
 
 impl Shared {
@@ -75,6 +79,7 @@ impl Shared {
             dirs: JobDirs::new(&settings.tmpdir, settings.save_temps),
             settings,
             launcher,
+            compile_slots: Semaphore::new(stats.max_kids().max(1) as usize),
             stats,
             abort: watch::channel(false).0,
         }
@@ -217,9 +222,16 @@ where
             None,
         ),
     };
-    let outcome = compile(&argv, stdin, &dir, &mut inc, shared)
-        .await
-        .map_err(io_stop)?;
+    let outcome = {
+        let _slot = shared
+            .compile_slots
+            .acquire()
+            .await
+            .expect("the compile semaphore is never closed");
+        compile(&argv, stdin, &dir, &mut inc, shared)
+            .await
+            .map_err(io_stop)?
+    };
     if s.save_temps {
         // 3.4 keeps .stdout/.stderr files; so do we, in the kept directory.
         let _ = std::fs::write(dir.file("stdout"), &outcome.stdout);

@@ -3,10 +3,16 @@
 //! `127.0.0.1:0` and stop it at will.
 //!
 //! 3.4 preforks `--jobs` children that each block in `accept()`, so extra
-//! clients wait in the listen backlog rather than being turned away. We
-//! keep that shape with a semaphore: a slot is taken *before* `accept`, so
-//! waiting connections stay in the kernel's queue. The peer is checked
-//! against `--allow` right after `accept`, before a byte is read.
+//! clients wait in the listen backlog rather than being turned away, and
+//! a client that connects and then stalls holds one of the `--jobs` slots
+//! until `DISTCC_IO_TIMEOUT` (5 minutes). We accept up to twice `--jobs`
+//! connections (a permit is taken *before* `accept`, so any more wait in
+//! the kernel's queue as with 3.4) and take one of the `--jobs` compile
+//! slots only when a request has fully arrived (`job::Shared`): a stalled
+//! client blocks no compile, and receiving the next request overlaps the
+//! running compile. The bound keeps memory in check, since a waiting
+//! request may hold its source in memory. The peer is checked against
+//! `--allow` right after `accept`, before a byte is read.
 //!
 //! Shutdown (SIGTERM/SIGINT, `--lifetime`): stop accepting, let running
 //! jobs finish, then return. If `force` fires meanwhile (a second
@@ -35,7 +41,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(jobs.max(1) as usize));
+    let slots = Arc::new(Semaphore::new(connection_slots(jobs)));
     let mut tasks = JoinSet::new();
     let ticker = tokio::spawn(tick(shared.clone()));
     tokio::pin!(shutdown);
@@ -101,6 +107,11 @@ pub async fn serve(
             }
         }
     }
+}
+
+/// How many connections are served at once for `jobs` compile slots.
+fn connection_slots(jobs: u32) -> usize {
+    2 * jobs.max(1) as usize
 }
 
 fn report_panic(r: Result<(), tokio::task::JoinError>) {

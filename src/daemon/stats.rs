@@ -68,7 +68,12 @@ impl Stats {
         }
     }
 
-    /// A connection passed `--allow` and took a job slot.
+    /// The number of job slots (`--jobs`).
+    pub fn max_kids(&self) -> u32 {
+        self.max_kids
+    }
+
+    /// A connection passed `--allow` and is being served.
     pub fn accepted(&self) -> BusyGuard<'_> {
         self.counts[Category::TcpAccept.index()].fetch_add(1, Ordering::Relaxed);
         self.busy.fetch_add(1, Ordering::Relaxed);

@@ -168,3 +168,36 @@ fn stalled_client_is_dropped_after_io_timeout() {
     assert_still_serves(&d);
     drop(s);
 }
+
+/// A client that has connected but not finished its request (a laptop
+/// suspended mid-job) holds a connection, not the compile slot: with
+/// `--jobs 1` another client's compile goes through at once instead of
+/// waiting for DISTCC_IO_TIMEOUT (3.4 makes it wait, each child serving
+/// one connection from accept to reply).
+#[test]
+fn stalled_client_does_not_hold_the_compile_slot() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("stall-slot");
+    let opts = Opts {
+        env: vec![("DISTCC_IO_TIMEOUT".into(), "120".into())],
+        args: vec!["--jobs".into(), "1".into()],
+        ..Opts::default()
+    };
+    let d = farm.daemon(Kind::Ours, &opts);
+    let mut stalled = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    stalled.write_all(b"DIST00000001ARGC0000").unwrap();
+    let started = std::time::Instant::now();
+    let reply = exchange(d.port, GOOD_V1, false);
+    assert!(
+        reply.starts_with(b"DONE00000001STAT00000000"),
+        "{:?}",
+        text(&reply)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the compile waited {:?} behind the stalled client",
+        started.elapsed()
+    );
+    assert_eq!(d.wait_count("COMPILE_OK", 1), 1, "{}", d.log_text());
+    drop(stalled);
+}
