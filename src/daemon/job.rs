@@ -135,7 +135,11 @@ where
     let (category, status, ret) = match result {
         Ok((category, status)) => (category, status, 0),
         Err(stop) => {
-            tracing::warn!("refused request from {peer}: {}", stop.reason);
+            if stop.reason == PROBE {
+                tracing::info!("{peer}: {}", stop.reason);
+            } else {
+                tracing::warn!("refused request from {peer}: {}", stop.reason);
+            }
             (stop.category, 0, stop.ret.code())
         }
     };
@@ -289,12 +293,23 @@ fn check_head(head: &RequestHead) -> Result<Vec<String>, Stop> {
         .collect()
 }
 
+/// Why a connection without a request ended (logged at info, not warning).
+const PROBE: &str = "client closed the connection without sending a request";
+
 fn read_stop(e: ReadError) -> Stop {
     match e {
         ReadError::Io(e) => Stop {
             category: Category::Other,
             ret: ExitCode::IoError,
             reason: format!("reading the request failed: {e}"),
+        },
+        // Connected and hung up without a byte: a port probe (lsdistcc,
+        // a monitoring check) or a client whose preprocessor failed before
+        // it wrote anything. 3.4 counts these as OTHER; not worth a warning.
+        ReadError::Truncated { have: 0, .. } => Stop {
+            category: Category::Other,
+            ret: ExitCode::Truncated,
+            reason: PROBE.to_string(),
         },
         ReadError::Truncated { .. } => Stop {
             category: Category::RejBadReq,

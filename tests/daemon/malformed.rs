@@ -79,7 +79,7 @@ malformed! {
     protocol_3_is_refused_cleanly: request(3, &[b"gcc", b"-c", b"p.c"], b""), close: true,
         reason: "protocol 3 (pump mode) is not supported";
     argc_zero: b"DIST00000001ARGC00000000".to_vec(), close: true, reason: "ARGC 0";
-    empty_connection: Vec::new(), close: true, reason: "after 0 bytes";
+    empty_connection: Vec::new(), close: true, reason: "without sending a request";
     truncated_argv: b"DIST00000001ARGC00000005ARGV00000003gc".to_vec(), close: true,
         reason: "closed the connection after 38 bytes";
     truncated_source: {
@@ -200,4 +200,20 @@ fn stalled_client_does_not_hold_the_compile_slot() {
     );
     assert_eq!(d.wait_count("COMPILE_OK", 1), 1, "{}", d.log_text());
     drop(stalled);
+}
+
+/// A connection that closes without a byte (lsdistcc's probe, a
+/// monitoring check) is counted as OTHER, as 3.4 does, and is not a
+/// warning: probing a farm must not fill its logs with them.
+#[test]
+fn a_port_probe_is_not_a_warning() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("probe");
+    let d = farm.daemon(Kind::Ours, &Opts::default());
+    drop(TcpStream::connect(("127.0.0.1", d.port)).unwrap());
+    assert_eq!(d.wait_count("OTHER", 1), 1, "{}", d.log_text());
+    let log = d.log_text();
+    assert!(log.contains("without sending a request"), "{log}");
+    assert!(!log.contains("Warning"), "{log}");
+    assert_eq!(d.count("REJ_BAD_REQ"), 0, "{log}");
 }
