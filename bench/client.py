@@ -12,7 +12,7 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
     crates.io, fetched with `cargo fetch`) built with `make -j4`: wall time
     and client-side CPU (make, clients, cpp, link; not the daemon).
 
-Usage: bench/client.sh [--rounds N] [--project-rounds M] [--daemon debian|ours]
+Usage: bench/client.sh [--rounds N] [--project-rounds M] [--daemon debian|ours|each]
 (bench/client.sh builds the release binaries first). Touches nothing outside
 a temp directory and kills the daemon it starts.
 """

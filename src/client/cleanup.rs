@@ -5,8 +5,9 @@
 //! half-written object, the monitor state file) is registered here. Normal
 //! exits remove them through [`TempPath`]'s `Drop`; a signal is handled by
 //! one thread that reads it from signal-hook's self-pipe (so no code of
-//! ours runs in a signal handler), removes everything registered, stops the children, and then
-//! re-raises the signal so the exit status says what happened, as 3.4 does.
+//! ours runs in a signal handler), removes everything registered, stops
+//! the children, and then dies of the same signal so the exit status says
+//! what happened, as 3.4 does.
 
 use std::fs::{File, OpenOptions};
 use std::io;

@@ -111,6 +111,8 @@ struct Stop {
     category: Category,
     ret: ExitCode,
     reason: String,
+    /// Logged at info instead of as a warning (nothing was refused).
+    quiet: bool,
 }
 
 fn refuse(reason: impl Into<String>) -> Stop {
@@ -118,6 +120,7 @@ fn refuse(reason: impl Into<String>) -> Stop {
         category: Category::RejBadReq,
         ret: ExitCode::ProtocolError,
         reason: reason.into(),
+        quiet: false,
     }
 }
 
@@ -135,7 +138,7 @@ where
     let (category, status, ret) = match result {
         Ok((category, status)) => (category, status, 0),
         Err(stop) => {
-            if stop.reason == PROBE {
+            if stop.quiet {
                 tracing::info!("{peer}: {}", stop.reason);
             } else {
                 tracing::warn!("refused request from {peer}: {}", stop.reason);
@@ -186,6 +189,7 @@ where
             category: Category::RejBadReq,
             ret: ExitCode::CompilerMissing,
             reason: why,
+            quiet: false,
         })?;
     let job = Job { argv, ..job };
     let dir = shared.dirs.take().map_err(|e| Stop {
@@ -195,6 +199,7 @@ where
             "cannot create a job directory in {}: {e}",
             s.tmpdir.display()
         ),
+        quiet: false,
     })?;
     // spec §3.5: the extension (3.4's temp file name) gives the language.
     let ext = args::preprocessed_ext(&job.input).unwrap_or(".tmp");
@@ -263,6 +268,7 @@ where
             category: Category::Other,
             ret: ExitCode::IoError,
             reason: format!("failed to send the reply: {e}"),
+            quiet: false,
         });
     }
     Ok((outcome.category, outcome.status))
@@ -293,15 +299,13 @@ fn check_head(head: &RequestHead) -> Result<Vec<String>, Stop> {
         .collect()
 }
 
-/// Why a connection without a request ended (logged at info, not warning).
-const PROBE: &str = "client closed the connection without sending a request";
-
 fn read_stop(e: ReadError) -> Stop {
     match e {
         ReadError::Io(e) => Stop {
             category: Category::Other,
             ret: ExitCode::IoError,
             reason: format!("reading the request failed: {e}"),
+            quiet: false,
         },
         // Connected and hung up without a byte: a port probe (lsdistcc,
         // a monitoring check) or a client whose preprocessor failed before
@@ -309,17 +313,20 @@ fn read_stop(e: ReadError) -> Stop {
         ReadError::Truncated { have: 0, .. } => Stop {
             category: Category::Other,
             ret: ExitCode::Truncated,
-            reason: PROBE.to_string(),
+            reason: "client closed the connection without sending a request".into(),
+            quiet: true,
         },
         ReadError::Truncated { .. } => Stop {
             category: Category::RejBadReq,
             ret: ExitCode::Truncated,
             reason: e.to_string(),
+            quiet: false,
         },
         ReadError::Timeout(_) => Stop {
             category: Category::RejBadReq,
             ret: ExitCode::Timeout,
             reason: e.to_string(),
+            quiet: false,
         },
         ReadError::Protocol(p) => refuse(p.to_string()),
     }
@@ -330,6 +337,7 @@ fn io_stop(e: io::Error) -> Stop {
         category: Category::Other,
         ret: ExitCode::IoError,
         reason: format!("job failed on this server: {e}"),
+        quiet: false,
     }
 }
 

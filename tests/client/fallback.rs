@@ -269,13 +269,7 @@ fn a_failure_only_the_server_has_is_shown_with_its_words() {
         .unwrap();
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
-    let config = support::distccd::Config::new(Kind::Ours, f.path("daemon.log"))
-        .home(f.path("home"))
-        .tmpdir(f.path("dtmp"))
-        .listen(Some("127.0.0.1"))
-        .allow(["127.0.0.1"])
-        .masquerade_dir(f.path("masq"))
-        .env("DISTCCD_PATH", &bin);
+    let config = f.daemon_config(Kind::Ours).env("DISTCCD_PATH", &bin);
     let daemon = support::distccd::Daemon::start(&config);
     f.local(CMD);
     std::fs::rename(f.work().join("hello.o"), f.work().join("ref.o")).unwrap();

@@ -76,13 +76,17 @@ impl Farm {
     /// with the farm's masquerade directory, 3.4 with the whitelist its
     /// package installs.
     pub fn daemon(&self, kind: Kind) -> Daemon {
-        let config = distccd::Config::new(kind, self.path("daemon.log"))
+        Daemon::start(&self.daemon_config(kind))
+    }
+
+    /// The configuration [`Farm::daemon`] starts, to adjust first.
+    pub fn daemon_config(&self, kind: Kind) -> distccd::Config {
+        distccd::Config::new(kind, self.path("daemon.log"))
             .home(self.path("home"))
             .tmpdir(self.path("dtmp"))
             .listen(Some("127.0.0.1"))
             .allow(["127.0.0.1"])
-            .masquerade_dir(self.path("masq"));
-        Daemon::start(&config)
+            .masquerade_dir(self.path("masq"))
     }
 
     /// Our `distcc` with `args` in `work/`, a clean environment, and

@@ -32,7 +32,8 @@ pub const COMPILERS: &[&str] = &["gcc", "g++", "x86_64-linux-gnu-gcc", "x86_64-l
 pub const MISSING_CC: &str = "mycc";
 /// A compiler the client has but the whitelist does not list.
 pub const UNLISTED_CC: &str = "notlisted-cc";
-/// A daemon-side compiler that waits 2 s, then runs gcc.
+/// A daemon-side compiler that waits until the test creates
+/// `run/slowcc.go` (at most 60 s), then runs gcc.
 pub const SLOW_CC: &str = "slowcc";
 /// A daemon-side compiler that never finishes (sleeps 120 s).
 pub const HANG_CC: &str = "hangcc";
@@ -61,11 +62,13 @@ impl Farm {
             std::fs::set_permissions(farm.path(d), PermissionsExt::from_mode(0o1777)).unwrap();
         }
         // Slow compilers for the daemon: they record their pid, wait, and
-        // (slowcc) then compile.
-        for (name, body) in [
-            (SLOW_CC, "sleep 2\nexec gcc \"$@\""),
-            (HANG_CC, "exec sleep 120"),
-        ] {
+        // (slowcc, once the test opens its gate) then compile.
+        let gate = farm.path("run").join(format!("{SLOW_CC}.go"));
+        let slow = format!(
+            "i=0\nwhile [ ! -e {} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done\nexec gcc \"$@\"",
+            gate.display()
+        );
+        for (name, body) in [(SLOW_CC, slow.as_str()), (HANG_CC, "exec sleep 120")] {
             let script = farm.path("dbin").join(name);
             let pid_file = farm.path("run").join(format!("{name}.pid"));
             let text = format!("#!/bin/sh\necho $$ > {}\n{body}\n", pid_file.display());

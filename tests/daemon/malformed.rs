@@ -149,20 +149,27 @@ fn output_path_traversal_stays_in_the_job_dir() {
     assert!(farm.daemon_temp_files().is_empty());
 }
 
-/// A client that stops sending mid-request is dropped after
-/// DISTCC_IO_TIMEOUT (3.4 would wait for ever, spec §4.6).
-#[test]
-fn stalled_client_is_dropped_after_io_timeout() {
-    crate::require_tool!("gcc");
-    let farm = Farm::new("stall");
+/// Our daemon with `--jobs 1` and `DISTCC_IO_TIMEOUT=io_timeout`, and a
+/// client connected to it that stopped in the middle of its request.
+fn stalled_client(tag: &str, io_timeout: &str) -> (Farm, Daemon, TcpStream) {
+    let farm = Farm::new(tag);
     let opts = Opts {
-        env: vec![("DISTCC_IO_TIMEOUT".into(), "1".into())],
+        env: vec![("DISTCC_IO_TIMEOUT".into(), io_timeout.into())],
         args: vec!["--jobs".into(), "1".into()],
         ..Opts::default()
     };
     let d = farm.daemon(Kind::Ours, &opts);
     let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
     s.write_all(b"DIST00000001ARGC0000").unwrap();
+    (farm, d, s)
+}
+
+/// A client that stops sending mid-request is dropped after
+/// DISTCC_IO_TIMEOUT (3.4 would wait for ever, spec §4.6).
+#[test]
+fn stalled_client_is_dropped_after_io_timeout() {
+    crate::require_tool!("gcc");
+    let (_farm, d, s) = stalled_client("stall", "1");
     assert!(d.wait_log("sent nothing for 1s"), "{}", d.log_text());
     // The only job slot is free again.
     assert_still_serves(&d);
@@ -177,15 +184,7 @@ fn stalled_client_is_dropped_after_io_timeout() {
 #[test]
 fn stalled_client_does_not_hold_the_compile_slot() {
     crate::require_tool!("gcc");
-    let farm = Farm::new("stall-slot");
-    let opts = Opts {
-        env: vec![("DISTCC_IO_TIMEOUT".into(), "120".into())],
-        args: vec!["--jobs".into(), "1".into()],
-        ..Opts::default()
-    };
-    let d = farm.daemon(Kind::Ours, &opts);
-    let mut stalled = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
-    stalled.write_all(b"DIST00000001ARGC0000").unwrap();
+    let (_farm, d, stalled) = stalled_client("stall-slot", "120");
     let started = std::time::Instant::now();
     let reply = exchange(d.port, GOOD_V1, false);
     assert!(
