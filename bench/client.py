@@ -8,6 +8,8 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
   * per-job overhead: wall time of `distcc gcc -O2 -c` minus that of a plain
     local `gcc -O2 -c`, for a trivial C file and a header-heavy C++ file;
   * client CPU per job (user+sys of the client and its children: cpp);
+  * the same for our client in pump mode ("pump": a `,cpp,lzo` host and
+    DISTCC_PUMP=1; the daemon preprocesses, protocol 3);
   * a real C project of 50+ files (liblzma from the lzma-sys crate on
     crates.io, fetched with `cargo fetch`) built with `make -j4`: wall time
     and client-side CPU (make, clients, cpp, link; not the daemon).
@@ -106,12 +108,18 @@ def run(cmd, env, cwd):
 
 
 def client_env(tmp, name, port):
+    """The environment of one client; "pump" is ours in pump mode (a
+    `,cpp,lzo` host and DISTCC_PUMP=1, what `pump make` sets)."""
     ddir = os.path.join(tmp, "ddir-" + name)
     ctmp = os.path.join(tmp, "ctmp-" + name)
     os.makedirs(ddir, exist_ok=True)
     os.makedirs(ctmp, exist_ok=True)
-    return {"PATH": "/usr/bin:/bin", "HOME": tmp, "DISTCC_DIR": ddir, "TMPDIR": ctmp,
-            "DISTCC_HOSTS": "127.0.0.1:%d" % port, "LC_ALL": "C"}
+    env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "DISTCC_DIR": ddir, "TMPDIR": ctmp,
+           "DISTCC_HOSTS": "127.0.0.1:%d" % port, "LC_ALL": "C"}
+    if name.endswith("pump"):
+        env["DISTCC_HOSTS"] += ",cpp,lzo"
+        env["DISTCC_PUMP"] = "1"
+    return env
 
 
 def med(xs):
@@ -137,7 +145,8 @@ def per_job(tmp, ports, rounds):
         f.write(TRIVIAL_C)
     with open(os.path.join(work, "heavy.cc"), "w") as f:
         f.write(HEAVY_CXX)
-    clients = [("local", []), ("3.4", [DEBIAN_DISTCC]), ("ours", [OURS]), ("cpp", None)]
+    clients = [("local", []), ("3.4", [DEBIAN_DISTCC]), ("ours", [OURS]), ("cpp", None),
+               ("pump", [OURS])]
     rows = []
     for src, cc in (("trivial.c", "gcc"), ("heavy.cc", "g++")):
         cmd = [cc, "-O2", "-c", src, "-o", src + ".o"]
@@ -151,7 +160,8 @@ def per_job(tmp, ports, rounds):
         for name, prefix in clients:  # warm caches (and our -dumpmachine cache)
             job(name, prefix)
         for r in range(rounds):
-            order = clients[r % 4:] + clients[:r % 4]
+            k = r % len(clients)
+            order = clients[k:] + clients[:k]
             for name, prefix in order:
                 w, c = job(name, prefix)
                 times[name][0].append(w)
@@ -206,10 +216,12 @@ def write_makefile(src):
 def project(tmp, ports, rounds):
     src = fetch_liblzma(tmp)
     n = write_makefile(src)
-    clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc")]
+    clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc"),
+               ("pump", OURS + " gcc")]
     times = {name: ([], []) for name, _ in clients}
     for r in range(rounds):
-        order = clients[r % 3:] + clients[:r % 3]
+        k = r % len(clients)
+        order = clients[k:] + clients[:k]
         for name, cc in order:
             shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
             env = client_env(tmp, "proj-" + name, ports[name])
@@ -239,44 +251,49 @@ def main():
             daemons.append(d34)
             dours, pours = start_daemon("ours", tmp, suffix="-ours")
             daemons.append(dours)
-            ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34}
+            ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34, "pump": pours}
             print("daemons: 3.4's client -> Debian's distccd on 127.0.0.1:%d, ours -> ours on "
                   "127.0.0.1:%d" % (p34, pours))
         else:
             d, port = start_daemon(a.daemon, tmp)
             daemons.append(d)
-            ports = {"local": port, "3.4": port, "ours": port, "cpp": port}
+            ports = {"local": port, "3.4": port, "ours": port, "cpp": port, "pump": port}
             print("daemon: %s distccd on 127.0.0.1:%d" % (a.daemon, port))
         print("%d rounds per job, %d per project build" % (a.rounds, a.project_rounds))
         print()
-        print("| job | local gcc wall | 3.4 wall | ours wall | 3.4 overhead | ours overhead "
-              "| overhead ours/3.4 | client CPU 3.4 | client CPU ours | CPU ours/3.4 |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("| job | local gcc wall | 3.4 overhead | ours overhead | ours pump overhead "
+              "| overhead ours/3.4 | pump/3.4 | client CPU 3.4 | ours | pump | CPU ours/3.4 "
+              "| pump/3.4 |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         floors = []
         for name, wall, cpu in per_job(tmp, ports, a.rounds):
-            o34 = wall["3.4"] - wall["local"]
-            oo = wall["ours"] - wall["local"]
-            print("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.1f ms | %.1f ms | %.2f |" % (
-                name, 1e3 * wall["local"], 1e3 * wall["3.4"], 1e3 * wall["ours"],
-                1e3 * o34, 1e3 * oo, oo / o34 if o34 > 0 else float("nan"),
-                1e3 * cpu["3.4"], 1e3 * cpu["ours"], cpu["ours"] / cpu["3.4"]))
-            floors.append((name, wall["cpp"], o34))
+            over = {k: wall[k] - wall["local"] for k in ("3.4", "ours", "pump")}
+            ratio = lambda k: over[k] / over["3.4"] if over["3.4"] > 0 else float("nan")
+            print("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.2f | %.1f ms | %.1f ms "
+                  "| %.1f ms | %.2f | %.2f |" % (
+                      name, 1e3 * wall["local"], 1e3 * over["3.4"], 1e3 * over["ours"],
+                      1e3 * over["pump"], ratio("ours"), ratio("pump"), 1e3 * cpu["3.4"],
+                      1e3 * cpu["ours"], 1e3 * cpu["pump"], cpu["ours"] / cpu["3.4"],
+                      cpu["pump"] / cpu["3.4"]))
+            floors.append((name, wall["cpp"], over["3.4"]))
         print()
-        print("Preprocessing alone (the `cc1 -E` our client runs; plain mode must run it "
-              "on the client for every job):")
+        print("Preprocessing alone (the `cc1 -E` our client runs in plain mode, which must run "
+              "it on the client for every job):")
         print()
         print("| job | cc1 -E alone | as a share of 3.4's overhead |")
         print("|---|---|---|")
         for name, cpp, o34 in floors:
             print("| %s | %.1f ms | %.2f |" % (name, 1e3 * cpp,
                                             cpp / o34 if o34 > 0 else float("nan")))
-        n, wall, cpu = project(tmp, ports, a.project_rounds)
-        print()
-        print("| liblzma (%d C files), make -j4 | wall | client CPU |" % n)
-        print("|---|---|---|")
-        for k in ("local", "3.4", "ours"):
-            print("| %s | %.2f s | %.2f s |" % (k, wall[k], cpu[k]))
-        print("| ours/3.4 | %.2f | %.2f |" % (wall["ours"] / wall["3.4"], cpu["ours"] / cpu["3.4"]))
+        if a.project_rounds > 0:
+            n, wall, cpu = project(tmp, ports, a.project_rounds)
+            print()
+            print("| liblzma (%d C files), make -j4 | wall | client CPU |" % n)
+            print("|---|---|---|")
+            for k in ("local", "3.4", "ours", "pump"):
+                print("| %s | %.2f s | %.2f s |" % (k, wall[k], cpu[k]))
+            for k in ("ours", "pump"):
+                print("| %s/3.4 | %.2f | %.2f |" % (k, wall[k] / wall["3.4"], cpu[k] / cpu["3.4"]))
     finally:
         for d in daemons:
             os.killpg(d.pid, signal.SIGTERM)

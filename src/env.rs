@@ -293,6 +293,13 @@ impl Vars {
         self.bool_or("DISTCC_CPP_DIRECT", true)
     }
 
+    /// Pump mode for `,cpp,lzo` hosts: `DISTCC_PUMP=1` (set by our
+    /// `pump`), or a running 3.4 include server (`INCLUDE_SERVER_PORT`),
+    /// whose work our client does itself. `DISTCC_PUMP=0` turns it off.
+    pub fn pump(&self) -> bool {
+        self.bool_or("DISTCC_PUMP", self.is_set("INCLUDE_SERVER_PORT"))
+    }
+
     /// The recursion level in `_DISTCC_SAFEGUARD` (spec §3.2): C `atoi`,
     /// but set to something non-numeric counts as 1; unset is 0.
     pub fn safeguard_level(&self) -> u32 {

@@ -1,8 +1,11 @@
 //! One remote attempt (spec §3.9): take a local cpp slot and start the
 //! preprocessor, connect meanwhile, send the header, wait for cpp, send
 //! the source, read the reply. The preprocessed file is kept across
-//! attempts, so trying a second host does not preprocess again.
+//! attempts, so trying a second host does not preprocess again. In pump
+//! mode (a `,cpp,lzo` host, [`super::pump`]) there is no local cpp: the
+//! source and its headers go out in protocol 3.
 
+use std::io::Write;
 use std::path::Path;
 
 use tracing::debug;
@@ -12,6 +15,7 @@ use super::conn::{self, Conn};
 use super::job::Ctx;
 use super::local::{Cpp, CppError};
 use super::locks::LockDir;
+use super::pump::{self as pumpmode, PumpState};
 use super::remote::{self, RemoteError, Reply};
 use super::status::Status;
 use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
@@ -99,7 +103,15 @@ pub fn run(
     cpp: &mut CppState,
     cpp_locks: Option<(&LockDir, u32)>,
     status: &mut Status,
+    pump: &mut PumpState,
 ) -> Result<Reply, AttemptError> {
+    if let CppState::Pending { driver_deps } = *cpp {
+        if host.protover >= 3 && ctx.vars.pump() {
+            if let Some(pumped) = pump.get(ctx, job, driver_deps) {
+                return run_pump(ctx, job, host, name, slot, pumped, status);
+            }
+        }
+    }
     // Start cpp first so that it runs while we connect (spec §3.9).
     let mut running: Option<(Cpp, Option<super::locks::SlotLock>)> = None;
     let direct_cache = ctx
@@ -165,8 +177,52 @@ pub fn run(
         c,
         version,
         Path::new(&job.output),
+        None,
         &mut stdout,
         &limits,
+        || status.set(Phase::Receive, name, slot),
+    )?;
+    Ok(reply)
+}
+
+/// Run the job on `host` in pump mode: the source and its headers go to
+/// the server, which preprocesses (protocol 3).
+fn run_pump(
+    ctx: &Ctx,
+    job: &Job,
+    host: &HostSpec,
+    name: &str,
+    slot: u32,
+    pumped: &pumpmode::Pumped,
+    status: &mut Status,
+) -> Result<Reply, AttemptError> {
+    let files = &pumped.files;
+    let mut argv = job.argv.clone();
+    if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
+        argv.extend(["-MT".to_owned(), target.clone()]);
+    }
+    let request = pumpmode::request(&argv, &pumped.cwd, files)
+        .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
+    status.set(Phase::Connect, name, slot);
+    let mut conn = connect(ctx, host).map_err(RemoteError::Io)?;
+    debug!(
+        "sending {} with {} files to {} (protocol 3): {}",
+        job.input,
+        files.len(),
+        host.text,
+        argv.join(" ")
+    );
+    status.set(Phase::Send, name, slot);
+    conn.write_all(&request).map_err(RemoteError::Io)?;
+    status.set(Phase::Compile, name, slot);
+    let mut stdout = std::io::stdout().lock();
+    let reply = remote::receive(
+        &mut conn,
+        3,
+        Path::new(&job.output),
+        pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
+        &mut stdout,
+        &Limits::default(),
         || status.set(Phase::Receive, name, slot),
     )?;
     Ok(reply)

@@ -14,8 +14,8 @@
 //! `$DISTCC_DIR/cpp/`, keyed by the compiler binary and the flags.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
+use super::cache::{binary_id, probe_stderr, store};
 use super::native::fnv1a;
 use crate::args::driver;
 
@@ -149,21 +149,9 @@ pub fn fill(template: &[String], names: &Names) -> Vec<String> {
 }
 
 fn probe_plan(compiler: &Path, argv: &[String], safeguard: &str) -> Option<Vec<String>> {
-    let out = super::cleanup::probe_output(
-        Command::new(compiler)
-            .arg("-###")
-            .args(&argv[1..])
-            .env("LC_ALL", "C")
-            .env("_DISTCC_SAFEGUARD", safeguard)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped()),
-    )
-    .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    plan(&String::from_utf8_lossy(&out.stderr))
+    let mut args = vec!["-###"];
+    args.extend(argv[1..].iter().map(String::as_str));
+    plan(&probe_stderr(compiler, &args, safeguard)?)
 }
 
 /// The direct preprocessor command for `cpp_argv` (the driver's `-E`
@@ -175,20 +163,11 @@ pub fn direct(
     cache_dir: Option<&Path>,
     safeguard: &str,
 ) -> Option<Direct> {
-    use std::os::unix::fs::MetadataExt;
     if names.input.contains('\u{1}') || !cpp_argv.contains(&names.input) {
         return None;
     }
-    let meta = std::fs::metadata(compiler).ok()?;
     let generic = names.generic(cpp_argv);
-    let key = format!(
-        "{}\0{}\0{}\0{}\0{}",
-        compiler.display(),
-        meta.size(),
-        meta.mtime(),
-        meta.ino(),
-        generic.join("\0")
-    );
+    let key = format!("{}\0{}", binary_id(compiler)?, generic.join("\0"));
     let cache = cache_dir.map(|d| d.join(format!("{:016x}", fnv1a(key.as_bytes()))));
     let cached = cache.as_ref().and_then(|c| std::fs::read_to_string(c).ok());
     let template = match cached.as_deref().and_then(|t| t.strip_prefix("v1\n")) {
@@ -196,11 +175,11 @@ pub fn direct(
         Some(t) => t.split('\0').map(str::to_owned).collect(),
         None => {
             let made = make_template(compiler, cpp_argv, names, safeguard);
-            if let (Some(c), Some(dir)) = (&cache, cache_dir) {
+            if let Some(c) = &cache {
                 let text = made
                     .as_ref()
                     .map_or_else(|| "no".to_owned(), |t| t.join("\0"));
-                store(dir, c, &format!("v1\n{text}"));
+                store(c, &format!("v1\n{text}"));
             }
             made?
         }
@@ -240,14 +219,6 @@ fn make_template(
     let t = template(&p1, names, &p2, &other)?;
     // The input must be a hole, or the template would compile one file forever.
     t.iter().any(|w| w.contains(P)).then_some(t)
-}
-
-fn store(dir: &Path, path: &Path, text: &str) {
-    let _ = std::fs::create_dir_all(dir);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
 }
 
 /// Where the templates live.

@@ -116,15 +116,7 @@ pub fn rewrite(
 /// The compiler's `-dumpmachine` triple, cached in `cache_dir` per
 /// compiler binary.
 pub fn dumpmachine(compiler: &Path, cache_dir: Option<&Path>, safeguard: &str) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(compiler).ok()?;
-    let key = format!(
-        "{}\0{}\0{}\0{}",
-        compiler.display(),
-        meta.size(),
-        meta.mtime(),
-        meta.ino()
-    );
+    let key = super::cache::binary_id(compiler)?;
     let cache = cache_dir.map(|d| d.join(format!("triple-{:016x}", fnv1a(key.as_bytes()))));
     if let Some(t) = cache.as_ref().and_then(|c| std::fs::read_to_string(c).ok()) {
         if !t.trim().is_empty() {
@@ -144,12 +136,8 @@ pub fn dumpmachine(compiler: &Path, cache_dir: Option<&Path>, safeguard: &str) -
     if !out.status.success() || t.is_empty() || t.contains(char::is_whitespace) {
         return None;
     }
-    if let (Some(c), Some(dir)) = (cache, cache_dir) {
-        let _ = std::fs::create_dir_all(dir);
-        let tmp = c.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, &t).is_ok() && std::fs::rename(&tmp, &c).is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
+    if let Some(c) = cache {
+        super::cache::store(&c, &t);
     }
     Some(t)
 }

@@ -14,6 +14,7 @@ use super::local::Spawner;
 use super::locks::{LockDir, SlotLock};
 use super::pick::pick;
 use super::plan::{self, AfterCompile, HostFailure, NoHost, Policy};
+use super::pump::PumpState;
 use super::status::Status;
 use super::{cross, native};
 use crate::args::{self, Job, Scan};
@@ -193,6 +194,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
     let mut excluded = vec![false; list.hosts.len()];
     let mut failures: Vec<HostFailure> = Vec::new();
     let mut cpp = CppState::new(&job, driver_deps);
+    let mut pump = PumpState::default();
     loop {
         let picked = match pick(
             &list.hosts,
@@ -229,7 +231,11 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
             &mut cpp,
             cpp_locks,
             &mut status,
+            &mut pump,
         );
+        // A failure in pump mode may be ours (a header the analysis did
+        // not send), not the host's: no backoff for it.
+        let pumped = host.protover >= 3 && matches!(pump, PumpState::Files(_));
         let reply = match result {
             Ok(reply) => reply,
             Err(AttemptError::Cpp(code)) => return code,
@@ -290,6 +296,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 drop(status);
                 let local = run_local(ctx, local_argv, None, |l| l.local_slots);
                 let backoff = plan::blame_host(remote_code, local)
+                    && !pumped
                     && !ctx.backoff.is_zero()
                     && locks
                         .as_ref()

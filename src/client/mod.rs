@@ -11,14 +11,20 @@
 //! * [`pick`], [`locks`]: host choice and 3.4-compatible lock files.
 //! * [`local`]: running the compiler and the preprocessor here;
 //!   [`cppfast`]: the preprocessor without the driver.
+//! * [`pump`], [`sysdirs`], [`dotd`]: pump mode (protocol 3): the files
+//!   to send instead of preprocessing here, the compiler's default include
+//!   directories, the server's dependency file re-flowed as gcc writes it.
+//! * [`cache`]: the on-disk caches of compiler probes.
 //! * [`output`]: atomic output files; [`cleanup`]: temp files and signals;
 //!   [`status`]: the monitor state file.
 
 pub mod attempt;
+pub mod cache;
 pub mod cleanup;
 pub mod conn;
 pub mod cppfast;
 pub mod cross;
+pub mod dotd;
 pub mod hostlist;
 pub mod invoke;
 pub mod job;
@@ -28,10 +34,12 @@ pub mod native;
 pub mod output;
 pub mod pick;
 pub mod plan;
+pub mod pump;
 pub mod remote;
 pub mod respfile;
 pub mod socks;
 pub mod status;
+pub mod sysdirs;
 
 use std::time::Duration;
 

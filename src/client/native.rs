@@ -101,8 +101,8 @@ pub fn resolve(
             compiler.display()
         )));
     }
-    if let (Some(path), Some(dir)) = (&cache, cache_dir) {
-        store(dir, path, &expanded.join("\n"));
+    if let Some(path) = &cache {
+        super::cache::store(path, &expanded.join("\n"));
     }
     Ok(substitute(argv, &expanded))
 }
@@ -135,16 +135,6 @@ fn probe(
     }
     target_options(&text)
         .ok_or_else(|| NativeError(format!("{} -### printed no cc1 line", compiler.display())))
-}
-
-/// Write the cache file atomically; a cache that cannot be written is
-/// only a missed optimisation.
-fn store(dir: &Path, path: &Path, text: &str) {
-    let _ = std::fs::create_dir_all(dir);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    if std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, path).is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
 }
 
 /// Cache key: the compiler binary (path, size, mtime, inode), the flags

@@ -14,7 +14,7 @@ use std::path::Path;
 use super::output::Output;
 use crate::error::ExitCode;
 use crate::protocol::token::{HEADER_LEN, Header, Token, header_bytes};
-use crate::protocol::{Limits, ProtocolError, RequestHead, compressed, lzo};
+use crate::protocol::{Limits, ProtocolError, RequestHead, compressed, lzo, server_cpp};
 
 /// Why a remote job did not produce a reply. All of these blame the host
 /// except [`RemoteError::Output`].
@@ -26,6 +26,8 @@ pub enum RemoteError {
     Eof(&'static str),
     /// The server's bytes do not follow the protocol.
     Protocol(ProtocolError),
+    /// The reply follows the protocol but cannot be used.
+    BadReply(&'static str),
     /// Our own output file could not be written.
     Output(io::Error),
 }
@@ -37,7 +39,7 @@ impl RemoteError {
             Self::Io(e) if e.kind() == io::ErrorKind::TimedOut => ExitCode::Timeout,
             Self::Io(_) | Self::Output(_) => ExitCode::IoError,
             Self::Eof(_) => ExitCode::Truncated,
-            Self::Protocol(_) => ExitCode::ProtocolError,
+            Self::Protocol(_) | Self::BadReply(_) => ExitCode::ProtocolError,
         }
     }
 }
@@ -48,6 +50,7 @@ impl fmt::Display for RemoteError {
             Self::Io(e) => write!(f, "{e}"),
             Self::Eof(what) => write!(f, "server closed the connection before sending {what}"),
             Self::Protocol(e) => write!(f, "{e}"),
+            Self::BadReply(what) => write!(f, "unusable reply: {what}"),
             Self::Output(e) => write!(f, "{e}"),
         }
     }
@@ -163,6 +166,7 @@ pub fn receive(
     conn: &mut impl Read,
     version: u32,
     output: &Path,
+    dotd: Option<&Path>,
     stdout: &mut impl Write,
     limits: &Limits,
     on_receive: impl FnOnce(),
@@ -209,6 +213,27 @@ pub fn receive(
         }
     }
     file.commit().map_err(RemoteError::Output)?;
+    if server_cpp(version) {
+        // Pump mode: DOTD follows a success. 3.4 accepts a reply without
+        // it; so do we when we did not ask for a dependency file, reading
+        // it anyway so the server's last write is not answered with a
+        // reset.
+        match (read_header(conn, Token::Dotd, "DOTD"), dotd) {
+            (Ok(len), None) => {
+                read_body(conn, len, version, limits, "DOTD")?;
+            }
+            (Ok(len), Some(path)) => {
+                let text = read_body(conn, len, version, limits, "DOTD")?;
+                let text = super::dotd::rewrap(&text)
+                    .ok_or(RemoteError::BadReply("its DOTD holds no make rule"))?;
+                let mut file = Output::create(path).map_err(RemoteError::Output)?;
+                file.write_all(&text).map_err(RemoteError::Output)?;
+                file.commit().map_err(RemoteError::Output)?;
+            }
+            (Err(_), None) => {}
+            (Err(e), Some(_)) => return Err(e),
+        }
+    }
     Ok(Reply { status, stderr })
 }
 
@@ -241,6 +266,7 @@ mod tests {
                 &mut &bytes[..],
                 v,
                 &out,
+                None,
                 &mut stdout,
                 &Limits::default(),
                 || seen = true,
@@ -258,6 +284,7 @@ mod tests {
             &mut &bytes[..],
             1,
             &out,
+            None,
             &mut Vec::new(),
             &Limits::default(),
             || {},
@@ -271,6 +298,7 @@ mod tests {
                 &mut &bytes[..cut],
                 1,
                 &out,
+                None,
                 &mut Vec::new(),
                 &Limits::default(),
                 || {},
@@ -283,11 +311,49 @@ mod tests {
     }
 
     #[test]
+    fn v3_dependency_files_are_written_rewrapped_or_refused() {
+        let dir = std::env::temp_dir().join(format!("distcc-remote3-{}", std::process::id()));
+        let (out, dotd) = (dir.join("x.o"), dir.join("x.d"));
+        let reply = |d: &[u8]| {
+            Response {
+                version: 3,
+                object: b"obj".to_vec(),
+                dotd: Some(d.to_vec()),
+                ..Response::default()
+            }
+            .encode()
+        };
+        let recv = |bytes: Vec<u8>, dotd: Option<&Path>| {
+            receive(
+                &mut &bytes[..],
+                3,
+                &out,
+                dotd,
+                &mut Vec::new(),
+                &Limits::default(),
+                || {},
+            )
+        };
+        let r = recv(reply(b"x.o: \\\n x.c x.h\n"), Some(&dotd)).unwrap();
+        assert_eq!(r.status, 0);
+        assert_eq!(std::fs::read(&dotd).unwrap(), b"x.o: x.c x.h\n");
+        std::fs::remove_file(&dotd).unwrap();
+        // Not asked for: read and dropped.
+        recv(reply(b"x.o: x.c\n"), None).unwrap();
+        assert!(!dotd.exists());
+        let e = recv(reply(b"garbage\n"), Some(&dotd)).unwrap_err();
+        assert!(matches!(e, RemoteError::BadReply(_)), "{e:?}");
+        assert!(!dotd.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_wrong_token_is_a_protocol_error() {
         let e = receive(
             &mut &b"HTTP/1.1 400 Bad"[..],
             1,
             Path::new("/nonexistent/x.o"),
+            None,
             &mut Vec::new(),
             &Limits::default(),
             || {},

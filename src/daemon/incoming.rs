@@ -7,7 +7,8 @@
 //! against [`Limits`] before anything is allocated. A source is kept in
 //! memory (for the compiler's stdin) up to a size; above it a v1 body is
 //! streamed to a file, and a v2 body (read whole: it must be, to be
-//! decompressed) is written there decompressed.
+//! decompressed) is written there decompressed. A v3 request's files are
+//! read by the `files` submodule.
 
 use std::fmt;
 use std::fs::File;
@@ -20,6 +21,8 @@ use crate::protocol::token::{HEADER_LEN, Header, Token};
 use crate::protocol::{
     Decoded, Limits, ProtocolError, RequestHead, compressed, decode_request_head, lzo,
 };
+
+mod files;
 
 /// Why a request could not be read.
 #[derive(Debug)]
@@ -169,12 +172,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         self.fill(HEADER_LEN).await?;
         let len = Header::expect(&self.buf, Token::Doti)?.expect("header complete");
         if u64::from(len) > limits.max_body {
-            return Err(ProtocolError::TooLarge {
-                token: Token::Doti,
-                len: len.into(),
-                cap: limits.max_body,
-            }
-            .into());
+            return Err(too_large(Token::Doti, len, limits.max_body));
         }
         self.consume(HEADER_LEN);
         let len = len as usize;
@@ -239,6 +237,15 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
             }
         }
     }
+}
+
+fn too_large(token: Token, len: u32, cap: u64) -> ReadError {
+    ProtocolError::TooLarge {
+        token,
+        len: len.into(),
+        cap,
+    }
+    .into()
 }
 
 #[cfg(test)]

@@ -1,16 +1,15 @@
 //! One connection, one job (spec §4.5, §4.6): read the request, check it,
-//! compile, reply. Protocols 1 and 2; protocol 3 (pump) is refused with a
-//! logged reason until the pump work lands.
+//! compile, reply. Only what is received and how the compile is set up
+//! depend on the protocol: [`super::plain`] for 1 and 2, [`super::pumpjob`]
+//! for 3 (pump mode). The checks before, and the compile and reply after
+//! ([`super::compile`]), are the same for every version.
 //!
 //! Every refusal is a close without a reply, as in 3.4 (spec §1.8): the
 //! client sees no DONE and compiles locally. Nothing is left in `$TMPDIR`
 //! on any path: all files live in the job's [`JobDir`].
 //!
-//! The source reaches the compiler on stdin (`-x <language> -`, the
-//! language 3.4's temp-file extension would imply) when it is small
-//! enough to hold in memory, else through a file as in 3.4; stdout and
-//! stderr come back in in-memory files (memfds). Same objects, no file
-//! creation on disk for a normal job.
+//! The compiler's stdout and stderr come back in in-memory files
+//! (memfds), so a normal job creates no file besides its output.
 //!
 //! Generic over the stream halves so tests can drive it through an
 //! in-memory pipe and a fake compiler.
@@ -21,18 +20,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
 
-use super::exec::{ExecSpec, Finished, Launcher, Running, is_missing};
-use super::incoming::{Incoming, ReadError, Source, offload};
+use super::compile::{compile, reply};
+use super::exec::Launcher;
+use super::incoming::{Incoming, ReadError};
 use super::jobdir::{JobDir, JobDirs};
+use super::mirror::ClientPath;
+use super::plain;
 use super::policy::Policy;
+use super::pumpargs;
+use super::pumpjob;
 use super::stats::Stats;
 use super::summary::{Category, Summary};
 use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
-use crate::protocol::{Limits, RequestHead, Response};
+use crate::protocol::{Limits, RequestHead, Response, server_cpp};
 
 /// Per-job settings, fixed at start-up.
 #[derive(Clone, Debug)]
@@ -86,36 +90,17 @@ impl Shared {
     }
 }
 
-/// Sources up to this size reach the compiler from memory; bigger ones
-/// through a file in the job directory.
-pub const MEMORY_SOURCE_MAX: usize = 32 << 20;
-
-/// The `-x` language of a preprocessed input with this extension (as gcc
-/// and clang would infer it from a file name), for feeding it on stdin.
-fn stdin_language(ext: &str) -> Option<&'static str> {
-    Some(match ext {
-        ".i" => "cpp-output",
-        ".ii" => "c++-cpp-output",
-        ".mi" => "objective-c-cpp-output",
-        ".mii" => "objective-c++-cpp-output",
-        ".s" => "assembler",
-        _ => return None,
-    })
-}
-
-/// How long a terminated compiler gets before SIGKILL.
-const KILL_GRACE: Duration = Duration::from_secs(5);
-
 /// An early end of a job: the category and what to log.
-struct Stop {
-    category: Category,
-    ret: ExitCode,
-    reason: String,
+pub(super) struct Stop {
+    pub category: Category,
+    pub ret: ExitCode,
+    pub reason: String,
     /// Logged at info instead of as a warning (nothing was refused).
-    quiet: bool,
+    pub quiet: bool,
 }
 
-fn refuse(reason: impl Into<String>) -> Stop {
+/// A bad request: no reply, REJ_BAD_REQ.
+pub(super) fn refuse(reason: impl Into<String>) -> Stop {
     Stop {
         category: Category::RejBadReq,
         ret: ExitCode::ProtocolError,
@@ -162,7 +147,7 @@ where
 
 async fn run<R, W>(
     reader: R,
-    mut writer: W,
+    writer: W,
     shared: &Shared,
     compiler: &mut Option<String>,
     input: &mut Option<String>,
@@ -174,7 +159,12 @@ where
     let s = &shared.settings;
     let mut inc = Incoming::new(reader, s.io_timeout);
     let head = inc.head(&s.limits).await.map_err(read_stop)?;
-    let argv = check_head(&head)?;
+    let (argv, cwd) = check_head(&head)?;
+    let argv = if cwd.is_some() {
+        pumpargs::drop_client_mf(argv)
+    } else {
+        argv
+    };
     *compiler = argv.first().cloned();
     // spec §4.5 step 3: the client's scanner decides, as in 3.4.
     let job = match args::scan(&argv) {
@@ -182,15 +172,21 @@ where
         Scan::Local(why) => return Err(refuse(format!("not a distributable compile: {why}"))),
     };
     *input = Some(job.input.clone());
+    let policy_stop = |why| Stop {
+        category: Category::RejBadReq,
+        ret: ExitCode::CompilerMissing,
+        reason: why,
+        quiet: false,
+    };
     let argv = s
         .policy
         .check(job.argv.clone(), is_executable)
-        .map_err(|why| Stop {
-            category: Category::RejBadReq,
-            ret: ExitCode::CompilerMissing,
-            reason: why,
-            quiet: false,
-        })?;
+        .map_err(policy_stop)?;
+    if cwd.is_some() {
+        // Pump mode runs the preprocessor here: its pass-through options
+        // can write files, unlike in protocols 1 and 2.
+        pumpargs::check(&job.argv).map_err(policy_stop)?;
+    }
     let job = Job { argv, ..job };
     let dir = shared.dirs.take().map_err(|e| Stop {
         category: Category::Other,
@@ -201,43 +197,49 @@ where
         ),
         quiet: false,
     })?;
-    // spec §3.5: the extension (3.4's temp file name) gives the language.
-    let ext = args::preprocessed_ext(&job.input).unwrap_or(".tmp");
-    let input_name = format!("input{ext}");
-    let spill = || dir.create_file(&input_name);
-    // DISTCC_SAVE_TEMPS keeps every input as a file, to look at later.
-    let memory_max = if s.save_temps { 0 } else { MEMORY_SOURCE_MAX };
-    let source = inc
-        .source(head.version, &s.limits, memory_max, spill)
-        .await
-        .map_err(read_stop)?;
-    let output = dir.file("output.o").to_string_lossy().into_owned();
-    let (argv, stdin) = match (source, stdin_language(ext)) {
-        // Small sources go to the compiler's stdin: no file to create.
-        (Source::Memory(data), Some(lang)) => {
-            let mut argv = job.with_input_output("-", &output);
-            argv.splice(job.input_index..job.input_index, ["-x".into(), lang.into()]);
-            (argv, Some(data))
-        }
-        (Source::Memory(data), None) => {
-            std::fs::write(dir.file(&input_name), data).map_err(io_stop)?;
-            (
-                job.with_input_output(&dir.file(&input_name).to_string_lossy(), &output),
-                None,
-            )
-        }
-        (Source::File(_), _) => (
-            job.with_input_output(&dir.file(&input_name).to_string_lossy(), &output),
-            None,
-        ),
+    let prepared = match cwd {
+        Some(cwd) => pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s).await?,
+        None => plain::receive(&mut inc, head.version, &job, &dir, s).await?,
     };
+    finish(prepared, head.version, dir, inc, writer, shared).await
+}
+
+/// A received job, ready to compile.
+pub(super) struct Prepared {
+    /// The compiler's command line.
+    pub argv: Vec<String>,
+    /// Its stdin (None: /dev/null).
+    pub stdin: Option<Vec<u8>>,
+    /// Its working directory.
+    pub cwd: PathBuf,
+    /// Protocol 3: how to make the DOTD reply.
+    pub dotd: Option<pumpjob::Dotd>,
+}
+
+/// The compiler's output file in the job directory.
+pub(super) const OUTPUT: &str = "output.o";
+
+/// Every version: take a compile slot, compile, clean up, reply.
+async fn finish<R, W>(
+    job: Prepared,
+    version: u32,
+    dir: JobDir,
+    mut inc: Incoming<R>,
+    mut writer: W,
+    shared: &Shared,
+) -> Result<(Category, u32), Stop>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let s = &shared.settings;
     let outcome = {
         let _slot = shared
             .compile_slots
             .acquire()
             .await
             .expect("the compile semaphore is never closed");
-        compile(&argv, stdin, &dir, &mut inc, shared)
+        compile(&job.argv, job.stdin, &job.cwd, &dir, &mut inc, shared)
             .await
             .map_err(io_stop)?
     };
@@ -246,17 +248,28 @@ where
         let _ = std::fs::write(dir.file("stdout"), &outcome.stdout);
         let _ = std::fs::write(dir.file("stderr"), &outcome.stderr);
     }
+    let ok = outcome.status == 0;
+    let dotd = match &job.dotd {
+        // spec §1.5: DOTD only on success.
+        Some(plan) if ok => Some(plan.read().map_err(|e| Stop {
+            category: Category::Other,
+            ret: ExitCode::IoError,
+            reason: format!("cannot read the compiler's dependency file: {e}"),
+            quiet: false,
+        })?),
+        _ => None,
+    };
     let response = Response {
-        version: head.version,
+        version,
         status: outcome.status,
         stderr: outcome.stderr,
         stdout: outcome.stdout,
-        object: if outcome.status == 0 {
-            read_or_empty(&dir.file("output.o"))
+        object: if ok {
+            read_or_empty(&dir.file(OUTPUT))
         } else {
             Vec::new()
         },
-        dotd: None,
+        dotd,
     };
     // Everything is in memory now: clean up before the client hears back.
     drop(dir);
@@ -274,15 +287,17 @@ where
     Ok((outcome.category, outcome.status))
 }
 
-/// Version and argv checks that need no file system.
-fn check_head(head: &RequestHead) -> Result<Vec<String>, Stop> {
-    if head.version >= 3 {
-        return Err(refuse(
-            "protocol 3 (pump mode) is not supported by this distccd yet; \
-             clients fall back to compiling locally",
-        ));
-    }
-    head.argv
+/// Version and argv checks that need no file system; for protocol 3 also
+/// the client's working directory.
+fn check_head(head: &RequestHead) -> Result<(Vec<String>, Option<ClientPath>), Stop> {
+    let cwd = match &head.cwd {
+        Some(cwd) if server_cpp(head.version) => {
+            Some(ClientPath::parse("CDIR", cwd).map_err(refuse)?)
+        }
+        _ => None,
+    };
+    let argv = head
+        .argv
         .iter()
         .enumerate()
         .map(|(i, a)| {
@@ -296,10 +311,11 @@ fn check_head(head: &RequestHead) -> Result<Vec<String>, Stop> {
                 ))
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((argv, cwd))
 }
 
-fn read_stop(e: ReadError) -> Stop {
+pub(super) fn read_stop(e: ReadError) -> Stop {
     match e {
         ReadError::Io(e) => Stop {
             category: Category::Other,
@@ -332,7 +348,7 @@ fn read_stop(e: ReadError) -> Stop {
     }
 }
 
-fn io_stop(e: io::Error) -> Stop {
+pub(super) fn io_stop(e: io::Error) -> Stop {
     Stop {
         category: Category::Other,
         ret: ExitCode::IoError,
@@ -347,146 +363,4 @@ fn is_executable(path: &Path) -> bool {
 
 fn read_or_empty(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
-}
-
-/// What the compile produced.
-struct Outcome {
-    category: Category,
-    status: u32,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-/// Run the compiler, watching the client and the clock (spec §4.6).
-async fn compile<R: AsyncRead + Unpin>(
-    argv: &[String],
-    stdin: Option<Vec<u8>>,
-    dir: &JobDir,
-    inc: &mut Incoming<R>,
-    shared: &Shared,
-) -> io::Result<Outcome> {
-    let s = &shared.settings;
-    let mut env = s.compiler_env.clone();
-    env.push(("TMPDIR".into(), dir.path().into()));
-    let spec = ExecSpec {
-        argv: argv.to_vec(),
-        cwd: dir.path().to_path_buf(),
-        stdin,
-        env,
-    };
-    let mut child = match shared.launcher.launch(spec) {
-        Ok(c) => c,
-        Err(e) => {
-            // 3.4's child reports this in SERR and exits 110 (spec §1.8).
-            let code = if is_missing(&e) {
-                ExitCode::CompilerMissing
-            } else {
-                ExitCode::OutOfMemory
-            };
-            let msg = format!(
-                "distccd[{}] (exec) ERROR: failed to exec {}: {e}\n",
-                std::process::id(),
-                argv[0]
-            );
-            tracing::warn!("failed to exec {}: {e}", argv[0]);
-            return Ok(Outcome {
-                category: Category::CompileError,
-                status: code.wait_status(),
-                stdout: Vec::new(),
-                stderr: msg.into_bytes(),
-            });
-        }
-    };
-    let mut abort = shared.abort.subscribe();
-    let lifetime = async {
-        match s.job_lifetime {
-            Some(t) => tokio::time::sleep(t).await,
-            None => std::future::pending().await,
-        }
-    };
-    let event = tokio::select! {
-        status = child.wait() => Event::Exited(status?),
-        () = inc.closed() => Event::ClientGone,
-        () = lifetime => Event::Lifetime,
-        _ = abort.wait_for(|a| *a) => Event::Abort,
-    };
-    let (category, status, done) = match event {
-        Event::Exited(done) if done.status == 0 => (Category::CompileOk, 0, done),
-        Event::Exited(done) => (Category::CompileError, done.status, done),
-        Event::ClientGone => {
-            tracing::warn!(
-                "client disconnected during the compile; killing {}",
-                argv[0]
-            );
-            let done = stop(&mut *child).await;
-            (Category::CliDisconn, ExitCode::IoError.wait_status(), done)
-        }
-        Event::Lifetime => {
-            tracing::warn!("compile exceeded --job-lifetime; killing {}", argv[0]);
-            let done = stop(&mut *child).await;
-            (
-                Category::CompileTimeout,
-                ExitCode::Timeout.wait_status(),
-                done,
-            )
-        }
-        Event::Abort => {
-            tracing::warn!("daemon shutting down; killing {}", argv[0]);
-            let done = stop(&mut *child).await;
-            (Category::Other, ExitCode::Gone.wait_status(), done)
-        }
-    };
-    Ok(Outcome {
-        category,
-        status,
-        stdout: done.stdout,
-        stderr: done.stderr,
-    })
-}
-
-/// What ended the wait for the compiler.
-enum Event {
-    Exited(Finished),
-    ClientGone,
-    Lifetime,
-    Abort,
-}
-
-/// SIGTERM the compiler's group, then SIGKILL if it lingers; always reap.
-/// What it printed after the interruption (usually nothing) is returned.
-async fn stop(child: &mut dyn Running) -> Finished {
-    child.terminate();
-    match tokio::time::timeout(KILL_GRACE, child.wait()).await {
-        Ok(r) => r.unwrap_or_default(),
-        Err(_) => {
-            child.kill();
-            child.wait().await.unwrap_or_default()
-        }
-    }
-}
-
-async fn reply<W: AsyncWrite + Unpin>(
-    writer: &mut W,
-    response: Response,
-    timeout: Duration,
-) -> io::Result<()> {
-    let size = response.object.len() + response.stderr.len() + response.stdout.len();
-    let encode = move || {
-        let mut bytes = response.encode_head();
-        response.encode_object(&mut bytes);
-        bytes
-    };
-    let bytes = offload(size, encode).await?;
-    let send = async {
-        writer.write_all(&bytes).await?;
-        writer.flush().await?;
-        writer.shutdown().await
-    };
-    match tokio::time::timeout(timeout, send).await {
-        Ok(r) => r,
-        Err(_) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("client did not read the reply for {}s", timeout.as_secs()),
-        )),
-    }
 }

@@ -12,28 +12,37 @@
 //! Modules:
 //! * [`cli`] options as typed; [`config`] validated settings;
 //! * [`serve`] accept loop; [`job`] one request → compile → reply, reading
-//!   through [`incoming`], running compilers through [`exec`] in a
-//!   [`jobdir`]; [`policy`] which compilers and arguments may run (the
-//!   argument scan itself is the client's, [`crate::args::scan`], as in 3.4);
+//!   through [`incoming`] ([`plain`]: protocols 1 and 2), running compilers through [`exec`] and
+//!   [`compile`] in a [`jobdir`]; [`policy`] which compilers and arguments
+//!   may run (the argument scan itself is the client's,
+//!   [`crate::args::scan`], as in 3.4);
+//! * pump mode (protocol 3): [`pumpjob`] drives it, [`mirror`] and
+//!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
 //! * [`summary`], [`stats`], [`sysinfo`], [`stats_server`] for logs and
 //!   `--stats`; [`inetd`] for stdin mode;
 //! * [`os`] and [`privileges`] for the operating-system steps.
 
 pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod exec;
 pub mod incoming;
 pub mod inetd;
 pub mod job;
 pub mod jobdir;
+pub mod mirror;
 pub mod os;
+pub mod plain;
 pub mod policy;
 pub mod privileges;
+pub mod pumpargs;
+pub mod pumpjob;
 pub mod serve;
 pub mod stats;
 pub mod stats_server;
 pub mod summary;
 pub mod sysinfo;
+pub mod tree;
 
 #[cfg(test)]
 mod job_tests;

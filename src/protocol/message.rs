@@ -286,6 +286,17 @@ impl<'a> Cursor<'a> {
         Ok(RequestHead { version, cwd, argv })
     }
 
+    /// One v3 entry, NAME then FILE or LINK, a FILE body as it came
+    /// (still compressed in v3).
+    fn raw_entry(&mut self) -> Step<FileEntry> {
+        let name = self.string(Token::Name)?;
+        let kind = match self.peek_token(&[Token::File, Token::Link])? {
+            Token::File => FileKind::File(self.body(Token::File, self.limits.max_body)?.to_vec()),
+            _ => FileKind::Link(self.string(Token::Link)?),
+        };
+        Ok(FileEntry { name, kind })
+    }
+
     fn request(&mut self) -> Step<Request> {
         let head = self.head()?;
         let v = head.version;
@@ -294,12 +305,14 @@ impl<'a> Cursor<'a> {
         if server_cpp(v) {
             let n = self.count(Token::Nfil, self.limits.max_files)?;
             for _ in 0..n {
-                let name = self.string(Token::Name)?;
-                let kind = match self.peek_token(&[Token::File, Token::Link])? {
-                    Token::File => FileKind::File(self.bulk(Token::File, v)?),
-                    _ => FileKind::Link(self.string(Token::Link)?),
-                };
-                files.push(FileEntry { name, kind });
+                let mut entry = self.raw_entry()?;
+                if let FileKind::File(raw) = &mut entry.kind {
+                    if compressed(v) {
+                        *raw = lzo::decompress(raw, self.limits.max_body)
+                            .map_err(ProtocolError::from)?;
+                    }
+                }
+                files.push(entry);
             }
         } else {
             source = self.bulk(Token::Doti, v)?;
@@ -364,6 +377,16 @@ pub fn decode_request_head(
     limits: &Limits,
 ) -> Result<Decoded<RequestHead>, ProtocolError> {
     run(buf, limits, |c| c.head())
+}
+
+/// Decode one v3 file entry (NAME, then FILE or LINK) from the front of
+/// `buf`, leaving a FILE body compressed: the daemon reads entries one
+/// batch at a time and decompresses big bodies off its event loop.
+pub fn decode_raw_file_entry(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Decoded<FileEntry>, ProtocolError> {
+    run(buf, limits, |c| c.raw_entry())
 }
 
 /// Decode a whole request.

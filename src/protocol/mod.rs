@@ -16,8 +16,8 @@ pub mod token;
 use std::fmt;
 
 pub use message::{
-    FileEntry, FileKind, Request, RequestHead, Response, decode_request, decode_request_head,
-    decode_response,
+    FileEntry, FileKind, Request, RequestHead, Response, decode_raw_file_entry, decode_request,
+    decode_request_head, decode_response,
 };
 pub use token::{HEADER_LEN, Header, Token};
 

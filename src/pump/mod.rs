@@ -3,19 +3,21 @@
 //! `lsdistcc` is complete: see [`lsdistcc`] (options and output) and
 //! [`probe`] (network).
 //!
-//! `pump` mode (preprocessing on the servers, protocol 3 with an include
-//! server, spec §5) is not built yet. Rather than pretend, `pump COMMAND`
-//! says so once on stderr and runs COMMAND with plain distribution: our
-//! client treats `,cpp` hosts as `,lzo` (protocol 2) when no include
-//! server is running, which is exactly what distcc 3.4 does when its include
-//! server fails. `--startup` and `--shutdown` succeed and print nothing to
-//! evaluate, so build scripts written for distcc-pump keep working.
+//! `pump COMMAND` runs COMMAND in pump mode (spec §5): our client sends
+//! `,cpp,lzo` hosts the source and its headers and lets them preprocess.
+//! 3.4 starts an include server for this; our client finds the headers
+//! itself ([`includes`]), so `pump` only switches the mode on
+//! (`DISTCC_PUMP=1`) after checking, as 3.4 does, that some host can take
+//! pump jobs. `--startup` prints the variable to `eval`; `--shutdown` has
+//! nothing to stop.
 
+pub mod includes;
 pub mod lsdistcc;
 pub mod probe;
 
 use std::process::{Command, ExitCode};
 
+use crate::client::hostlist::{self, Loaded};
 use crate::env::Vars;
 use crate::error;
 
@@ -23,17 +25,15 @@ const PUMP_USAGE: &str = "\
 Usage:
     pump COMMAND [ARG...]
 or
-    pump --startup
+    eval `pump --startup`
     pump --shutdown
 
-distcc-rs does not have an include server yet, so pump mode (preprocessing
-on the servers) is not available: COMMAND runs with plain distribution, in
-which ,cpp hosts are used as ,lzo hosts. --startup and --shutdown succeed
-and export nothing.
+Runs COMMAND (typically make) with pump mode switched on: distcc sends
+hosts marked ,cpp,lzo the source and the headers it includes, and they
+preprocess and compile. No include server is needed. Headers from the
+compiler's system directories are not sent: pump hosts need the same
+system headers and compiler as this machine.
 ";
-
-const NOTICE: &str = "pump: distcc-rs has no include server yet; running with plain distribution \
-                      (,cpp hosts are used as ,lzo)";
 
 /// Entry point of `pump`.
 pub fn main() -> ExitCode {
@@ -48,14 +48,21 @@ pub fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Some("--startup") | Some("--shutdown") => {
-            eprintln!("{NOTICE}");
-            ExitCode::SUCCESS
-        }
-        Some(_) => {
-            eprintln!("{NOTICE}");
+        Some("--shutdown") => ExitCode::SUCCESS,
+        Some(first) => {
+            if let Err(e) = has_pump_host(&vars) {
+                eprintln!("pump: error: {e}");
+                return ExitCode::FAILURE;
+            }
+            if first == "--startup" {
+                println!("export DISTCC_PUMP='1'");
+                return ExitCode::SUCCESS;
+            }
             let mut cmd = Command::new(&args[0]);
-            cmd.args(&args[1..]).env_clear().envs(vars.iter());
+            cmd.args(&args[1..])
+                .env_clear()
+                .envs(vars.iter())
+                .env("DISTCC_PUMP", "1");
             match cmd.status() {
                 Ok(status) => exit_like(status),
                 Err(e) => {
@@ -64,6 +71,17 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+    }
+}
+
+/// 3.4's check: pump mode needs at least one `,cpp` host.
+fn has_pump_host(vars: &Vars) -> Result<(), String> {
+    match hostlist::load(vars) {
+        Loaded::List { list, .. } if list.hosts.iter().any(|h| h.cpp) => Ok(()),
+        Loaded::List { origin, .. } | Loaded::Empty { origin } => Err(format!(
+            "pump mode requested, but the distcc host list ({origin}) has no host with the ',cpp' option"
+        )),
+        Loaded::Bad { error, origin } => Err(format!("{origin}: {error}")),
     }
 }
 

@@ -10,6 +10,7 @@ mod fake;
 mod fallback;
 pub mod harness;
 mod project;
+mod pump;
 mod sharing;
 mod signals;
 mod socks;

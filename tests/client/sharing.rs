@@ -35,12 +35,8 @@ fn spawn(f: &Farm, program: &Path, hosts: &str, input: &str) -> Child {
 }
 
 #[track_caller]
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    assert!(support::eventually(cond), "timed out waiting for {what}");
 }
 
 /// Let `child` finish: keep closing the fake's held connections (the

@@ -76,8 +76,6 @@ malformed! {
     first_token_is_not_dist: b"HELO00000001".to_vec(), close: true, reason: "protocol derailment";
     dist_parameter_is_not_hex: b"DISTzzzzzzzz".to_vec(), close: true, reason: "not 8 hex digits";
     version_above_3: b"DIST00000004".to_vec(), close: false, reason: "unsupported protocol version 4";
-    protocol_3_is_refused_cleanly: request(3, &[b"gcc", b"-c", b"p.c"], b""), close: true,
-        reason: "protocol 3 (pump mode) is not supported";
     argc_zero: b"DIST00000001ARGC00000000".to_vec(), close: true, reason: "ARGC 0";
     empty_connection: Vec::new(), close: true, reason: "without sending a request";
     truncated_argv: b"DIST00000001ARGC00000005ARGV00000003gc".to_vec(), close: true,

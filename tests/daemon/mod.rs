@@ -1,10 +1,12 @@
 //! distccd tests (issue #2): Debian's distcc 3.4 client against our daemon
 //! and against Debian's own (`interop`), raw malformed requests
-//! (`malformed`), and the daemon's life cycle: signals, privileges, pid
+//! (`malformed`), protocol 3 requests, good and malicious (`pump`), and
+//! the daemon's life cycle: signals, privileges, pid
 //! file, stats, inetd (`lifecycle`).
 
 pub mod harness;
 mod interop;
 mod lifecycle;
 mod malformed;
+mod pump;
 mod services;

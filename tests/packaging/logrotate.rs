@@ -8,7 +8,6 @@ use crate::require_tool;
 use crate::support::{TempDir, bin, free_port};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 struct KillOnDrop(Child);
 
@@ -19,15 +18,12 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+#[track_caller]
+fn wait_for(what: &str, ok: impl FnMut() -> bool) {
+    assert!(
+        crate::support::eventually(ok),
+        "timed out waiting for {what}"
+    );
 }
 
 fn read(path: &Path) -> String {

@@ -151,16 +151,39 @@ fn lsdistcc_rejects_bad_options_with_101() {
 }
 
 #[test]
-fn pump_runs_the_command_and_passes_its_status_through() {
+fn pump_runs_the_command_in_pump_mode_and_passes_its_status_through() {
     let out = Command::new(bin("pump"))
-        .args(["sh", "-c", "echo ran; exit 3"])
+        .args(["sh", "-c", "echo \"ran $DISTCC_PUMP\"; exit 3"])
+        .env("DISTCC_HOSTS", "127.0.0.1,cpp,lzo")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\n");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("no include server"),
-        "the limitation is said, not hidden: {err}"
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran 1\n");
+    let out = Command::new(bin("pump"))
+        .arg("--startup")
+        .env("DISTCC_HOSTS", "127.0.0.1,cpp,lzo")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "export DISTCC_PUMP='1'\n"
     );
+}
+
+#[test]
+fn pump_refuses_a_host_list_without_cpp_hosts_like_3_4() {
+    for hosts in ["127.0.0.1,lzo localhost", ""] {
+        let out = Command::new(bin("pump"))
+            .args(["sh", "-c", "echo ran"])
+            .env("DISTCC_HOSTS", hosts)
+            .env("HOME", "/nonexistent")
+            .env_remove("DISTCC_DIR")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{hosts:?}");
+        assert!(out.stdout.is_empty(), "the command must not run");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("',cpp'"), "{hosts:?}: {err}");
+    }
 }

@@ -153,6 +153,23 @@ pub fn listening(port: u16) -> bool {
     })
 }
 
+/// Poll `cond` every 20 ms for up to 30 s; whether it came true. For what
+/// a daemon does after the client has its answer: 3.4's distccd removes a
+/// job's files only after replying, so a loaded machine sees them for a
+/// moment.
+pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A file's text, lossily decoded; empty when it cannot be read.
 pub fn read(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()

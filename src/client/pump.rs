@@ -1,0 +1,275 @@
+//! Pump mode on the client (protocol 3, spec §1.5, §3.7, §5): instead of
+//! preprocessing here, send the source and every user header it can
+//! reach; the server preprocesses and compiles in a copy of those files.
+//!
+//! 3.4 needs a separate include server (Python; broken on Debian 12) for
+//! the header list. We work it out in-process ([`crate::pump::includes`]):
+//! scanning a few dozen headers costs well under a millisecond, against
+//! several milliseconds for `cc1 -E` on every job. Whenever the analysis
+//! cannot be sure (a computed `#include`, `-I-`, ...), the job is
+//! preprocessed here as in plain mode, on the same host with protocol 2.
+//!
+//! A dependency file (`-MD`, `-MMD`, with `-MF`/`-MT`/`-MQ`/`-MP`) comes
+//! back from the server (DOTD) and is re-flowed as gcc would write it
+//! here ([`super::dotd`]), so it is byte-identical to a local one;
+//! `-Wp,-MD,...` and `DEPENDENCIES_OUTPUT` keep the job in plain mode
+//! ([`dotd_plan`]).
+
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use tracing::debug;
+
+use super::cross::find_on_path;
+use super::job::Ctx;
+use super::sysdirs;
+use crate::args::ext::replace_suffix;
+use crate::args::{Job, OutputForm};
+use crate::env::Vars;
+use crate::protocol::{FileEntry, FileKind, Request, RequestHead};
+use crate::pump::includes::{ENV_GIVE_UP, SearchPath, closure};
+
+/// Where the header analysis of a job stands (done once per job, however
+/// many hosts are tried).
+#[derive(Debug, Default)]
+pub enum PumpState {
+    /// Not needed yet.
+    #[default]
+    Untried,
+    /// The job goes out in pump mode.
+    Files(Pumped),
+    /// Pump mode is not possible for this job: preprocess here.
+    Plain,
+}
+
+/// A job ready for pump mode.
+#[derive(Debug)]
+pub struct Pumped {
+    /// The files to send, the source first.
+    pub files: Vec<PathBuf>,
+    /// Its dependency file, if it writes one.
+    pub dotd: Option<DotdPlan>,
+    /// The working directory the paths were resolved against (CDIR).
+    pub cwd: PathBuf,
+}
+
+/// Where a pump job's dependency file goes, and the `-MT` the request
+/// needs (3.4's client adds one when there is no `-MT`/`-MQ`, spec §3.7,
+/// so the server names our output, not its own, as the target).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DotdPlan {
+    /// The file to write (relative to the working directory).
+    pub path: String,
+    /// `-MT <this>` to append.
+    pub target: Option<String>,
+}
+
+/// The dependency file of a job in pump mode: `Ok(None)` when it writes
+/// none, `Err` when pump mode cannot produce the file a local run would.
+/// Handled: `-MD`/`-MMD` given to the driver with `-o`, optionally `-MF`,
+/// `-MT`, `-MQ`, `-MP`. Not: `-Wp,-MD,...` (the server refuses
+/// pass-through options), `-MG`, `DEPENDENCIES_OUTPUT`/`SUNPRO_DEPENDENCIES`
+/// (the server does not get our environment), an output name gcc would
+/// escape (`-MQ` and `-MT` differ then).
+pub fn dotd_plan(job: &Job, driver_deps: bool, vars: &Vars) -> Result<Option<DotdPlan>, String> {
+    for v in ["DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"] {
+        if vars.is_set(v) {
+            return Err(format!("{v} is set"));
+        }
+    }
+    let mut deps = false;
+    let (mut mf, mut has_target) = (None, false);
+    let mut args = job.argv.iter().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-MD" | "-MMD" => deps = true,
+            "-MP" => {}
+            "-MF" => mf = args.next().cloned(),
+            "-MT" | "-MQ" => {
+                has_target = true;
+                args.next();
+            }
+            _ if a.starts_with("-MF") => mf = Some(a[3..].to_owned()),
+            _ if a.starts_with("-MT") || a.starts_with("-MQ") => has_target = true,
+            _ if a.starts_with("-M") => return Err(format!("of {a}")),
+            _ => {}
+        }
+    }
+    if !deps {
+        return if mf.is_some() || has_target {
+            Err("of -MF/-MT without -MD".into())
+        } else {
+            Ok(None)
+        };
+    }
+    if !driver_deps {
+        return Err("its dependency file is asked for through -Wp,".into());
+    }
+    if !matches!(job.output_form, OutputForm::Separate | OutputForm::Joined) {
+        return Err("a dependency file without -o is named by gcc's driver".into());
+    }
+    if job.output.contains([' ', '\t', '$', '#', '\\', ':', '%']) {
+        return Err("gcc would escape the output's name in the dependency file".into());
+    }
+    Ok(Some(DotdPlan {
+        path: mf.unwrap_or_else(|| replace_suffix(&job.output, ".d")),
+        target: (!has_target).then(|| job.output.clone()),
+    }))
+}
+
+impl PumpState {
+    /// The job in pump mode, worked out on first use; `None` means plain
+    /// mode for it (the reason is logged for DISTCC_VERBOSE).
+    pub fn get(&mut self, ctx: &Ctx, job: &Job, driver_deps: bool) -> Option<&Pumped> {
+        if matches!(self, Self::Untried) {
+            *self = match analyse(ctx, job, driver_deps) {
+                Ok(p) => {
+                    debug!("pump: {} needs {} files", job.input, p.files.len());
+                    Self::Files(p)
+                }
+                Err(why) => {
+                    debug!("pump: preprocessing {} here because {why}", job.input);
+                    Self::Plain
+                }
+            };
+        }
+        match self {
+            Self::Files(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
+    let dotd = dotd_plan(job, driver_deps, &ctx.vars)
+        .map_err(|why| format!("pump mode cannot write its dependency file: {why}"))?;
+    if let Some(v) = ENV_GIVE_UP
+        .iter()
+        .find(|v| ctx.vars.get(v).is_some_and(|s| !s.is_empty()))
+    {
+        return Err(format!(
+            "{v} adds include directories the server would not get"
+        ));
+    }
+    let compiler = find_on_path(&job.argv[0], &ctx.spawner.path)
+        .ok_or_else(|| format!("{} is not on the PATH", job.argv[0]))?;
+    let lang = sysdirs::language(&job.argv, &job.input);
+    let cache = ctx.topdir.as_deref().map(sysdirs::cache_dir);
+    let system = sysdirs::system_dirs(
+        &compiler,
+        &job.argv,
+        lang,
+        cache.as_deref(),
+        &ctx.spawner.safeguard,
+    )
+    .ok_or_else(|| format!("{} did not list its include directories", job.argv[0]))?;
+    let cwd = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
+    let search = SearchPath::from_args(&job.argv, &cwd, system).map_err(|e| e.to_string())?;
+    let files = closure(&cwd.join(&job.input), &cwd, &search).map_err(|e| e.to_string())?;
+    Ok(Pumped { files, dotd, cwd })
+}
+
+/// The whole protocol 3 request: DIST, CDIR, the argv as it is (the
+/// server needs `-I` and `-D`), NFIL and the files, LZO-compressed.
+pub fn request(argv: &[String], cwd: &Path, files: &[PathBuf]) -> io::Result<Vec<u8>> {
+    let mut entries = Vec::with_capacity(files.len());
+    for f in files {
+        let data = std::fs::read(f)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", f.display())))?;
+        entries.push(FileEntry {
+            name: f.as_os_str().as_bytes().to_vec(),
+            kind: FileKind::File(data),
+        });
+    }
+    let request = Request {
+        head: RequestHead {
+            version: 3,
+            cwd: Some(cwd.as_os_str().as_bytes().to_vec()),
+            argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        },
+        source: Vec::new(),
+        files: entries,
+    };
+    Ok(request.encode())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn plan(argv: &str, env: &[(&str, &str)]) -> Result<Option<DotdPlan>, String> {
+        let argv = v(argv);
+        let crate::args::Scan::Distribute(job) = crate::args::scan(&argv) else {
+            panic!("not distributable: {argv:?}");
+        };
+        let driver = crate::args::has_driver_deps(&argv);
+        dotd_plan(&job, driver, &Vars::from_pairs(env.iter().copied()))
+    }
+
+    #[test]
+    fn dependency_files_in_pump_mode() {
+        let p = |path: &str, target: Option<&str>| {
+            Ok(Some(DotdPlan {
+                path: path.into(),
+                target: target.map(str::to_owned),
+            }))
+        };
+        assert_eq!(plan("gcc -O2 -c x.c -o x.o", &[]), Ok(None));
+        assert_eq!(
+            plan("gcc -MD -c x.c -o sub/x.o", &[]),
+            p("sub/x.d", Some("sub/x.o"))
+        );
+        assert_eq!(
+            plan("gcc -MMD -MP -MF .deps/x.Tpo -c x.c -o x.o", &[]),
+            p(".deps/x.Tpo", Some("x.o"))
+        );
+        assert_eq!(
+            plan("gcc -MD -MT t -MFy.d -c x.c -ox.o", &[]),
+            p("y.d", None)
+        );
+        for (argv, env) in [
+            ("gcc -MD -c x.c", &[][..]),
+            ("gcc -MD -MG -c x.c -o x.o", &[]),
+            ("gcc -MD -c x.c -o a$b.o", &[]),
+            ("gcc -c x.c -o x.o", &[("DEPENDENCIES_OUTPUT", "x.d")]),
+        ] {
+            assert!(plan(argv, env).is_err(), "{argv} {env:?}");
+        }
+        // -Wp,-MD,file reaches the job expanded, without driver deps.
+        let argv = crate::args::expand_wp(&v("gcc -Wp,-MD,.x.d -c x.c -o x.o"));
+        let crate::args::Scan::Distribute(job) = crate::args::scan(&argv) else {
+            panic!()
+        };
+        let none = Vars::from_pairs(Vec::<(String, String)>::new());
+        assert!(dotd_plan(&job, false, &none).is_err());
+    }
+
+    #[test]
+    fn the_request_carries_every_file_by_its_absolute_name() {
+        use crate::protocol::{Decoded, Limits, decode_request};
+        let dir = std::env::temp_dir().join(format!("dcc-pumpreq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let src = dir.join("x.c");
+        std::fs::write(&src, "#include \"x.h\"\nint x;\n").unwrap();
+        let hdr = dir.join("x.h");
+        std::fs::write(&hdr, "int y;\n").unwrap();
+        let bytes = request(&v("gcc -c x.c -o x.o"), &dir, &[src.clone(), hdr.clone()]).unwrap();
+        let Decoded::Done(req, used) = decode_request(&bytes, &Limits::default()).unwrap() else {
+            panic!("incomplete request");
+        };
+        assert_eq!(used, bytes.len());
+        assert_eq!(req.head.version, 3);
+        assert_eq!(req.head.cwd.as_deref(), Some(dir.as_os_str().as_bytes()));
+        assert_eq!(req.files.len(), 2);
+        assert_eq!(req.files[1].name, hdr.as_os_str().as_bytes());
+        assert_eq!(req.files[1].kind, FileKind::File(b"int y;\n".to_vec()));
+        let gone = request(&v("gcc -c x.c"), &dir, &[dir.join("missing.h")]).unwrap_err();
+        assert!(gone.to_string().contains("missing.h"), "{gone}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,316 @@
+//! Pump mode (protocol 3) on the server, the pure rules (spec §4.5 steps
+//! 2, 5 and 8): which client paths are acceptable and where they go under
+//! the job's mirror root, which symlink targets may be created, and the
+//! .d text sent back. No I/O here: [`super::tree`] writes the files,
+//! [`super::pumpargs`] rewrites the command line, [`super::pumpjob`]
+//! drives a job.
+//!
+//! 3.4 joins `<tmpdir>` and whatever NAME the client sends (spec §6.7: a
+//! path traversal). The daemon runs commands for whoever reaches it, so
+//! we accept only absolute names made of plain components, and only the
+//! symlinks the include server makes (§5): targets that stay in the
+//! mirror, and the `../../…/usr/include` links that stand for one of the
+//! server's own system directories.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+/// A checked absolute client path (NAME, CDIR or an absolute LINK
+/// target): `/` then plain components, no `.`, `..` or NUL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientPath {
+    parts: Vec<Vec<u8>>,
+}
+
+impl ClientPath {
+    /// Check `bytes`; `what` names the token in the refusal.
+    pub fn parse(what: &str, bytes: &[u8]) -> Result<Self, String> {
+        let shown = String::from_utf8_lossy(bytes);
+        if bytes.contains(&0) {
+            return Err(format!("{what} {shown:?} contains a NUL byte"));
+        }
+        if bytes.first() != Some(&b'/') {
+            return Err(format!("{what} {shown:?} is not an absolute path"));
+        }
+        let parts = plain_parts(bytes)
+            .ok_or_else(|| format!("{what} {shown:?} has a \".\" or \"..\" component"))?;
+        Ok(Self { parts })
+    }
+
+    /// Number of components (0 for `/`).
+    pub fn depth(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// The components, first to last.
+    pub fn components(&self) -> impl Iterator<Item = &OsStr> {
+        self.parts.iter().map(|p| OsStr::from_bytes(p))
+    }
+
+    /// The parent directory and the last component (None for `/`).
+    pub fn split_last(&self) -> Option<(ClientPath, &OsStr)> {
+        let (last, parent) = self.parts.split_last()?;
+        let parent = Self {
+            parts: parent.to_vec(),
+        };
+        Some((parent, OsStr::from_bytes(last)))
+    }
+
+    /// The same path inside `root`.
+    pub fn under(&self, root: &Path) -> PathBuf {
+        let mut p = root.to_path_buf();
+        p.extend(self.components());
+        p
+    }
+}
+
+impl std::fmt::Display for ClientPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.parts.is_empty() {
+            return f.write_str("/");
+        }
+        for p in &self.parts {
+            write!(f, "/{}", String::from_utf8_lossy(p))?;
+        }
+        Ok(())
+    }
+}
+
+/// The `/`-separated components of `bytes` (empty ones skipped), or None
+/// if one is `.` or `..`.
+fn plain_parts(bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+    bytes
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .map(|p| (p != b"." && p != b"..").then(|| p.to_vec()))
+        .collect()
+}
+
+/// The text of the symlink to create at `name` (inside `root`) for a
+/// LINK `target`, or why it is refused.
+///
+/// * Absolute targets get the root prefixed, as 3.4 does: the include
+///   server sends the client's real path of a mirrored symlink.
+/// * Relative targets are kept. Leading `..` components may climb no
+///   higher than the mirror root (every directory we create is a real
+///   one, so the kernel resolves them as written), with one exception:
+///   the include server's link for a system directory, `../` × (20 +
+///   depth) + the link's own path, which must reach `/` from the server's
+///   root so the server's own headers are used. `..` after a plain
+///   component is refused: what it resolves to would depend on links
+///   created later.
+pub fn link_target(root: &Path, name: &ClientPath, target: &[u8]) -> Result<PathBuf, String> {
+    let shown = String::from_utf8_lossy(target);
+    if target.is_empty() || target.contains(&0) {
+        return Err(format!(
+            "LINK target {shown:?} of {name} is empty or has a NUL byte"
+        ));
+    }
+    if target[0] == b'/' {
+        return Ok(ClientPath::parse("LINK target", target)?.under(root));
+    }
+    let parts: Vec<&[u8]> = target
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let ups = parts.iter().take_while(|p| **p == b"..").count();
+    let rest = &parts[ups..];
+    if rest.iter().any(|p| *p == b".." || *p == b".") {
+        return Err(format!(
+            "LINK target {shown:?} of {name} has \"..\" after a plain component, or \".\""
+        ));
+    }
+    let parent_depth = name.depth().saturating_sub(1);
+    if ups <= parent_depth {
+        return Ok(PathBuf::from(OsStr::from_bytes(target)));
+    }
+    let same_path = rest
+        .iter()
+        .copied()
+        .eq(name.parts.iter().map(Vec::as_slice));
+    if !same_path {
+        return Err(format!(
+            "LINK target {shown:?} of {name} leads out of the mirror (only a link to \
+             this server's own {name} may)"
+        ));
+    }
+    let root_depth = root
+        .components()
+        .filter(|c| matches!(c, Component::Normal(_)))
+        .count();
+    if ups < root_depth + parent_depth {
+        return Err(format!(
+            "LINK target {shown:?} of {name} does not reach / from this server's job \
+             directory {}",
+            root.display()
+        ));
+    }
+    Ok(PathBuf::from(OsStr::from_bytes(target)))
+}
+
+/// Clean the compiler's .d text for the client (spec §4.5 step 8): on
+/// each line the first occurrence of the server's output path becomes
+/// `target`, and the mirror root is removed from every path under it, so
+/// the file names the client's own paths.
+pub fn clean_dotd(deps: &[u8], server_output: &str, target: &str, root: &str) -> Vec<u8> {
+    let mut rooted = root.as_bytes().to_vec();
+    rooted.push(b'/');
+    let mut out = Vec::with_capacity(deps.len());
+    for line in deps.split_inclusive(|&b| b == b'\n') {
+        let line = replace_first(line, server_output.as_bytes(), target.as_bytes());
+        let mut rest = &line[..];
+        while let Some(i) = find(rest, &rooted) {
+            out.extend_from_slice(&rest[..i]);
+            // Keep the '/': `<root>/usr/x.h` becomes `/usr/x.h`.
+            rest = &rest[i + rooted.len() - 1..];
+        }
+        out.extend_from_slice(rest);
+    }
+    out
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn replace_first(line: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    match find(line, from) {
+        Some(i) => [&line[..i], to, &line[i + from.len()..]].concat(),
+        None => line.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn path(s: &str) -> ClientPath {
+        ClientPath::parse("NAME", s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn client_paths() {
+        const CASES: &[(&[u8], Result<&str, &str>)] = &[
+            (b"/usr/include/stdio.h", Ok("/usr/include/stdio.h")),
+            (b"/a//b/", Ok("/a/b")),
+            (b"/", Ok("/")),
+            (b"x/y.h", Err("not an absolute path")),
+            (b"", Err("not an absolute path")),
+            (b"/a/../../../../tmp/pwned", Err("\"..\" component")),
+            (b"/a/./b", Err("\"..\" component")),
+            (b"/..", Err("\"..\" component")),
+            (b"/a\0b", Err("NUL")),
+        ];
+        for (input, want) in CASES {
+            let got = ClientPath::parse("NAME", input).map(|p| p.to_string());
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(&g, w, "{input:?}"),
+                (Err(g), Err(w)) => assert!(g.contains(w), "{input:?}: {g}"),
+                (g, w) => panic!("{input:?}: got {g:?}, want {w:?}"),
+            }
+        }
+        let p = path("/home/u/x.c");
+        assert_eq!(p.depth(), 3);
+        assert_eq!(
+            p.under(Path::new("/t/root")),
+            Path::new("/t/root/home/u/x.c")
+        );
+        assert_eq!(path("/").under(Path::new("/t/root")), Path::new("/t/root"));
+    }
+
+    #[test]
+    fn link_targets() {
+        let root = Path::new("/tmp/distccd_abcdef/root");
+        let ups = |n: usize, rest: &str| format!("{}{rest}", "../".repeat(n));
+        let sys = ups(21, "usr/include");
+        let cases: Vec<(&str, String, Result<String, &str>)> = vec![
+            // Absolute: rooted (the include server's mirrored links).
+            (
+                "/p/a.h",
+                "/p/real/a.h".into(),
+                Ok(format!("{}/p/real/a.h", root.display())),
+            ),
+            (
+                "/p/a.h",
+                "/p/../../etc/passwd".into(),
+                Err("\"..\" component"),
+            ),
+            // Relative, inside the mirror.
+            ("/p/q/a.h", "b.h".into(), Ok("b.h".into())),
+            ("/p/q/a.h", "../../x.h".into(), Ok("../../x.h".into())),
+            (
+                "/p/q/a.h",
+                "../../../x.h".into(),
+                Err("leads out of the mirror"),
+            ),
+            (
+                "/p/q/a.h",
+                "sub/../../x.h".into(),
+                Err("after a plain component"),
+            ),
+            // The include server's system directory links.
+            ("/usr/include", sys.clone(), Ok(sys)),
+            (
+                "/usr/include",
+                ups(4, "usr/include"),
+                Ok(ups(4, "usr/include")),
+            ),
+            (
+                "/usr/include",
+                ups(3, "usr/include"),
+                Err("does not reach /"),
+            ),
+            ("/a", ups(6, "tmp/victim"), Err("leads out of the mirror")),
+            (
+                "/usr/include",
+                ups(30, "etc"),
+                Err("leads out of the mirror"),
+            ),
+            ("/a", String::new(), Err("empty")),
+        ];
+        for (name, target, want) in cases {
+            let got = link_target(root, &path(name), target.as_bytes())
+                .map(|p| p.to_string_lossy().into_owned());
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w, "{name} -> {target}"),
+                (Err(g), Err(w)) => assert!(g.contains(w), "{name} -> {target}: {g}"),
+                (g, w) => panic!("{name} -> {target}: got {g:?}, want {w:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn dotd_names_the_client_paths_and_target() {
+        const ROOT: &str = "/tmp/distccd_x/root";
+        const OUT: &str = "/tmp/distccd_x/output.o";
+        const CASES: &[(&str, &str, &str)] = &[
+            (
+                "/tmp/distccd_x/output.o: x.c inc/x.h \\\n /tmp/distccd_x/root/abs/y.h\n",
+                "x.o",
+                "x.o: x.c inc/x.h \\\n /abs/y.h\n",
+            ),
+            // Only the first occurrence per line is the target.
+            (
+                "/tmp/distccd_x/output.o: /tmp/distccd_x/output.o\n",
+                "t",
+                "t: /tmp/distccd_x/output.o\n",
+            ),
+            // Every rooted path on a line; a path merely starting alike stays.
+            (
+                " /tmp/distccd_x/root/a.h /tmp/distccd_x/root/b.h /tmp/distccd_x/rootless.h",
+                "t",
+                " /a.h /b.h /tmp/distccd_x/rootless.h",
+            ),
+            ("", "t", ""),
+        ];
+        for (deps, target, want) in CASES {
+            let got = clean_dotd(deps.as_bytes(), OUT, target, ROOT);
+            assert_eq!(String::from_utf8_lossy(&got), *want, "{deps:?}");
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Paths for the include analysis: lexical normalisation, trusted only
+//! where the kernel would agree, and cached `stat`s.
+//!
+//! The server rebuilds each file we send at its lexically normalised path
+//! (spec §5), while gcc on this machine opens `dir/name` and lets the kernel
+//! resolve it. The two agree unless a `..` steps back out of a symbolic
+//! link (the kernel goes to the link target's parent), so that case is
+//! reported and the caller gives up. Nothing here reads file contents.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// A `..` would step back out of this symbolic link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symlink(pub PathBuf);
+
+/// What a `..` steps back out of.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Dir,
+    Symlink,
+    /// Missing or not a directory: the kernel fails with ENOENT/ENOTDIR.
+    Other,
+}
+
+/// Caches `stat` answers: the same directories and headers come up again
+/// and again in one analysis.
+#[derive(Debug, Default)]
+pub struct Fs {
+    steps: FastMap<OsString, Step>,
+    files: FastMap<OsString, bool>,
+}
+
+impl Fs {
+    /// Absolute `p` without `.`, `..` and repeated slashes, as the kernel
+    /// would resolve it: `Ok(None)` when a `..` leaves something that is not
+    /// a directory (the kernel fails there, so nothing exists at `p`).
+    pub fn normalise(&mut self, p: PathBuf) -> Result<Option<PathBuf>, Symlink> {
+        let bytes = p.as_os_str().as_bytes();
+        debug_assert!(bytes.starts_with(b"/"), "{} is relative", p.display());
+        let clean = bytes
+            .split(|&c| c == b'/')
+            .skip(1)
+            .all(|c| !matches!(c, b"" | b"." | b".."));
+        if clean {
+            return Ok(Some(p));
+        }
+        let mut out: Vec<u8> = Vec::with_capacity(bytes.len());
+        for comp in bytes.split(|&c| c == b'/') {
+            match comp {
+                b"" | b"." => {}
+                b".." => {
+                    if out.is_empty() {
+                        continue; // "/.." is "/"
+                    }
+                    match self.step(Path::new(OsStr::from_bytes(&out))) {
+                        Step::Dir => {
+                            let cut = out.iter().rposition(|&c| c == b'/').unwrap_or(0);
+                            out.truncate(cut);
+                        }
+                        Step::Symlink => {
+                            return Err(Symlink(PathBuf::from(OsStr::from_bytes(&out))));
+                        }
+                        Step::Other => return Ok(None),
+                    }
+                }
+                c => {
+                    out.push(b'/');
+                    out.extend_from_slice(c);
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(b'/');
+        }
+        Ok(Some(PathBuf::from(OsStr::from_bytes(&out))))
+    }
+
+    fn step(&mut self, dir: &Path) -> Step {
+        if let Some(s) = self.steps.get(dir.as_os_str()) {
+            return *s;
+        }
+        let s = match std::fs::symlink_metadata(dir) {
+            Ok(m) if m.file_type().is_symlink() => Step::Symlink,
+            Ok(m) if m.is_dir() => Step::Dir,
+            _ => Step::Other,
+        };
+        self.steps.insert(dir.as_os_str().to_owned(), s);
+        s
+    }
+
+    /// Whether gcc would take `p` as a found header: it exists (following
+    /// links) and is not a directory, which gcc skips to search on.
+    pub fn is_file(&mut self, p: &Path) -> bool {
+        if let Some(&f) = self.files.get(p.as_os_str()) {
+            return f;
+        }
+        let f = std::fs::metadata(p).is_ok_and(|m| !m.is_dir());
+        self.files.insert(p.as_os_str().to_owned(), f);
+        f
+    }
+
+    /// Whether anything at all is at `p` (for `.gch` files and directories).
+    pub fn exists(&self, p: &Path) -> bool {
+        std::fs::metadata(p).is_ok()
+    }
+}
+
+/// rustc's FxHash: the keys are short paths we made ourselves, so SipHash's
+/// flood resistance buys nothing, and hashing showed up in profiles.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FastHash(u64);
+
+impl Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHash>>;
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHash>>;
+
+/// Whether a header name can name a file at all: gcc opens `dir/name` and
+/// a name ending in `/`, `.` or `..` can only be a directory, which it skips.
+pub fn can_be_file(name: &[u8]) -> bool {
+    let last = name.rsplit(|&c| c == b'/').next().unwrap_or(b"");
+    !matches!(last, b"" | b"." | b"..")
+}
+
+/// `dir/name` for a header name's bytes.
+pub fn join(dir: &Path, name: &[u8]) -> PathBuf {
+    let d = dir.as_os_str().as_bytes();
+    let mut v = Vec::with_capacity(d.len() + 1 + name.len());
+    v.extend_from_slice(d);
+    if !d.ends_with(b"/") {
+        v.push(b'/');
+    }
+    v.extend_from_slice(name);
+    PathBuf::from(OsString::from_vec(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_paths_are_kept() {
+        let mut fs = Fs::default();
+        let p = Path::new("/usr/include/stdio.h");
+        assert_eq!(fs.normalise(p.to_path_buf()), Ok(Some(p.to_path_buf())));
+        assert_eq!(
+            fs.normalise(PathBuf::from("/")),
+            Ok(Some(PathBuf::from("/")))
+        );
+    }
+
+    #[test]
+    fn dots_and_slashes_go() {
+        let mut fs = Fs::default();
+        let got = fs
+            .normalise(PathBuf::from("//usr/./include//../include/x.h"))
+            .unwrap();
+        assert_eq!(got, Some(PathBuf::from("/usr/include/x.h")));
+        let got = fs.normalise(PathBuf::from("/../usr/include/.")).unwrap();
+        assert_eq!(got, Some(PathBuf::from("/usr/include")));
+    }
+
+    #[test]
+    fn dotdot_out_of_nothing_is_nothing() {
+        let mut fs = Fs::default();
+        let got = fs.normalise(PathBuf::from("/usr/no-such-dir-here/../include/x.h"));
+        assert_eq!(got, Ok(None));
+    }
+
+    #[test]
+    fn names_that_cannot_be_files() {
+        for bad in [&b""[..], b"x/", b".", b"..", b"a/.", b"a/.."] {
+            assert!(!can_be_file(bad), "{bad:?}");
+        }
+        for good in [&b"a.h"[..], b"sys/x.h", b"../x.h", b".h"] {
+            assert!(can_be_file(good), "{good:?}");
+        }
+    }
+}

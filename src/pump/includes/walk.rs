@@ -1,0 +1,357 @@
+//! The include closure: resolves every name the scanner finds exactly as
+//! gcc's `search_path_head` and `find_file_in_dir` do (GCC cpp manual,
+//! "Include Operation", "Wrapper Headers"), and follows user headers.
+//!
+//! * `"..."` searches the including file's directory, then the chain from
+//!   its start; `<...>` the chain from the first `-I` directory.
+//! * `#include_next` searches on after the directory the current file was
+//!   found in. A file found through its includer's directory (or through
+//!   the working directory, for `-include`) continues at the start of the
+//!   chain; in the main file or one named by an absolute path it is a
+//!   plain `#include`.
+//! * The search stops at the first directory that has the name as a
+//!   non-directory, so every directory is `stat`ed in order, system ones
+//!   too; a file found in a default directory is the server's business.
+//!
+//! A header found nowhere is skipped: it may sit under a false `#if`, and
+//! if not, the server's gcc fails just as ours would.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use super::GiveUp;
+use super::lexer::{self, Directive, Kind};
+use super::paths::{FastMap, FastSet, Fs, Symlink, can_be_file, join};
+use super::search::{Chain, SearchPath};
+
+/// The files to send for compiling `source` (relative to `cwd`) with
+/// `search`: the source first, then every user header reachable from it
+/// and from the forced includes, as absolute, lexically normalised paths,
+/// each once. Headers gcc only probes (`__has_include`, `#embed`) are sent
+/// but not scanned.
+pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Vec<PathBuf>, GiveUp> {
+    let mut w = Walk {
+        chain: search.chain(),
+        fs: Fs::default(),
+        sent: Vec::new(),
+        sent_set: FastSet::default(),
+        scans: FastMap::default(),
+        visited: FastSet::default(),
+        resolved: FastSet::default(),
+        todo: Vec::new(),
+        main: PathBuf::new(),
+    };
+    let src =
+        w.fs.normalise(cwd.join(source))
+            .map_err(|s| Stop::from(s).at(&source.display().to_string()))?
+            .filter(|p| w.fs.is_file(p))
+            .ok_or_else(|| GiveUp(format!("{} is not a file", source.display())))?;
+    w.main = src.clone();
+    w.send(&src);
+    for f in &search.forced {
+        w.forced(f, cwd)?;
+    }
+    // gcc includes <stdc-predef.h> first, searching the -I directories too.
+    let predef = Directive {
+        kind: Kind::Include,
+        angled: true,
+        name: b"stdc-predef.h".to_vec(),
+        line: 0,
+    };
+    w.follow(&src, Origin::Nowhere, &predef)?;
+    w.todo.push((src, Origin::Nowhere));
+    while let Some((file, origin)) = w.todo.pop() {
+        w.visit(file, origin)?;
+    }
+    Ok(w.sent)
+}
+
+/// How a file was found; `#include_next` in it depends on this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Origin {
+    /// The main file, or an absolute name: `#include_next` is `#include`.
+    Nowhere,
+    /// The includer's directory (or the working directory for `-include`):
+    /// gcc's `make_cpp_dir` links it to the start of the chain.
+    Local,
+    /// The chain directory with this index.
+    Chain(usize),
+}
+
+#[derive(Debug)]
+struct Found {
+    path: PathBuf,
+    origin: Origin,
+    /// In a default directory: neither sent nor scanned.
+    system: bool,
+}
+
+struct Walk {
+    chain: Chain,
+    fs: Fs,
+    sent: Vec<PathBuf>,
+    sent_set: FastSet<OsString>,
+    /// Each file is read and lexed once, however often it is reached.
+    scans: FastMap<OsString, Rc<[Directive]>>,
+    /// (file, origin) pairs done: only `#include_next` depends on the origin.
+    visited: FastSet<(OsString, Origin)>,
+    /// Files whose origin-independent names have been followed.
+    resolved: FastSet<OsString>,
+    todo: Vec<(PathBuf, Origin)>,
+    main: PathBuf,
+}
+
+impl Walk {
+    fn send(&mut self, p: &Path) {
+        if self.sent_set.insert(p.as_os_str().to_owned()) {
+            self.sent.push(p.to_path_buf());
+        }
+    }
+
+    /// `-include`/`-imacros`: the working directory first, then the
+    /// `"..."` chain (GCC manual, `-include`).
+    fn forced(&mut self, name: &Path, cwd: &Path) -> Result<(), GiveUp> {
+        let bytes = name.as_os_str().as_bytes();
+        let what = format!("-include {}", name.display());
+        let found = if bytes.starts_with(b"/") {
+            self.absolute(bytes, true).map_err(|s| s.at(&what))?
+        } else {
+            self.search(bytes, Some(cwd), 0, true)
+                .map_err(|s| s.at(&what))?
+        };
+        let f = found.ok_or_else(|| GiveUp(format!("{what}: not found")))?;
+        if !f.system {
+            self.send(&f.path);
+            self.todo.push((f.path, f.origin));
+        }
+        Ok(())
+    }
+
+    fn visit(&mut self, file: PathBuf, origin: Origin) -> Result<(), GiveUp> {
+        // Names other than #include_next resolve the same whatever the
+        // origin, so a file reached again only redoes those.
+        if !self.visited.insert((file.as_os_str().to_owned(), origin)) {
+            return Ok(());
+        }
+        let first = self.resolved.insert(file.as_os_str().to_owned());
+        let directives = self.scan(&file)?;
+        for d in directives.iter() {
+            let next = matches!(d.kind, Kind::IncludeNext | Kind::ProbeNext);
+            if first || next {
+                self.follow(&file, origin, d)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn scan(&mut self, file: &Path) -> Result<Rc<[Directive]>, GiveUp> {
+        if let Some(d) = self.scans.get(file.as_os_str()) {
+            return Ok(d.clone());
+        }
+        let bytes = std::fs::read(file)
+            .map_err(|e| GiveUp(format!("cannot read {}: {e}", file.display())))?;
+        let d: Rc<[Directive]> = lexer::scan(&bytes)
+            .map_err(|c| GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line)))?
+            .into();
+        self.scans.insert(file.as_os_str().to_owned(), d.clone());
+        Ok(d)
+    }
+
+    /// Resolves one directive of `file` and queues or sends what it finds.
+    fn follow(&mut self, file: &Path, origin: Origin, d: &Directive) -> Result<(), GiveUp> {
+        let at = || format!("{}:{}", file.display(), d.line);
+        if d.kind == Kind::Maybe {
+            return self.every_match(file, &d.name).map_err(|s| s.at(&at()));
+        }
+        let next = matches!(d.kind, Kind::IncludeNext | Kind::ProbeNext);
+        // gcc may use a precompiled `name.gch` for the main file's first
+        // #include; the server would not have it.
+        let pch = *file == self.main && d.kind == Kind::Include;
+        let found = if d.name.starts_with(b"/") {
+            self.absolute(&d.name, pch)
+        } else {
+            let local = file.parent().unwrap_or(Path::new("/"));
+            let (local, start) = match (next, origin) {
+                (true, Origin::Chain(k)) => (None, k + 1),
+                (true, Origin::Local) => (None, 0),
+                _ if d.angled => (None, self.chain.bracket),
+                _ => (Some(local), 0),
+            };
+            self.search(&d.name, local, start, pch)
+        }
+        .map_err(|s| s.at(&at()))?;
+        let Some(f) = found else { return Ok(()) };
+        if f.system {
+            return Ok(());
+        }
+        self.send(&f.path);
+        if matches!(d.kind, Kind::Include | Kind::IncludeNext) {
+            self.todo.push((f.path, f.origin));
+        }
+        Ok(())
+    }
+
+    /// An absolute name is opened as it is.
+    /// CMake's precompiled headers come this way: `-include /abs/cmake_pch.h`.
+    fn absolute(&mut self, name: &[u8], pch: bool) -> Result<Option<Found>, Stop> {
+        if !can_be_file(name) {
+            return Ok(None);
+        }
+        let Some(p) = self.fs.normalise(PathBuf::from(OsStr::from_bytes(name)))? else {
+            return Ok(None);
+        };
+        if pch {
+            self.check_pch(&p)?;
+        }
+        if !self.fs.is_file(&p) {
+            return Ok(None);
+        }
+        let system = self.chain.system.iter().any(|s| p.starts_with(s));
+        Ok(Some(Found {
+            path: p,
+            origin: Origin::Nowhere,
+            system,
+        }))
+    }
+
+    /// The first of `local/name`, then `chain[start..]/name`, that exists.
+    fn search(
+        &mut self,
+        name: &[u8],
+        local: Option<&Path>,
+        start: usize,
+        pch: bool,
+    ) -> Result<Option<Found>, Stop> {
+        if !can_be_file(name) {
+            return Ok(None);
+        }
+        if let Some(dir) = local {
+            if let Some(path) = self.user_candidate(dir, name, pch)? {
+                return Ok(Some(Found {
+                    path,
+                    origin: Origin::Local,
+                    system: false,
+                }));
+            }
+        }
+        for i in start..self.chain.dirs.len() {
+            let dir = &self.chain.dirs[i];
+            if dir.system {
+                // The kernel resolves the path, as for gcc; not sent, so
+                // its lexical form does not matter.
+                let p = join(&dir.path, name);
+                if self.fs.is_file(&p) {
+                    return Ok(Some(Found {
+                        path: p,
+                        origin: Origin::Chain(i),
+                        system: true,
+                    }));
+                }
+                continue;
+            }
+            let dir = dir.path.clone();
+            if let Some(path) = self.user_candidate(&dir, name, pch)? {
+                return Ok(Some(Found {
+                    path,
+                    origin: Origin::Chain(i),
+                    system: false,
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `dir/name`, normalised, if gcc would take it.
+    fn user_candidate(
+        &mut self,
+        dir: &Path,
+        name: &[u8],
+        pch: bool,
+    ) -> Result<Option<PathBuf>, Stop> {
+        let Some(p) = self.fs.normalise(join(dir, name))? else {
+            return Ok(None);
+        };
+        if pch {
+            self.check_pch(&p)?;
+        }
+        Ok(self.fs.is_file(&p).then_some(p))
+    }
+
+    /// gcc looks for `name.gch` (a file or a directory of them) before
+    /// `name` itself, in every directory it tries.
+    fn check_pch(&mut self, p: &Path) -> Result<(), Stop> {
+        let mut gch = p.as_os_str().to_owned();
+        gch.push(".gch");
+        let gch = PathBuf::from(gch);
+        if self.fs.exists(&gch) {
+            Err(Stop::Pch(gch))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A `Maybe` name: every user directory that has it, since the
+    /// wrapper macro might use `__has_include` or `__has_include_next`.
+    fn every_match(&mut self, file: &Path, name: &[u8]) -> Result<(), Stop> {
+        if name.starts_with(b"/") {
+            if let Some(f) = self.absolute(name, false)?.filter(|f| !f.system) {
+                self.send(&f.path);
+            }
+            return Ok(());
+        }
+        if !can_be_file(name) {
+            return Ok(());
+        }
+        let mut dirs: Vec<PathBuf> = file.parent().into_iter().map(Path::to_path_buf).collect();
+        dirs.extend(
+            self.chain
+                .dirs
+                .iter()
+                .filter(|d| !d.system)
+                .map(|d| d.path.clone()),
+        );
+        for dir in dirs {
+            if let Some(p) = self.user_candidate(&dir, name, false)? {
+                self.send(&p);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a search cannot be trusted.
+#[derive(Debug)]
+enum Stop {
+    /// A `..` steps back out of this symbolic link.
+    Symlink(PathBuf),
+    /// A precompiled header the server would not have.
+    Pch(PathBuf),
+}
+
+impl From<Symlink> for Stop {
+    fn from(s: Symlink) -> Self {
+        Stop::Symlink(s.0)
+    }
+}
+
+impl Stop {
+    fn at(self, at: &str) -> GiveUp {
+        match self {
+            Stop::Symlink(p) => GiveUp(format!(
+                "`..` after the symbolic link {} at {at}",
+                p.display()
+            )),
+            Stop::Pch(p) => GiveUp(format!("precompiled header {} at {at}", p.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "walk_tests.rs"]
+mod tests;
+
+#[cfg(test)]
+#[path = "gcc_tests.rs"]
+mod gcc_tests;

@@ -1,0 +1,337 @@
+//! Pump mode (protocol 3): our client sends the source and its user
+//! headers to `,cpp,lzo` hosts, which preprocess. Objects must be
+//! byte-identical to local ones — with `-g` too against our daemon, which
+//! maps its job root out of the debug info (3.4's daemon overwrites it
+//! with slashes, so there only non-`-g` objects are compared).
+
+use crate::require_tool;
+use crate::support::eventually;
+
+use super::harness::{Farm, Kind, assert_ok, assert_same, text};
+
+const MAIN_C: &str = "#include <stdio.h>\n#include \"config.h\"\n#include <proj/api.h>\n\
+int main(void) { printf(\"%d %s\\n\", api_version(), __FILE__); return LEVEL; }\n";
+const CONFIG_H: &str = "#define LEVEL 0\n";
+const API_H: &str = "#ifndef API_H\n#define API_H\n#include \"detail/impl.h\"\n\
+static inline int api_version(void) { return IMPL_VERSION * 2; }\n#endif\n";
+const IMPL_H: &str = "#define IMPL_VERSION 21\n";
+const SHAPES_CC: &str = "#include <vector>\n#include <string>\n#include \"shapes.hh\"\n\
+std::vector<std::string> names() { return {SHAPE_NAME, \"square\"}; }\n";
+const SHAPES_HH: &str = "#pragma once\n#define SHAPE_NAME \"circle\"\n";
+
+fn setup(farm: &Farm) {
+    farm.write("src/main.c", MAIN_C);
+    farm.write("src/config.h", CONFIG_H);
+    farm.write("include/proj/api.h", API_H);
+    farm.write("include/proj/detail/impl.h", IMPL_H);
+    farm.write("src/shapes.cc", SHAPES_CC);
+    farm.write("src/shapes.hh", SHAPES_HH);
+}
+
+/// Compile `args` (in `work/`) through our client in pump mode and
+/// locally; the `outputs` must match and the job must have gone out in
+/// protocol 3 (or, with `plain`, in protocol 2).
+fn check(farm: &Farm, hosts: &str, args: &[&str], outputs: &[&str], plain: bool) -> String {
+    let out = farm.distcc(
+        hosts,
+        args,
+        &[("DISTCC_PUMP", "1"), ("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, &args.join(" "));
+    let log = text(&out.stderr);
+    let protocol = if plain {
+        "(protocol 2)"
+    } else {
+        "(protocol 3)"
+    };
+    assert!(
+        log.contains(protocol),
+        "{args:?} not sent {protocol}:\n{log}"
+    );
+    for output in outputs {
+        let remote = farm.work().join(output);
+        std::fs::rename(&remote, farm.work().join(format!("{output}.remote"))).unwrap();
+    }
+    assert_ok(&farm.local(args), "local compile");
+    for output in outputs {
+        let kept = farm.work().join(format!("{output}.remote"));
+        assert_same(&kept, &farm.work().join(output));
+    }
+    log
+}
+
+fn pump_builds_match_local_ones(kind: Kind) {
+    require_tool!("gcc");
+    let farm = Farm::new(&format!("pump-{kind:?}"));
+    setup(&farm);
+    let daemon = farm.daemon(kind);
+    let hosts = daemon.host(",cpp,lzo");
+    let abs_include = format!("-I{}", farm.work().join("include").display());
+    let g = kind == Kind::Ours;
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "gcc",
+                "-O2",
+                "-Iinclude",
+                "-c",
+                "src/main.c",
+                "-o",
+                "main.o",
+            ],
+            "main.o",
+        ),
+        (
+            vec![
+                "gcc",
+                "-O2",
+                &abs_include,
+                "-c",
+                "src/main.c",
+                "-o",
+                "abs.o",
+            ],
+            "abs.o",
+        ),
+        (
+            vec!["g++", "-O2", "-c", "src/shapes.cc", "-o", "shapes.o"],
+            "shapes.o",
+        ),
+        (
+            vec![
+                "gcc",
+                "-g",
+                "-O2",
+                "-Iinclude",
+                "-c",
+                "src/main.c",
+                "-o",
+                "main-g.o",
+            ],
+            "main-g.o",
+        ),
+        (
+            vec!["g++", "-g", "-c", "src/shapes.cc", "-o", "shapes-g.o"],
+            "shapes-g.o",
+        ),
+    ];
+    for (args, output) in &cases {
+        if !g && args.contains(&"-g") {
+            continue;
+        }
+        let log = check(&farm, &hosts, args, &[output], false);
+        assert!(!log.contains("preprocessing"), "{args:?}: {log}");
+    }
+    // The header list is complete: the server saw both user headers.
+    let log = check(
+        &farm,
+        &hosts,
+        &["gcc", "-Iinclude", "-c", "src/main.c", "-o", "count.o"],
+        &["count.o"],
+        false,
+    );
+    assert!(
+        log.contains("with 4 files"),
+        "source + 3 user headers:\n{log}"
+    );
+    // Ours keeps its job directories for reuse, empty; 3.4 removes them,
+    // after replying.
+    let held = || -> Vec<_> {
+        farm.leftovers("dtmp")
+            .iter()
+            .flat_map(|job| std::fs::read_dir(job).into_iter().flatten().flatten())
+            .map(|e| e.path())
+            .collect()
+    };
+    assert!(eventually(|| held().is_empty()), "left: {:?}", held());
+}
+
+#[test]
+fn pump_builds_match_local_ones_with_our_daemon() {
+    pump_builds_match_local_ones(Kind::Ours);
+}
+
+#[test]
+fn pump_builds_match_local_ones_with_debians_daemon() {
+    pump_builds_match_local_ones(Kind::Debian);
+}
+
+#[test]
+fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
+    require_tool!("gcc");
+    let farm = Farm::new("pump-plain");
+    setup(&farm);
+    farm.write(
+        "src/computed.c",
+        "#define HDR \"config.h\"\n#include HDR\nint level = LEVEL;\n",
+    );
+    let daemon = farm.daemon(Kind::Ours);
+    let hosts = daemon.host(",cpp,lzo");
+    let log = check(
+        &farm,
+        &hosts,
+        &["gcc", "-c", "src/computed.c", "-o", "computed.o"],
+        &["computed.o"],
+        true,
+    );
+    assert!(log.contains("computed #include"), "{log}");
+    // -Wp,-MD,file goes through the server's preprocessor, which takes
+    // only -D/-U that way: preprocessed here.
+    let log = check(
+        &farm,
+        &hosts,
+        &[
+            "gcc",
+            "-Wp,-MD,.dep.o.d",
+            "-Iinclude",
+            "-c",
+            "src/main.c",
+            "-o",
+            "dep.o",
+        ],
+        &["dep.o", ".dep.o.d"],
+        true,
+    );
+    assert!(log.contains("dependency file"), "{log}");
+    // The server would not get CPATH's directories.
+    let out = farm.distcc(
+        &hosts,
+        &["gcc", "-c", "src/main.c", "-o", "cpath.o"],
+        &[
+            ("DISTCC_PUMP", "1"),
+            ("DISTCC_VERBOSE", "1"),
+            ("CPATH", "include"),
+        ],
+    );
+    assert_ok(&out, "CPATH");
+    let log = text(&out.stderr);
+    assert!(
+        log.contains("(protocol 2)") && log.contains("CPATH"),
+        "{log}"
+    );
+    // Without DISTCC_PUMP a ,cpp host is a protocol 2 host, as in 3.4.
+    let out = farm.distcc(
+        &hosts,
+        &["gcc", "-Iinclude", "-c", "src/main.c", "-o", "nopump.o"],
+        &[("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "without pump");
+    assert!(
+        text(&out.stderr).contains("(protocol 2)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Dependency files come back from the server (DOTD) and are written as a
+/// local gcc writes them: same names, same line breaks.
+fn dependency_files_match_local_ones(kind: Kind) {
+    require_tool!("gcc");
+    let farm = Farm::new(&format!("pump-deps-{kind:?}"));
+    setup(&farm);
+    std::fs::create_dir_all(farm.work().join("objs/.deps")).unwrap();
+    let daemon = farm.daemon(kind);
+    let hosts = daemon.host(",cpp,lzo");
+    let abs = format!("-I{}", farm.work().join("include").display());
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &[
+                "gcc",
+                "-MD",
+                "-Iinclude",
+                &abs,
+                "-c",
+                "src/main.c",
+                "-o",
+                "objs/main.o",
+            ],
+            &["objs/main.o", "objs/main.d"],
+        ),
+        (
+            &[
+                "gcc",
+                "-MMD",
+                "-MP",
+                "-MF",
+                "objs/.deps/main.Tpo",
+                "-Iinclude",
+                "-c",
+                "src/main.c",
+                "-o",
+                "objs/mmd.o",
+            ],
+            &["objs/mmd.o", "objs/.deps/main.Tpo"],
+        ),
+        (
+            &[
+                "g++",
+                "-MD",
+                "-MT",
+                "custom-target",
+                "-c",
+                "src/shapes.cc",
+                "-o",
+                "objs/shapes.o",
+            ],
+            &["objs/shapes.o", "objs/shapes.d"],
+        ),
+    ];
+    for (args, outputs) in cases {
+        check(&farm, &hosts, args, outputs, false);
+    }
+}
+
+#[test]
+fn dependency_files_match_local_ones_with_our_daemon() {
+    dependency_files_match_local_ones(Kind::Ours);
+}
+
+#[test]
+fn dependency_files_match_local_ones_with_debians_daemon() {
+    dependency_files_match_local_ones(Kind::Debian);
+}
+
+/// A pump job the server cannot compile (as when a header was not sent)
+/// but this machine can: compiled here, the server's words shown, and the
+/// host not put into backoff (the header list may be what was wrong).
+#[test]
+fn a_pump_failure_that_compiles_here_does_not_back_the_host_off() {
+    require_tool!("gcc");
+    let farm = Farm::new("pump-miss");
+    setup(&farm);
+    let bin = farm.path("missing-header-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in ["gcc", "x86_64-linux-gnu-gcc"] {
+        let p = bin.join(name);
+        std::fs::write(
+            &p,
+            "#!/bin/sh\necho 'src/main.c:2:10: fatal error: config.h: No such file or directory' >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let config = farm.daemon_config(Kind::Ours).env("DISTCCD_PATH", &bin);
+    let daemon = crate::support::distccd::Daemon::start(&config);
+    let args = ["gcc", "-Iinclude", "-c", "src/main.c", "-o", "miss.o"];
+    let out = farm.distcc(&daemon.host(",cpp,lzo"), &args, &[("DISTCC_PUMP", "1")]);
+    assert_ok(&out, "retried locally");
+    let err = text(&out.stderr);
+    assert!(err.contains("config.h: No such file"), "{err}");
+    assert!(err.contains("but the local compiler succeeded"), "{err}");
+    assert!(!err.contains("backoff"), "{err}");
+    assert!(
+        !farm.lock_files().iter().any(|f| f.starts_with("backoff")),
+        "{:?}",
+        farm.lock_files()
+    );
+    std::fs::rename(
+        farm.work().join("miss.o"),
+        farm.work().join("miss.o.remote"),
+    )
+    .unwrap();
+    assert_ok(&farm.local(&args), "local compile");
+    assert_same(
+        &farm.work().join("miss.o.remote"),
+        &farm.work().join("miss.o"),
+    );
+}
