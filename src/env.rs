@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A snapshot of environment variables.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -300,6 +300,37 @@ impl Vars {
         self.bool_or("DISTCC_PUMP", self.is_set("INCLUDE_SERVER_PORT"))
     }
 
+    /// `DISTCC_MAX_DISCREPANCY`: how many pump jobs of one build may fail
+    /// on a server and then compile here before the rest of the build is
+    /// preprocessed here (spec §5). Default 1, must be > 0; `Err` carries
+    /// the bad text (3.4 exits 101 on it).
+    pub fn max_discrepancy(&self) -> Result<u64, String> {
+        match self.get_os("DISTCC_MAX_DISCREPANCY") {
+            None => Ok(1),
+            Some(v) => {
+                let text = v.to_string_lossy();
+                match atoi(&text) {
+                    n if n > 0 => Ok(n as u64),
+                    _ => Err(format!(
+                        "DISTCC_MAX_DISCREPANCY must be a positive number, not {text:?}"
+                    )),
+                }
+            }
+        }
+    }
+
+    /// The directory of this build's pump-mode bookkeeping: where 3.4's
+    /// include server has its socket (`INCLUDE_SERVER_PORT`), else the one
+    /// our `pump` made (`DISTCC_PUMP_DIR`).
+    pub fn pump_dir(&self) -> Option<PathBuf> {
+        if let Some(port) = self.get_os("INCLUDE_SERVER_PORT").filter(|p| !p.is_empty()) {
+            return Path::new(port).parent().map(Path::to_path_buf);
+        }
+        self.get_os("DISTCC_PUMP_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    }
+
     /// The recursion level in `_DISTCC_SAFEGUARD` (spec §3.2): C `atoi`,
     /// but set to something non-numeric counts as 1; unset is 0.
     pub fn safeguard_level(&self) -> u32 {
@@ -425,5 +456,25 @@ mod tests {
                 .io_timeout_secs()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn discrepancy_limit_and_pump_directory() {
+        assert_eq!(vars(&[]).max_discrepancy(), Ok(1));
+        let three = vars(&[("DISTCC_MAX_DISCREPANCY", "3")]);
+        assert_eq!(three.max_discrepancy(), Ok(3));
+        for bad in ["0", "-2", "many"] {
+            let v = vars(&[("DISTCC_MAX_DISCREPANCY", bad)]);
+            assert!(v.max_discrepancy().unwrap_err().contains(bad), "{bad}");
+        }
+        assert_eq!(vars(&[]).pump_dir(), None);
+        let ours = vars(&[("DISTCC_PUMP_DIR", "/tmp/distcc-pump.x")]);
+        assert_eq!(ours.pump_dir(), Some(PathBuf::from("/tmp/distcc-pump.x")));
+        // 3.4's include server: its socket's directory wins.
+        let theirs = vars(&[
+            ("DISTCC_PUMP_DIR", "/tmp/distcc-pump.x"),
+            ("INCLUDE_SERVER_PORT", "/tmp/distcc-pump.y/socket"),
+        ]);
+        assert_eq!(theirs.pump_dir(), Some(PathBuf::from("/tmp/distcc-pump.y")));
     }
 }

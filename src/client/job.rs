@@ -21,6 +21,7 @@ use crate::args::{self, Job, Scan};
 use crate::env::Vars;
 use crate::error::ExitCode;
 use crate::hosts::{HostKind, HostList};
+use crate::pump::discrepancy::Counter;
 use crate::state::Phase;
 
 /// Everything a compile needs from the environment, read once.
@@ -42,6 +43,9 @@ pub struct Ctx {
     pub backoff: Duration,
     /// Fallback choices.
     pub policy: Policy,
+    /// The build's pump-mode discrepancy counter, when pump mode is on and
+    /// the build has a pump directory.
+    pub discrepancies: Option<Counter>,
 }
 
 impl Ctx {
@@ -295,6 +299,9 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 drop(picked);
                 drop(status);
                 let local = run_local(ctx, local_argv, None, |l| l.local_slots);
+                if pumped && local == 0 {
+                    note_discrepancy(ctx);
+                }
                 let backoff = plan::blame_host(remote_code, local)
                     && !pumped
                     && !ctx.backoff.is_zero()
@@ -314,6 +321,24 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 local
             }
         };
+    }
+}
+
+/// A pump job failed on the server and compiled here: count it for the
+/// build (spec §5), and say so when that switches the build to plain mode.
+fn note_discrepancy(ctx: &Ctx) {
+    let Some(counter) = &ctx.discrepancies else {
+        return;
+    };
+    match counter.note() {
+        Ok(()) if counter.count() == counter.limit() => warn!(
+            "{} pump-mode job(s) of this build failed on a server but compiled here \
+             (DISTCC_MAX_DISCREPANCY={}): preprocessing the rest of the build here",
+            counter.count(),
+            counter.limit()
+        ),
+        Ok(()) => {}
+        Err(e) => warn!("cannot count a pump-mode discrepancy: {e}"),
     }
 }
 

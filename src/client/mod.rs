@@ -46,6 +46,7 @@ use std::time::Duration;
 use crate::env::Vars;
 use crate::error::ExitCode;
 use crate::logging::{LogConfig, LogLevel, LogTarget};
+use crate::pump::discrepancy::Counter;
 use invoke::{Guard, Invocation, OwnOption};
 use job::Ctx;
 use local::Spawner;
@@ -121,6 +122,17 @@ pub fn run(vars: Vars, argv: Vec<String>) -> i32 {
             return ExitCode::BadArguments.code();
         }
     };
+    let discrepancies = if vars.pump() {
+        match vars.max_discrepancy() {
+            Ok(limit) => vars.pump_dir().map(|d| Counter::new(&d, limit)),
+            Err(e) => {
+                eprintln!("distcc[{}] ERROR: {e}", pid());
+                return ExitCode::BadArguments.code();
+            }
+        }
+    } else {
+        None
+    };
     cleanup::keep_temps(vars.save_temps());
     cleanup::install_signal_handler();
     let spawner = Spawner {
@@ -153,6 +165,7 @@ pub fn run(vars: Vars, argv: Vec<String>) -> i32 {
         },
         spawner,
         vars,
+        discrepancies,
     };
     job::compile(&ctx, argv)
 }

@@ -142,6 +142,14 @@ impl PumpState {
 }
 
 fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
+    if let Some(c) = ctx.discrepancies.as_ref().filter(|c| c.demoted()) {
+        return Err(format!(
+            "{} pump-mode job(s) of this build failed on a server but compiled here \
+             (DISTCC_MAX_DISCREPANCY={})",
+            c.count(),
+            c.limit()
+        ));
+    }
     let dotd = dotd_plan(job, driver_deps, &ctx.vars)
         .map_err(|why| format!("pump mode cannot write its dependency file: {why}"))?;
     if let Some(v) = ENV_GIVE_UP

@@ -8,13 +8,18 @@
 //! 3.4 starts an include server for this; our client finds the headers
 //! itself ([`includes`]), so `pump` only switches the mode on
 //! (`DISTCC_PUMP=1`) after checking, as 3.4 does, that some host can take
-//! pump jobs. `--startup` prints the variable to `eval`; `--shutdown` has
-//! nothing to stop.
+//! pump jobs. It also makes the build's pump directory (`DISTCC_PUMP_DIR`,
+//! where 3.4 has its include server's socket) for the [`discrepancy`]
+//! counter, and says at the end whether jobs failed on servers but
+//! compiled here. `--startup` prints the variables to `eval`;
+//! `--shutdown` reports and removes the directory.
 
+pub mod discrepancy;
 pub mod includes;
 pub mod lsdistcc;
 pub mod probe;
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use crate::client::hostlist::{self, Loaded};
@@ -48,30 +53,90 @@ pub fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Some("--shutdown") => ExitCode::SUCCESS,
+        Some("--shutdown") => {
+            if let Some(dir) = vars.get_os("DISTCC_PUMP_DIR") {
+                finish(Path::new(dir), vars.max_discrepancy().unwrap_or(1));
+            }
+            ExitCode::SUCCESS
+        }
         Some(first) => {
             if let Err(e) = has_pump_host(&vars) {
                 eprintln!("pump: error: {e}");
                 return ExitCode::FAILURE;
             }
+            let limit = match vars.max_discrepancy() {
+                Ok(n) => n,
+                Err(e) => {
+                    eprintln!("pump: error: {e}");
+                    return error::ExitCode::BadArguments.into();
+                }
+            };
+            let dir = make_dir(&vars.tmpdir());
             if first == "--startup" {
-                println!("export DISTCC_PUMP='1'");
+                match &dir {
+                    Some(d) => println!(
+                        "export DISTCC_PUMP='1' DISTCC_PUMP_DIR={}",
+                        shell_quote(&d.to_string_lossy())
+                    ),
+                    None => println!("export DISTCC_PUMP='1'"),
+                }
                 return ExitCode::SUCCESS;
             }
             let mut cmd = Command::new(&args[0]);
             cmd.args(&args[1..])
                 .env_clear()
                 .envs(vars.iter())
+                // Ours, not a 3.4 include server's, is this build's.
+                .env_remove("INCLUDE_SERVER_PORT")
                 .env("DISTCC_PUMP", "1");
-            match cmd.status() {
+            if let Some(d) = &dir {
+                cmd.env("DISTCC_PUMP_DIR", d);
+            }
+            let code = match cmd.status() {
                 Ok(status) => exit_like(status),
                 Err(e) => {
                     eprintln!("pump: cannot run {}: {e}", args[0]);
                     ExitCode::from(127)
                 }
+            };
+            if let Some(d) = &dir {
+                finish(d, limit);
             }
+            code
         }
     }
+}
+
+/// A new private directory `$TMPDIR/distcc-pump.XXXXXX`, like 3.4's. The
+/// build still runs in pump mode without it, just without a counter.
+fn make_dir(tmpdir: &Path) -> Option<PathBuf> {
+    match nix::unistd::mkdtemp(&tmpdir.join("distcc-pump.XXXXXX")) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            eprintln!(
+                "pump: warning: cannot create a directory in {}: {e}; \
+                 pump-mode failures will not switch the build to plain mode",
+                tmpdir.display()
+            );
+            None
+        }
+    }
+}
+
+/// Report the build's discrepancies and remove its pump directory (only
+/// our counter and the directory itself: nothing else is ours to delete).
+fn finish(dir: &Path, limit: u64) {
+    let counter = discrepancy::Counter::new(dir, limit);
+    if let Some(text) = discrepancy::report(counter.count(), limit) {
+        eprint!("{text}");
+    }
+    let _ = std::fs::remove_file(dir.join(discrepancy::FILE));
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// `text` in single quotes for a POSIX shell.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// 3.4's check: pump mode needs at least one `,cpp` host.

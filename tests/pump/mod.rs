@@ -165,10 +165,24 @@ fn pump_runs_the_command_in_pump_mode_and_passes_its_status_through() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "export DISTCC_PUMP='1'\n"
-    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let dir = text
+        .strip_prefix("export DISTCC_PUMP='1' DISTCC_PUMP_DIR='")
+        .and_then(|t| t.strip_suffix("'\n"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(std::path::Path::new(dir).is_dir(), "{dir}");
+    std::fs::write(std::path::Path::new(dir).join("discrepancy_counter"), "@@").unwrap();
+    let out = Command::new(bin("pump"))
+        .arg("--shutdown")
+        .env("DISTCC_PUMP_DIR", dir)
+        .env("DISTCC_MAX_DISCREPANCY", "3")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 pump-mode jobs failed"), "{err}");
+    assert!(!err.contains("plain mode"), "below the limit: {err}");
+    assert!(!std::path::Path::new(dir).exists(), "{dir} left behind");
 }
 
 #[test]
