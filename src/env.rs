@@ -127,17 +127,19 @@ impl Vars {
     /// `DISTCC_IO_TIMEOUT` in seconds: default 300, must be > 0 (spec §3.12).
     /// `Err` carries the bad text; 3.4 exits 101 on it.
     pub fn io_timeout_secs(&self) -> Result<u64, String> {
-        match self.get_os("DISTCC_IO_TIMEOUT") {
-            None => Ok(300),
-            Some(v) => {
-                let text = v.to_string_lossy();
-                match atoi(&text) {
-                    n if n > 0 => Ok(n as u64),
-                    _ => Err(format!(
-                        "DISTCC_IO_TIMEOUT must be a positive number of seconds, not {text:?}"
-                    )),
-                }
-            }
+        self.positive_or("DISTCC_IO_TIMEOUT", 300, "a positive number of seconds")
+    }
+
+    /// A variable that must hold a number > 0 (read like C `atoi`), or
+    /// `default` when unset; `Err` says what it must be and what it holds.
+    fn positive_or(&self, name: &str, default: u64, must_be: &str) -> Result<u64, String> {
+        let Some(v) = self.get_os(name) else {
+            return Ok(default);
+        };
+        let text = v.to_string_lossy();
+        match atoi(&text) {
+            n if n > 0 => Ok(n as u64),
+            _ => Err(format!("{name} must be {must_be}, not {text:?}")),
         }
     }
 
@@ -305,18 +307,7 @@ impl Vars {
     /// preprocessed here (spec §5). Default 1, must be > 0; `Err` carries
     /// the bad text (3.4 exits 101 on it).
     pub fn max_discrepancy(&self) -> Result<u64, String> {
-        match self.get_os("DISTCC_MAX_DISCREPANCY") {
-            None => Ok(1),
-            Some(v) => {
-                let text = v.to_string_lossy();
-                match atoi(&text) {
-                    n if n > 0 => Ok(n as u64),
-                    _ => Err(format!(
-                        "DISTCC_MAX_DISCREPANCY must be a positive number, not {text:?}"
-                    )),
-                }
-            }
-        }
+        self.positive_or("DISTCC_MAX_DISCREPANCY", 1, "a positive number")
     }
 
     /// The directory of this build's pump-mode bookkeeping: where 3.4's
