@@ -142,7 +142,7 @@ pub struct Args {
     )]
     pub timeout: f64,
 
-    /// Values: the host list, VARIABLE [VALUE], 0 or 1, FILE.
+    /// Values: the host list, `VARIABLE [VALUE]`, 0 or 1, FILE.
     #[arg(value_name = "VALUE")]
     pub values: Vec<String>,
 }
@@ -211,7 +211,7 @@ impl Args {
     }
 }
 
-/// Parse argv (without argv[0]). `Ok(Err(text))` is help to print, exit 0.
+/// Parse argv (without `argv[0]`). `Ok(Err(text))` is help to print, exit 0.
 pub fn parse(argv: &[OsString]) -> Result<Result<Args, String>, Failure> {
     let known: Vec<String> = Args::command()
         .get_arguments()

@@ -17,7 +17,7 @@
 //! Shared plumbing:
 //!
 //! * [`error`] — exit codes (the one place the 3.4 table lives).
-//! * [`env`] — the only reader of `DISTCC_*` and other environment variables.
+//! * [`env`](mod@env) — the only reader of `DISTCC_*` and other environment variables.
 //! * [`logging`] — the only place a tracing subscriber is set up.
 //!
 //! I/O layer:

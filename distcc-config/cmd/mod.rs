@@ -27,7 +27,7 @@ pub struct Ctx {
     pub distro: Distro,
     /// The effective user id.
     pub uid: u32,
-    /// argv[0] and argv[1], for Gentoo's "must be run as root" message.
+    /// `argv[0]` and `argv[1]`, for Gentoo's "must be run as root" message.
     pub argv0: String,
     pub first_arg: String,
     /// Whether stdin is a terminal (the wizard needs one).

@@ -18,9 +18,9 @@ struct Seen {
     output: Option<(usize, OutputForm)>,
 }
 
-/// Scan a compiler command line, argv[0] being the compiler.
+/// Scan a compiler command line, `argv[0]` being the compiler.
 ///
-/// 3.4 also looks at argv[0]; a compiler name never looks like a source or
+/// 3.4 also looks at `argv[0]`; a compiler name never looks like a source or
 /// an object, so starting at 1 gives the same answers and is what it means.
 pub fn scan(argv: &[String]) -> Scan {
     match walk(argv) {

@@ -155,7 +155,7 @@ fn probe_plan(compiler: &Path, argv: &[String], safeguard: &str) -> Option<Vec<S
 }
 
 /// The direct preprocessor command for `cpp_argv` (the driver's `-E`
-/// command, argv[0] found at `compiler`) of a job with these names.
+/// command, `argv[0]` found at `compiler`) of a job with these names.
 pub fn direct(
     compiler: &Path,
     cpp_argv: &[String],

@@ -80,7 +80,7 @@ fn has_target(argv: &[String]) -> bool {
         .any(|a| a == "-target" || a.starts_with("--target=") || a.starts_with("-target="))
 }
 
-/// Rewrite argv[0] (and maybe append `-target`). `triple` is asked at
+/// Rewrite `argv[0]` (and maybe append `-target`). `triple` is asked at
 /// most once, and only when needed.
 pub fn rewrite(
     argv: &mut Vec<String>,

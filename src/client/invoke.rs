@@ -10,7 +10,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::args::is_source;
 
-/// The client's own options (only as argv[1] after `distcc`).
+/// The client's own options (only as `argv[1]` after `distcc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OwnOption {
     /// `--help`.
@@ -28,7 +28,7 @@ pub enum OwnOption {
 pub enum Invocation {
     /// One of our own options.
     Own(OwnOption),
-    /// A compiler command, argv[0] being the compiler.
+    /// A compiler command, `argv[0]` being the compiler.
     Compile {
         /// The compiler command line.
         argv: Vec<String>,
@@ -82,7 +82,7 @@ fn basename(path: &str) -> &str {
 /// follow our own directory, or `None` when nothing matched (3.4's
 /// `tweaked = 0`).
 ///
-/// * Invoked by path: the directory part of argv[0], made absolute with
+/// * Invoked by path: the directory part of `argv[0]`, made absolute with
 ///   `.` and `dir/..` removed textually, must equal a PATH entry.
 /// * Invoked by bare name: the first PATH entry holding an executable of
 ///   that name is ours.

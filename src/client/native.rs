@@ -73,7 +73,7 @@ pub fn substitute(argv: &[String], expanded: &[String]) -> Vec<String> {
 #[derive(Debug)]
 pub struct NativeError(pub String);
 
-/// Resolve the native flags of `argv` (argv[0] = compiler as found on
+/// Resolve the native flags of `argv` (`argv[0]` = compiler as found on
 /// `path`). Uses and fills the cache under `cache_dir` when given.
 pub fn resolve(
     argv: &[String],

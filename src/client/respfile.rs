@@ -47,7 +47,7 @@ pub fn split(text: &str) -> Vec<String> {
 /// libiberty stops after this many expansions (a file including itself).
 const MAX_EXPANSIONS: usize = 2000;
 
-/// Expand every `@file` argument (not argv[0]) using `read`, which returns
+/// Expand every `@file` argument (not `argv[0]`) using `read`, which returns
 /// the file's text or `None` when it cannot be read.
 pub fn expand(argv: &[String], read: impl Fn(&str) -> Option<String>) -> Vec<String> {
     let mut out: Vec<String> = argv.to_vec();

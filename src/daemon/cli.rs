@@ -180,7 +180,7 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Parse argv (including argv[0]). Help and version are printed here, as
+/// Parse argv (including `argv[0]`). Help and version are printed here, as
 /// are errors, the way 3.4 prints them.
 pub fn parse<I, T>(args: I) -> Result<Cli, Early>
 where

@@ -32,7 +32,7 @@ use nix::unistd::Pid;
 /// What to run.
 #[derive(Debug)]
 pub struct ExecSpec {
-    /// The command line; argv[0] is looked up on `path`.
+    /// The command line; `argv[0]` is looked up on `path`.
     pub argv: Vec<String>,
     /// Working directory (the job's directory).
     pub cwd: PathBuf,

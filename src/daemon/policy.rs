@@ -2,7 +2,7 @@
 //! step 6, CVE-2004-2687).
 //!
 //! In 3.4's order:
-//! 1. `DISTCC_CMDLIST`: argv[0] is looked up by its last N path
+//! 1. `DISTCC_CMDLIST`: `argv[0]` is looked up by its last N path
 //!    components and replaced by the listed full path; unlisted → refused.
 //! 2. The compiler whitelist, unless `--enable-tcp-insecure` or a
 //!    command list is in use: a leading `/bin/` or `/usr/bin/` is
@@ -86,7 +86,7 @@ fn tail(path: &str, words: usize) -> &str {
 pub type Refusal = String;
 
 impl Policy {
-    /// Check a command line; returns it with argv[0] replaced when
+    /// Check a command line; returns it with `argv[0]` replaced when
     /// `DISTCC_CMDLIST` says so. `executable(path)` answers whether a
     /// whitelist entry exists and may be executed.
     pub fn check(

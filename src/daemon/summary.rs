@@ -92,7 +92,7 @@ pub struct Summary {
     pub ret: i32,
     /// Time from accept to the end.
     pub elapsed: Duration,
-    /// argv[0], if the request got that far.
+    /// `argv[0]`, if the request got that far.
     pub compiler: Option<String>,
     /// The client's source file name, if known.
     pub input: Option<String>,

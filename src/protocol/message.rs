@@ -20,7 +20,7 @@ pub struct RequestHead {
     pub version: u32,
     /// Client's working directory (v3 only).
     pub cwd: Option<Vec<u8>>,
-    /// The compiler command line, argv[0] first.
+    /// The compiler command line, `argv[0]` first.
     pub argv: Vec<Vec<u8>>,
 }
 

@@ -112,7 +112,7 @@ fn millis(flag: char, value: &str) -> Result<Option<Duration>, UsageError> {
     Ok((ms > 0).then(|| Duration::from_millis(ms)))
 }
 
-/// Parse `lsdistcc`'s arguments (without argv[0]).
+/// Parse `lsdistcc`'s arguments (without `argv[0]`).
 pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
     let mut o = Options::default();
     let mut rest = Vec::new();
