@@ -15,6 +15,7 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
     and client-side CPU (make, clients, cpp, link; not the daemon).
 
 Usage: bench/client.sh [--rounds N] [--project-rounds M] [--daemon debian|ours|each]
+                       [--daemon-tmpdir DIR]
 (bench/client.sh builds the release binaries first). Touches nothing outside
 a temp directory and kills the daemon it starts.
 """
@@ -68,9 +69,14 @@ def listening(port):
     return False
 
 
-def start_daemon(kind, tmp, suffix=""):
-    dtmp = os.path.join(tmp, "dtmp" + suffix)
-    os.makedirs(dtmp)
+DAEMON_TMPDIRS = []
+
+
+def start_daemon(kind, tmp, suffix="", dtmp_base=None):
+    # The daemon's TMPDIR: pump jobs create and delete a file per header
+    # there, which costs far more on some filesystems than others.
+    dtmp = tempfile.mkdtemp(prefix="dtmp%s-" % suffix, dir=dtmp_base or tmp)
+    DAEMON_TMPDIRS.append(dtmp)
     os.chmod(dtmp, 0o1777)
     masq = os.path.join(tmp, "masq" + suffix)
     os.makedirs(masq)
@@ -235,6 +241,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--project-rounds", type=int, default=3)
+    ap.add_argument("--daemon-tmpdir", default=None,
+                    help="where the daemon's TMPDIR goes (default: in the benchmark's temp dir)")
     ap.add_argument("--daemon", choices=["debian", "ours", "each"], default="debian",
                     help="the one daemon both clients use, or 'each': 3.4's client with "
                          "Debian's distccd and ours with ours (the whole stack replaced)")
@@ -247,15 +255,15 @@ def main():
     daemons = []
     try:
         if a.daemon == "each":
-            d34, p34 = start_daemon("debian", tmp)
+            d34, p34 = start_daemon("debian", tmp, dtmp_base=a.daemon_tmpdir)
             daemons.append(d34)
-            dours, pours = start_daemon("ours", tmp, suffix="-ours")
+            dours, pours = start_daemon("ours", tmp, suffix="-ours", dtmp_base=a.daemon_tmpdir)
             daemons.append(dours)
             ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34, "pump": pours}
             print("daemons: 3.4's client -> Debian's distccd on 127.0.0.1:%d, ours -> ours on "
                   "127.0.0.1:%d" % (p34, pours))
         else:
-            d, port = start_daemon(a.daemon, tmp)
+            d, port = start_daemon(a.daemon, tmp, dtmp_base=a.daemon_tmpdir)
             daemons.append(d)
             ports = {"local": port, "3.4": port, "ours": port, "cpp": port, "pump": port}
             print("daemon: %s distccd on 127.0.0.1:%d" % (a.daemon, port))
@@ -299,6 +307,8 @@ def main():
             os.killpg(d.pid, signal.SIGTERM)
             d.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+        for d in DAEMON_TMPDIRS:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
