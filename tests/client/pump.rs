@@ -136,13 +136,7 @@ fn pump_builds_match_local_ones(kind: Kind) {
     );
     // Ours keeps its job directories for reuse, empty; 3.4 removes them,
     // after replying.
-    let held = || -> Vec<_> {
-        farm.leftovers("dtmp")
-            .iter()
-            .flat_map(|job| std::fs::read_dir(job).into_iter().flatten().flatten())
-            .map(|e| e.path())
-            .collect()
-    };
+    let held = || crate::support::job_dir_contents(&farm.path("dtmp"));
     assert!(eventually(|| held().is_empty()), "left: {:?}", held());
 }
 

@@ -215,17 +215,7 @@ fn leftovers(farm: &Farm) -> Vec<PathBuf> {
 }
 
 fn held(farm: &Farm) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for job in std::fs::read_dir(farm.path("dtmp")).unwrap().flatten() {
-        out.extend(
-            std::fs::read_dir(job.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-                .map(|e| e.path()),
-        );
-    }
-    out
+    crate::support::job_dir_contents(&farm.path("dtmp"))
 }
 
 /// Send a malicious request built by `make(victim dir, p.c entry)`; it

@@ -153,12 +153,19 @@ fn lsdistcc_rejects_bad_options_with_101() {
 #[test]
 fn pump_runs_the_command_in_pump_mode_and_passes_its_status_through() {
     let out = Command::new(bin("pump"))
-        .args(["sh", "-c", "echo \"ran $DISTCC_PUMP\"; exit 3"])
+        .args([
+            "sh",
+            "-c",
+            "echo \"ran $DISTCC_PUMP ${INCLUDE_SERVER_PORT-none}\"; exit 3",
+        ])
         .env("DISTCC_HOSTS", "127.0.0.1,cpp,lzo")
+        // A 3.4 include server's variable would point the build's
+        // discrepancy counter elsewhere: pump's own directory wins.
+        .env("INCLUDE_SERVER_PORT", "/tmp/distcc-pump.old/socket")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran 1\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ran 1 none\n");
     let out = Command::new(bin("pump"))
         .arg("--startup")
         .env("DISTCC_HOSTS", "127.0.0.1,cpp,lzo")

@@ -170,6 +170,21 @@ pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Everything one level inside the job directories a daemon made in its
+/// TMPDIR `dtmp` (ours keeps them, empty, for reuse): files, directories
+/// and links.
+pub fn job_dir_contents(dtmp: &Path) -> Vec<PathBuf> {
+    let jobs = std::fs::read_dir(dtmp).into_iter().flatten().flatten();
+    jobs.flat_map(|job| {
+        std::fs::read_dir(job.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+    })
+    .map(|e| e.path())
+    .collect()
+}
+
 /// A file's text, lossily decoded; empty when it cannot be read.
 pub fn read(path: &Path) -> String {
     String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
