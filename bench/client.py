@@ -134,7 +134,7 @@ def med(xs):
 
 def cpp_alone(cc, src, work):
     """The preprocessor command our client runs for `cc -O2 -c src`: the
-    `cc1 -E` line of the driver's plan (src/client/cppfast.rs)."""
+    `cc1 -E` line of the driver's plan (src/client/local/cppfast.rs)."""
     out = subprocess.run([cc, "-###", "-O2", "-E", src, "-o", src + ".cpp.i"], cwd=work,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}).stderr

@@ -290,7 +290,7 @@ impl Vars {
 
     /// `DISTCC_CPP_DIRECT=0` makes the client run the preprocessor through
     /// the compiler driver every time instead of starting `cc1` directly
-    /// (src/client/cppfast.rs).
+    /// (src/client/local/cppfast.rs).
     pub fn cpp_direct(&self) -> bool {
         self.bool_or("DISTCC_CPP_DIRECT", true)
     }

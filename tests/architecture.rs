@@ -18,7 +18,7 @@ const PURE: &[&str] = &[
     "src/pump/includes/directives.rs",
     "src/daemon/mirror.rs",
     "src/daemon/pumpargs.rs",
-    "src/client/dotd.rs",
+    "src/client/local/dotd.rs",
 ];
 const FORBIDDEN: &[&str] = &[
     "tokio",

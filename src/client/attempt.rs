@@ -10,15 +10,15 @@ use std::path::Path;
 
 use tracing::debug;
 
-use super::cleanup::TempPath;
-use super::conn::{self, Conn};
-use super::job::Ctx;
-use super::local::{Cpp, CppError};
-use super::locks::LockDir;
-use super::pump::{self as pumpmode, PumpState};
-use super::remote::{self, RemoteError, Reply};
-use super::status::Status;
 use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
+use crate::client::ctx::Ctx;
+use crate::client::local::cleanup::TempPath;
+use crate::client::local::spawn::{Cpp, CppError};
+use crate::client::pump::{self as pumpmode, PumpState};
+use crate::client::slots::locks::LockDir;
+use crate::client::slots::status::Status;
+use crate::client::transport::conn::{self, Conn};
+use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::Limits;
 use crate::state::Phase;
@@ -113,11 +113,12 @@ pub fn run(
         }
     }
     // Start cpp first so that it runs while we connect (spec §3.9).
-    let mut running: Option<(Cpp, Option<super::locks::SlotLock>)> = None;
-    let direct_cache = ctx
-        .vars
-        .cpp_direct()
-        .then(|| ctx.topdir.as_deref().map(super::cppfast::cache_dir));
+    let mut running: Option<(Cpp, Option<crate::client::slots::locks::SlotLock>)> = None;
+    let direct_cache = ctx.vars.cpp_direct().then(|| {
+        ctx.topdir
+            .as_deref()
+            .map(crate::client::local::cppfast::cache_dir)
+    });
     if let CppState::Pending { driver_deps } = *cpp {
         let lock = match cpp_locks {
             Some((dir, n)) => {
@@ -231,7 +232,7 @@ fn run_pump(
 /// Wait for a running cpp and record its output.
 fn finish_cpp(
     cpp: &mut CppState,
-    running: Option<(Cpp, Option<super::locks::SlotLock>)>,
+    running: Option<(Cpp, Option<crate::client::slots::locks::SlotLock>)>,
     status: &mut Status,
 ) -> Result<(), AttemptError> {
     let Some((child, lock)) = running else {

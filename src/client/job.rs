@@ -3,67 +3,22 @@
 //! decisions of [`super::plan`].
 
 use std::io::{self, Write};
-use std::path::PathBuf;
-use std::time::Duration;
 
 use tracing::{debug, warn};
 
-use super::attempt::{self, AttemptError, CppState};
-use super::hostlist::{self, Loaded};
-use super::local::Spawner;
-use super::locks::{LockDir, SlotLock};
-use super::pick::pick;
-use super::plan::{self, AfterCompile, HostFailure, NoHost, Policy};
-use super::pump::PumpState;
-use super::status::Status;
-use super::{cross, native};
 use crate::args::{self, Job, Scan};
-use crate::env::Vars;
+use crate::client::attempt::{self, AttemptError, CppState};
+use crate::client::ctx::Ctx;
+use crate::client::plan::{self, AfterCompile, HostFailure, NoHost};
+use crate::client::probe::{cross, native};
+use crate::client::pump::PumpState;
+use crate::client::slots::hostlist::{self, Loaded};
+use crate::client::slots::locks::SlotLock;
+use crate::client::slots::pick::pick;
+use crate::client::slots::status::Status;
 use crate::error::ExitCode;
 use crate::hosts::{HostKind, HostList};
-use crate::pump::discrepancy::Counter;
 use crate::state::Phase;
-
-/// Everything a compile needs from the environment, read once.
-#[derive(Debug)]
-pub struct Ctx {
-    /// The environment snapshot.
-    pub vars: Vars,
-    /// How to start compilers.
-    pub spawner: Spawner,
-    /// `$DISTCC_DIR` or `~/.distcc`, if usable.
-    pub topdir: Option<PathBuf>,
-    /// `$TMPDIR` or `/tmp`.
-    pub tmpdir: PathBuf,
-    /// `DISTCC_IO_TIMEOUT`.
-    pub io_timeout: Duration,
-    /// `DISTCC_PAUSE_TIME_MSEC` (at least 1 ms: 0 would spin a core).
-    pub pause: Duration,
-    /// `DISTCC_BACKOFF_PERIOD` (zero: no backoff files).
-    pub backoff: Duration,
-    /// Fallback choices.
-    pub policy: Policy,
-    /// The build's pump-mode discrepancy counter, when pump mode is on and
-    /// the build has a pump directory.
-    pub discrepancies: Option<Counter>,
-}
-
-impl Ctx {
-    fn lock_dir(&self) -> Option<LockDir> {
-        let top = self.topdir.as_ref()?;
-        match LockDir::open(top) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                warn!("{e}; running without slot locks");
-                None
-            }
-        }
-    }
-
-    fn cache_dir(&self) -> Option<PathBuf> {
-        self.topdir.as_deref().map(native::cache_dir)
-    }
-}
 
 /// Run one compiler command; returns the exit code.
 pub fn compile(ctx: &Ctx, argv: Vec<String>) -> i32 {

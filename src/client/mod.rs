@@ -1,45 +1,29 @@
 //! `distcc`, the client: runs once per compile, so start-up stays cheap
 //! (no tokio; blocking I/O driving the shared protocol codec).
 //!
-//! * [`invoke`]: explicit/implicit/masquerade mode, own options, PATH
-//!   trimming, `_DISTCC_SAFEGUARD` (spec §3.1-3.2).
-//! * [`respfile`]: `@file` expansion (distcc issue #218).
-//! * [`native`], [`cross`]: `-march=native` resolution, cross rewriting.
-//! * [`job`]: the driver of one compile; [`plan`]: its failure decisions
-//!   (spec §3.10); [`attempt`]: one remote try; [`remote`]: the wire
-//!   exchange; [`conn`], [`socks`]: TCP, SOCKS5 and SSH connections.
-//! * [`pick`], [`locks`]: host choice and 3.4-compatible lock files.
-//! * [`local`]: running the compiler and the preprocessor here;
-//!   [`cppfast`]: the preprocessor without the driver.
-//! * [`pump`], [`sysdirs`], [`dotd`]: pump mode (protocol 3): the files
-//!   to send instead of preprocessing here, the compiler's default include
-//!   directories, the server's dependency file re-flowed as gcc writes it.
-//! * [`cache`]: the on-disk caches of compiler probes.
-//! * [`output`]: atomic output files; [`cleanup`]: temp files and signals;
-//!   [`status`]: the monitor state file.
+//! Read top-down: [`job`] drives one compile with the [`ctx::Ctx`] read
+//! once at start-up; [`attempt`] is one remote try, [`pump`] its pump-mode
+//! variant; [`plan`] holds the failure decisions (spec §3.10) and
+//! [`invoke`] the invocation modes (spec §3.1-3.2). Below them, by
+//! responsibility:
+//!
+//! * [`slots`]: host list, 3.4-compatible locks, host choice, state file.
+//! * [`transport`]: TCP, SOCKS5 and SSH connections and the wire exchange.
+//! * [`local`]: the compiler and preprocessor run here, temp files, output
+//!   files, the pump `.d` re-flow, `@file`s.
+//! * [`probe`]: what compilers answered once (`-march=native`, cross
+//!   triples, default include directories), cached in `$DISTCC_DIR`.
 
 pub mod attempt;
-pub mod cache;
-pub mod cleanup;
-pub mod conn;
-pub mod cppfast;
-pub mod cross;
-pub mod dotd;
-pub mod hostlist;
+pub mod ctx;
 pub mod invoke;
 pub mod job;
 pub mod local;
-pub mod locks;
-pub mod native;
-pub mod output;
-pub mod pick;
 pub mod plan;
+pub mod probe;
 pub mod pump;
-pub mod remote;
-pub mod respfile;
-pub mod socks;
-pub mod status;
-pub mod sysdirs;
+pub mod slots;
+pub mod transport;
 
 use std::time::Duration;
 
@@ -47,10 +31,13 @@ use crate::env::Vars;
 use crate::error::ExitCode;
 use crate::logging::{LogConfig, LogLevel, LogTarget};
 use crate::pump::discrepancy::Counter;
+use ctx::Ctx;
 use invoke::{Guard, Invocation, OwnOption};
-use job::Ctx;
-use local::Spawner;
+use local::spawn::Spawner;
+use local::{cleanup, respfile};
 use plan::Policy;
+use probe::cross;
+use slots::hostlist;
 
 /// Entry point of the program.
 pub fn main() -> std::process::ExitCode {

@@ -11,7 +11,7 @@
 //!
 //! A dependency file (`-MD`, `-MMD`, with `-MF`/`-MT`/`-MQ`/`-MP`) comes
 //! back from the server (DOTD) and is re-flowed as gcc would write it
-//! here ([`super::dotd`]), so it is byte-identical to a local one;
+//! here ([`crate::client::local::dotd`]), so it is byte-identical to a local one;
 //! `-Wp,-MD,...` and `DEPENDENCIES_OUTPUT` keep the job in plain mode
 //! ([`dotd_plan`]).
 
@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 
 use tracing::debug;
 
-use super::cross::find_on_path;
-use super::job::Ctx;
-use super::sysdirs;
 use crate::args::ext::replace_suffix;
 use crate::args::{Job, OutputForm};
+use crate::client::ctx::Ctx;
+use crate::client::probe::cross::find_on_path;
+use crate::client::probe::sysdirs;
 use crate::env::Vars;
 use crate::protocol::{FileEntry, FileKind, Request, RequestHead};
 use crate::pump::includes::{ENV_GIVE_UP, SearchPath, closure};

@@ -22,7 +22,7 @@ pub mod probe;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use crate::client::hostlist::{self, Loaded};
+use crate::client::slots::hostlist::{self, Loaded};
 use crate::env::Vars;
 use crate::error;
 

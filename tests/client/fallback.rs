@@ -248,7 +248,7 @@ fn remote_warnings_reach_the_user_once() {
     let err = text(&out.stderr);
     assert_eq!(err.matches("unused variable").count(), 1, "{err}");
     assert!(f.work().join("warn.o").exists());
-    // SOUT streaming is covered by the unit tests of src/client/remote.rs.
+    // SOUT streaming is covered by the unit tests of src/client/transport/remote.rs.
 }
 
 /// A server whose compiler fails where the local one works (here: its

@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-use super::cleanup::TempPath;
+use crate::client::local::cleanup::TempPath;
 
 /// An output being written.
 #[derive(Debug)]

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::native::fnv1a;
+use crate::client::probe::native::fnv1a;
 
 /// Whether `path` is an executable regular file.
 pub fn is_executable(path: &Path) -> bool {
@@ -116,14 +116,14 @@ pub fn rewrite(
 /// The compiler's `-dumpmachine` triple, cached in `cache_dir` per
 /// compiler binary.
 pub fn dumpmachine(compiler: &Path, cache_dir: Option<&Path>, safeguard: &str) -> Option<String> {
-    let key = super::cache::binary_id(compiler)?;
+    let key = crate::client::probe::cache::binary_id(compiler)?;
     let cache = cache_dir.map(|d| d.join(format!("triple-{:016x}", fnv1a(key.as_bytes()))));
     if let Some(t) = cache.as_ref().and_then(|c| std::fs::read_to_string(c).ok()) {
         if !t.trim().is_empty() {
             return Some(t.trim().to_owned());
         }
     }
-    let out = super::cleanup::probe_output(
+    let out = crate::client::local::cleanup::probe_output(
         Command::new(compiler)
             .arg("-dumpmachine")
             .env("_DISTCC_SAFEGUARD", safeguard)
@@ -137,7 +137,7 @@ pub fn dumpmachine(compiler: &Path, cache_dir: Option<&Path>, safeguard: &str) -
         return None;
     }
     if let Some(c) = cache {
-        super::cache::store(&c, &t);
+        crate::client::probe::cache::store(&c, &t);
     }
     Some(t)
 }

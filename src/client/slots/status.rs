@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::cleanup::TempPath;
+use crate::client::local::cleanup::TempPath;
 use crate::state::{Phase, TaskState, file_name};
 
 /// The state file of this process (a no-op when there is no top dir).

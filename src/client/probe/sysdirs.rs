@@ -10,8 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cache::{binary_id, probe_stderr, store};
-use super::native::fnv1a;
+use crate::client::probe::cache::{binary_id, probe_stderr, store};
+use crate::client::probe::native::fnv1a;
 
 /// Where the cache lives.
 pub fn cache_dir(distcc_dir: &Path) -> PathBuf {
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn real_gcc_is_asked_once_and_cached() {
         let dir = std::env::temp_dir().join(format!("dcc-sysdirs-{}", std::process::id()));
-        let gcc = super::super::cross::find_on_path(
+        let gcc = crate::client::probe::cross::find_on_path(
             "gcc",
             &crate::env::Vars::from_process().path_entries(),
         )

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use super::output::Output;
+use crate::client::local::output::Output;
 use crate::error::ExitCode;
 use crate::protocol::token::{HEADER_LEN, Header, Token, header_bytes};
 use crate::protocol::{Limits, ProtocolError, RequestHead, compressed, lzo, server_cpp};
@@ -224,7 +224,7 @@ pub fn receive(
             }
             (Ok(len), Some(path)) => {
                 let text = read_body(conn, len, version, limits, "DOTD")?;
-                let text = super::dotd::rewrap(&text)
+                let text = crate::client::local::dotd::rewrap(&text)
                     .ok_or(RemoteError::BadReply("its DOTD holds no make rule"))?;
                 let mut file = Output::create(path).map_err(RemoteError::Output)?;
                 file.write_all(&text).map_err(RemoteError::Output)?;

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
-use super::socks;
+use crate::client::transport::socks;
 
 /// Connect timeout per address (3.4: 4 s).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
@@ -48,14 +48,14 @@ impl Drop for Ssh {
         drop(self.stdin.take());
         for _ in 0..50 {
             if let Ok(Some(_)) = self.child.try_wait() {
-                super::cleanup::remove_child(self.child.id());
+                crate::client::local::cleanup::remove_child(self.child.id());
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        super::cleanup::remove_child(self.child.id());
+        crate::client::local::cleanup::remove_child(self.child.id());
     }
 }
 
@@ -193,7 +193,7 @@ pub fn ssh(argv: &[String], io_timeout: Duration, safeguard: &str) -> io::Result
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| io::Error::new(e.kind(), format!("cannot run {}: {e}", argv[0])))?;
-    super::cleanup::add_child(child.id());
+    crate::client::local::cleanup::add_child(child.id());
     let stdin = child.stdin.take().expect("piped");
     let stdout = child.stdout.take().expect("piped");
     Ok(Conn::Ssh(Ssh {

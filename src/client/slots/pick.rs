@@ -11,7 +11,7 @@
 use std::io;
 use std::time::Duration;
 
-use super::locks::{LockDir, SlotLock};
+use crate::client::slots::locks::{LockDir, SlotLock};
 use crate::hosts::HostSpec;
 
 /// The order in which (host index, slot) pairs are tried.

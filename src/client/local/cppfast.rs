@@ -15,9 +15,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cache::{binary_id, probe_stderr, store};
-use super::native::fnv1a;
 use crate::args::driver;
+use crate::client::probe::cache::{binary_id, probe_stderr, store};
+use crate::client::probe::native::fnv1a;
 
 const P: &str = "\u{1}P\u{1}";
 const O: &str = "\u{1}O\u{1}";

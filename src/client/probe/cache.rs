@@ -36,7 +36,7 @@ pub fn store(path: &Path, text: &str) {
 /// `-v` listings these caches hold), or `None` if it fails. Registered as
 /// a child, so a signal to the client ends it too.
 pub fn probe_stderr(compiler: &Path, args: &[&str], safeguard: &str) -> Option<String> {
-    let out = super::cleanup::probe_output(
+    let out = crate::client::local::cleanup::probe_output(
         Command::new(compiler)
             .args(args)
             .env("LC_ALL", "C")

@@ -11,10 +11,10 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 
-use super::cleanup::{self, TempPath, create_temp};
-use super::cppfast;
-use super::cross::find_on_path;
 use crate::args::{Job, cpp_argv, preprocessed_ext};
+use crate::client::local::cleanup::{self, TempPath, create_temp};
+use crate::client::local::cppfast;
+use crate::client::probe::cross::find_on_path;
 use crate::error::{ExitCode, critique_status};
 
 /// How to start children.

@@ -102,7 +102,7 @@ pub fn resolve(
         )));
     }
     if let Some(path) = &cache {
-        super::cache::store(path, &expanded.join("\n"));
+        crate::client::probe::cache::store(path, &expanded.join("\n"));
     }
     Ok(substitute(argv, &expanded))
 }
@@ -112,7 +112,7 @@ fn probe(
     flags: &[String],
     safeguard: &str,
 ) -> Result<Vec<Vec<String>>, NativeError> {
-    let out = super::cleanup::probe_output(
+    let out = crate::client::local::cleanup::probe_output(
         Command::new(compiler)
             .arg("-###")
             .args(flags)

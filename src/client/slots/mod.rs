@@ -1,0 +1,14 @@
+//! Where a job may run: the host list, the slot locks and backoff files
+//! shared with distcc 3.4 clients, the choice of a host, and the monitor
+//! state file that says what this client is doing (spec §2.1, §3.8,
+//! §3.14).
+//!
+//! * [`hostlist`]: where the host list comes from.
+//! * [`locks`]: 3.4-compatible `cpu_*` and `backoff_*` files.
+//! * [`pick`]: 3.4's slot-by-slot host choice.
+//! * [`status`]: `state/binstate_<pid>` for `distccmon-text`.
+
+pub mod hostlist;
+pub mod locks;
+pub mod pick;
+pub mod status;
