@@ -35,9 +35,17 @@ fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(path).unwrap() {
             rust_files(&entry.unwrap().path(), out);
         }
-    } else if path.extension().is_some_and(|e| e == "rs") {
+    } else if path.extension().is_some_and(|e| e == "rs") && !is_test_module(path) {
         out.push(path.to_path_buf());
     }
+}
+
+/// Test modules in files of their own (`tests.rs`, `*_tests.rs`) may run
+/// the real compilers and read fixtures, like `#[cfg(test)]` blocks.
+fn is_test_module(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n == "tests.rs" || n.ends_with("_tests.rs"))
 }
 
 /// Lines of the Rust files under `dirs` (test modules excepted: they may

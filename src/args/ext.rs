@@ -2,12 +2,18 @@
 //! already preprocessed, and what a preprocessed file is called.
 //!
 //! distcc 3.4 takes the extension as everything after the last `.` of the
-//! whole path (not just the basename), and it must be non-empty.
+//! whole path (not just the basename), and it must be non-empty. Names
+//! are bytes (see [`super::os`]): a source need not be UTF-8.
 
-/// The extension of `path`: the text after the last `.`, if non-empty.
-pub fn extension(path: &str) -> Option<&str> {
-    match path.rfind('.') {
-        Some(i) if i + 1 < path.len() => Some(&path[i + 1..]),
+use std::ffi::{OsStr, OsString};
+
+use super::os::{bytes, os};
+
+/// The extension of `path`: the bytes after the last `.`, if non-empty.
+pub fn extension(path: &OsStr) -> Option<&[u8]> {
+    let b = bytes(path);
+    match b.iter().rposition(|&c| c == b'.') {
+        Some(i) if i + 1 < b.len() => Some(&b[i + 1..]),
         _ => None,
     }
 }
@@ -15,71 +21,76 @@ pub fn extension(path: &str) -> Option<&str> {
 /// Whether `path` names a source file distcc may compile (`dcc_is_source`):
 /// `.i .ii .c .cc .cpp .cxx .cp .c++ .C .m .mm .mi .mii .M`. Assembler
 /// files (`.s`, `.S`) are not sources, so they are never distributed.
-pub fn is_source(path: &str) -> bool {
+pub fn is_source(path: &OsStr) -> bool {
     matches!(
         extension(path),
         Some(
-            "i" | "ii"
-                | "c"
-                | "cc"
-                | "cpp"
-                | "cxx"
-                | "cp"
-                | "c++"
-                | "C"
-                | "m"
-                | "mm"
-                | "mi"
-                | "mii"
-                | "M"
+            b"i" | b"ii"
+                | b"c"
+                | b"cc"
+                | b"cpp"
+                | b"cxx"
+                | b"cp"
+                | b"c++"
+                | b"C"
+                | b"m"
+                | b"mm"
+                | b"mi"
+                | b"mii"
+                | b"M"
         )
     )
 }
 
 /// Whether `path` is already preprocessed (`.i .ii .mi .mii`): the client
 /// sends it as it is, without running cpp.
-pub fn is_preprocessed(path: &str) -> bool {
-    matches!(extension(path), Some("i" | "ii" | "mi" | "mii"))
+pub fn is_preprocessed(path: &OsStr) -> bool {
+    matches!(extension(path), Some(b"i" | b"ii" | b"mi" | b"mii"))
 }
 
 /// The extension of the preprocessed form of `input` (`dcc_preproc_exten`),
 /// with its dot. The server names its input temp file with it, and gcc picks
 /// the language from it. `None`: the server falls back to `.tmp`.
-pub fn preprocessed_ext(input: &str) -> Option<&'static str> {
+pub fn preprocessed_ext(input: &OsStr) -> Option<&'static str> {
     let e = extension(input)?;
     Some(match e {
-        "c" | "i" => ".i",
-        "cc" | "cpp" | "cxx" | "cp" | "c++" | "C" | "ii" => ".ii",
-        "m" | "mi" => ".mi",
-        "mm" | "M" | "mii" => ".mii",
-        _ if e.eq_ignore_ascii_case("s") => ".s",
+        b"c" | b"i" => ".i",
+        b"cc" | b"cpp" | b"cxx" | b"cp" | b"c++" | b"C" | b"ii" => ".ii",
+        b"m" | b"mi" => ".mi",
+        b"mm" | b"M" | b"mii" => ".mii",
+        _ if e.eq_ignore_ascii_case(b"s") => ".s",
         _ => return None,
     })
 }
 
-/// The basename of a path (text after the last `/`).
-pub fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
+/// The basename of a path (bytes after the last `/`).
+pub fn basename(path: &OsStr) -> &OsStr {
+    let b = bytes(path);
+    os(b.rsplit(|&c| c == b'/').next().unwrap_or(b))
 }
 
 /// `path` with the suffix of its basename (from the last `.` of the
 /// basename, if any) replaced by `new_suffix`. This is gcc's `%.d%*` rule
 /// for `-MD`'s file name and distcc's `dcc_output_from_source` when applied
 /// to a basename.
-pub fn replace_suffix(path: &str, new_suffix: &str) -> String {
-    let base_start = path.rfind('/').map_or(0, |i| i + 1);
-    let stem_end = path[base_start..]
-        .rfind('.')
-        .map_or(path.len(), |i| base_start + i);
-    format!("{}{new_suffix}", &path[..stem_end])
+pub fn replace_suffix(path: &OsStr, new_suffix: &str) -> OsString {
+    let b = bytes(path);
+    let base_start = b.iter().rposition(|&c| c == b'/').map_or(0, |i| i + 1);
+    let stem_end = b[base_start..]
+        .iter()
+        .rposition(|&c| c == b'.')
+        .map_or(b.len(), |i| base_start + i);
+    let mut out = os(&b[..stem_end]).to_os_string();
+    out.push(new_suffix);
+    out
 }
 
 /// Whether the job must stay local because autoconf probes it
 /// (`dcc_source_needs_local`): the basename starts with `conftest.` or
 /// `tmp.conftest.`.
-pub fn is_conftest(input: &str) -> bool {
-    let b = basename(input);
-    b.starts_with("conftest.") || b.starts_with("tmp.conftest.")
+pub fn is_conftest(input: &OsStr) -> bool {
+    let b = bytes(basename(input));
+    b.starts_with(b"conftest.") || b.starts_with(b"tmp.conftest.")
 }
 
 #[cfg(test)]
@@ -114,9 +125,10 @@ mod tests {
             ("sub/x.c", true, false, Some(".i")),
         ];
         for &(path, src, pre, ext) in CASES {
-            assert_eq!(is_source(path), src, "is_source({path})");
-            assert_eq!(is_preprocessed(path), pre, "is_preprocessed({path})");
-            assert_eq!(preprocessed_ext(path), ext, "preprocessed_ext({path})");
+            let path = OsStr::new(path);
+            assert_eq!(is_source(path), src, "is_source({path:?})");
+            assert_eq!(is_preprocessed(path), pre, "is_preprocessed({path:?})");
+            assert_eq!(preprocessed_ext(path), ext, "preprocessed_ext({path:?})");
         }
     }
 
@@ -131,15 +143,29 @@ mod tests {
             (".hidden", ".d"),
         ];
         for &(from, to) in CASES {
-            assert_eq!(replace_suffix(from, ".d"), to, "{from}");
+            assert_eq!(replace_suffix(OsStr::new(from), ".d"), to, "{from}");
         }
     }
 
     #[test]
+    fn names_need_not_be_utf8() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = OsStr::from_bytes(b"h\xe9llo.c");
+        assert!(is_source(name));
+        assert_eq!(preprocessed_ext(name), Some(".i"));
+        assert_eq!(
+            replace_suffix(name, ".o").as_bytes(),
+            b"h\xe9llo.o",
+            "the other bytes survive"
+        );
+    }
+
+    #[test]
     fn conftest_is_matched_on_the_basename() {
-        assert!(is_conftest("conftest.c"));
-        assert!(is_conftest("/tmp/x/tmp.conftest.c"));
-        assert!(!is_conftest("myconftest.c"));
-        assert!(!is_conftest("conftest/a.c"));
+        let c = |p: &str| is_conftest(OsStr::new(p));
+        assert!(c("conftest.c"));
+        assert!(c("/tmp/x/tmp.conftest.c"));
+        assert!(!c("myconftest.c"));
+        assert!(!c("conftest/a.c"));
     }
 }

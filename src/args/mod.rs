@@ -1,14 +1,16 @@
 //! The compiler command-line scanner (spec §3.3-3.6): pure, no I/O.
 //!
 //! Used by the client (should this job go to another machine?) and by the
-//! daemon (is this request a single compile, and where are its input and
-//! output?). It must answer exactly as distcc 3.4's `dcc_scan_args` does,
-//! or a mixed farm would disagree about which jobs are valid.
+//! daemon (is this request a single compile, and may it run here?). Where
+//! distcc 3.4's `dcc_scan_args` keeps a job local it stays local; beyond
+//! that, every argument must be allowed by the one option table, so the
+//! client never sends what the daemon would refuse (issue 10).
 //!
-//! * [`table`]: the sorted option table (style.md, example 5).
+//! * [`options`]: THE option table, an allowlist of every spelling.
 //! * [`scan()`]: the one scan, returning [`Scan::Distribute`] or
 //!   [`Scan::Local`] with a [`LocalReason`] ("run locally" is an outcome,
 //!   never an error).
+//! * [`os`]: arguments as bytes (`OsString` end to end).
 //! * [`rewrite`]: `-Wp,` expansion, the server argv, the cpp argv.
 //! * [`ext`]: source and preprocessed extensions.
 //! * [`driver`]: reading `gcc -###` output.
@@ -18,15 +20,22 @@
 
 pub mod driver;
 pub mod ext;
+pub mod options;
+pub mod os;
 pub mod rewrite;
 mod scan;
-pub mod table;
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 
+pub use options::Why;
+
 pub use ext::{is_preprocessed, is_source, preprocessed_ext};
-pub use rewrite::{cpp_argv, expand_wp, has_driver_deps, preprocessed_languages, strip_local_args};
-pub use scan::scan;
+pub use rewrite::{
+    cpp_argv, expand_wp, has_driver_deps, preprocessed_languages, strip_local_args,
+    without_preprocessor_options,
+};
+pub use scan::{scan, scan_with};
 
 /// The scanner's verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,8 +82,9 @@ pub enum OutputForm {
 /// A distributable compile.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Job {
-    /// The command, with `-o <derived>` appended when there was no output.
-    pub argv: Vec<String>,
+    /// The command in canonical spelling, with `-o <derived>` appended when
+    /// there was no output.
+    pub argv: Vec<OsString>,
     /// Index in `argv` of the source file.
     pub input_index: usize,
     /// Index of the element holding the output: the value after `-o`, or
@@ -85,9 +95,9 @@ pub struct Job {
     /// How the output was given.
     pub output_form: OutputForm,
     /// The source file as written.
-    pub input: String,
+    pub input: OsString,
     /// The output file as written (or derived).
-    pub output: String,
+    pub output: OsString,
     /// `-c` or `-S`.
     pub stop_at: StopAt,
 }
@@ -95,13 +105,13 @@ pub struct Job {
 impl Job {
     /// The argv with the input and output replaced (the daemon points them
     /// at its temp files; the joined form stays joined).
-    pub fn with_input_output(&self, input: &str, output: &str) -> Vec<String> {
+    pub fn with_input_output(&self, input: &OsStr, output: &OsStr) -> Vec<OsString> {
         let mut argv = self.argv.clone();
-        argv[self.input_index] = input.to_owned();
+        argv[self.input_index] = input.to_os_string();
         argv[self.output_index] = if self.output_joined {
-            format!("-o{output}")
+            os::joined("-o", output)
         } else {
-            output.to_owned()
+            output.to_os_string()
         };
         argv
     }
@@ -145,6 +155,20 @@ pub enum LocalReason {
     Conftest(String),
     /// `-o -`.
     OutputToStdout,
+    /// An option our daemon refuses (distcc 3.4 would distribute it), or
+    /// one the option table does not know.
+    Refused {
+        /// The argument as written.
+        arg: String,
+        /// What it would do on a server.
+        why: Why,
+    },
+    /// A question to the compiler (`--version`, `-print-search-dirs`).
+    Query(String),
+    /// A word that is neither an option, the source nor the output.
+    ExtraWord(String),
+    /// An option whose value is missing.
+    MissingValue(String),
 }
 
 impl LocalReason {
@@ -175,6 +199,21 @@ impl fmt::Display for LocalReason {
             Self::MissingOutput => write!(f, "-o has no file name after it"),
             Self::Conftest(i) => write!(f, "{i} is an autoconf test"),
             Self::OutputToStdout => write!(f, "the output goes to stdout (-o -)"),
+            Self::Refused {
+                arg,
+                why: Why::Unknown,
+            } => write!(
+                f,
+                "{arg} is not an option distcc knows (distccd refuses what it does not know)"
+            ),
+            Self::Refused { arg, why } => write!(f, "{arg} {why} (distccd refuses it)"),
+            Self::Query(a) => write!(f, "{a} asks the compiler a question"),
+            Self::ExtraWord(w) => write!(
+                f,
+                "the word '{w}' is neither an option, the source nor the output \
+                 (a server could not read it)"
+            ),
+            Self::MissingValue(o) => write!(f, "{o} has no value after it"),
         }
     }
 }

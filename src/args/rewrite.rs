@@ -2,13 +2,17 @@
 //! 1), the server's argv (§3.6 step 2) and the local preprocessor's argv
 //! (§3.6 step 1, with the `-MD` fix of distcc issue #62).
 
+use std::ffi::OsString;
+
 use super::ext::replace_suffix;
-use super::{Job, OutputForm};
+use super::options::{self, Class, Dialect};
+use super::os::{bytes, os, starts_with, strip_prefix};
+use super::{Job, OutputForm, Scan};
 
 /// Whether `-MD` or `-MMD` is given to the driver itself (not through
 /// `-Wp,`), which changes where gcc puts the dependency file (see
 /// [`cpp_argv`]).
-pub fn has_driver_deps(argv: &[String]) -> bool {
+pub fn has_driver_deps(argv: &[OsString]) -> bool {
     argv.iter().skip(1).any(|a| a == "-MD" || a == "-MMD")
 }
 
@@ -16,23 +20,23 @@ pub fn has_driver_deps(argv: &[String]) -> bool {
 /// it become `-MD -MF FILE` / `-MMD -MF FILE` (spec §3.3 step 1). gcc's
 /// driver understands the preprocessor options directly, and the scanner
 /// then sees the dependency options for what they are.
-pub fn expand_wp(argv: &[String]) -> Vec<String> {
+pub fn expand_wp(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
     for arg in argv {
-        let Some(list) = arg.strip_prefix("-Wp,") else {
+        let Some(list) = strip_prefix(arg, "-Wp,") else {
             out.push(arg.clone());
             continue;
         };
-        let mut parts = list.split(',');
+        let mut parts = bytes(list).split(|&c| c == b',');
         while let Some(part) = parts.next() {
-            if part == "-MD" || part == "-MMD" {
-                out.push(part.to_owned());
+            if part == b"-MD" || part == b"-MMD" {
+                out.push(os(part).to_os_string());
                 if let Some(file) = parts.next() {
                     out.push("-MF".into());
-                    out.push(file.to_owned());
+                    out.push(os(file).to_os_string());
                 }
             } else if !part.is_empty() {
-                out.push(part.to_owned());
+                out.push(os(part).to_os_string());
             }
         }
     }
@@ -78,31 +82,67 @@ const STRIP_EXACT: &[&str] = &[
 /// The argv sent to the server in plain mode (`dcc_strip_local_args`, spec
 /// §3.6 step 2): preprocessor and linker options removed, everything else
 /// (including the original source name and `-o out`) kept.
-pub fn strip_local_args(argv: &[String]) -> Vec<String> {
+pub fn strip_local_args(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
     let mut args = argv.iter();
     if let Some(cc) = args.next() {
         out.push(cc.clone());
     }
     while let Some(a) = args.next() {
-        let a = a.as_str();
-        if STRIP_WITH_VALUE.contains(&a) {
+        if STRIP_WITH_VALUE.iter().any(|s| a == s) {
             args.next();
-        } else if STRIP_EXACT.contains(&a) || STRIP_PREFIX.iter().any(|p| a.starts_with(p)) {
+        } else if STRIP_EXACT.iter().any(|s| a == s)
+            || STRIP_PREFIX.iter().any(|p| starts_with(a, p))
+        {
         } else {
-            out.push(a.to_owned());
+            out.push(a.clone());
         }
     }
     out
 }
 
+/// The job without its preprocessor options (`-I`, `-D`, `-include`,
+/// `-MD`, `-Wp,`, ...), for a server compiling preprocessed input
+/// (protocols 1 and 2). gcc and clang ignore them for such input (checked:
+/// `-include /etc/passwd` with a `.i` input reads nothing, and the object
+/// is the same, `-g` included), so dropping them changes no object and
+/// leaves nothing for a hostile request to aim at; clang's "argument
+/// unused" warnings for them go too.
+pub fn without_preprocessor_options(job: &Job) -> Job {
+    let argv = &job.argv;
+    let dialect = Dialect::of(&argv[0]);
+    let mut out = Vec::with_capacity(argv.len());
+    out.push(argv[0].clone());
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        let is_option = bytes(a).len() > 1 && starts_with(a, "-");
+        match options::read(argv, i, dialect) {
+            Ok(opt) if is_option => {
+                if !matches!(opt.class, Class::Cpp(_) | Class::Preprocessor) {
+                    out.extend(opt.canonical.iter().cloned());
+                }
+                i += opt.used;
+            }
+            _ => {
+                out.push(a.clone());
+                i += 1;
+            }
+        }
+    }
+    match super::scan(&out) {
+        Scan::Distribute(stripped) => stripped,
+        Scan::Local(_) => job.clone(),
+    }
+}
+
 /// The language a `-x` value has once preprocessed (gcc's names).
-fn preprocessed_language(lang: &str) -> Option<&'static str> {
+fn preprocessed_language(lang: &[u8]) -> Option<&'static str> {
     Some(match lang {
-        "c" => "cpp-output",
-        "c++" => "c++-cpp-output",
-        "objective-c" => "objective-c-cpp-output",
-        "objective-c++" => "objective-c++-cpp-output",
+        b"c" => "cpp-output",
+        b"c++" => "c++-cpp-output",
+        b"objective-c" => "objective-c-cpp-output",
+        b"objective-c++" => "objective-c++-cpp-output",
         _ => return None,
     })
 }
@@ -111,19 +151,21 @@ fn preprocessed_language(lang: &str) -> Option<&'static str> {
 /// `cpp-output` on the server: otherwise the server's gcc preprocesses the
 /// `.i` file again and its temp name ends up in the object's symbol table.
 /// 3.4's scanner accepts the new names (they start with `c`/`objective-c`).
-pub fn preprocessed_languages(argv: &[String]) -> Vec<String> {
+pub fn preprocessed_languages(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
     let mut after_x = false;
     for a in argv {
         if after_x {
             after_x = false;
-            out.push(preprocessed_language(a).map_or_else(|| a.clone(), str::to_owned));
+            out.push(preprocessed_language(bytes(a)).map_or_else(|| a.clone(), OsString::from));
             continue;
         }
         if a == "-x" {
             after_x = true;
-        } else if let Some(lang) = a.strip_prefix("-x").and_then(preprocessed_language) {
-            out.push(format!("-x{lang}"));
+        } else if let Some(lang) =
+            strip_prefix(a, "-x").and_then(|l| preprocessed_language(bytes(l)))
+        {
+            out.push(format!("-x{lang}").into());
             continue;
         }
         out.push(a.clone());
@@ -144,7 +186,7 @@ pub fn preprocessed_languages(argv: &[String]) -> Vec<String> {
 /// `-MQ <o>`, which is exactly what gcc's own spec does for a compile.
 /// Through `-Wp,-MD,file` (not `driver_deps`) gcc does neither, and the
 /// preprocessor alone already gives the same file and target.
-pub fn cpp_argv(job: &Job, driver_deps: bool) -> Vec<String> {
+pub fn cpp_argv(job: &Job, driver_deps: bool) -> Vec<OsString> {
     let mut out = Vec::with_capacity(job.argv.len() + 4);
     let mut dep = false;
     let mut has_mf = false;
@@ -160,15 +202,16 @@ pub fn cpp_argv(job: &Job, driver_deps: bool) -> Vec<String> {
         if dash_o.contains(&i) {
             continue;
         }
-        match a.as_str() {
-            "-c" | "-S" => {
-                out.push("-E".into());
-                continue;
-            }
-            "-MD" | "-MMD" => dep = true,
-            s if s.starts_with("-MF") => has_mf = true,
-            s if s.starts_with("-MT") || s.starts_with("-MQ") => has_target = true,
-            _ => {}
+        if a == "-c" || a == "-S" {
+            out.push("-E".into());
+            continue;
+        }
+        if a == "-MD" || a == "-MMD" {
+            dep = true;
+        } else if starts_with(a, "-MF") {
+            has_mf = true;
+        } else if starts_with(a, "-MT") || starts_with(a, "-MQ") {
+            has_target = true;
         }
         out.push(a.clone());
     }

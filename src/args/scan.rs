@@ -1,11 +1,22 @@
 //! `scan`: is a compiler command distributable, and if so, what are its
-//! input and output (spec §3.4, 3.4's `dcc_scan_args`).
+//! input and output (spec §3.4, 3.4's `dcc_scan_args`), read through the
+//! option table ([`super::options`]).
 //!
-//! The client and the daemon both call this. "Run locally" is an outcome
-//! with a reason, never an error.
+//! The client and the daemon both call this, so a job the client sends is
+//! never refused by the daemon for its arguments. Where 3.4 keeps a job
+//! local we do too, with the same reason; on top of that every argument
+//! must be an option the table knows and allows, the source, or the
+//! output. "Run locally" is an outcome with a reason, never an error.
+//!
+//! The [`Job`]'s argv is the command in canonical spelling
+//! (`--output=x.o` becomes `-o x.o`): what is sent and what runs on a
+//! server is exactly what was checked.
+
+use std::ffi::{OsStr, OsString};
 
 use super::ext::{basename, is_conftest, is_source, replace_suffix};
-use super::table::{Action, Hit, lookup};
+use super::options::{self, Class, Dialect, Opt, OptError, Why, assembler};
+use super::os::{bytes, lossy, os};
 use super::{Job, LocalReason, OutputForm, Scan, StopAt};
 
 /// What the left-to-right walk found.
@@ -13,123 +24,237 @@ use super::{Job, LocalReason, OutputForm, Scan, StopAt};
 struct Seen {
     compile: bool,
     assemble: bool,
+    /// Index (in the canonical argv) of the source file.
     input: Option<usize>,
     /// Index of the element holding the output, and how it was written.
     output: Option<(usize, OutputForm)>,
+    /// The first word that is neither an option, the source nor the
+    /// output (`-` for standard input, `x.s`, `libx.a`).
+    extra: Option<OsString>,
 }
 
 /// Scan a compiler command line, `argv[0]` being the compiler.
 ///
 /// 3.4 also looks at `argv[0]`; a compiler name never looks like a source or
 /// an object, so starting at 1 gives the same answers and is what it means.
-pub fn scan(argv: &[String]) -> Scan {
-    match walk(argv) {
-        Ok(seen) => finish(argv, seen),
+pub fn scan(argv: &[OsString]) -> Scan {
+    scan_with(argv, None)
+}
+
+/// [`scan`] for a daemon started with `--sysroot DIR`: a spec file under
+/// `specs_root` (absolute, no `..`) is distributable there, as upstream
+/// distcc after 3.4 allows. Clients keep `-specs=` local (3.4's rule).
+pub fn scan_with(argv: &[OsString], specs_root: Option<&OsStr>) -> Scan {
+    let mut canonical = Vec::with_capacity(argv.len() + 2);
+    match walk(argv, &mut canonical, specs_root) {
+        Ok(seen) => finish(canonical, seen),
         Err(reason) => Scan::Local(reason),
     }
 }
 
-fn walk(argv: &[String]) -> Result<Seen, LocalReason> {
+fn walk(
+    argv: &[OsString],
+    out: &mut Vec<OsString>,
+    specs_root: Option<&OsStr>,
+) -> Result<Seen, LocalReason> {
     let mut seen = Seen::default();
+    let Some(compiler) = argv.first() else {
+        return Err(LocalReason::NoInput);
+    };
+    out.push(compiler.clone());
+    let dialect = Dialect::of(compiler);
     let mut i = 1;
     while i < argv.len() {
-        let a = argv[i].as_str();
-        if a.starts_with('-') {
-            if let Some(hit) = lookup(a) {
-                i = option(argv, i, hit, &mut seen)?;
+        let a = argv[i].as_os_str();
+        let b = bytes(a);
+        if b.len() > 1 && b[0] == b'-' {
+            let opt = match options::read(argv, i, dialect) {
+                Ok(opt) => opt,
+                Err(OptError::Unknown) => return Err(refused(a, Why::Unknown)),
+                Err(OptError::MissingValue("-o")) => return Err(LocalReason::MissingOutput),
+                Err(OptError::MissingValue(name)) => {
+                    return Err(LocalReason::MissingValue(name.into()));
+                }
+            };
+            if !(opt.class == Class::Local(Why::Specs) && under(opt.value.as_deref(), specs_root)) {
+                option(argv, i, &opt, &mut seen, out)?;
             }
+            out.extend(opt.canonical.iter().cloned());
+            i += opt.used;
+            continue;
+        }
+        if b.first() == Some(&b'@') {
+            // A response file the client could not expand: gcc would read
+            // it on the server.
+            return Err(refused(a, Why::ReadsFile));
         } else if is_source(a) {
             if let Some(first) = seen.input {
-                return Err(LocalReason::TwoInputs(argv[first].clone(), a.to_owned()));
+                return Err(LocalReason::TwoInputs(
+                    lossy(&out[first]).into_owned(),
+                    lossy(a).into_owned(),
+                ));
             }
-            seen.input = Some(i);
-        } else if a.ends_with(".o") {
-            set_output(argv, &mut seen, i, OutputForm::Bare)?;
+            seen.input = Some(out.len());
+            out.push(a.to_os_string());
+        } else if b.ends_with(b".o") {
+            set_output(out, &mut seen, out.len(), OutputForm::Bare, a)?;
+            out.push(a.to_os_string());
+        } else {
+            // 3.4 ignores such words (`-` for stdin, `x.s`, `libx.a`); the
+            // server cannot see the file they name, and a word gcc reads as
+            // an option's value would escape the table. Without a source,
+            // 3.4's "no input" is the reason.
+            seen.extra.get_or_insert_with(|| a.to_os_string());
+            out.push(a.to_os_string());
         }
         i += 1;
     }
     Ok(seen)
 }
 
-/// Apply one matched option; returns the index of the last element used.
-fn option(argv: &[String], i: usize, hit: Hit, seen: &mut Seen) -> Result<usize, LocalReason> {
-    let a = argv[i].as_str();
-    let (entry, separate) = match hit {
-        Hit::Joined(e) => (e, false),
-        Hit::Separate(e) => (e, true),
+/// Whether `file` is an absolute path strictly inside `root`, with no `..`.
+fn under(file: Option<&OsStr>, root: Option<&OsStr>) -> bool {
+    let (Some(file), Some(root)) = (file, root) else {
+        return false;
     };
-    let local = |r: LocalReason| Err(r);
-    match entry.action {
-        Action::Allow => {}
-        Action::PreprocessOnly => return local(LocalReason::PreprocessOnly),
-        Action::DependencyOnly => return local(LocalReason::DependencyOnly(a.to_owned())),
-        Action::Native => return local(LocalReason::Native(a.to_owned())),
-        Action::Lto => return local(LocalReason::Lto),
-        Action::Assembler => {
-            if a.contains(",-a") || a.contains("--MD") {
-                return local(LocalReason::AssemblerListing(a.to_owned()));
-            }
-        }
-        Action::Specs => return local(LocalReason::Specs(a.to_owned())),
-        Action::Profile => return local(LocalReason::Profile(a.to_owned())),
-        Action::Repo => return local(LocalReason::Repo),
-        Action::Language => {
-            // 3.4 looks at the *next* element even for `-xc`, and does not
-            // consume it (it is skipped later as a non-source word).
-            if let Some(next) = argv.get(i + 1) {
-                if !is_c_family(next) {
-                    return local(LocalReason::Language(next.clone()));
-                }
-            }
-        }
-        Action::RtlDump => return local(LocalReason::RtlDump(a.to_owned())),
-        Action::Compile => seen.compile = true,
-        Action::Assemble => seen.assemble = true,
-        Action::Output => {
-            if separate {
-                if i + 1 >= argv.len() {
-                    return local(LocalReason::MissingOutput);
-                }
-                set_output(argv, seen, i + 1, OutputForm::Separate)?;
+    let (f, r) = (bytes(file), bytes(root));
+    let r = r.strip_suffix(b"/").unwrap_or(r);
+    f.starts_with(b"/")
+        && f.len() > r.len() + 1
+        && f.starts_with(r)
+        && f[r.len()] == b'/'
+        && !f.split(|&c| c == b'/').any(|c| c == b"..")
+}
+
+fn refused(arg: &OsStr, why: Why) -> LocalReason {
+    LocalReason::Refused {
+        arg: lossy(arg).into_owned(),
+        why,
+    }
+}
+
+/// Apply one option.
+fn option(
+    argv: &[OsString],
+    i: usize,
+    opt: &Opt,
+    seen: &mut Seen,
+    out: &[OsString],
+) -> Result<(), LocalReason> {
+    let text = || lossy(&argv[i]).into_owned();
+    let value = opt.value.as_deref().unwrap_or_default();
+    match opt.class {
+        Class::Dist | Class::Link | Class::Cpp(_) | Class::Preprocessor => {}
+        Class::Cpu if bytes(value) == b"native" => return Err(LocalReason::Native(text())),
+        Class::Cpu => {}
+        Class::Compile => seen.compile = true,
+        Class::Assemble => seen.assemble = true,
+        Class::Output => {
+            let (index, form) = if opt.canonical.len() == 2 {
+                (out.len() + 1, OutputForm::Separate)
             } else {
-                set_output(argv, seen, i, OutputForm::Joined)?;
+                (out.len(), OutputForm::Joined)
+            };
+            // The option's own words follow `out` once this returns.
+            return set_output(out, seen, index, form, value);
+        }
+        Class::Language => language(argv, i, opt, value)?,
+        Class::Assembler => assembler_words(&argv[i], value)?,
+        Class::Dump => {
+            if bytes(value).contains(&b'=') {
+                return Err(refused(&argv[i], Why::WritesFile));
             }
+        }
+        Class::Local(why) => return Err(local(why, text())),
+        Class::Refused(why) => return Err(refused(&argv[i], why)),
+    }
+    Ok(())
+}
+
+/// 3.4's `-x` rule: local unless the *next* element starts with a C-family
+/// language name, even for the joined `-xc` (3.4's quirk, kept so that a
+/// 3.4 daemon never refuses what we send); a joined value must be one too.
+fn language(argv: &[OsString], i: usize, opt: &Opt, value: &OsStr) -> Result<(), LocalReason> {
+    let next = argv.get(i + 1).map(|n| n.as_os_str());
+    let joined = opt.used == 1 && opt.canonical.len() == 1;
+    let checked = if joined { next } else { Some(value) };
+    for lang in [checked, joined.then_some(value)].into_iter().flatten() {
+        if !is_c_family(bytes(lang)) {
+            return Err(LocalReason::Language(lossy(lang).into_owned()));
         }
     }
-    Ok(if separate { i + 1 } else { i })
+    Ok(())
 }
 
 /// `-x` languages 3.4 distributes: names starting with these.
-fn is_c_family(lang: &str) -> bool {
-    ["c", "c++", "objective-c", "objective-c++", "go"]
+fn is_c_family(lang: &[u8]) -> bool {
+    [&b"c"[..], b"c++", b"objective-c", b"objective-c++", b"go"]
         .iter()
         .any(|p| lang.starts_with(p))
 }
 
+/// `-Wa,X,Y` (split at commas, as gcc does) or `-Xassembler X`.
+fn assembler_words(arg: &OsStr, value: &OsStr) -> Result<(), LocalReason> {
+    let v = bytes(value);
+    let words: Vec<&[u8]> = if bytes(arg).starts_with(b"-Wa,") {
+        v.split(|&c| c == b',').filter(|w| !w.is_empty()).collect()
+    } else {
+        vec![v]
+    };
+    match assembler::check(&words) {
+        Ok(()) => Ok(()),
+        Err((_, Class::Local(_))) => Err(LocalReason::AssemblerListing(lossy(arg).into_owned())),
+        Err((bad, Class::Refused(why))) => Err(LocalReason::Refused {
+            arg: format!("{} (assembler option {})", lossy(arg), lossy(os(bad))),
+            why,
+        }),
+        Err((bad, _)) => Err(refused(os(bad), Why::Unknown)),
+    }
+}
+
+/// The 3.4 reason for one of 3.4's local rules; ours for the rest.
+fn local(why: Why, arg: String) -> LocalReason {
+    match why {
+        Why::PreprocessOnly => LocalReason::PreprocessOnly,
+        Why::DependencyOnly => LocalReason::DependencyOnly(arg),
+        Why::Lto => LocalReason::Lto,
+        Why::Specs => LocalReason::Specs(arg),
+        Why::Profile => LocalReason::Profile(arg),
+        Why::Repo => LocalReason::Repo,
+        Why::RtlDump => LocalReason::RtlDump(arg),
+        Why::AssemblerListing => LocalReason::AssemblerListing(arg),
+        Why::Query => LocalReason::Query(arg),
+        why => LocalReason::Refused { arg, why },
+    }
+}
+
+/// Record the output at `index` of the canonical argv (`word` is its
+/// text); a second one means a link.
 fn set_output(
-    argv: &[String],
+    out: &[OsString],
     seen: &mut Seen,
     index: usize,
     form: OutputForm,
+    word: &OsStr,
 ) -> Result<(), LocalReason> {
     if let Some((first, first_form)) = seen.output {
-        let first = output_text(argv, first, first_form).to_owned();
-        let second = output_text(argv, index, form).to_owned();
-        return Err(LocalReason::TwoOutputs(first, second));
+        let first = lossy(output_text(out, first, first_form)).into_owned();
+        return Err(LocalReason::TwoOutputs(first, lossy(word).into_owned()));
     }
     seen.output = Some((index, form));
     Ok(())
 }
 
-fn output_text(argv: &[String], index: usize, form: OutputForm) -> &str {
+fn output_text(argv: &[OsString], index: usize, form: OutputForm) -> &OsStr {
+    let word = argv[index].as_os_str();
     if form == OutputForm::Joined {
-        &argv[index][2..]
+        os(&bytes(word)[2..])
     } else {
-        &argv[index]
+        word
     }
 }
 
-fn finish(argv: &[String], seen: Seen) -> Scan {
+fn finish(mut argv: Vec<OsString>, seen: Seen) -> Scan {
     if !seen.compile && !seen.assemble {
         return Scan::Local(LocalReason::NotCompiling);
     }
@@ -138,7 +263,10 @@ fn finish(argv: &[String], seen: Seen) -> Scan {
     };
     let input = argv[input_index].clone();
     if is_conftest(&input) {
-        return Scan::Local(LocalReason::Conftest(input));
+        return Scan::Local(LocalReason::Conftest(lossy(&input).into_owned()));
+    }
+    if let Some(word) = &seen.extra {
+        return Scan::Local(LocalReason::ExtraWord(lossy(word).into_owned()));
     }
     // -S beats -c: `gcc -c -S x.c` writes x.s.
     let stop_at = if seen.assemble {
@@ -146,7 +274,6 @@ fn finish(argv: &[String], seen: Seen) -> Scan {
     } else {
         StopAt::Compile
     };
-    let mut argv = argv.to_vec();
     let (output_index, output_form) = match seen.output {
         Some(found) => found,
         None => {
@@ -156,7 +283,7 @@ fn finish(argv: &[String], seen: Seen) -> Scan {
             (argv.len() - 1, OutputForm::Derived)
         }
     };
-    let output = output_text(&argv, output_index, output_form).to_owned();
+    let output = output_text(&argv, output_index, output_form).to_os_string();
     if output == "-" {
         return Scan::Local(LocalReason::OutputToStdout);
     }

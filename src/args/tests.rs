@@ -3,8 +3,10 @@
 
 use super::*;
 
-fn argv(cmd: &str) -> Vec<String> {
-    cmd.split_whitespace().map(str::to_owned).collect()
+use std::ffi::OsStr;
+
+fn argv(cmd: &str) -> Vec<OsString> {
+    os::words(cmd)
 }
 
 /// `name: "cmd" => local(Pattern)` or `name: "cmd" => dist(input, output, StopAt)`.
@@ -119,7 +121,7 @@ fn with_input_output_keeps_the_form() {
             panic!("{cmd}")
         };
         assert_eq!(
-            job.with_input_output("/t/in.i", "/t/out.o"),
+            job.with_input_output(OsStr::new("/t/in.i"), OsStr::new("/t/out.o")),
             argv(want),
             "{cmd}"
         );
@@ -239,6 +241,11 @@ fn every_local_reason_reads_after_running_locally_because() {
         L::PreprocessOnly,
         L::NotCompiling,
         L::TwoInputs("a.c".into(), "b.c".into()),
+        L::Refused {
+            arg: "-B/x".into(),
+            why: Why::RunsProgram,
+        },
+        L::ExtraWord("libx.a".into()),
         L::Native("-march=native".into()),
     ] {
         let text = reason.to_string();

@@ -5,11 +5,13 @@
 //! mode (a `,cpp,lzo` host, [`super::pump`]) there is no local cpp: the
 //! source and its headers go out in protocol 3.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::Path;
 
 use tracing::debug;
 
+use crate::args::os::{line, lossy};
 use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
 use crate::client::ctx::Ctx;
 use crate::client::local::cleanup::TempPath;
@@ -156,9 +158,9 @@ pub fn run(
     }
     debug!(
         "sending {} to {} (protocol {version}): {}",
-        job.input,
+        lossy(&job.input),
         host.text,
-        server_argv.join(" ")
+        line(&server_argv)
     );
     status.set(Phase::Send, name, slot);
     let c = conn.as_mut().expect("connected");
@@ -200,7 +202,7 @@ fn run_pump(
     let files = &pumped.files;
     let mut argv = job.argv.clone();
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
-        argv.extend(["-MT".to_owned(), target.clone()]);
+        argv.extend([OsString::from("-MT"), target.clone()]);
     }
     let request = pumpmode::request(&argv, &pumped.cwd, files)
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
@@ -208,10 +210,10 @@ fn run_pump(
     let mut conn = connect(ctx, host).map_err(RemoteError::Io)?;
     debug!(
         "sending {} with {} files to {} (protocol 3): {}",
-        job.input,
+        lossy(&job.input),
         files.len(),
         host.text,
-        argv.join(" ")
+        line(&argv)
     );
     status.set(Phase::Send, name, slot);
     conn.write_all(&request).map_err(RemoteError::Io)?;

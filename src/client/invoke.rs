@@ -6,9 +6,12 @@
 //! Pure: the caller passes the current directory, PATH entries and an
 //! "is this an executable" probe.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Component, Path, PathBuf};
 
+use crate::args::ext::basename;
 use crate::args::is_source;
+use crate::args::os::{bytes, starts_with};
 
 /// The client's own options (only as `argv[1]` after `distcc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +34,7 @@ pub enum Invocation {
     /// A compiler command, `argv[0]` being the compiler.
     Compile {
         /// The compiler command line.
-        argv: Vec<String>,
+        argv: Vec<OsString>,
         /// Invoked through a masquerade symlink.
         masquerade: bool,
     },
@@ -40,11 +43,11 @@ pub enum Invocation {
 }
 
 /// Classify a command line (after `@file` expansion).
-pub fn classify(argv: &[String]) -> Invocation {
-    let name = argv.first().map_or("distcc", |a| basename(a));
-    if !name.contains("distcc") {
+pub fn classify(argv: &[OsString]) -> Invocation {
+    let name = argv.first().map_or(OsStr::new("distcc"), |a| basename(a));
+    if !bytes(name).windows(6).any(|w| w == b"distcc") {
         let mut cmd = argv.to_vec();
-        cmd[0] = name.to_owned();
+        cmd[0] = name.to_os_string();
         return Invocation::Compile {
             argv: cmd,
             masquerade: true,
@@ -53,16 +56,16 @@ pub fn classify(argv: &[String]) -> Invocation {
     let Some(first) = argv.get(1) else {
         return Invocation::Missing;
     };
-    match first.as_str() {
-        "--help" => return Invocation::Own(OwnOption::Help),
-        "--version" => return Invocation::Own(OwnOption::Version),
-        "--show-hosts" => return Invocation::Own(OwnOption::ShowHosts),
-        "-j" => return Invocation::Own(OwnOption::Jobs),
+    match bytes(first) {
+        b"--help" => return Invocation::Own(OwnOption::Help),
+        b"--version" => return Invocation::Own(OwnOption::Version),
+        b"--show-hosts" => return Invocation::Own(OwnOption::ShowHosts),
+        b"-j" => return Invocation::Own(OwnOption::Jobs),
         _ => {}
     }
-    let implicit = first.starts_with('-') || is_source(first) || first.ends_with(".o");
+    let implicit = starts_with(first, "-") || is_source(first) || bytes(first).ends_with(b".o");
     let argv = if implicit {
-        std::iter::once("cc".to_owned())
+        std::iter::once(OsString::from("cc"))
             .chain(argv[1..].iter().cloned())
             .collect()
     } else {
@@ -74,10 +77,6 @@ pub fn classify(argv: &[String]) -> Invocation {
     }
 }
 
-fn basename(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
-
 /// Masquerade PATH trimming (spec §3.2). Returns the PATH entries that
 /// follow our own directory, or `None` when nothing matched (3.4's
 /// `tweaked = 0`).
@@ -87,12 +86,12 @@ fn basename(path: &str) -> &str {
 /// * Invoked by bare name: the first PATH entry holding an executable of
 ///   that name is ours.
 pub fn trim_path(
-    argv0: &str,
+    argv0: &OsStr,
     cwd: &Path,
     path: &[PathBuf],
     is_executable: impl Fn(&Path) -> bool,
 ) -> Option<Vec<PathBuf>> {
-    let ours = if argv0.contains('/') {
+    let ours = if bytes(argv0).contains(&b'/') {
         let dir = Path::new(argv0).parent().unwrap_or(Path::new(""));
         let dir = normalize(&cwd.join(dir));
         path.iter().position(|p| normalize(p) == dir)?
@@ -151,9 +150,7 @@ pub fn child_safeguard(level: u32) -> String {
 mod tests {
     use super::*;
 
-    fn v(cmd: &str) -> Vec<String> {
-        cmd.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::args::os::words as v;
 
     #[test]
     fn classify_follows_spec_3_1() {
@@ -200,22 +197,25 @@ mod tests {
         let cwd = Path::new("/home/u/src");
         let never = |_: &Path| false;
         let after = |i: usize| Some(path[i..].to_vec());
+        let trim_path = |a: &str, cwd: &Path, path: &[PathBuf], ok: &dyn Fn(&Path) -> bool| {
+            trim_path(OsStr::new(a), cwd, path, ok)
+        };
         assert_eq!(
-            trim_path("/usr/lib/distcc/gcc", cwd, &path, never),
+            trim_path("/usr/lib/distcc/gcc", cwd, &path, &never),
             after(1)
         );
         assert_eq!(
-            trim_path("/usr/lib/distcc/../distcc/./gcc", cwd, &path, never),
+            trim_path("/usr/lib/distcc/../distcc/./gcc", cwd, &path, &never),
             after(1)
         );
         assert_eq!(
-            trim_path("../../../usr/local/bin/gcc", cwd, &path, never),
+            trim_path("../../../usr/local/bin/gcc", cwd, &path, &never),
             after(2)
         );
-        assert_eq!(trim_path("/elsewhere/gcc", cwd, &path, never), None);
+        assert_eq!(trim_path("/elsewhere/gcc", cwd, &path, &never), None);
         let only_local = |p: &Path| p == Path::new("/usr/local/bin/gcc");
-        assert_eq!(trim_path("gcc", cwd, &path, only_local), after(2));
-        assert_eq!(trim_path("gcc", cwd, &path, never), None);
+        assert_eq!(trim_path("gcc", cwd, &path, &only_local), after(2));
+        assert_eq!(trim_path("gcc", cwd, &path, &never), None);
     }
 
     #[test]

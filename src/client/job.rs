@@ -2,10 +2,12 @@
 //! choose hosts, run the remote attempt, and carry out the failure
 //! decisions of [`super::plan`].
 
+use std::ffi::OsString;
 use std::io::{self, Write};
 
 use tracing::{debug, warn};
 
+use crate::args::os::{line, lossy};
 use crate::args::{self, Job, Scan};
 use crate::client::attempt::{self, AttemptError, CppState};
 use crate::client::ctx::Ctx;
@@ -21,7 +23,7 @@ use crate::hosts::{HostKind, HostList};
 use crate::state::Phase;
 
 /// Run one compiler command; returns the exit code.
-pub fn compile(ctx: &Ctx, argv: Vec<String>) -> i32 {
+pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
     // -march=native is resolved for the remote copy only; local runs keep
     // the user's flags untouched.
     let driver_deps = args::has_driver_deps(&argv);
@@ -29,7 +31,7 @@ pub fn compile(ctx: &Ctx, argv: Vec<String>) -> i32 {
     let mut remote_argv = expanded.clone();
     let native_error = resolve_native(ctx, &mut remote_argv);
     let mut local_argv = argv;
-    let rewrite = |a: &mut Vec<String>| {
+    let rewrite = |a: &mut Vec<OsString>| {
         if !ctx.vars.no_rewrite_cross() {
             let cache = ctx.cache_dir();
             cross::rewrite(a, &ctx.spawner.path, |name| {
@@ -60,7 +62,7 @@ pub fn compile(ctx: &Ctx, argv: Vec<String>) -> i32 {
     distribute(ctx, job, driver_deps, &local_argv)
 }
 
-fn resolve_native(ctx: &Ctx, argv: &mut Vec<String>) -> Option<String> {
+fn resolve_native(ctx: &Ctx, argv: &mut Vec<OsString>) -> Option<String> {
     if !argv.iter().skip(1).any(|a| native::is_native(a)) || ctx.vars.native_local() {
         return None;
     }
@@ -68,7 +70,7 @@ fn resolve_native(ctx: &Ctx, argv: &mut Vec<String>) -> Option<String> {
     let cache = ctx.cache_dir();
     match native::resolve(argv, &compiler, cache.as_deref(), &ctx.spawner.safeguard) {
         Ok(resolved) => {
-            debug!("-march/-mtune=native resolved to: {}", resolved.join(" "));
+            debug!("-march/-mtune=native resolved to: {}", line(&resolved));
             *argv = resolved;
             None
         }
@@ -80,14 +82,14 @@ fn resolve_native(ctx: &Ctx, argv: &mut Vec<String>) -> Option<String> {
 /// `--localslots_cpp` from the host list's settings).
 fn run_local(
     ctx: &Ctx,
-    argv: &[String],
+    argv: &[OsString],
     held: Option<SlotLock>,
     slots: impl Fn(&HostList) -> u32,
 ) -> i32 {
     let input = args::scan(argv);
     let file = match &input {
         Scan::Distribute(j) => j.input.clone(),
-        Scan::Local(_) => String::new(),
+        Scan::Local(_) => OsString::new(),
     };
     let mut status = Status::new(ctx.topdir.as_deref(), &file);
     let lock = match held {
@@ -135,7 +137,7 @@ fn monitor_name(kind: &HostKind) -> &str {
     }
 }
 
-fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> i32 {
+fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -> i32 {
     let list = match hostlist::load(&ctx.vars) {
         Loaded::List { list, .. } => list,
         Loaded::Empty { origin } => return no_host(ctx, &job, local_argv, 0, &[], &origin),
@@ -173,9 +175,33 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
             return no_host(ctx, &job, local_argv, list.hosts.len(), &failures, "");
         };
         let host = &list.hosts[picked.index];
+        if host.auth.is_some() {
+            // GSS-API (`,auth`) is not in this build: never send a job in
+            // the clear to a host that expects authentication. Like a host
+            // that failed, but not its fault: no backoff (3.4 without
+            // GSS-API fails the same way; DISTCC_FALLBACK=0 gives 116).
+            let cause = "it asks for GSS-API authentication (,auth), which this build of \
+                         distcc does not support"
+                .to_owned();
+            warn!(
+                "not sending {} to {}: {cause}",
+                lossy(&job.input),
+                host.text
+            );
+            excluded[picked.index] = true;
+            failures.push(HostFailure {
+                host: host.text.clone(),
+                cause,
+            });
+            drop(picked);
+            continue;
+        }
         if host.is_local() {
             drop(status);
-            debug!("compiling {} locally: localhost was chosen", job.input);
+            debug!(
+                "compiling {} locally: localhost was chosen",
+                lossy(&job.input)
+            );
             return run_local(ctx, local_argv, picked.lock, |l| l.local_slots);
         }
         let slot = picked.lock.as_ref().map_or(0, |l| l.slot);
@@ -205,7 +231,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 drop(status);
                 warn!(
                     "cannot distribute {}: {e}, running locally instead",
-                    job.input
+                    lossy(&job.input)
                 );
                 return run_local(ctx, local_argv, None, |l| l.local_slots);
             }
@@ -221,7 +247,8 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 if others {
                     warn!(
                         "{} failed for {}: {cause}; trying another host",
-                        host.text, job.input
+                        host.text,
+                        lossy(&job.input)
                     );
                 }
                 failures.push(HostFailure {
@@ -231,7 +258,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                 continue;
             }
         };
-        return match plan::after_compile(ctx.policy, &job.input, &host.text, reply.status) {
+        return match plan::after_compile(ctx.policy, &lossy(&job.input), &host.text, reply.status) {
             AfterCompile::Success => {
                 if let Some(d) = &locks {
                     if !ctx.backoff.is_zero() {
@@ -265,7 +292,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[String]) -> 
                         .is_some_and(|d| d.mark_backoff(&lock_id).is_ok());
                 if let Some(m) = plan::host_disagreed(
                     &host.text,
-                    &job.input,
+                    &lossy(&job.input),
                     remote_code,
                     local,
                     backoff,
@@ -308,19 +335,19 @@ fn show_stderr(bytes: &[u8]) {
 fn no_host(
     ctx: &Ctx,
     job: &Job,
-    local_argv: &[String],
+    local_argv: &[OsString],
     configured: usize,
     failures: &[HostFailure],
     origin: &str,
 ) -> i32 {
-    match plan::no_host(ctx.policy, &job.input, configured, failures) {
+    match plan::no_host(ctx.policy, &lossy(&job.input), configured, failures) {
         NoHost::Local { warning } => {
             if origin.is_empty() {
                 warn!("{warning}");
             } else {
                 warn!(
                     "cannot distribute {}: {origin}, running locally instead",
-                    job.input
+                    lossy(&job.input)
                 );
             }
             run_local(ctx, local_argv, None, |l| l.local_slots)
@@ -331,7 +358,7 @@ fn no_host(
             } else {
                 format!(
                     "{origin}; DISTCC_FALLBACK=0 forbids compiling {} locally",
-                    job.input
+                    lossy(&job.input)
                 )
             };
             eprintln!("distcc[{}] ERROR: {message}", std::process::id());

@@ -25,6 +25,7 @@ pub mod pump;
 pub mod slots;
 pub mod transport;
 
+use std::ffi::OsString;
 use std::time::Duration;
 
 use crate::env::Vars;
@@ -42,9 +43,8 @@ use slots::hostlist;
 /// Entry point of the program.
 pub fn main() -> std::process::ExitCode {
     let vars = Vars::from_process();
-    let argv: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    // OsString end to end: a file name need not be UTF-8 (issue 10).
+    let argv: Vec<OsString> = std::env::args_os().collect();
     let code = run(vars, argv);
     std::process::ExitCode::from(code.clamp(0, 255) as u8)
 }
@@ -72,9 +72,9 @@ fn pid() -> u32 {
 }
 
 /// The whole client; returns the exit code.
-pub fn run(vars: Vars, argv: Vec<String>) -> i32 {
+pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
     init_logging(&vars);
-    let argv = respfile::expand(&argv, |name| std::fs::read_to_string(name).ok());
+    let argv = respfile::expand(&argv, |name| std::fs::read(name).ok());
     let (argv, masquerade) = match invoke::classify(&argv) {
         Invocation::Own(opt) => return own_option(&vars, opt),
         Invocation::Missing => {
@@ -87,7 +87,7 @@ pub fn run(vars: Vars, argv: Vec<String>) -> i32 {
     let mut tweaked = false;
     if masquerade {
         let cwd = std::env::current_dir().unwrap_or_default();
-        let argv0 = std::env::args().next().unwrap_or_default();
+        let argv0 = std::env::args_os().next().unwrap_or_default();
         if let Some(trimmed) = invoke::trim_path(&argv0, &cwd, &path, cross::is_executable) {
             path = trimmed;
             tweaked = true;

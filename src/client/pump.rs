@@ -15,6 +15,7 @@
 //! `-Wp,-MD,...` and `DEPENDENCIES_OUTPUT` keep the job in plain mode
 //! ([`dotd_plan`]).
 
+use std::ffi::OsString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 use tracing::debug;
 
 use crate::args::ext::replace_suffix;
+use crate::args::os::{bytes, lossy, os};
 use crate::args::{Job, OutputForm};
 use crate::client::ctx::Ctx;
 use crate::client::probe::cross::find_on_path;
@@ -60,9 +62,9 @@ pub struct Pumped {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DotdPlan {
     /// The file to write (relative to the working directory).
-    pub path: String,
+    pub path: OsString,
     /// `-MT <this>` to append.
-    pub target: Option<String>,
+    pub target: Option<OsString>,
 }
 
 /// The dependency file of a job in pump mode: `Ok(None)` when it writes
@@ -82,17 +84,17 @@ pub fn dotd_plan(job: &Job, driver_deps: bool, vars: &Vars) -> Result<Option<Dot
     let (mut mf, mut has_target) = (None, false);
     let mut args = job.argv.iter().skip(1);
     while let Some(a) = args.next() {
-        match a.as_str() {
-            "-MD" | "-MMD" => deps = true,
-            "-MP" => {}
-            "-MF" => mf = args.next().cloned(),
-            "-MT" | "-MQ" => {
+        match bytes(a) {
+            b"-MD" | b"-MMD" => deps = true,
+            b"-MP" => {}
+            b"-MF" => mf = args.next().cloned(),
+            b"-MT" | b"-MQ" => {
                 has_target = true;
                 args.next();
             }
-            _ if a.starts_with("-MF") => mf = Some(a[3..].to_owned()),
-            _ if a.starts_with("-MT") || a.starts_with("-MQ") => has_target = true,
-            _ if a.starts_with("-M") => return Err(format!("of {a}")),
+            b if b.starts_with(b"-MF") => mf = Some(os(&b[3..]).to_os_string()),
+            b if b.starts_with(b"-MT") || b.starts_with(b"-MQ") => has_target = true,
+            b if b.starts_with(b"-M") => return Err(format!("of {}", lossy(a))),
             _ => {}
         }
     }
@@ -109,7 +111,7 @@ pub fn dotd_plan(job: &Job, driver_deps: bool, vars: &Vars) -> Result<Option<Dot
     if !matches!(job.output_form, OutputForm::Separate | OutputForm::Joined) {
         return Err("a dependency file without -o is named by gcc's driver".into());
     }
-    if job.output.contains([' ', '\t', '$', '#', '\\', ':', '%']) {
+    if bytes(&job.output).iter().any(|c| b" \t$#\\:%".contains(c)) {
         return Err("gcc would escape the output's name in the dependency file".into());
     }
     Ok(Some(DotdPlan {
@@ -125,11 +127,14 @@ impl PumpState {
         if matches!(self, Self::Untried) {
             *self = match analyse(ctx, job, driver_deps) {
                 Ok(p) => {
-                    debug!("pump: {} needs {} files", job.input, p.files.len());
+                    debug!("pump: {} needs {} files", lossy(&job.input), p.files.len());
                     Self::Files(p)
                 }
                 Err(why) => {
-                    debug!("pump: preprocessing {} here because {why}", job.input);
+                    debug!(
+                        "pump: preprocessing {} here because {why}",
+                        lossy(&job.input)
+                    );
                     Self::Plain
                 }
             };
@@ -161,7 +166,7 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         ));
     }
     let compiler = find_on_path(&job.argv[0], &ctx.spawner.path)
-        .ok_or_else(|| format!("{} is not on the PATH", job.argv[0]))?;
+        .ok_or_else(|| format!("{} is not on the PATH", lossy(&job.argv[0])))?;
     let lang = sysdirs::language(&job.argv, &job.input);
     let cache = ctx.topdir.as_deref().map(sysdirs::cache_dir);
     let system = sysdirs::system_dirs(
@@ -171,7 +176,12 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         cache.as_deref(),
         &ctx.spawner.safeguard,
     )
-    .ok_or_else(|| format!("{} did not list its include directories", job.argv[0]))?;
+    .ok_or_else(|| {
+        format!(
+            "{} did not list its include directories",
+            lossy(&job.argv[0])
+        )
+    })?;
     let cwd = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
     let search = SearchPath::from_args(&job.argv, &cwd, system).map_err(|e| e.to_string())?;
     let files = closure(&cwd.join(&job.input), &cwd, &search).map_err(|e| e.to_string())?;
@@ -180,7 +190,7 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
 
 /// The whole protocol 3 request: DIST, CDIR, the argv as it is (the
 /// server needs `-I` and `-D`), NFIL and the files, LZO-compressed.
-pub fn request(argv: &[String], cwd: &Path, files: &[PathBuf]) -> io::Result<Vec<u8>> {
+pub fn request(argv: &[OsString], cwd: &Path, files: &[PathBuf]) -> io::Result<Vec<u8>> {
     let mut entries = Vec::with_capacity(files.len());
     for f in files {
         let data = std::fs::read(f)
@@ -206,9 +216,7 @@ pub fn request(argv: &[String], cwd: &Path, files: &[PathBuf]) -> io::Result<Vec
 mod tests {
     use super::*;
 
-    fn v(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::args::os::words as v;
 
     fn plan(argv: &str, env: &[(&str, &str)]) -> Result<Option<DotdPlan>, String> {
         let argv = v(argv);
@@ -224,7 +232,7 @@ mod tests {
         let p = |path: &str, target: Option<&str>| {
             Ok(Some(DotdPlan {
                 path: path.into(),
-                target: target.map(str::to_owned),
+                target: target.map(OsString::from),
             }))
         };
         assert_eq!(plan("gcc -O2 -c x.c -o x.o", &[]), Ok(None));

@@ -4,6 +4,7 @@
 //! compiler's process group is stopped and reaped. Shared by every
 //! protocol version ([`super::job`], [`super::pumpjob`]).
 
+use std::ffi::OsString;
 use std::io;
 use std::path::Path;
 use std::time::Duration;
@@ -36,7 +37,7 @@ pub(super) struct Outcome {
 /// Run the compiler in `cwd` with the job directory as its TMPDIR,
 /// watching the client and the clock (spec §4.6).
 pub(super) async fn compile<R: AsyncRead + Unpin>(
-    argv: &[String],
+    argv: &[OsString],
     stdin: Option<Vec<u8>>,
     cwd: &Path,
     dir: &JobDir,
@@ -64,9 +65,9 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
             let msg = format!(
                 "distccd[{}] (exec) ERROR: failed to exec {}: {e}\n",
                 std::process::id(),
-                argv[0]
+                argv[0].to_string_lossy()
             );
-            tracing::warn!("failed to exec {}: {e}", argv[0]);
+            tracing::warn!("failed to exec {}: {e}", argv[0].to_string_lossy());
             return Ok(Outcome {
                 category: Category::CompileError,
                 status: code.wait_status(),
@@ -94,13 +95,16 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
         Event::ClientGone => {
             tracing::warn!(
                 "client disconnected during the compile; killing {}",
-                argv[0]
+                argv[0].to_string_lossy()
             );
             let done = stop(&mut *child).await;
             (Category::CliDisconn, ExitCode::IoError.wait_status(), done)
         }
         Event::Lifetime => {
-            tracing::warn!("compile exceeded --job-lifetime; killing {}", argv[0]);
+            tracing::warn!(
+                "compile exceeded --job-lifetime; killing {}",
+                argv[0].to_string_lossy()
+            );
             let done = stop(&mut *child).await;
             (
                 Category::CompileTimeout,
@@ -109,7 +113,10 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
             )
         }
         Event::Abort => {
-            tracing::warn!("daemon shutting down; killing {}", argv[0]);
+            tracing::warn!(
+                "daemon shutting down; killing {}",
+                argv[0].to_string_lossy()
+            );
             let done = stop(&mut *child).await;
             (Category::Other, ExitCode::Gone.wait_status(), done)
         }

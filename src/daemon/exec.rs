@@ -14,7 +14,7 @@
 //! (vfork-like: cheap even for a big daemon).
 
 use std::collections::HashMap;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::File;
 use std::future::Future;
@@ -33,7 +33,7 @@ use nix::unistd::Pid;
 #[derive(Debug)]
 pub struct ExecSpec {
     /// The command line; `argv[0]` is looked up on `path`.
-    pub argv: Vec<String>,
+    pub argv: Vec<OsString>,
     /// Working directory (the job's directory).
     pub cwd: PathBuf,
     /// Bytes for the compiler's stdin (None: /dev/null).
@@ -78,7 +78,7 @@ pub trait Running: Send {
 /// every job; a cached path that stops working is looked up again.
 #[derive(Debug, Default)]
 pub struct ProcessLauncher {
-    found: Mutex<HashMap<(OsString, String), PathBuf>>,
+    found: Mutex<HashMap<(OsString, OsString), PathBuf>>,
 }
 
 impl Launcher for ProcessLauncher {
@@ -87,8 +87,8 @@ impl Launcher for ProcessLauncher {
         let child = match self.spawn_cached(&spec, &spec.argv[0], &files) {
             Ok(child) => child,
             // 3.4's dcc_execvp: if a path fails, try its basename on PATH.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && spec.argv[0].contains('/') => {
-                let base = spec.argv[0].rsplit('/').next().unwrap_or_default();
+            Err(e) if e.kind() == io::ErrorKind::NotFound && has_slash(&spec.argv[0]) => {
+                let base = crate::args::ext::basename(&spec.argv[0]);
                 self.spawn_cached(&spec, base, &files).map_err(|_| e)?
             }
             Err(e) => return Err(e),
@@ -103,13 +103,13 @@ impl ProcessLauncher {
     fn spawn_cached(
         &self,
         spec: &ExecSpec,
-        program: &str,
+        program: &OsStr,
         files: &Streams,
     ) -> io::Result<tokio::process::Child> {
-        if program.contains('/') {
+        if has_slash(program) {
             return spawn(spec, program, Path::new(program), files);
         }
-        let key = (path_of(spec), program.to_string());
+        let key = (path_of(spec), program.to_os_string());
         let cached = self
             .found
             .lock()
@@ -132,6 +132,10 @@ impl ProcessLauncher {
     }
 }
 
+fn has_slash(name: &OsStr) -> bool {
+    crate::args::os::bytes(name).contains(&b'/')
+}
+
 /// The compilers' PATH.
 fn path_of(spec: &ExecSpec) -> OsString {
     spec.env
@@ -146,7 +150,7 @@ fn path_of(spec: &ExecSpec) -> OsString {
 /// not search a PATH it was given.
 fn spawn(
     spec: &ExecSpec,
-    program: &str,
+    program: &OsStr,
     resolved: &Path,
     files: &Streams,
 ) -> io::Result<tokio::process::Child> {
@@ -214,7 +218,7 @@ fn contents(f: &mut File) -> Vec<u8> {
 
 /// execvp's search: the first executable regular file of that name in
 /// `path`.
-fn resolve(program: &str, path: &OsString) -> io::Result<PathBuf> {
+fn resolve(program: &OsStr, path: &OsString) -> io::Result<PathBuf> {
     for dir in std::env::split_paths(path) {
         let candidate = dir.join(program);
         if let Ok(meta) = std::fs::metadata(&candidate) {

@@ -165,28 +165,35 @@ where
     } else {
         argv
     };
-    *compiler = argv.first().cloned();
-    // spec §4.5 step 3: the client's scanner decides, as in 3.4.
-    let job = match args::scan(&argv) {
+    *compiler = argv.first().map(|c| c.to_string_lossy().into_owned());
+    // spec §4.5 step 3, through the option table the client reads too: a
+    // job our client sends is never refused here for its arguments.
+    let sysroot = s.policy.sysroot.as_deref().map(Path::as_os_str);
+    let job = match args::scan_with(&argv, sysroot) {
         Scan::Distribute(job) => job,
         Scan::Local(why) => return Err(refuse(format!("not a distributable compile: {why}"))),
     };
-    *input = Some(job.input.clone());
+    *input = Some(job.input.to_string_lossy().into_owned());
     let policy_stop = |why| Stop {
         category: Category::RejBadReq,
         ret: ExitCode::CompilerMissing,
         reason: why,
         quiet: false,
     };
+    let job = match &cwd {
+        // Pump mode runs the preprocessor here: what it may read is checked.
+        Some(cwd) => {
+            pumpargs::check(&job.argv, cwd.depth()).map_err(refuse)?;
+            job
+        }
+        // Protocols 1 and 2: the input is preprocessed and preprocessor
+        // options are inert; they are dropped, so none can matter.
+        None => args::without_preprocessor_options(&job),
+    };
     let argv = s
         .policy
         .check(job.argv.clone(), is_executable)
         .map_err(policy_stop)?;
-    if cwd.is_some() {
-        // Pump mode runs the preprocessor here: its pass-through options
-        // can write files, unlike in protocols 1 and 2.
-        pumpargs::check(&job.argv).map_err(policy_stop)?;
-    }
     let job = Job { argv, ..job };
     let dir = shared.dirs.take().map_err(|e| Stop {
         category: Category::Other,
@@ -207,7 +214,7 @@ where
 /// A received job, ready to compile.
 pub(super) struct Prepared {
     /// The compiler's command line.
-    pub argv: Vec<String>,
+    pub argv: Vec<OsString>,
     /// Its stdin (None: /dev/null).
     pub stdin: Option<Vec<u8>>,
     /// Its working directory.
@@ -289,7 +296,7 @@ where
 
 /// Version and argv checks that need no file system; for protocol 3 also
 /// the client's working directory.
-fn check_head(head: &RequestHead) -> Result<(Vec<String>, Option<ClientPath>), Stop> {
+fn check_head(head: &RequestHead) -> Result<(Vec<OsString>, Option<ClientPath>), Stop> {
     let cwd = match &head.cwd {
         Some(cwd) if server_cpp(head.version) => {
             Some(ClientPath::parse("CDIR", cwd).map_err(refuse)?)
@@ -301,15 +308,11 @@ fn check_head(head: &RequestHead) -> Result<(Vec<String>, Option<ClientPath>), S
         .iter()
         .enumerate()
         .map(|(i, a)| {
+            // Any bytes but NUL: file names need not be UTF-8 (issue 10).
             if a.contains(&0) {
                 return Err(refuse(format!("argument {i} contains a NUL byte")));
             }
-            String::from_utf8(a.clone()).map_err(|_| {
-                refuse(format!(
-                    "argument {i} is not valid UTF-8: {:?}",
-                    String::from_utf8_lossy(a)
-                ))
-            })
+            Ok(args::os::os_string(a.clone()))
         })
         .collect::<Result<_, _>>()?;
     Ok((argv, cwd))

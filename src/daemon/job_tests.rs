@@ -1,6 +1,7 @@
 //! request → compile → reply without gcc: [`job::serve`] driven through
 //! an in-memory pipe with a fake compiler (style.md example 14).
 
+use std::ffi::OsString;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -32,7 +33,7 @@ enum Behaviour {
 #[derive(Debug)]
 struct Fake {
     behaviour: Behaviour,
-    seen: Mutex<Vec<Vec<String>>>,
+    seen: Mutex<Vec<Vec<OsString>>>,
 }
 
 impl Launcher for Fake {
@@ -61,14 +62,18 @@ impl Launcher for Fake {
             // Pump mode: a .d file naming the output and the input.
             if let Some(mf) = spec.argv.iter().position(|a| a == "-MF") {
                 let dir = spec.cwd.to_string_lossy();
-                let deps = format!("{}: {dir}/{input}\n", spec.argv[out + 1]);
+                let deps = format!(
+                    "{}: {dir}/{}\n",
+                    spec.argv[out + 1].to_string_lossy(),
+                    input.to_string_lossy()
+                );
                 std::fs::write(&spec.argv[mf + 1], deps)?;
             }
         }
         let done = Finished {
             status,
             stdout: b"out".to_vec(),
-            stderr: format!("fake: compiling {input}\n").into_bytes(),
+            stderr: format!("fake: compiling {}\n", input.to_string_lossy()).into_bytes(),
         };
         Ok(Box::new(FakeRun { done, tx, rx, hang }))
     }
@@ -237,6 +242,36 @@ fn protocols_1_and_2_compile_and_reply() {
     }
 }
 
+/// Issue 10: a file name that is not UTF-8 (`h\xe9llo.c`, Latin-1) is
+/// compiled, in every protocol; 3.4 and gcc do, and we refused it.
+#[test]
+fn names_that_are_not_utf8_compile() {
+    let name = b"h\xe9llo.c".to_vec();
+    let with_name = |version: u32| {
+        let mut r = request(version, &["gcc", "-c", "NAME", "-o", "NAME.o"], b"int x;\n");
+        for _ in 0..2 {
+            let at = r.windows(4).position(|w| w == b"NAME").unwrap();
+            r.splice(at..at + 4, name.iter().copied());
+            // Fix up the ARGV length (4 -> 7 bytes), 12 bytes before it.
+            let len = &mut r[at - 8..at];
+            let n = std::str::from_utf8(len).unwrap();
+            let n = usize::from_str_radix(n, 16).unwrap() + name.len() - 4;
+            len.copy_from_slice(format!("{n:08x}").as_bytes());
+        }
+        r
+    };
+    for version in [1, 2] {
+        let h = Harness::new(Behaviour::Exit(0), None);
+        let (reply, summary) = h.exchange(with_name(version), false);
+        let r = response(&reply);
+        assert_eq!(r.status, 0, "v{version}");
+        assert_eq!(r.object, b"OBJ:int x;\n");
+        assert_eq!(summary.category, Category::CompileOk);
+        assert_eq!(summary.input.as_deref(), Some("h\u{fffd}llo.c"));
+        h.assert_clean();
+    }
+}
+
 #[test]
 fn the_compiler_sees_temp_input_and_output_in_the_job_dir() {
     let h = Harness::new(Behaviour::Exit(0), None);
@@ -322,10 +357,10 @@ fn bad_requests_get_no_reply_and_leave_nothing() {
             "plugin",
             request(1, &["gcc", "-c", "x.c", "-fplugin=/x.so"], b""),
         ),
-        ("utf8", {
+        ("nul byte", {
             let mut r = request(1, &["gcc", "-c", "x.c"], b"");
             let at = r.windows(3).position(|w| w == b"x.c").unwrap();
-            r[at] = 0xff;
+            r[at + 1] = 0;
             r
         }),
     ];

@@ -153,12 +153,12 @@ pub fn link_target(root: &Path, name: &ClientPath, target: &[u8]) -> Result<Path
 /// each line the first occurrence of the server's output path becomes
 /// `target`, and the mirror root is removed from every path under it, so
 /// the file names the client's own paths.
-pub fn clean_dotd(deps: &[u8], server_output: &str, target: &str, root: &str) -> Vec<u8> {
-    let mut rooted = root.as_bytes().to_vec();
+pub fn clean_dotd(deps: &[u8], server_output: &[u8], target: &[u8], root: &[u8]) -> Vec<u8> {
+    let mut rooted = root.to_vec();
     rooted.push(b'/');
     let mut out = Vec::with_capacity(deps.len());
     for line in deps.split_inclusive(|&b| b == b'\n') {
-        let line = replace_first(line, server_output.as_bytes(), target.as_bytes());
+        let line = replace_first(line, server_output, target);
         let mut rest = &line[..];
         while let Some(i) = find(rest, &rooted) {
             out.extend_from_slice(&rest[..i]);
@@ -309,7 +309,12 @@ mod tests {
             ("", "t", ""),
         ];
         for (deps, target, want) in CASES {
-            let got = clean_dotd(deps.as_bytes(), OUT, target, ROOT);
+            let got = clean_dotd(
+                deps.as_bytes(),
+                OUT.as_bytes(),
+                target.as_bytes(),
+                ROOT.as_bytes(),
+            );
             assert_eq!(String::from_utf8_lossy(&got), *want, "{deps:?}");
         }
     }

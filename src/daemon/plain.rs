@@ -7,6 +7,8 @@
 //! enough to hold in memory, else through a file as in 3.4. Same objects,
 //! no file creation on disk for a normal job.
 
+use std::ffi::OsStr;
+
 use tokio::io::AsyncRead;
 
 use super::incoming::{Incoming, Source};
@@ -49,12 +51,12 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
         .source(version, &s.limits, memory_max, spill)
         .await
         .map_err(read_stop)?;
-    let output = dir.file(OUTPUT).to_string_lossy().into_owned();
-    let input_path = dir.file(&input_name).to_string_lossy().into_owned();
+    let output = dir.file(OUTPUT).into_os_string();
+    let input_path = dir.file(&input_name).into_os_string();
     let (argv, stdin) = match (source, stdin_language(ext)) {
         // Small sources go to the compiler's stdin: no file to create.
         (Source::Memory(data), Some(lang)) => {
-            let mut argv = job.with_input_output("-", &output);
+            let mut argv = job.with_input_output(OsStr::new("-"), &output);
             argv.splice(job.input_index..job.input_index, ["-x".into(), lang.into()]);
             (argv, Some(data))
         }

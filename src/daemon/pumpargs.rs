@@ -1,6 +1,6 @@
 //! Pump mode (protocol 3): the compiler's command line on the server
-//! (spec §4.5 step 5) and the argument checks pump mode adds to
-//! [`super::policy`]. Pure.
+//! (spec §4.5 step 5) and the argument checks pump mode adds to the option
+//! table's. Pure.
 //!
 //! As in 3.4: the output becomes ours, the first `-MT X` pair is removed
 //! (X names the .d target), `-MMD` is added unless `-MD`/`-MMD` is there,
@@ -17,27 +17,31 @@
 //! * `-save-temps` and `-save-temps=cwd` become `-save-temps=obj`: the
 //!   temps then go next to our output in the job directory, never into
 //!   the mirror, where the client may have placed symlinks.
-//! * [`check`]: the server runs the preprocessor, so `-Wp,` and
-//!   `-Xpreprocessor` now reach it, and through them `-MD FILE` or `-MF
-//!   FILE` would write anywhere the daemon may. They may only carry `-D`
-//!   and `-U` (the common `-Wp,-D_FORTIFY_SOURCE=2`). In protocols 1 and
-//!   2 the input is already preprocessed and gcc ignores them.
+//! * [`check`]: the server runs the preprocessor here, so what it reads is
+//!   confined: only the search options the client's include analysis
+//!   models (`-I`, `-iquote`, `-isystem`, `-idirafter`, `-include`,
+//!   `-imacros`) may name paths; a relative one may not climb above the
+//!   mirror's root; sysroot-relative ones (`=dir`, `$SYSROOT/dir`) and
+//!   the other path options are refused. `-Wp,` and `-Xpreprocessor` reach
+//!   the preprocessor here, and through them `-MD FILE` or `-MF FILE` would
+//!   write anywhere the daemon may, so they may only carry `-D` and `-U`
+//!   (the common `-Wp,-D_FORTIFY_SOURCE=2`). In protocols 1 and 2 the input
+//!   is already preprocessed and all of these are inert.
+
+use std::ffi::{OsStr, OsString};
 
 use crate::args::Job;
+use crate::args::options::{self, Class, Cpp, Dialect};
+use crate::args::os::{bytes, joined, lossy, os, starts_with, strip_prefix};
 
-/// Options whose value is a path the preprocessor reads (spec §4.5 step
-/// 5), longest first so that a joined `-iwithprefixbefore/x` is not taken
-/// for `-iwithprefix`.
-const PATH_OPTIONS: &[&str] = &[
-    "-iwithprefixbefore",
-    "-iwithprefix",
-    "-idirafter",
-    "-imacros",
-    "-include",
-    "-iprefix",
-    "-isystem",
-    "-iquote",
+/// The search options the client's include analysis models.
+pub const MODELLED: &[&str] = &[
     "-I",
+    "-iquote",
+    "-isystem",
+    "-idirafter",
+    "-include",
+    "-imacros",
 ];
 
 /// gcc's path-remapping options (`OLD=NEW`).
@@ -52,101 +56,175 @@ const PREFIX_MAPS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServerArgs {
     /// What to run, in the mirror's copy of the client's directory.
-    pub argv: Vec<String>,
+    pub argv: Vec<OsString>,
     /// What the .d file must name as its target: the `-MT` value, else
     /// the client's output name.
-    pub dotd_target: String,
+    pub dotd_target: OsString,
 }
 
 /// `root` + `path` when `path` is absolute.
-fn rooted(path: &str, root: &str) -> String {
-    if path.starts_with('/') {
-        format!("{root}{path}")
+fn rooted(path: &OsStr, root: &OsStr) -> OsString {
+    if starts_with(path, "/") {
+        let mut out = root.to_os_string();
+        out.push(path);
+        out
     } else {
-        path.to_owned()
+        path.to_os_string()
     }
 }
 
 /// The command to run for `job` with the client's tree under `root`,
 /// writing the object to `output` and the dependencies to `deps`.
-pub fn server_argv(job: &Job, root: &str, output: &str, deps: &str) -> ServerArgs {
+pub fn server_argv(job: &Job, root: &OsStr, output: &OsStr, deps: &OsStr) -> ServerArgs {
     let argv = job.with_input_output(&rooted(&job.input, root), output);
+    let dialect = Dialect::of(&argv[0]);
     let mut out = Vec::with_capacity(argv.len() + 4);
     let mut target = None;
-    let mut args = argv.into_iter();
-    out.extend(args.next());
-    out.push(format!("-ffile-prefix-map={root}="));
-    while let Some(a) = args.next() {
-        if a == "-MT" && target.is_none() {
-            target = Some(args.next().unwrap_or_default());
-        } else if PATH_OPTIONS.contains(&a.as_str()) {
-            out.push(a);
-            out.extend(args.next().map(|v| rooted(&v, root)));
-        } else if let Some(opt) = PATH_OPTIONS.iter().find(|o| a.starts_with(**o)) {
-            out.push(format!("{opt}{}", rooted(&a[opt.len()..], root)));
-        } else if let Some(map) = PREFIX_MAPS.iter().find(|m| a.starts_with(**m)) {
-            out.push(format!("{map}{}", rooted(&a[map.len()..], root)));
-        } else if matches!(
-            a.as_str(),
-            "-save-temps" | "--save-temps" | "-save-temps=cwd"
-        ) {
+    out.push(argv[0].clone());
+    out.push(joined("-ffile-prefix-map=", &joined_eq(root)));
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        let opt = match options::read(&argv, i, dialect) {
+            Ok(opt) if bytes(a).len() > 1 && starts_with(a, "-") => opt,
+            // The input and the output (already ours), as they are.
+            _ => {
+                out.push(a.clone());
+                i += 1;
+                continue;
+            }
+        };
+        i += opt.used;
+        let value = opt.value.clone().unwrap_or_default();
+        if opt.name == "-MT" && target.is_none() {
+            target = Some(value);
+        } else if matches!(opt.class, Class::Cpp(Cpp::Path)) && opt.used == 2 {
+            out.push(opt.canonical[0].clone());
+            out.push(rooted(&value, root));
+        } else if matches!(opt.class, Class::Cpp(Cpp::Path)) {
+            out.push(joined(opt.name, &rooted(&value, root)));
+        } else if let Some(map) = PREFIX_MAPS.iter().find(|m| starts_with(a, m)) {
+            out.push(joined(map, &rooted(&value, root)));
+        } else if a == "-save-temps" || a == "--save-temps" || a == "-save-temps=cwd" {
             out.push("-save-temps=obj".into());
         } else {
-            out.push(a);
+            out.extend(opt.canonical.iter().cloned());
         }
     }
     if !out.iter().any(|a| a == "-MD" || a == "-MMD") {
         out.push("-MMD".into());
     }
     out.push("-MF".into());
-    out.push(deps.into());
+    out.push(deps.to_os_string());
     ServerArgs {
         argv: out,
         dotd_target: target.unwrap_or_else(|| job.output.clone()),
     }
 }
 
+/// `root=`, the value of our `-ffile-prefix-map`.
+fn joined_eq(root: &OsStr) -> OsString {
+    let mut v = root.to_os_string();
+    v.push("=");
+    v
+}
+
 /// The client's own `-MF FILE` (3.4's pump client sends argv unstripped,
 /// and automake's `-MD -MP -MF .deps/x.Tpo` is common): a path on the
 /// client, which the client writes from our DOTD reply. Dropped before
-/// the policy check, which refuses `-MF` (it would write on this server);
-/// [`server_argv`] appends ours.
-pub fn drop_client_mf(argv: Vec<String>) -> Vec<String> {
+/// the checks; [`server_argv`] appends ours.
+pub fn drop_client_mf(argv: Vec<OsString>) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
     let mut args = argv.into_iter();
     while let Some(a) = args.next() {
         if a == "-MF" {
             args.next();
-        } else if !a.starts_with("-MF") {
+        } else if !starts_with(&a, "-MF") {
             out.push(a);
         }
     }
     out
 }
 
-/// Refuse preprocessor pass-through arguments other than `-D`/`-U` (see
-/// the module docs).
-pub fn check(argv: &[String]) -> Result<(), String> {
-    let mut args = argv.iter().skip(1);
-    while let Some(a) = args.next() {
-        let parts: Vec<&str> = if let Some(list) = a.strip_prefix("-Wp,") {
-            list.split(',').filter(|p| !p.is_empty()).collect()
-        } else if a == "-Xpreprocessor" {
-            args.next().map(String::as_str).into_iter().collect()
-        } else {
+/// The pump-mode checks (see the module docs). `cwd_depth` is the number
+/// of components of the client's working directory, which a relative path
+/// may climb before it leaves the mirror.
+pub fn check(argv: &[OsString], cwd_depth: usize) -> Result<(), String> {
+    let dialect = Dialect::of(&argv[0]);
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        if !(starts_with(a, "-") && bytes(a).len() > 1) {
+            i += 1;
             continue;
+        }
+        let Ok(opt) = options::read(argv, i, dialect) else {
+            return Err(format!("argument {:?} refused: unknown option", lossy(a)));
         };
-        if let Some(bad) = parts
-            .iter()
-            .find(|p| !p.starts_with("-D") && !p.starts_with("-U"))
-        {
-            return Err(format!(
-                "argument {a:?} refused: in pump mode it passes {bad:?} to this server's \
-                 preprocessor (only -D and -U may be passed that way)"
-            ));
+        i += opt.used;
+        let value = opt.value.as_deref().unwrap_or_default();
+        let refuse = |why: &str| Err(format!("argument {:?} refused: {why}", lossy(a)));
+        match opt.class {
+            Class::Preprocessor => {
+                let parts: Vec<&[u8]> = match strip_prefix(a, "-Wp,") {
+                    Some(list) => bytes(list)
+                        .split(|&c| c == b',')
+                        .filter(|p| !p.is_empty())
+                        .collect(),
+                    None => vec![bytes(value)],
+                };
+                if let Some(bad) = parts
+                    .iter()
+                    .find(|p| !p.starts_with(b"-D") && !p.starts_with(b"-U"))
+                {
+                    return Err(format!(
+                        "argument {:?} refused: in pump mode it passes {:?} to this server's \
+                         preprocessor (only -D and -U may be passed that way)",
+                        lossy(a),
+                        lossy(os(bad))
+                    ));
+                }
+            }
+            Class::Cpp(Cpp::Path) if !MODELLED.contains(&opt.name) => {
+                return refuse(
+                    "in pump mode only -I, -iquote, -isystem, -idirafter, -include and -imacros may name paths",
+                );
+            }
+            Class::Cpp(Cpp::Path) => {
+                let v = bytes(value);
+                if v.starts_with(b"=") || v.starts_with(b"$SYSROOT") {
+                    return refuse("a sysroot-relative path would name this server's files");
+                }
+                if !v.starts_with(b"/") && climbs_above(v, cwd_depth) {
+                    return refuse("the relative path climbs above the client's root");
+                }
+            }
+            Class::Cpp(Cpp::Name) => {
+                return refuse("in pump mode the include analysis does not model it");
+            }
+            _ => {}
         }
     }
     Ok(())
+}
+
+/// Whether the relative path `p`, taken from a directory `depth` levels
+/// below the root, ever goes above the root.
+fn climbs_above(p: &[u8], depth: usize) -> bool {
+    let mut level = depth as isize;
+    for c in p.split(|&c| c == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                level -= 1;
+                if level < 0 {
+                    return true;
+                }
+            }
+            _ => level += 1,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -156,7 +234,6 @@ mod tests {
 
     #[test]
     fn the_clients_dependency_file_name_is_dropped() {
-        let v = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
         assert_eq!(
             drop_client_mf(v("gcc -MD -MP -MF .deps/x.Tpo -c x.c -MFy.d -o x.o")),
             v("gcc -MD -MP -c x.c -o x.o")
@@ -168,16 +245,14 @@ mod tests {
     const OUT: &str = "/t/d/output.o";
     const DEPS: &str = "/t/d/deps.d";
 
-    fn v(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::args::os::words as v;
 
     #[track_caller]
     fn rewrite(cmd: &str) -> ServerArgs {
         let Scan::Distribute(job) = scan(&v(cmd)) else {
             panic!("{cmd} is not distributable")
         };
-        server_argv(&job, ROOT, OUT, DEPS)
+        server_argv(&job, OsStr::new(ROOT), OsStr::new(OUT), OsStr::new(DEPS))
     }
 
     #[test]
@@ -237,9 +312,21 @@ mod tests {
             ("gcc -c x.c -Xpreprocessor -MMD", Some("\"-MMD\"")),
             ("gcc -c x.c -Wp,-o,/tmp/p", Some("\"-o\"")),
             ("gcc -c x.c -MD -MT x.o", None),
+            // Paths the server's preprocessor would read.
+            ("gcc -c x.c -I../../x", None),
+            ("gcc -c x.c -I../../../../../../x", Some("climbs above")),
+            ("gcc -c x.c -iquote ../../../../../..", Some("climbs above")),
+            ("gcc -c x.c -I a/../../../../../../..", Some("climbs above")),
+            ("gcc -c x.c -isystem=/etc", Some("sysroot-relative")),
+            ("gcc -c x.c -I$SYSROOT/etc", Some("sysroot-relative")),
+            ("gcc -c x.c -iprefix /etc -iwithprefix x", Some("only -I")),
+            ("gcc -c x.c --sysroot=/etc", Some("only -I")),
+            ("gcc -c x.c -isysroot /", Some("only -I")),
+            ("gcc -c x.c -imultilib ../..", Some("does not model")),
+            ("gcc -c x.c --include-directory=/etc", None),
         ];
         for (cmd, want) in CASES {
-            match (check(&v(cmd)), want) {
+            match (check(&v(cmd), 5), want) {
                 (Ok(()), None) => {}
                 (Err(why), Some(w)) => assert!(why.contains(w), "{cmd}: {why}"),
                 (got, _) => panic!("{cmd}: {got:?}"),

@@ -10,6 +10,7 @@
 //! [`super::pumpargs`]. Compiling and replying are shared with protocols
 //! 1 and 2 ([`super::job`]).
 
+use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
 
@@ -22,6 +23,7 @@ use super::mirror::{self, ClientPath};
 use super::pumpargs;
 use super::tree::{Tree, TreeError, write_new};
 use crate::args::Job;
+use crate::args::os::bytes;
 use crate::protocol::FileKind;
 
 /// The mirror root's name in the job directory.
@@ -33,9 +35,9 @@ const DEPS: &str = "deps.d";
 #[derive(Debug)]
 pub(super) struct Dotd {
     deps: PathBuf,
-    output: String,
-    target: String,
-    root: String,
+    output: OsString,
+    target: OsString,
+    root: OsString,
 }
 
 impl Dotd {
@@ -44,9 +46,9 @@ impl Dotd {
         let text = std::fs::read(&self.deps)?;
         Ok(mirror::clean_dotd(
             &text,
-            &self.output,
-            &self.target,
-            &self.root,
+            bytes(&self.output),
+            bytes(&self.target),
+            bytes(&self.root),
         ))
     }
 }
@@ -103,10 +105,10 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
         }
     }
     tracing::debug!("pump job: {count} files ({total} bytes) under {cwd}");
-    let root = tree.root().to_string_lossy().into_owned();
-    let output = dir.file(OUTPUT).to_string_lossy().into_owned();
+    let root = tree.root().as_os_str().to_os_string();
+    let output = dir.file(OUTPUT).into_os_string();
     let deps = dir.file(DEPS);
-    let args = pumpargs::server_argv(job, &root, &output, &deps.to_string_lossy());
+    let args = pumpargs::server_argv(job, &root, &output, deps.as_os_str());
     Ok(Prepared {
         argv: args.argv,
         stdin: None,

@@ -15,3 +15,4 @@ mod sharing;
 mod signals;
 mod socks;
 mod ssh;
+mod trust;

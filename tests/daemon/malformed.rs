@@ -116,15 +116,66 @@ malformed! {
     specs_argument: request(1, &[b"gcc", b"-c", b"x.c", b"-specs=/tmp/evil"], SRC), close: true,
         reason: "not a distributable compile";
     wrapper_argument: request(1, &[b"gcc", b"-wrapper", b"/bin/sh,-c,id", b"-c", b"x.c"], SRC),
-        close: true, reason: "subprocesses";
-    dependency_file_outside_the_job: request(1, &[b"gcc", b"-c", b"x.c", b"-MD", b"-MF",
-        b"../../../../tmp/pwned.d"], SRC), close: true, reason: "dependency file";
+        close: true, reason: "load or run another program";
     response_file_argument: request(1, &[b"gcc", b"-c", b"x.c", b"@/etc/shadow"], SRC),
-        close: true, reason: "reads options";
-    non_utf8_argv: request(1, &[b"gcc", b"-c", b"\xff\xfe.c"], SRC), close: true,
-        reason: "not valid UTF-8";
+        close: true, reason: "read a file it names";
     nul_in_argv: request(1, &[b"gcc", b"-c", b"x.c", b"-DX=\0"], SRC), close: true,
         reason: "NUL";
+}
+
+/// Protocols 1 and 2 compile preprocessed input, for which preprocessor
+/// options are inert: the daemon drops them, so `-MD -MF <outside>` from a
+/// hostile client compiles and writes nothing (it used to be refused).
+#[test]
+fn dependency_options_are_dropped_in_plain_mode() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("dropdeps");
+    let d = farm.daemon(Kind::Ours, &Opts::default());
+    let target = farm.path("pwned.d");
+    let rel = format!("../../../../../../../..{}", target.display());
+    let req = request(
+        1,
+        &[b"gcc", b"-c", b"x.c", b"-MD", b"-MF", rel.as_bytes()],
+        SRC,
+    );
+    let reply = exchange(d.port, &req, false);
+    assert!(
+        reply.starts_with(b"DONE00000001STAT00000000"),
+        "{:?}",
+        text(&reply)
+    );
+    assert!(d.wait_count("COMPILE_OK", 1) >= 1);
+    assert!(!target.exists(), "the dependency file was written");
+    assert!(
+        farm.daemon_temp_files().is_empty(),
+        "left: {:?}",
+        farm.daemon_temp_files()
+    );
+}
+
+/// Issue 10: a source name that is not UTF-8 compiles (3.4 and gcc do).
+#[test]
+fn non_utf8_source_name_compiles() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("latin1");
+    let d = farm.daemon(Kind::Ours, &Opts::default());
+    let req = request(
+        1,
+        &[b"gcc", b"-c", b"h\xe9llo.c", b"-o", b"h\xe9llo.o"],
+        SRC,
+    );
+    let reply = exchange(d.port, &req, false);
+    assert!(
+        reply.starts_with(b"DONE00000001STAT00000000"),
+        "{:?}",
+        text(&reply)
+    );
+    assert!(d.wait_count("COMPILE_OK", 1) >= 1);
+    assert!(
+        farm.daemon_temp_files().is_empty(),
+        "left: {:?}",
+        farm.daemon_temp_files()
+    );
 }
 
 /// An output path that climbs out of the job directory is harmless: the

@@ -41,7 +41,9 @@ impl Names {
         Self {
             input: input.to_owned(),
             output: output.to_owned(),
-            dfile: crate::args::ext::replace_suffix(output, ".d"),
+            dfile: crate::args::ext::replace_suffix(std::ffi::OsStr::new(output), ".d")
+                .to_string_lossy()
+                .into_owned(),
         }
     }
 

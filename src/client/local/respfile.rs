@@ -11,36 +11,41 @@
 //! The reading is passed in, so the splitting and the expansion are tested
 //! without files.
 
-/// Split the text of a response file into arguments.
-pub fn split(text: &str) -> Vec<String> {
+use std::ffi::{OsStr, OsString};
+
+use crate::args::os::{bytes, os, os_string};
+
+/// Split the text of a response file into arguments. The text is bytes: a
+/// file name in it need not be UTF-8, and gcc's whitespace is ASCII.
+pub fn split(text: &[u8]) -> Vec<OsString> {
     let mut out = Vec::new();
-    let mut chars = text.chars().peekable();
+    let mut bytes = text.iter().copied().peekable();
     loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
+        while bytes.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+            bytes.next();
         }
-        if chars.peek().is_none() {
+        if bytes.peek().is_none() {
             return out;
         }
-        let mut arg = String::new();
+        let mut arg = Vec::new();
         let (mut squote, mut dquote) = (false, false);
-        while let Some(&c) = chars.peek() {
-            if c.is_whitespace() && !squote && !dquote {
+        while let Some(&c) = bytes.peek() {
+            if c.is_ascii_whitespace() && !squote && !dquote {
                 break;
             }
-            chars.next();
+            bytes.next();
             match c {
-                '\\' => {
-                    if let Some(next) = chars.next() {
+                b'\\' => {
+                    if let Some(next) = bytes.next() {
                         arg.push(next);
                     }
                 }
-                '\'' if !dquote => squote = !squote,
-                '"' if !squote => dquote = !dquote,
+                b'\'' if !dquote => squote = !squote,
+                b'"' if !squote => dquote = !dquote,
                 _ => arg.push(c),
             }
         }
-        out.push(arg);
+        out.push(os_string(arg));
     }
 }
 
@@ -48,20 +53,20 @@ pub fn split(text: &str) -> Vec<String> {
 const MAX_EXPANSIONS: usize = 2000;
 
 /// Expand every `@file` argument (not `argv[0]`) using `read`, which returns
-/// the file's text or `None` when it cannot be read.
-pub fn expand(argv: &[String], read: impl Fn(&str) -> Option<String>) -> Vec<String> {
-    let mut out: Vec<String> = argv.to_vec();
+/// the file's bytes or `None` when it cannot be read.
+pub fn expand(argv: &[OsString], read: impl Fn(&OsStr) -> Option<Vec<u8>>) -> Vec<OsString> {
+    let mut out: Vec<OsString> = argv.to_vec();
     let mut expansions = 0;
     let mut i = 1;
     while i < out.len() {
-        let Some(name) = out[i].strip_prefix('@') else {
+        let Some(name) = bytes(&out[i]).strip_prefix(b"@") else {
             i += 1;
             continue;
         };
         if expansions >= MAX_EXPANSIONS {
             break;
         }
-        match read(name) {
+        match read(os(name)) {
             Some(text) => {
                 expansions += 1;
                 let args = split(&text);
@@ -95,20 +100,21 @@ mod tests {
             ("x\r\ny", &["x", "y"]),
         ];
         for &(text, want) in CASES {
-            assert_eq!(split(text), want, "{text:?}");
+            assert_eq!(split(text.as_bytes()), want, "{text:?}");
         }
     }
 
     #[test]
     fn expand_is_recursive_and_keeps_unreadable_files() {
-        let files = |name: &str| match name {
-            "args" => Some("-c @more x.c".to_owned()),
-            "more" => Some("-O2 -g".to_owned()),
-            "self" => Some("@self".to_owned()),
-            "empty" => Some(String::new()),
+        let files = |name: &OsStr| match name.to_str()? {
+            "args" => Some(b"-c @more x.c".to_vec()),
+            "more" => Some(b"-O2 -g".to_vec()),
+            "self" => Some(b"@self".to_vec()),
+            "empty" => Some(Vec::new()),
+            "latin1" => Some(b"-c h\xe9llo.c".to_vec()),
             _ => None,
         };
-        let v = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        let v = |s: &str| s.split(' ').map(OsString::from).collect::<Vec<_>>();
         assert_eq!(
             expand(&v("gcc @args -o x.o"), files),
             v("gcc -c -O2 -g x.c -o x.o")
@@ -117,5 +123,7 @@ mod tests {
         assert_eq!(expand(&v("gcc @empty -c"), files), v("gcc -c"));
         assert_eq!(expand(&v("@args x"), files), v("@args x"), "argv[0] stays");
         assert_eq!(expand(&v("gcc @self"), files), v("gcc @self"));
+        let latin1 = expand(&v("gcc @latin1"), files);
+        assert_eq!(bytes(&latin1[2]), b"h\xe9llo.c", "bytes survive");
     }
 }

@@ -6,6 +6,7 @@
 //! mode, the trimmed PATH, so a compiler that finds our masquerade link
 //! again cannot loop.
 
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -56,7 +57,7 @@ impl SpawnError {
 impl Spawner {
     /// A command for `argv`, found on our PATH but showing `argv[0]` to the
     /// program (gcc looks at its own name).
-    pub fn command(&self, argv: &[String]) -> Command {
+    pub fn command(&self, argv: &[OsString]) -> Command {
         let program = find_on_path(&argv[0], &self.path).unwrap_or_else(|| PathBuf::from(&argv[0]));
         let mut cmd = Command::new(program);
         cmd.arg0(&argv[0]).args(&argv[1..]);
@@ -69,9 +70,9 @@ impl Spawner {
         cmd
     }
 
-    fn spawn(&self, cmd: &mut Command, argv0: &str) -> Result<Child, SpawnError> {
+    fn spawn(&self, cmd: &mut Command, argv0: &OsStr) -> Result<Child, SpawnError> {
         let child = cmd.spawn().map_err(|error| SpawnError {
-            program: argv0.to_owned(),
+            program: argv0.to_string_lossy().into_owned(),
             error,
         })?;
         cleanup::add_child(child.id());
@@ -80,7 +81,7 @@ impl Spawner {
 
     /// Run the compiler here with our stdio; returns its critique status
     /// (exit code, or 128+signal).
-    pub fn run(&self, argv: &[String]) -> Result<i32, SpawnError> {
+    pub fn run(&self, argv: &[OsString]) -> Result<i32, SpawnError> {
         let mut child = self.spawn(&mut self.command(argv), &argv[0])?;
         let status = wait(&mut child);
         Ok(status_code(status))
@@ -100,9 +101,14 @@ impl Spawner {
         let (out, file) = create_temp(tmpdir, "distcc", ext).map_err(CppError::Temp)?;
         let argv = cpp_argv(job, driver_deps);
         let direct = direct_cache.and_then(|cache| {
+            // The direct start fills a text template: only for UTF-8 names.
+            let text: Vec<String> = argv
+                .iter()
+                .map(|a| a.to_str().map(str::to_owned))
+                .collect::<Option<_>>()?;
             let compiler = find_on_path(&argv[0], &self.path)?;
-            let names = cppfast::Names::new(&job.input, &job.output);
-            cppfast::direct(&compiler, &argv, &names, cache, &self.safeguard)
+            let names = cppfast::Names::new(job.input.to_str()?, job.output.to_str()?);
+            cppfast::direct(&compiler, &text, &names, cache, &self.safeguard)
         });
         let mut cmd = match direct {
             Some(d) => {

@@ -35,7 +35,11 @@ pub fn store(path: &Path, text: &str) {
 /// What `compiler ARGS` prints on stderr in the C locale (the `-###` and
 /// `-v` listings these caches hold), or `None` if it fails. Registered as
 /// a child, so a signal to the client ends it too.
-pub fn probe_stderr(compiler: &Path, args: &[&str], safeguard: &str) -> Option<String> {
+pub fn probe_stderr<S: AsRef<std::ffi::OsStr>>(
+    compiler: &Path,
+    args: &[S],
+    safeguard: &str,
+) -> Option<String> {
     let out = crate::client::local::cleanup::probe_output(
         Command::new(compiler)
             .args(args)

@@ -17,6 +17,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use std::ffi::OsString;
+
+use crate::args::os::starts_with;
 use crate::client::probe::native::fnv1a;
 
 /// Whether `path` is an executable regular file.
@@ -26,8 +29,9 @@ pub fn is_executable(path: &Path) -> bool {
 }
 
 /// The first executable called `name` on `path`.
-pub fn find_on_path(name: &str, path: &[PathBuf]) -> Option<PathBuf> {
-    if name.contains('/') {
+pub fn find_on_path(name: impl AsRef<std::ffi::OsStr>, path: &[PathBuf]) -> Option<PathBuf> {
+    let name = name.as_ref();
+    if crate::args::os::bytes(name).contains(&b'/') {
         return Some(PathBuf::from(name));
     }
     path.iter()
@@ -75,39 +79,43 @@ fn is_gcc(name: &str) -> bool {
     name == "gcc" || name == "g++" || name.starts_with("gcc-") || name.starts_with("g++-")
 }
 
-fn has_target(argv: &[String]) -> bool {
+fn has_target(argv: &[OsString]) -> bool {
     argv.iter()
-        .any(|a| a == "-target" || a.starts_with("--target=") || a.starts_with("-target="))
+        .any(|a| a == "-target" || starts_with(a, "--target=") || starts_with(a, "-target="))
 }
 
 /// Rewrite `argv[0]` (and maybe append `-target`). `triple` is asked at
 /// most once, and only when needed.
 pub fn rewrite(
-    argv: &mut Vec<String>,
+    argv: &mut Vec<OsString>,
     path: &[PathBuf],
     triple: impl FnOnce(&str) -> Option<String>,
 ) {
-    if argv[0].contains('/') {
+    // Compiler names are ASCII; anything else is left as it is.
+    let Some(first) = argv[0].to_str().map(str::to_owned) else {
+        return;
+    };
+    if first.contains('/') {
         return;
     }
-    if argv[0] == "cc" || argv[0] == "c++" {
-        if let Some(real) = resolve_generic(&argv[0], path) {
-            argv[0] = real.to_owned();
+    if first == "cc" || first == "c++" {
+        if let Some(real) = resolve_generic(&first, path) {
+            argv[0] = real.into();
         }
     }
-    let name = argv[0].clone();
+    let name = argv[0].to_string_lossy().into_owned();
     if is_clang(&name) {
         if !has_target(argv) {
             if let Some(t) = triple(&name) {
                 argv.push("-target".into());
-                argv.push(t);
+                argv.push(t.into());
             }
         }
     } else if is_gcc(&name) {
         if let Some(t) = triple(&name) {
             let full = format!("{t}-{name}");
             if find_on_path(&full, path).is_some() {
-                argv[0] = full;
+                argv[0] = full.into();
             }
         }
     }
@@ -185,9 +193,9 @@ mod tests {
         symlink(alt.join("cc"), bin.join("cc")).unwrap();
         let path = vec![masq.clone(), bin.clone()];
         let run = |cmd: &str| {
-            let mut argv: Vec<String> = cmd.split(' ').map(str::to_owned).collect();
+            let mut argv = crate::args::os::words(cmd);
             rewrite(&mut argv, &path, |_| Some("x86_64-linux-gnu".to_owned()));
-            argv.join(" ")
+            crate::args::os::line(&argv)
         };
         assert_eq!(run("cc -c x.c"), "x86_64-linux-gnu-gcc -c x.c");
         assert_eq!(run("gcc -c x.c"), "x86_64-linux-gnu-gcc -c x.c");

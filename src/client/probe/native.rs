@@ -12,23 +12,25 @@
 //! `$DISTCC_DIR/native/`.
 
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::args::driver;
+use crate::args::os::{line, starts_with};
 
 /// Whether an argument asks for the local CPU.
-pub fn is_native(arg: &str) -> bool {
+pub fn is_native(arg: &OsStr) -> bool {
     arg == "-march=native" || arg == "-mtune=native"
 }
 
 /// The `-march=`/`-mtune=` flags of a command, in order: what the probe
 /// must see so the driver makes the same choices (it only adds a native
 /// `-mtune` when none was given).
-pub fn probe_flags(argv: &[String]) -> Vec<String> {
+pub fn probe_flags(argv: &[OsString]) -> Vec<OsString> {
     argv.iter()
         .skip(1)
-        .filter(|a| a.starts_with("-march=") || a.starts_with("-mtune="))
+        .filter(|a| starts_with(a, "-march=") || starts_with(a, "-mtune="))
         .cloned()
         .collect()
 }
@@ -53,13 +55,13 @@ pub fn expansion(native: &[Vec<String>], baseline: &[Vec<String>]) -> Vec<String
 
 /// Replace the native flags of `argv` with `expanded`, at the position of
 /// the first one.
-pub fn substitute(argv: &[String], expanded: &[String]) -> Vec<String> {
+pub fn substitute(argv: &[OsString], expanded: &[String]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len() + expanded.len());
     let mut done = false;
     for (i, a) in argv.iter().enumerate() {
         if i > 0 && is_native(a) {
             if !done {
-                out.extend_from_slice(expanded);
+                out.extend(expanded.iter().map(OsString::from));
                 done = true;
             }
         } else {
@@ -76,11 +78,11 @@ pub struct NativeError(pub String);
 /// Resolve the native flags of `argv` (`argv[0]` = compiler as found on
 /// `path`). Uses and fills the cache under `cache_dir` when given.
 pub fn resolve(
-    argv: &[String],
+    argv: &[OsString],
     compiler: &Path,
     cache_dir: Option<&Path>,
     safeguard: &str,
-) -> Result<Vec<String>, NativeError> {
+) -> Result<Vec<OsString>, NativeError> {
     let flags = probe_flags(argv);
     let cache = cache_dir.map(|d| d.join(cache_key(compiler, &flags)));
     if let Some(text) = cache.as_ref().and_then(|c| std::fs::read_to_string(c).ok()) {
@@ -90,7 +92,7 @@ pub fn resolve(
         }
     }
     let native = probe(compiler, &flags, safeguard)?;
-    let plain: Vec<String> = flags.iter().filter(|f| !is_native(f)).cloned().collect();
+    let plain: Vec<OsString> = flags.iter().filter(|f| !is_native(f)).cloned().collect();
     let baseline = probe(compiler, &plain, safeguard)?;
     let expanded = expansion(&native, &baseline);
     let wants_arch = flags.iter().any(|f| f == "-march=native");
@@ -109,7 +111,7 @@ pub fn resolve(
 
 fn probe(
     compiler: &Path,
-    flags: &[String],
+    flags: &[OsString],
     safeguard: &str,
 ) -> Result<Vec<Vec<String>>, NativeError> {
     let out = crate::client::local::cleanup::probe_output(
@@ -129,7 +131,7 @@ fn probe(
         return Err(NativeError(format!(
             "{} -### {} failed: {}",
             compiler.display(),
-            flags.join(" "),
+            line(flags),
             text.lines().last().unwrap_or("")
         )));
     }
@@ -139,7 +141,7 @@ fn probe(
 
 /// Cache key: the compiler binary (path, size, mtime, inode), the flags
 /// and the machine, hashed (FNV-1a) into a file name.
-fn cache_key(compiler: &Path, flags: &[String]) -> String {
+fn cache_key(compiler: &Path, flags: &[OsString]) -> String {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(compiler).ok();
     let host = nix::unistd::gethostname().unwrap_or_default();
@@ -148,7 +150,7 @@ fn cache_key(compiler: &Path, flags: &[String]) -> String {
         compiler.display(),
         meta.as_ref()
             .map(|m| (m.size(), m.mtime(), m.mtime_nsec(), m.ino())),
-        flags.join(" "),
+        line(flags),
         host.to_string_lossy(),
         cpu_model(),
         std::env::consts::ARCH,
@@ -233,11 +235,12 @@ COLLECT_GCC=gcc
 
     #[test]
     fn substitute_replaces_in_place() {
-        let argv = v("gcc -O2 -march=native -c x.c -mtune=native -mno-avx");
+        use crate::args::os::words;
+        let argv = words("gcc -O2 -march=native -c x.c -mtune=native -mno-avx");
         assert_eq!(
             substitute(&argv, &v("-march=k8 -msse3")),
-            v("gcc -O2 -march=k8 -msse3 -c x.c -mno-avx")
+            words("gcc -O2 -march=k8 -msse3 -c x.c -mno-avx")
         );
-        assert_eq!(probe_flags(&argv), v("-march=native -mtune=native"));
+        assert_eq!(probe_flags(&argv), words("-march=native -mtune=native"));
     }
 }

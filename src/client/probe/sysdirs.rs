@@ -8,8 +8,10 @@
 //! the list (`-m*`, `--sysroot`, `-nostdinc`, ...). Only those flags are
 //! passed, so `-I`/`-D`/`-O` variations share one entry.
 
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use crate::args::os::{bytes, line, starts_with, strip_prefix};
 use crate::client::probe::cache::{binary_id, probe_stderr, store};
 use crate::client::probe::native::fnv1a;
 
@@ -20,25 +22,25 @@ pub fn cache_dir(distcc_dir: &Path) -> PathBuf {
 
 /// The `-x` language gcc would give `input`, for the probe: the system
 /// list differs between C and C++.
-pub fn language(argv: &[String], input: &str) -> &'static str {
+pub fn language(argv: &[OsString], input: &OsStr) -> &'static str {
     // The last -x before the input applies to it.
-    let mut lang = None;
+    let mut lang: Option<&[u8]> = None;
     let mut it = argv.iter().skip(1);
     while let Some(a) = it.next() {
         if a == input {
             break;
         }
         if a == "-x" {
-            lang = it.next().map(String::as_str);
-        } else if let Some(l) = a.strip_prefix("-x") {
-            lang = Some(l);
+            lang = it.next().map(|l| bytes(l));
+        } else if let Some(l) = strip_prefix(a, "-x") {
+            lang = Some(bytes(l));
         }
     }
     match lang {
-        Some(l) if l.starts_with("c++") => "c++",
-        Some(l) if l.starts_with("objective-c++") => "objective-c++",
-        Some(l) if l.starts_with("objective-c") => "objective-c",
-        Some(l) if l != "none" => "c",
+        Some(l) if l.starts_with(b"c++") => "c++",
+        Some(l) if l.starts_with(b"objective-c++") => "objective-c++",
+        Some(l) if l.starts_with(b"objective-c") => "objective-c",
+        Some(l) if l != b"none" => "c",
         _ => match crate::args::preprocessed_ext(input) {
             Some(".ii") => "c++",
             Some(".mi") => "objective-c",
@@ -50,20 +52,20 @@ pub fn language(argv: &[String], input: &str) -> &'static str {
 
 /// The flags of `argv` that can change the default search list, with
 /// their separate values.
-pub fn target_flags(argv: &[String]) -> Vec<String> {
+pub fn target_flags(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::new();
     let mut it = argv.iter().skip(1);
     while let Some(a) = it.next() {
         let takes_value = matches!(
-            a.as_str(),
-            "--sysroot" | "-isysroot" | "-B" | "-target" | "--target" | "-imultilib"
+            bytes(a),
+            b"--sysroot" | b"-isysroot" | b"-B" | b"-target" | b"--target" | b"-imultilib"
         );
         let keep = takes_value
-            || a.starts_with("-m")
-            || a.starts_with("--sysroot=")
-            || a.starts_with("--target=")
-            || a.starts_with("-stdlib=")
-            || a.starts_with("-B")
+            || starts_with(a, "-m")
+            || starts_with(a, "--sysroot=")
+            || starts_with(a, "--target=")
+            || starts_with(a, "-stdlib=")
+            || starts_with(a, "-B")
             || a == "-nostdinc"
             || a == "-nostdinc++"
             || a == "-undef";
@@ -99,21 +101,21 @@ pub fn parse(listing: &str) -> Option<Vec<PathBuf>> {
 /// when the compiler cannot tell (pump mode is then not used).
 pub fn system_dirs(
     compiler: &Path,
-    argv: &[String],
+    argv: &[OsString],
     lang: &str,
     cache: Option<&Path>,
     safeguard: &str,
 ) -> Option<Vec<PathBuf>> {
     let flags = target_flags(argv);
-    let key = format!("{}\0{lang}\0{}", binary_id(compiler)?, flags.join("\0"));
+    let key = format!("{}\0{lang}\0{}", binary_id(compiler)?, line(&flags));
     let file = cache.map(|d| d.join(format!("sysdirs-{:016x}", fnv1a(key.as_bytes()))));
     if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
         if let Some(dirs) = text.strip_prefix("ok\n") {
             return Some(dirs.lines().map(PathBuf::from).collect());
         }
     }
-    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
-    args.extend(["-x", lang, "-E", "-v", "/dev/null", "-o", "/dev/null"]);
+    let mut args: Vec<&OsStr> = flags.iter().map(OsString::as_os_str).collect();
+    args.extend(["-x", lang, "-E", "-v", "/dev/null", "-o", "/dev/null"].map(OsStr::new));
     let dirs = parse(&probe_stderr(compiler, &args, safeguard)?)?;
     if let Some(f) = file {
         let mut text = String::from("ok\n");
@@ -130,9 +132,7 @@ pub fn system_dirs(
 mod tests {
     use super::*;
 
-    fn v(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
-    }
+    use crate::args::os::words as v;
 
     #[test]
     fn only_flags_that_move_the_list_are_kept() {
@@ -146,11 +146,12 @@ mod tests {
 
     #[test]
     fn the_language_follows_x_then_the_extension() {
-        assert_eq!(language(&v("g++ -c a.cc"), "a.cc"), "c++");
-        assert_eq!(language(&v("gcc -c a.c"), "a.c"), "c");
-        assert_eq!(language(&v("gcc -x c++ -c a.c"), "a.c"), "c++");
-        assert_eq!(language(&v("gcc -xc -c a.cc"), "a.cc"), "c");
-        assert_eq!(language(&v("gcc -x c -x none -c a.cc"), "a.cc"), "c++");
+        let language = |cmd: &str, input: &str| language(&v(cmd), OsStr::new(input));
+        assert_eq!(language("g++ -c a.cc", "a.cc"), "c++");
+        assert_eq!(language("gcc -c a.c", "a.c"), "c");
+        assert_eq!(language("gcc -x c++ -c a.c", "a.c"), "c++");
+        assert_eq!(language("gcc -xc -c a.cc", "a.cc"), "c");
+        assert_eq!(language("gcc -x c -x none -c a.cc", "a.cc"), "c++");
     }
 
     #[test]

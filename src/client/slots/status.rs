@@ -19,7 +19,7 @@ pub struct Status {
 
 impl Status {
     /// Prepare the state file for `input` (its basename is shown).
-    pub fn new(topdir: Option<&Path>, input: &str) -> Self {
+    pub fn new(topdir: Option<&Path>, input: &std::ffi::OsStr) -> Self {
         let pid = std::process::id();
         let path = topdir.and_then(|top| {
             let dir = top.join("state");
@@ -30,7 +30,7 @@ impl Status {
             path,
             state: TaskState {
                 cpid: u64::from(pid),
-                file: input.rsplit('/').next().unwrap_or(input).to_owned(),
+                file: crate::args::os::lossy(crate::args::ext::basename(input)).into_owned(),
                 host: String::new(),
                 slot: 0,
                 phase: Phase::Startup,

@@ -72,11 +72,18 @@ pub struct Reply {
 }
 
 /// Send DIST, ARGC and ARGV (v1/v2), in one write.
-pub fn send_head(conn: &mut impl Write, version: u32, argv: &[String]) -> io::Result<()> {
+pub fn send_head(
+    conn: &mut impl Write,
+    version: u32,
+    argv: &[std::ffi::OsString],
+) -> io::Result<()> {
     let head = RequestHead {
         version,
         cwd: None,
-        argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        argv: argv
+            .iter()
+            .map(|a| crate::args::os::bytes(a).to_vec())
+            .collect(),
     };
     conn.write_all(&head.encode())
 }

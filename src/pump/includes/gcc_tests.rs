@@ -100,8 +100,8 @@ fn superset_of_what_gcc_reads() {
             gcc.push(f);
         }
     }
-    let mut argv = vec!["gcc".to_string()];
-    argv.extend(flags.iter().map(|f| f.to_string()));
+    let mut argv = vec![std::ffi::OsString::from("gcc")];
+    argv.extend(flags.iter().map(std::ffi::OsString::from));
     let search = SearchPath::from_args(&argv, &cwd, system).unwrap();
     let ours = closure(Path::new("../src/main.c"), &cwd, &search).unwrap();
     let missing: Vec<_> = gcc.iter().filter(|f| !ours.contains(f)).collect();
@@ -188,8 +188,8 @@ fn random_trees_against_gcc() {
             continue;
         };
         compared += 1;
-        let mut argv = vec!["gcc".to_string()];
-        argv.extend(flags.iter().map(|f| f.to_string()));
+        let mut argv = vec![std::ffi::OsString::from("gcc")];
+        argv.extend(flags.iter().map(std::ffi::OsString::from));
         let search = SearchPath::from_args(&argv, &cwd, system.clone()).unwrap();
         let ours = closure(Path::new("../src/main.c"), &cwd, &search).unwrap();
         for f in gcc
@@ -325,10 +325,7 @@ fn closure_timing() {
         t.file(&format!("i{}/h{i}.h", i % 3), &h);
     }
     t.file("main.c", "#include <h0.h>\nint main(void) { return 0; }\n");
-    let argv: Vec<String> = ["gcc", "-Ii0", "-Ii1", "-Ii2"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let argv = crate::args::os::words("gcc -Ii0 -Ii1 -Ii2");
     let search = SearchPath::from_args(&argv, &t.root, system).unwrap();
     let files = closure(Path::new("main.c"), &t.root, &search).unwrap();
     assert_eq!(files.len(), 31);

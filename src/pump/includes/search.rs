@@ -7,8 +7,12 @@
 //! caller then preprocesses locally, which is always correct.
 
 use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use crate::args::options::{self, Class, Cpp, Dialect};
+use crate::args::os::{bytes, lossy, starts_with, strip_prefix};
 
 use super::GiveUp;
 use super::paths::Fs;
@@ -31,58 +35,17 @@ pub struct SearchPath {
     pub forced: Vec<PathBuf>,
 }
 
-/// Options that take their value in the next argument and whose value
-/// must not be read as an option (`-o -Ifoo` names a file).
-const SEPARATE_VALUE: &[&str] = &[
-    "--param",
-    "-A",
-    "-D",
-    "-MF",
-    "-MQ",
-    "-MT",
-    "-T",
-    "-U",
-    "-Xassembler",
-    "-Xlinker",
-    "-aux-info",
-    "-e",
-    "-o",
-    "-u",
-    "-x",
-    "-z",
-];
-
-/// Long spellings and relatives of the search options: rare, so not modelled.
-const GIVE_UP_PREFIXES: &[&str] = &[
-    "--embed-dir",
-    "--imacros",
-    "--include",
-    "--no-standard-includes",
-    "--sysroot",
-    "-F",
-    "-cxx-isystem",
-    "-fmodule",
-    "-fprebuilt-module-path",
-    "-iframework",
-    "-imultiarch",
-    "-imultilib",
-    "-include-pch",
-    "-iprefix",
-    "-isysroot",
-    "-isystem-after",
-    "-iwithprefix",
-    "-iwithsysroot",
-];
-
 impl SearchPath {
     /// From the compile's argv (`argv[0]` is the compiler), its working
     /// directory and the compiler's default system directories. Relative
-    /// directories are made absolute against `cwd`.
+    /// directories are made absolute against `cwd`. The options are read
+    /// through the option table ([`crate::args::options`]), so every
+    /// spelling gcc accepts means here what it means there.
     ///
     /// `system` should come from a probe that saw the same `-nostdinc++`,
     /// `-m*` and target flags as the compile.
     pub fn from_args(
-        argv: &[String],
+        argv: &[OsString],
         cwd: &Path,
         system: Vec<PathBuf>,
     ) -> Result<SearchPath, GiveUp> {
@@ -92,83 +55,80 @@ impl SearchPath {
         };
         let mut fs = Fs::default();
         let mut nostdinc = false;
-        let mut it = argv.iter().skip(1);
-        while let Some(arg) = it.next() {
-            let a = arg.as_str();
-            if SEPARATE_VALUE.contains(&a) {
-                it.next();
+        let dialect = Dialect::of(argv.first().map_or(OsStr::new("cc"), |a| a.as_os_str()));
+        let mut i = 1;
+        while i < argv.len() {
+            let a = &argv[i];
+            if !(starts_with(a, "-") && bytes(a).len() > 1) {
+                if starts_with(a, "@") {
+                    return Err(unsupported(a));
+                }
+                i += 1;
                 continue;
             }
-            if a == "-Xpreprocessor" || a == "-Xclang" {
-                match it.next() {
-                    Some(v) if moves_search(v) => return Err(give_up(a, v)),
-                    _ => continue,
+            let opt = options::read(argv, i, dialect).map_err(|_| unsupported(a))?;
+            i += opt.used;
+            let value = opt.value.as_deref().unwrap_or_default();
+            match (opt.class, opt.name) {
+                (Class::Cpp(Cpp::Path), "-include" | "-imacros") => {
+                    sp.forced.push(PathBuf::from(value));
                 }
-            }
-            if let Some(list) = a.strip_prefix("-Wp,") {
-                if let Some(v) = list.split(',').find(|v| moves_search(v)) {
-                    return Err(give_up(a, v));
+                (Class::Cpp(Cpp::Path), name @ ("-I" | "-iquote" | "-isystem" | "-idirafter")) => {
+                    // `=dir` and `$SYSROOT/dir` are relative to the sysroot.
+                    let v = bytes(value);
+                    if v.starts_with(b"=") || v.starts_with(b"$SYSROOT") {
+                        return Err(GiveUp(format!(
+                            "{name}{}: sysroot-relative directory",
+                            lossy(value)
+                        )));
+                    }
+                    let Some(dir) = fs.normalise(cwd.join(value)).map_err(|s| {
+                        GiveUp(format!(
+                            "{name} {}: `..` after the symbolic link {}",
+                            lossy(value),
+                            s.0.display()
+                        ))
+                    })?
+                    else {
+                        continue; // the kernel cannot reach it, so gcc ignores it
+                    };
+                    match name {
+                        "-I" => sp.bracket.push(dir),
+                        "-iquote" => sp.quote.push(dir),
+                        "-isystem" => sp.isystem.push(dir),
+                        _ => sp.after.push(dir),
+                    }
                 }
-                continue;
-            }
-            if a == "-I-" || a.starts_with('@') || GIVE_UP_PREFIXES.iter().any(|p| a.starts_with(p))
-            {
-                return Err(GiveUp(format!(
-                    "{a} is not supported by the include analysis"
-                )));
-            }
-            match a {
-                "-nostdinc" => nostdinc = true,
+                // Sysroots, prefixes, frameworks, multilibs: not modelled.
+                (Class::Cpp(Cpp::Path | Cpp::Name), _) => return Err(unsupported(a)),
+                (Class::Cpp(Cpp::Switch), "-nostdinc") => nostdinc = true,
                 // gcc drops only the C++ directories, and the caller's probe
                 // of the default directories was given the flag too.
-                "-nostdinc++" => {}
-                "-nostdlibinc" | "-nobuiltininc" | "-remap" | "-traditional"
-                | "-traditional-cpp" => {
-                    return Err(GiveUp(format!(
-                        "{a} is not supported by the include analysis"
-                    )));
+                (Class::Cpp(Cpp::Switch), "-nostdinc++") => {}
+                (
+                    Class::Cpp(Cpp::Switch),
+                    "-I-" | "-remap" | "-traditional-cpp" | "--traditional-cpp" | "-nobuiltininc"
+                    | "-nostdlibinc" | "-index-header-map" | "-ibuiltininc",
+                ) => return Err(unsupported(a)),
+                (Class::Dist, "-traditional") => return Err(unsupported(a)),
+                // clang's modules find headers through module maps.
+                (Class::Dist, _) if starts_with(a, "-fmodules") => return Err(unsupported(a)),
+                // The scan keeps these local; the analysis does not model them.
+                (Class::Local(_) | Class::Refused(_), _) => return Err(unsupported(a)),
+                (Class::Preprocessor, _) => {
+                    let parts: Vec<&[u8]> = match strip_prefix(a, "-Wp,") {
+                        Some(list) => bytes(list).split(|&c| c == b',').collect(),
+                        None => vec![bytes(value)],
+                    };
+                    if let Some(v) = parts.into_iter().find(|v| moves_search(v)) {
+                        return Err(GiveUp(format!(
+                            "{} passes {} to the preprocessor",
+                            lossy(a),
+                            String::from_utf8_lossy(v)
+                        )));
+                    }
                 }
                 _ => {}
-            }
-            let Some((opt, joined)) = split_option(a) else {
-                // Any other -i option (clang's -ivfsoverlay remaps files,
-                // -index-header-map changes lookups, ...) is not modelled.
-                if a.starts_with("-i") && !a.starts_with("-iplugindir=") {
-                    return Err(GiveUp(format!(
-                        "{a} is not supported by the include analysis"
-                    )));
-                }
-                continue;
-            };
-            let value = if joined.is_empty() {
-                it.next()
-                    .ok_or_else(|| GiveUp(format!("{opt} without a value")))?
-                    .as_str()
-            } else {
-                joined
-            };
-            if opt == "-include" || opt == "-imacros" {
-                sp.forced.push(PathBuf::from(value));
-                continue;
-            }
-            // `=dir` and `$SYSROOT/dir` are relative to the sysroot.
-            if value.starts_with('=') || value.starts_with("$SYSROOT") {
-                return Err(GiveUp(format!("{opt}{value}: sysroot-relative directory")));
-            }
-            let Some(dir) = fs.normalise(cwd.join(value)).map_err(|s| {
-                GiveUp(format!(
-                    "{opt} {value}: `..` after the symbolic link {}",
-                    s.0.display()
-                ))
-            })?
-            else {
-                continue; // the kernel cannot reach it, so gcc ignores it
-            };
-            match opt {
-                "-I" => sp.bracket.push(dir),
-                "-iquote" => sp.quote.push(dir),
-                "-isystem" => sp.isystem.push(dir),
-                _ => sp.after.push(dir),
             }
         }
         if nostdinc {
@@ -261,39 +221,28 @@ fn id(dir: &Path) -> Option<Id> {
     m.is_dir().then(|| (m.dev(), m.ino()))
 }
 
-/// `-Idir`/`-I dir` and friends: (option, joined value or "").
-fn split_option(a: &str) -> Option<(&'static str, &str)> {
-    // Longest first: "-include" must not be read as "-i" + "nclude".
-    const OPTS: &[&str] = &[
-        "-idirafter",
-        "-imacros",
-        "-include",
-        "-isystem",
-        "-iquote",
-        "-I",
-    ];
-    OPTS.iter().find_map(|o| a.strip_prefix(o).map(|v| (*o, v)))
-}
-
 /// Whether a preprocessor option passed through `-Wp,` or `-Xpreprocessor`
 /// could change where headers are found.
-fn moves_search(v: &str) -> bool {
+fn moves_search(v: &[u8]) -> bool {
     [
-        "-I",
-        "-i",
-        "-nostdinc",
-        "-remap",
-        "-traditional",
-        "--",
-        "-F",
-        "@",
+        &b"-I"[..],
+        b"-i",
+        b"-nostdinc",
+        b"-remap",
+        b"-traditional",
+        b"--",
+        b"-F",
+        b"@",
     ]
     .iter()
     .any(|p| v.starts_with(p))
 }
 
-fn give_up(opt: &str, v: &str) -> GiveUp {
-    GiveUp(format!("{opt} passes {v} to the preprocessor"))
+fn unsupported(a: &OsStr) -> GiveUp {
+    GiveUp(format!(
+        "{} is not supported by the include analysis",
+        lossy(a)
+    ))
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use super::SearchPath;
 
 fn parse(args: &[&str]) -> Result<SearchPath, String> {
-    let mut argv = vec!["cc".to_string()];
-    argv.extend(args.iter().map(|a| a.to_string()));
+    let mut argv = vec![std::ffi::OsString::from("cc")];
+    argv.extend(args.iter().map(std::ffi::OsString::from));
     SearchPath::from_args(
         &argv,
         Path::new("/w/b"),
@@ -94,7 +94,6 @@ const GIVE_UP: &[&[&str]] = &[
     &["@args.rsp"],
     &["-Wp,-I,inc"],
     &["-Xpreprocessor", "-isystem"],
-    &["--include-directory=x"],
     &["-traditional-cpp"],
     &["-nostdlibinc"],
     &["-include-pch", "x.pch"],
@@ -104,6 +103,14 @@ const GIVE_UP: &[&[&str]] = &[
     &["-fmodules"],
     &["-fmodule-map-file=m"],
 ];
+
+/// Long spellings are read as the option they spell (through the table).
+#[test]
+fn long_spellings_land_where_their_short_form_does() {
+    let sp = parse(&["--include-directory=x", "--include-directory-after", "/y"]).unwrap();
+    assert_eq!(sp.bracket, paths(&["/w/b/x"]));
+    assert_eq!(sp.after, paths(&["/y"]));
+}
 
 #[test]
 fn unmodelled_options_give_up() {

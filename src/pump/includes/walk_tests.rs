@@ -58,8 +58,8 @@ impl Tree {
         system: &[&str],
     ) -> Result<Vec<String>, String> {
         let cwd = self.dir(cwd);
-        let mut argv = vec!["gcc".to_string()];
-        argv.extend(flags.iter().map(|f| f.to_string()));
+        let mut argv = vec![std::ffi::OsString::from("gcc")];
+        argv.extend(flags.iter().map(std::ffi::OsString::from));
         let system = system.iter().map(|s| self.dir(s)).collect();
         let search = SearchPath::from_args(&argv, &cwd, system).map_err(|e| e.0)?;
         let files = closure(Path::new(src), &cwd, &search).map_err(|e| e.0)?;

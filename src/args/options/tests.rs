@@ -1,0 +1,483 @@
+//! The option table's tests: one row per spelling decision (issue 10's
+//! list first), the table's own invariants, and completeness against the
+//! installed gcc and clang: every option they accept for a C-family
+//! compile is classified on purpose, never left to the unknown fallback.
+
+use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
+
+use super::Arity::*;
+use super::Class::*;
+use super::Cpp;
+use super::Why::*;
+use super::*;
+use crate::args::os::words;
+
+/// Under `CI=true` nothing is skipped for a missing tool.
+fn ci() -> bool {
+    crate::env::Vars::from_process().get("CI") == Some("true")
+}
+
+/// Read the first argument of `cmd` (after a compiler word).
+#[track_caller]
+fn read_one(dialect: Dialect, cmd: &str) -> Result<Opt, OptError> {
+    let mut argv = vec![OsString::from("cc")];
+    argv.extend(words(cmd));
+    read(&argv, 1, dialect)
+}
+
+#[track_caller]
+fn class_of(cmd: &str) -> Option<Class> {
+    read_one(Dialect::Gcc, cmd).ok().map(|o| o.class)
+}
+
+#[test]
+fn rows_are_unique_and_well_formed() {
+    let mut names = BTreeSet::new();
+    for row in rows::all() {
+        assert!(row.name.starts_with('-') && row.name.len() >= 2, "{row:?}");
+        assert!(names.insert(row.name), "{} is listed twice", row.name);
+        if row.arity == Joined {
+            assert!(
+                row.name.ends_with(['=', ',', '-', '_']) || row.name.len() == 2,
+                "a joined row names its separator: {row:?}"
+            );
+        }
+    }
+}
+
+/// Issue 10's list of what ran code, wrote or read outside the job, in
+/// every spelling it named: none may be distributable.
+#[test]
+fn the_issues_attacks_are_not_distributable() {
+    const CASES: &[&str] = &[
+        "--prefix=/tmp/evil",
+        "--prefix /tmp/evil",
+        "-B/tmp/evil",
+        "-B /tmp/evil",
+        "--plugin=/tmp/x.so",
+        "-fplugin=/tmp/x.so",
+        "-fplugin-arg-x-y=z",
+        "--plugin-arg-x-y=z",
+        "--dump-tree-original=/tmp/f",
+        "-fdump-tree-original=/tmp/f",
+        "--opt-info-all=/tmp/f",
+        "-fopt-info-all=/tmp/f",
+        "-fopt-info=/tmp/f",
+        "--dump-go-spec=/tmp/f",
+        "-fdump-go-spec=/tmp/f",
+        "--profile-note=/tmp/f",
+        "-fprofile-note=/tmp/f",
+        "-wrapper /bin/sh",
+        "-aux-info /tmp/f",
+        "-dumpdir /tmp/",
+        "-dumpbase /tmp/x",
+        "--dumpdir /tmp/",
+        "-iplugindir=/tmp",
+        "-fmodule-mapper=|/bin/sh",
+        "-fcompare-debug=-fplugin=/tmp/x.so",
+        "-foffload-options=-fplugin=/tmp/x.so",
+        "-Xclang -load",
+        "-mllvm -stats",
+        "--gcc-toolchain=/tmp",
+        "--config /tmp/cfg",
+        "-ccc-install-dir /tmp",
+        "-resource-dir /tmp",
+        "-working-directory /tmp",
+        "--serialize-diagnostics /tmp/f",
+        "-MJ /tmp/f",
+        "-fsanitize-ignorelist=/etc/passwd",
+        "-fprofile-list=/etc/passwd",
+        "-ivfsoverlay /etc/x.yaml",
+        "-time=/tmp/f",
+        "-specs=/tmp/evil",
+        "--specs=/tmp/evil",
+        "--specs /tmp/evil",
+    ];
+    for cmd in CASES {
+        for dialect in [Dialect::Gcc, Dialect::Clang] {
+            match read_one(dialect, cmd) {
+                Err(OptError::Unknown) => {}
+                Ok(opt) => assert!(
+                    matches!(opt.class, Local(_) | Refused(_))
+                        || (opt.class == Dump
+                            && opt.value.is_some_and(|v| v.to_string_lossy().contains('='))),
+                    "{cmd} ({dialect:?}) is {:?}",
+                    opt.class
+                ),
+                Err(e) => panic!("{cmd}: {e:?}"),
+            }
+        }
+    }
+}
+
+/// Long spellings read as gcc reads them (checked with `gcc -###`).
+#[test]
+fn long_spellings_become_canonical() {
+    const CASES: &[(&str, &str, Class)] = &[
+        ("--include-directory=/etc", "-I /etc", Cpp(Cpp::Path)),
+        ("--include-directory /etc", "-I /etc", Cpp(Cpp::Path)),
+        ("--output=y.o", "-o y.o", Output),
+        ("--output y.o", "-o y.o", Output),
+        ("--for-assembler=-a=f", "-Xassembler -a=f", Assembler),
+        ("--for-linker=-x", "-Xlinker -x", Link),
+        ("--language=c", "-x c", Language),
+        ("--compile", "-c", Compile),
+        ("--assemble", "-S", Assemble),
+        ("--preprocess", "-E", Local(PreprocessOnly)),
+        ("--debug", "-g", Dist),
+        ("--debug=3", "-g3", Dist),
+        ("--optimize=2", "-O2", Dist),
+        ("--warn-all", "-Wall", Dist),
+        ("--all-warnings", "-Wall", Dist),
+        ("--machine-arch=haswell", "-march=haswell", Cpu),
+        ("--machine=no-sse", "-mno-sse", Dist),
+        ("--machine avx2", "-mavx2", Dist),
+        ("--pic", "-fpic", Dist),
+        ("--no-pic", "-fno-pic", Dist),
+        ("--stack-protector-strong", "-fstack-protector-strong", Dist),
+        ("--dump=r", "-dr", Local(RtlDump)),
+        ("--define-macro=X=1", "-D X=1", Cpp(Cpp::Macro)),
+        ("--write-dependencies", "-MD", Cpp(Cpp::Deps)),
+        ("--user-dependencies", "-MM", Local(DependencyOnly)),
+        ("--sysroot=/s", "--sysroot=/s", Cpp(Cpp::Path)),
+        (
+            "--param=max-inline-insns-auto=5",
+            "--param=max-inline-insns-auto=5",
+            Dist,
+        ),
+        ("--coverage", "--coverage", Local(Profile)),
+    ];
+    for &(cmd, canonical, class) in CASES {
+        let opt = read_one(Dialect::Gcc, cmd).unwrap_or_else(|e| panic!("{cmd}: {e:?}"));
+        assert_eq!(opt.canonical, words(canonical), "{cmd}");
+        assert_eq!(opt.class, class, "{cmd}");
+        assert_eq!(opt.used, words(cmd).len(), "{cmd} uses all its words");
+    }
+}
+
+#[test]
+fn clang_has_no_generic_long_options() {
+    assert_eq!(
+        read_one(Dialect::Clang, "--pic").unwrap_err(),
+        OptError::Unknown
+    );
+    assert_eq!(
+        read_one(Dialect::Clang, "--plugin=/x.so").unwrap_err(),
+        OptError::Unknown
+    );
+    let t = read_one(Dialect::Clang, "--target=aarch64-linux-gnu").unwrap();
+    assert_eq!(t.class, Dist);
+    assert_eq!(
+        Dialect::of(OsStr::new("/usr/bin/clang++-14")),
+        Dialect::Clang
+    );
+    assert_eq!(
+        Dialect::of(OsStr::new("x86_64-linux-gnu-gcc")),
+        Dialect::Gcc
+    );
+}
+
+#[test]
+fn values_are_taken_by_arity() {
+    const CASES: &[(&str, &str, usize, Option<&str>)] = &[
+        // (command, row or family, words used, value)
+        ("-o x.o", "-o", 2, Some("x.o")),
+        ("-ox.o", "-o", 1, Some("x.o")),
+        ("-I inc", "-I", 2, Some("inc")),
+        ("-Iinc", "-I", 1, Some("inc")),
+        ("-include x.h", "-include", 2, Some("x.h")),
+        ("-Xassembler --64", "-Xassembler", 2, Some("--64")),
+        ("-Wa,--64,-g", "-Wa,", 1, Some("--64,-g")),
+        ("-fvisibility=hidden", "-fvisibility=", 1, Some("hidden")),
+        ("-march=native", "-march=", 1, Some("native")),
+        ("-Wall", "-W...", 1, None),
+        ("-Werror=format-security", "-W...", 1, None),
+        ("-fno-strict-aliasing", "-f...", 1, None),
+        ("-mno-red-zone", "-m...", 1, None),
+        ("-gsplit-dwarf", "-g...", 1, None),
+        ("-O2", "-O...", 1, None),
+        ("-dA", "-d...", 1, None),
+        (
+            "--param max-inline-insns-auto=5",
+            "--param",
+            2,
+            Some("max-inline-insns-auto=5"),
+        ),
+        ("-MDx", "-M", 1, Some("Dx")),
+    ];
+    for &(cmd, name, used, value) in CASES {
+        let opt = read_one(Dialect::Gcc, cmd).unwrap_or_else(|e| panic!("{cmd}: {e:?}"));
+        assert_eq!((opt.name, opt.used), (name, used), "{cmd}");
+        assert_eq!(
+            opt.value.as_deref().map(|v| v.to_str().unwrap()),
+            value,
+            "{cmd}"
+        );
+    }
+    assert_eq!(
+        read_one(Dialect::Gcc, "-o").unwrap_err(),
+        OptError::MissingValue("-o")
+    );
+    assert_eq!(
+        read_one(Dialect::Gcc, "-Xassembler").unwrap_err(),
+        OptError::MissingValue("-Xassembler")
+    );
+}
+
+#[test]
+fn unknown_shapes_are_refused_not_guessed() {
+    for cmd in [
+        "-fnew-option=/etc/passwd",
+        "-frobnicate=1",
+        "-Wfoo=/etc/passwd",
+        "-m/etc/passwd",
+        "-zz",
+        "--frobnicate-the=x",
+        "-Y",
+        "-gen-nonsense=/x",
+    ] {
+        assert_eq!(
+            read_one(Dialect::Gcc, cmd).map(|o| o.class),
+            Err(OptError::Unknown),
+            "{cmd}"
+        );
+    }
+    assert_eq!(
+        class_of("-fnew-switch"),
+        Some(Dist),
+        "a switch is a family member"
+    );
+}
+
+#[test]
+fn threes_local_rules_are_kept() {
+    const CASES: &[(&str, Class)] = &[
+        ("-E", Local(PreprocessOnly)),
+        ("-M", Local(DependencyOnly)),
+        ("-MM", Local(DependencyOnly)),
+        ("-flto", Local(Lto)),
+        ("-fprofile-arcs", Local(Profile)),
+        ("-ftest-coverage", Local(Profile)),
+        ("-fprofile-generate=d", Local(Profile)),
+        ("-fprofile-use", Local(Profile)),
+        ("-fauto-profile=p", Local(Profile)),
+        ("-fprofile-correction", Local(Profile)),
+        ("-frepo", Local(Repo)),
+        ("-drtl", Local(RtlDump)),
+        ("-specs=x", Local(Specs)),
+        ("-flto=auto", Dist),
+        ("-save-temps", Dist),
+        ("-fprofile-update=atomic", Dist),
+    ];
+    for &(cmd, class) in CASES {
+        assert_eq!(class_of(cmd), Some(class), "{cmd}");
+    }
+}
+
+/// The gcc options a C-family compile accepts, by gcc's own word: every
+/// name `gcc --completion=-` lists, minus those `gcc --help=<lang>` lists
+/// only for other languages (Fortran, Ada, D, Go, Modula-2), whose
+/// options gcc ignores with a warning when it compiles C. Entries are
+/// compared in canonical spelling (`--check=` is D's `-fcheck=`), and a
+/// help name ending in `=` covers every value the completion lists.
+fn gcc_c_options() -> Option<Vec<String>> {
+    let run = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("gcc").args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|w| w.starts_with('-'))
+            .map(|w| w.split(['<', '[']).next().unwrap_or(w).to_owned())
+            .collect()
+    };
+    let all = run(&["--completion=-"])?;
+    let c = names(&run(&[
+        "--help=c,c++,objc,obj-c++,common,optimizers,warnings,target,params",
+    ])?);
+    let mut other = Vec::new();
+    for lang in ["fortran", "ada", "d", "go", "m2"] {
+        if let Some(t) = run(&[&format!("--help={lang}")]) {
+            other.extend(names(&t));
+        }
+    }
+    let covers = |list: &[String], entry: &str| {
+        list.iter()
+            .any(|n| n == entry || (n.ends_with('=') && entry.starts_with(n.as_str())))
+    };
+    Some(
+        all.lines()
+            .filter(|o| {
+                let canonical = canonical_text(o);
+                covers(&c, o)
+                    || covers(&c, &canonical)
+                    || !(covers(&other, o) || covers(&other, &canonical))
+            })
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// The canonical spelling of a completion entry, as text.
+fn canonical_text(entry: &str) -> String {
+    let words = sample_argv(entry);
+    match spelling::canonical(&words[1], words.get(2), Dialect::Gcc) {
+        spelling::Spelled::As { option, value, .. } => {
+            let mut t = option.to_string_lossy().into_owned();
+            if let Some(v) = value {
+                t.push_str(&v.to_string_lossy());
+            }
+            t
+        }
+        _ => entry.to_owned(),
+    }
+}
+
+/// A command line holding `entry` as the compilers list it, with a value
+/// where it needs one: `-fvisibility=` → `-fvisibility=sample`, `--param
+/// name=` → `--param name=1`, a separate option gets `sample` after it.
+fn sample_argv(entry: &str) -> Vec<OsString> {
+    let mut v = vec![OsString::from("cc")];
+    let mut parts = entry.split(' ');
+    let first = parts.next().unwrap_or(entry);
+    let rest: Vec<&str> = parts.collect();
+    if first.ends_with(['=', ',']) {
+        v.push(format!("{first}sample").into());
+    } else {
+        v.push(first.into());
+    }
+    for r in rest {
+        v.push(
+            if r.ends_with('=') {
+                format!("{r}1")
+            } else {
+                r.to_owned()
+            }
+            .into(),
+        );
+    }
+    v.push("sample".into());
+    v
+}
+
+#[test]
+fn every_option_gcc_accepts_for_c_is_classified() {
+    let Some(options) = gcc_c_options() else {
+        assert!(!ci(), "gcc is required under CI=true");
+        return;
+    };
+    assert!(
+        options.len() > 3000,
+        "gcc listed only {} options",
+        options.len()
+    );
+    let unknown: Vec<&String> = options
+        .iter()
+        .filter(|o| {
+            matches!(
+                read(&sample_argv(o), 1, Dialect::Gcc),
+                Err(OptError::Unknown)
+            )
+        })
+        // gcc's completion also prints some spellings it then rejects
+        // (`--machineabi=ms`): only what gcc accepts must be known.
+        .filter(|o| !rejected_by(&["gcc"], o))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "{} gcc options are not in the table: {:?}",
+        unknown.len(),
+        unknown
+    );
+}
+
+#[test]
+fn every_option_clang_accepts_is_classified() {
+    let Ok(out) = std::process::Command::new("clang")
+        .arg("--autocomplete=-")
+        .output()
+    else {
+        assert!(!ci(), "clang is required under CI=true");
+        return;
+    };
+    let listed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert!(listed.len() > 2000, "clang listed only {}", listed.len());
+    let unknown: Vec<String> = listed
+        .into_iter()
+        .filter(|o| {
+            matches!(
+                read(&sample_argv(o), 1, Dialect::Clang),
+                Err(OptError::Unknown)
+            )
+        })
+        .collect();
+    // clang lists clang-cl's options too (`-Fo`, `-Zi`, `/...`): the gcc
+    // driver rejects those, which `rejected_by` checks one by one.
+    let accepted: Vec<&String> = unknown
+        .iter()
+        .filter(|o| !rejected_by(&["clang"], o))
+        .collect();
+    assert!(
+        accepted.is_empty(),
+        "{} options clang accepts are not in the table: {:?}",
+        accepted.len(),
+        accepted
+    );
+}
+
+/// Whether the compiler refuses `entry` on a C compile command line, or
+/// takes it as an option of a language distcc does not distribute.
+fn rejected_by(compiler: &[&str], entry: &str) -> bool {
+    use std::sync::OnceLock;
+    // A real compile, not `-###`: cc1 itself says "valid for D but not
+    // for C" about other languages' options. The trailing `sample` word
+    // (a value for separate options) must exist as a second C input.
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = std::env::temp_dir().join(format!("dcc-optcheck-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("sample"), "").unwrap();
+        std::fs::write(d.join("x.c"), "").unwrap();
+        d
+    });
+    let argv = sample_argv(entry);
+    let out = std::process::Command::new(compiler[0])
+        .current_dir(dir)
+        .args(["-fsyntax-only", "-x", "c", "x.c"])
+        .args(&argv[1..])
+        .output()
+        .expect("the compiler runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    // It fails the compile, or the compiler ignores it: either way a
+    // server would gain nothing from it, and the table may leave it unknown.
+    !out.status.success()
+        || [
+            "argument unused during compilation",
+            "input unused",
+            "unknown remark option",
+            "unknown warning option",
+            "unknown argument",
+            "unsupported option",
+            "unsupported use of internal gcc",
+            "unsupported argument",
+            "unrecognized command-line option",
+            "unrecognized command line option",
+            "valid for Fortran",
+            "valid for Ada",
+            "valid for D ",
+            "valid for D/",
+            "valid for Go",
+            "valid for Modula-2",
+            "valid for LTO",
+        ]
+        .iter()
+        .any(|m| text.contains(m))
+}
