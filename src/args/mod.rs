@@ -220,3 +220,6 @@ impl fmt::Display for LocalReason {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod agree_tests;

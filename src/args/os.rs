@@ -55,6 +55,27 @@ pub fn line(argv: &[OsString]) -> String {
         .join(" ")
 }
 
+/// Whether the relative path `rel`, taken from a directory `depth` levels
+/// below the root, ever goes above the root (`../../x` from `/a`). The
+/// daemon rebuilds a pump job's tree under a root of its own, so such a
+/// path would leave it; gcc on the client would stay at `/`.
+pub fn climbs_above_root(rel: &[u8], depth: usize) -> bool {
+    let mut level = depth as isize;
+    for c in rel.split(|&c| c == b'/') {
+        match c {
+            b"" | b"." => {}
+            b".." => {
+                level -= 1;
+                if level < 0 {
+                    return true;
+                }
+            }
+            _ => level += 1,
+        }
+    }
+    false
+}
+
 /// Words from whitespace-separated text (tests and fixed command lines).
 pub fn words(text: &str) -> Vec<OsString> {
     text.split_whitespace().map(OsString::from).collect()

@@ -43,16 +43,22 @@ pub fn expand_wp(argv: &[OsString]) -> Vec<OsString> {
     out
 }
 
-/// Options that 3.4 removes from the server's argv together with the next
-/// element.
-const STRIP_WITH_VALUE: &[&str] = &[
+/// The options 3.4 removes from the server's argv (`dcc_strip_local_args`):
+/// preprocessor and linker options, by their canonical name.
+const STRIPPED: &[&str] = &[
     "-D",
     "-I",
     "-L",
+    "-MD",
     "-MF",
+    "-MG",
+    "-MMD",
+    "-MP",
     "-MQ",
     "-MT",
     "-U",
+    "-Wl,",
+    "-Wp,",
     "-idirafter",
     "-imacros",
     "-include",
@@ -61,41 +67,44 @@ const STRIP_WITH_VALUE: &[&str] = &[
     "-iwithprefix",
     "-iwithprefixbefore",
     "-l",
-];
-
-/// Prefixes of options that 3.4 removes from the server's argv.
-const STRIP_PREFIX: &[&str] = &[
-    "-D", "-I", "-L", "-MF", "-MQ", "-MT", "-U", "-Wl,", "-Wp,", "-isystem", "-l", "-stdlib",
-];
-
-/// Exact options that 3.4 removes from the server's argv.
-const STRIP_EXACT: &[&str] = &[
-    "-MD",
-    "-MG",
-    "-MMD",
-    "-MP",
     "-nostdinc",
     "-nostdinc++",
+    "-stdlib=",
     "-undef",
+    // Not in 3.4's list: its value is a preprocessor option, and 3.4
+    // stripping that value (`-DX`) left `-Xpreprocessor` to swallow the
+    // next argument (`-c`) on the server.
+    "-Xpreprocessor",
 ];
 
 /// The argv sent to the server in plain mode (`dcc_strip_local_args`, spec
 /// §3.6 step 2): preprocessor and linker options removed, everything else
-/// (including the original source name and `-o out`) kept.
+/// (including the original source name and `-o out`) kept. Options are
+/// read through the table, so an option and its value go together: 3.4
+/// matched words, and stripped `-DX` out of `-Xassembler -DX` or `-LX` out
+/// of `-Xlinker -LX`, leaving a pass-through option without its value.
 pub fn strip_local_args(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
-    let mut args = argv.iter();
-    if let Some(cc) = args.next() {
-        out.push(cc.clone());
-    }
-    while let Some(a) = args.next() {
-        if STRIP_WITH_VALUE.iter().any(|s| a == s) {
-            args.next();
-        } else if STRIP_EXACT.iter().any(|s| a == s)
-            || STRIP_PREFIX.iter().any(|p| starts_with(a, p))
-        {
-        } else {
-            out.push(a.clone());
+    let Some(cc) = argv.first() else {
+        return out;
+    };
+    out.push(cc.clone());
+    let dialect = Dialect::of(cc);
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        let is_option = bytes(a).len() > 1 && starts_with(a, "-");
+        match options::read(argv, i, dialect) {
+            Ok(opt) if is_option => {
+                if !STRIPPED.contains(&opt.name) {
+                    out.extend_from_slice(&argv[i..i + opt.used]);
+                }
+                i += opt.used;
+            }
+            _ => {
+                out.push(a.clone());
+                i += 1;
+            }
         }
     }
     out

@@ -165,7 +165,7 @@ fn option(
                 return Err(refused(&argv[i], Why::WritesFile));
             }
         }
-        Class::Local(why) => return Err(local(why, text())),
+        Class::Local(why) | Class::Refused(why @ Why::Query) => return Err(local(why, text())),
         Class::Refused(why) => return Err(refused(&argv[i], why)),
     }
     Ok(())

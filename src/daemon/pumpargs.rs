@@ -32,7 +32,7 @@ use std::ffi::{OsStr, OsString};
 
 use crate::args::Job;
 use crate::args::options::{self, Class, Cpp, Dialect};
-use crate::args::os::{bytes, joined, lossy, os, starts_with, strip_prefix};
+use crate::args::os::{bytes, climbs_above_root, joined, lossy, os, starts_with, strip_prefix};
 
 /// The search options the client's include analysis models.
 pub const MODELLED: &[&str] = &[
@@ -195,7 +195,7 @@ pub fn check(argv: &[OsString], cwd_depth: usize) -> Result<(), String> {
                 if v.starts_with(b"=") || v.starts_with(b"$SYSROOT") {
                     return refuse("a sysroot-relative path would name this server's files");
                 }
-                if !v.starts_with(b"/") && climbs_above(v, cwd_depth) {
+                if !v.starts_with(b"/") && climbs_above_root(v, cwd_depth) {
                     return refuse("the relative path climbs above the client's root");
                 }
             }
@@ -206,25 +206,6 @@ pub fn check(argv: &[OsString], cwd_depth: usize) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Whether the relative path `p`, taken from a directory `depth` levels
-/// below the root, ever goes above the root.
-fn climbs_above(p: &[u8], depth: usize) -> bool {
-    let mut level = depth as isize;
-    for c in p.split(|&c| c == b'/') {
-        match c {
-            b"" | b"." => {}
-            b".." => {
-                level -= 1;
-                if level < 0 {
-                    return true;
-                }
-            }
-            _ => level += 1,
-        }
-    }
-    false
 }
 
 #[cfg(test)]

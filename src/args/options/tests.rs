@@ -433,6 +433,28 @@ fn every_option_clang_accepts_is_classified() {
     );
 }
 
+/// The entries `compiler` accepts, checked four at a time.
+fn accepted_by<'a>(compiler: &str, entries: Vec<&'a String>) -> Vec<&'a String> {
+    let chunk = entries.len().div_ceil(4).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .copied()
+                        .filter(|o| !rejected_by(&[compiler], o))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("checker thread"))
+            .collect()
+    })
+}
+
 /// Whether the compiler refuses `entry` on a C compile command line, or
 /// takes it as an option of a language distcc does not distribute.
 fn rejected_by(compiler: &[&str], entry: &str) -> bool {
@@ -480,4 +502,78 @@ fn rejected_by(compiler: &[&str], entry: &str) -> bool {
         ]
         .iter()
         .any(|m| text.contains(m))
+}
+
+/// `docs/options.md` lists every option compiled locally or refused, by
+/// reason, rendered from the table (so the list cannot drift). Rewrite it
+/// with `UPDATE_DOCS=1 cargo test --lib options_md`.
+#[test]
+fn docs_options_md_lists_the_table() {
+    let want = render_options_md();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/options.md");
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    if have != want {
+        if crate::env::Vars::from_process().is_set("UPDATE_DOCS") {
+            std::fs::write(&path, &want).unwrap();
+        } else {
+            panic!("docs/options.md is out of date: run UPDATE_DOCS=1 cargo test --lib options_md");
+        }
+    }
+}
+
+fn render_options_md() -> String {
+    use std::fmt::Write;
+    let mut out = String::from(
+        "# Options distcc compiles locally or refuses\n\n\
+         <!-- Generated from src/args/options/rows.rs by \
+         `UPDATE_DOCS=1 cargo test --lib options_md`; do not edit. -->\n\n\
+         distcc-rs reads every compiler argument through one allowlist \
+         (`src/args/options/`), shared by `distcc` and `distccd`: the client \
+         compiles here whatever the daemon would refuse, with the reason under \
+         `DISTCC_VERBOSE=1`, so a job it sends is never refused for its \
+         arguments. Long spellings are read as gcc reads them first \
+         (`--prefix=DIR` is `-B DIR`, `--plugin=F` is `-fplugin=F`, any `--X` \
+         is `-fX` for gcc). Options of these shapes are allowed as families: \
+         warnings `-W...`, switches `-f[no-]NAME` without a value, target \
+         options `-m...`, `-g...`, `-O...`, gcc's `-d<letters>`. An option that \
+         is in no row and no family is refused as unknown.\n\n\
+         What `-Wa,`/`-Xassembler` pass to the assembler has its own list \
+         (`src/args/options/assembler.rs`): listings and `--MD` stay local as \
+         in 3.4; `@file`, `-o` and `-I` are refused.\n",
+    );
+    let mut groups: Vec<(bool, Why, Vec<&str>)> = Vec::new();
+    for row in rows::all() {
+        let (refused, why) = match row.class {
+            Local(w) => (false, w),
+            Refused(w) => (true, w),
+            _ => continue,
+        };
+        match groups.iter_mut().find(|g| g.0 == refused && g.1 == why) {
+            Some(g) => g.2.push(row.name),
+            None => groups.push((refused, why, vec![row.name])),
+        }
+    }
+    for (refused, title) in [
+        (false, "Compiled locally, as distcc 3.4 does"),
+        (
+            true,
+            "Refused by distccd and compiled locally by distcc (3.4 distributes these)",
+        ),
+    ] {
+        let _ = write!(out, "\n## {title}\n");
+        for (_, why, names) in groups.iter_mut().filter(|g| g.0 == refused) {
+            names.sort_unstable();
+            let _ = write!(out, "\n* It {why}: ");
+            let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            let _ = writeln!(out, "{}.", list.join(", "));
+        }
+    }
+    out.push_str(
+        "\n`-fdump-...=FILE` and `-fopt-info...=FILE` write a file outside the \
+         job and are refused; without `=FILE` they are distributed. A word \
+         that is neither an option, the source nor the output (a stray \
+         `libx.a`, `-` for stdin) keeps the job local, and so does an `@file` \
+         the client could not read.\n",
+    );
+    out
 }

@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::args::options::{self, Class, Cpp, Dialect};
-use crate::args::os::{bytes, lossy, starts_with, strip_prefix};
+use crate::args::os::{bytes, climbs_above_root, lossy, starts_with, strip_prefix};
 
 use super::GiveUp;
 use super::paths::Fs;
@@ -82,6 +82,15 @@ impl SearchPath {
                             lossy(value)
                         )));
                     }
+                    // The server's copy of our tree has a root of its own:
+                    // `..` past `/` would leave it (distccd refuses that).
+                    let depth = cwd.components().count().saturating_sub(1);
+                    if !v.starts_with(b"/") && climbs_above_root(v, depth) {
+                        return Err(GiveUp(format!(
+                            "{name} {}: climbs above the root directory",
+                            lossy(value)
+                        )));
+                    }
                     let Some(dir) = fs.normalise(cwd.join(value)).map_err(|s| {
                         GiveUp(format!(
                             "{name} {}: `..` after the symbolic link {}",
@@ -120,7 +129,11 @@ impl SearchPath {
                         Some(list) => bytes(list).split(|&c| c == b',').collect(),
                         None => vec![bytes(value)],
                     };
-                    if let Some(v) = parts.into_iter().find(|v| moves_search(v)) {
+                    // distccd lets only macros through to its preprocessor.
+                    if let Some(v) = parts
+                        .into_iter()
+                        .find(|v| !v.is_empty() && !v.starts_with(b"-D") && !v.starts_with(b"-U"))
+                    {
                         return Err(GiveUp(format!(
                             "{} passes {} to the preprocessor",
                             lossy(a),
@@ -219,23 +232,6 @@ type Id = (u64, u64);
 fn id(dir: &Path) -> Option<Id> {
     let m = std::fs::metadata(dir).ok()?;
     m.is_dir().then(|| (m.dev(), m.ino()))
-}
-
-/// Whether a preprocessor option passed through `-Wp,` or `-Xpreprocessor`
-/// could change where headers are found.
-fn moves_search(v: &[u8]) -> bool {
-    [
-        &b"-I"[..],
-        b"-i",
-        b"-nostdinc",
-        b"-remap",
-        b"-traditional",
-        b"--",
-        b"-F",
-        b"@",
-    ]
-    .iter()
-    .any(|p| v.starts_with(p))
 }
 
 fn unsupported(a: &OsStr) -> GiveUp {
