@@ -52,12 +52,17 @@ pub fn classify(arg: &[u8]) -> Option<(&'static str, Class)> {
 }
 
 /// `-W` + a warning name, optionally `=VALUE` of simple characters.
+/// clang's names may hold `#` (`-W#warnings`, `-Wno-#pragma-messages`).
 fn warning(rest: &[u8]) -> bool {
     if rest.is_empty() {
         return true; // -W, the old name of -Wextra.
     }
     let (name, value) = split_eq(rest);
-    name_chars(name) && value.is_none_or(simple_value)
+    let name: Vec<u8> = name
+        .iter()
+        .map(|&c| if c == b'#' { b'_' } else { c })
+        .collect();
+    name_chars(&name) && value.is_none_or(simple_value)
 }
 
 /// `-m` + a target option, optionally `=VALUE` of simple characters.

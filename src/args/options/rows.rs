@@ -632,6 +632,9 @@ const RARE: &[Row] = &[
     row("--hip-path=", Joined, Refused(Rare)),
     row("--rocm-device-lib-path=", Joined, Refused(Rare)),
     row("--rocm-path=", Joined, Refused(Rare)),
+    row("-nogpulib", Flag, Refused(Rare)),
+    row("-nogpuinc", Flag, Refused(Rare)),
+    row("-nohipwrapperinc", Flag, Refused(Rare)),
 ];
 
 /// Every group; the order does not matter.
