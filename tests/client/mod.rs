@@ -11,6 +11,7 @@ mod fallback;
 pub mod harness;
 mod project;
 mod pump;
+mod realbuilds;
 mod sharing;
 mod signals;
 mod socks;
