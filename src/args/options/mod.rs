@@ -19,7 +19,7 @@
 //! 2. [`rows`]: the explicit rows, one per option or option prefix, with
 //!    how the value is written ([`Arity`]) and what it means ([`Class`]).
 //!    The longest matching row wins.
-//! 3. [`families`]: shapes whose every member is harmless, stated as rules
+//! 3. `families`: shapes whose every member is harmless, stated as rules
 //!    with the reason (warnings `-W...`, switches `-f[no-]name` without a
 //!    value, target options `-m...`, debug `-g...`, `-O...`).
 //!

@@ -1,5 +1,5 @@
 //! The explicit rows of the option table, grouped by what they do. Order
-//! within the source does not matter: [`lookup`] finds the longest row
+//! within the source does not matter: [`candidates`] finds the longest row
 //! that is a prefix of an argument (an index sorted once at first use).
 //!
 //! To add an option: find its group, add `row(name, arity, class)`, and
