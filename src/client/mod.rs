@@ -157,15 +157,6 @@ pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
     job::compile(&ctx, argv)
 }
 
-/// The `--version` triple in GNU form, e.g. `x86_64-pc-linux-gnu`.
-pub fn gnu_triple() -> String {
-    let os = match std::env::consts::OS {
-        "linux" => "linux-gnu",
-        other => other,
-    };
-    format!("{}-pc-{os}", std::env::consts::ARCH)
-}
-
 fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
     match opt {
         OwnOption::Help => {
@@ -174,12 +165,7 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
         }
         OwnOption::Version => {
             // Portage's `emerge --info` shows the first line.
-            println!("distcc {} {}", crate::version::VERSION, gnu_triple());
-            println!(
-                "  (protocols 1 and 2) (default port {}); distcc-rs, wire-compatible with distcc {}",
-                crate::version::DEFAULT_PORT,
-                crate::version::COMPAT_VERSION
-            );
+            println!("{}", crate::version::banner("distcc"));
             0
         }
         OwnOption::ShowHosts | OwnOption::Jobs => match hostlist::load(vars) {
@@ -206,8 +192,9 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
 }
 
 fn help_text() -> String {
+    // 3.4 opens its usage with the version banner too.
     format!(
-        "distcc {} {}: distribute C/C++ compiles over the network (wire-compatible with distcc {}).
+        "{}
 
 Usage:
    distcc [COMPILER] [compile options] -o OBJECT -c SOURCE
@@ -234,10 +221,9 @@ Environment variables (see the README for all of them):
 Host specifications:
    localhost[/N]              Run here, N at a time.
    HOST[/N][:PORT][,lzo]      TCP connection (port 3632); ,lzo compresses.
+   HOST[/N][:PORT],cpp,lzo    The same, in pump mode (when run under pump).
    [USER]@HOST[/N][:COMMAND]  SSH connection.
 ",
-        crate::version::VERSION,
-        gnu_triple(),
-        crate::version::COMPAT_VERSION
+        crate::version::banner("distcc")
     )
 }

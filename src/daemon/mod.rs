@@ -257,9 +257,10 @@ fn run(
             tokio::spawn(task);
         }
         tracing::info!(
-            "distccd {} (distcc {} protocols 1 and 2) listening on {}, {} job slots",
+            "distccd {} (distcc {} {}) listening on {}, {} job slots",
             crate::version::VERSION,
             crate::version::COMPAT_VERSION,
+            crate::version::PROTOCOLS,
             main.local_addr().map_or("?".into(), |a| a.to_string()),
             config.jobs
         );

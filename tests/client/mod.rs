@@ -8,6 +8,7 @@ mod cli;
 mod corpus;
 mod fake;
 mod fallback;
+mod fidelity;
 pub mod harness;
 mod project;
 mod pump;
