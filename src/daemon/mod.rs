@@ -136,7 +136,11 @@ fn start(config: Config, log: &LogHandle, argv0: &str) -> Started<()> {
     // Opened while still root: see the module comment.
     if config.log_target != LogTarget::Stderr {
         if let Err(e) = log.retarget(&config.log_target) {
-            tracing::error!("cannot open log {:?}: {e}; using syslog", config.log_target);
+            tracing::error!(
+                "failed to open {}: {}; using syslog",
+                config.log_target,
+                logging::os_error_text(&e)
+            );
             let _ = log.retarget(&LogTarget::Syslog);
         }
     }
@@ -252,7 +256,10 @@ fn run(
         if let Some(s) = listeners.stats {
             let s =
                 tokio::net::TcpListener::from_std(s).map_err(|e| fail(ExitCode::BindFailed, e))?;
-            tracing::debug!("stats server listening on {:?}", s.local_addr());
+            tracing::debug!(
+                "stats server listening on {}",
+                s.local_addr().map_or("?".into(), |a| a.to_string())
+            );
             let task = stats_server::serve_stats(s, access.clone(), shared.clone(), tmpdir);
             tokio::spawn(task);
         }

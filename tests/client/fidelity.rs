@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use super::harness::{Farm, Kind, text};
+use super::harness::{Farm, HELLO, Kind, UTIL_H, assert_ok, text};
 use crate::{require_tool, support};
 
 const DEBIAN_DISTCC: &str = "/usr/bin/distcc";
@@ -57,4 +57,38 @@ fn the_daemon_announces_protocol_3() {
         "start-up line: {}",
         daemon.log_text()
     );
+}
+
+/// Stderr of a compile of `hello.c` through `program` with this farm's
+/// environment (plus `env`), after which the object must exist.
+fn compile(f: &Farm, program: &Path, hosts: &str, env: &[(&str, &str)]) -> String {
+    let out = f
+        .command(program, hosts, &["gcc", "-c", "hello.c", "-o", "hello.o"], env)
+        .output()
+        .unwrap();
+    assert_ok(&out, &format!("{} with {hosts:?}", program.display()));
+    assert!(f.work().join("hello.o").exists());
+    std::fs::remove_file(f.work().join("hello.o")).unwrap();
+    text(&out.stderr)
+}
+
+#[test]
+fn an_unopenable_distcc_log_is_named_as_3_4_names_it() {
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::new("fid-log");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let log = f.path("no-such-dir/distcc.log");
+    let want = format!(
+        "failed to open logfile {}: No such file or directory",
+        log.display()
+    );
+    let env = [("DISTCC_LOG", log.to_str().unwrap())];
+    for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
+        let err = compile(&f, &program, "", &env);
+        assert!(err.contains(&want), "{}: {err}", program.display());
+        assert!(!err.contains("File(") && !err.contains("os error"), "{err}");
+        // Back on stderr, only what stderr gets without a log: no info.
+        assert!(!err.contains("completed ok"), "{err}");
+    }
 }
