@@ -28,6 +28,11 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
+/// The tracing target of lines 3.4 writes without the function name
+/// (`distcc[PID] compile x.c on host completed ok`): the formatter leaves
+/// out the `(module) ` part for them.
+pub const NONAME: &str = "distcc::noname";
+
 /// A syslog-style threshold, as accepted by `distccd --log-level`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -310,14 +315,18 @@ where
             Level::WARN => "Warning: ",
             _ => "",
         };
-        write!(
-            writer,
-            "{}[{}] ({}) {}",
-            self.program,
-            std::process::id(),
-            module,
-            severity
-        )?;
+        if meta.target() == NONAME {
+            write!(writer, "{}[{}] {}", self.program, std::process::id(), severity)?;
+        } else {
+            write!(
+                writer,
+                "{}[{}] ({}) {}",
+                self.program,
+                std::process::id(),
+                module,
+                severity
+            )?;
+        }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }

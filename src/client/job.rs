@@ -20,6 +20,7 @@ use crate::client::slots::pick::pick;
 use crate::client::slots::status::Status;
 use crate::error::ExitCode;
 use crate::hosts::{HostKind, HostList};
+use crate::logging::NONAME;
 use crate::state::Phase;
 
 /// Run one compiler command; returns the exit code.
@@ -109,12 +110,27 @@ fn run_local(
         "localhost",
         lock.as_ref().map_or(0, |l| l.slot),
     );
-    match ctx.spawner.run(argv) {
+    let code = match ctx.spawner.run(argv) {
         Ok(code) => code,
         Err(e) => {
             warn!("{e}");
-            e.exit_code().code()
+            return e.exit_code().code();
         }
+    };
+    if !file.is_empty() {
+        log_result(&lossy(&file), "localhost", code);
+    }
+    code
+}
+
+/// 3.4's line for every compile's end, in `DISTCC_LOG` (info level, no
+/// function name): `compile FILE on HOST completed ok`, or `... failed`
+/// (3.4 shows that one on stderr too; here the warnings say it).
+fn log_result(file: &str, host: &str, code: i32) {
+    if code == 0 {
+        debug!(target: NONAME, "compile {file} on {host} completed ok");
+    } else {
+        debug!(target: NONAME, "compile {file} on {host} failed with exit code {code}");
     }
 }
 
@@ -140,7 +156,9 @@ fn monitor_name(kind: &HostKind) -> &str {
 fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -> i32 {
     let list = match hostlist::load(&ctx.vars) {
         Loaded::List { list, .. } => list,
-        Loaded::Empty { origin } => return no_host(ctx, &job, local_argv, 0, &[], &origin),
+        Loaded::Empty { message, .. } => {
+            return no_host(ctx, &job, local_argv, 0, &[], &message);
+        }
         Loaded::Bad { error, origin } => {
             let why = format!("{origin}: {error}");
             if !ctx.policy.fallback {
@@ -260,6 +278,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
         };
         return match plan::after_compile(ctx.policy, &lossy(&job.input), &host.text, reply.status) {
             AfterCompile::Success => {
+                log_result(&lossy(&job.input), &host.text, 0);
                 if let Some(d) = &locks {
                     if !ctx.backoff.is_zero() {
                         d.clear_backoff(&host.lock_id());
@@ -338,26 +357,25 @@ fn no_host(
     local_argv: &[OsString],
     configured: usize,
     failures: &[HostFailure],
-    origin: &str,
+    why: &str,
 ) -> i32 {
     match plan::no_host(ctx.policy, &lossy(&job.input), configured, failures) {
         NoHost::Local { warning } => {
-            if origin.is_empty() {
+            // `why` (no usable list) starts with 3.4's words where 3.4 had
+            // some: "$DISTCC_HOSTS contained no hosts; can't distribute work".
+            if why.is_empty() {
                 warn!("{warning}");
             } else {
-                warn!(
-                    "cannot distribute {}: {origin}, running locally instead",
-                    lossy(&job.input)
-                );
+                warn!("{why}; running {} locally instead", lossy(&job.input));
             }
             run_local(ctx, local_argv, None, |l| l.local_slots)
         }
         NoHost::Fail { code, message } => {
-            let message = if origin.is_empty() {
+            let message = if why.is_empty() {
                 message
             } else {
                 format!(
-                    "{origin}; DISTCC_FALLBACK=0 forbids compiling {} locally",
+                    "{why}; DISTCC_FALLBACK=0 forbids compiling {} locally",
                     lossy(&job.input)
                 )
             };

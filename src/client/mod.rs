@@ -179,8 +179,11 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
                 }
                 0
             }
-            hostlist::Loaded::Empty { origin } => {
-                eprintln!("distcc[{}] ERROR: {origin}", pid());
+            hostlist::Loaded::Empty { message, .. } => {
+                // 3.4's two lines; it exits 0 with nothing on stdout, we
+                // say "no hosts" in the exit code too.
+                tracing::warn!("{message}");
+                tracing::error!("failed to get host list");
                 ExitCode::NoHosts.code()
             }
             hostlist::Loaded::Bad { error, origin } => {

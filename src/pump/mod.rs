@@ -143,7 +143,7 @@ fn shell_quote(text: &str) -> String {
 fn has_pump_host(vars: &Vars) -> Result<(), String> {
     match hostlist::load(vars) {
         Loaded::List { list, .. } if list.hosts.iter().any(|h| h.cpp) => Ok(()),
-        Loaded::List { origin, .. } | Loaded::Empty { origin } => Err(format!(
+        Loaded::List { origin, .. } | Loaded::Empty { origin, .. } => Err(format!(
             "pump mode requested, but the distcc host list ({origin}) has no host with the ',cpp' option"
         )),
         Loaded::Bad { error, origin } => Err(format!("{origin}: {error}")),

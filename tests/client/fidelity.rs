@@ -92,3 +92,59 @@ fn an_unopenable_distcc_log_is_named_as_3_4_names_it() {
         assert!(!err.contains("completed ok"), "{err}");
     }
 }
+
+#[test]
+fn empty_host_lists_get_3_4s_warning() {
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::new("fid-empty");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let hosts_file = f.path("ddir/hosts");
+    std::fs::write(&hosts_file, "# nothing here\n").unwrap();
+    for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
+        let err = compile(&f, &program, "", &[]);
+        let want = "Warning: $DISTCC_HOSTS contained no hosts; can't distribute work";
+        assert!(err.contains(want), "{}: {err}", program.display());
+        let out = f
+            .command(&program, "", &["gcc", "-c", "hello.c", "-o", "hello.o"], &[])
+            .env_remove("DISTCC_HOSTS")
+            .output()
+            .unwrap();
+        assert_ok(&out, "empty hosts file");
+        let want = format!(
+            "Warning: {} contained no hosts; can't distribute work",
+            hosts_file.display()
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(&want), "{}: {err}", program.display());
+    }
+}
+
+#[test]
+fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::new("fid-ok");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let daemon = f.daemon(Kind::Ours);
+    let host = daemon.host(",lzo");
+    let mut lines = Vec::new();
+    for (i, program) in [support::bin("distcc"), DEBIAN_DISTCC.into()]
+        .iter()
+        .enumerate()
+    {
+        let log = f.path(&format!("client{i}.log"));
+        compile(&f, program, &host, &[("DISTCC_LOG", log.to_str().unwrap())]);
+        // `distcc[PID] compile hello.c on HOST completed ok`: no function name.
+        let text = support::read(&log);
+        let line = text
+            .lines()
+            .find(|l| l.contains(" completed ok") && l.contains(" on 127.0.0.1"))
+            .unwrap_or_else(|| panic!("{}: no completion line in\n{text}", program.display()));
+        let (prog, rest) = line.split_once('[').unwrap();
+        let (_pid, rest) = rest.split_once("] ").unwrap();
+        lines.push(format!("{prog}[PID] {rest}"));
+    }
+    assert_eq!(lines[0], lines[1]);
+    assert_eq!(lines[0], format!("distcc[PID] compile hello.c on {host} completed ok"));
+}

@@ -23,8 +23,11 @@ pub enum Loaded {
     },
     /// No list anywhere, or one without hosts.
     Empty {
-        /// Where we looked or what was empty.
+        /// Where the empty list came from, or what was tried.
         origin: String,
+        /// What to tell the user: 3.4's warning (`$DISTCC_HOSTS contained
+        /// no hosts; can't distribute work`, spec §3.16), then our detail.
+        message: String,
     },
     /// A list that does not parse.
     Bad {
@@ -64,22 +67,28 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
                     list.shuffle(u64::from(std::process::id()));
                 }
                 if list.hosts.is_empty() {
-                    Loaded::Empty { origin }
+                    Loaded::Empty {
+                        message: format!("{origin} contained no hosts; can't distribute work"),
+                        origin,
+                    }
                 } else {
                     Loaded::List { list, origin }
                 }
             }
             Err(e) if e.kind == HostErrorKind::NoHosts => Loaded::Empty {
-                origin: format!("{origin} contains no hosts"),
+                message: format!("{origin} contained no hosts; can't distribute work"),
+                origin,
             },
             Err(error) => Loaded::Bad { error, origin },
         };
     }
     let places: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    let tried = format!(
+        "$DISTCC_HOSTS is unset and {} cannot be read",
+        places.join(" and ")
+    );
     Loaded::Empty {
-        origin: format!(
-            "no host list is set ($DISTCC_HOSTS is unset and {} cannot be read)",
-            places.join(" and ")
-        ),
+        message: format!("no hostlist is set; can't distribute work ({tried})"),
+        origin: format!("none: {tried}"),
     }
 }
