@@ -148,3 +148,24 @@ fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
     assert_eq!(lines[0], lines[1]);
     assert_eq!(lines[0], format!("distcc[PID] compile hello.c on {host} completed ok"));
 }
+
+#[test]
+fn usage_errors_exit_1_as_in_3_4() {
+    for (tool, args) in [
+        ("lsdistcc", &["--help"][..]),
+        ("lsdistcc", &["-Z"]),
+        ("lsdistcc", &["-P7", "localhost"]),
+        ("distccmon-text", &["--help"]),
+        ("distccmon-text", &["soon"]),
+        ("distccmon-text", &["-x"]),
+        ("distccmon-text", &["1", "2"]),
+    ] {
+        let debian = format!("/usr/bin/{tool}");
+        require_tool!(&debian);
+        let theirs = run(Path::new(&debian), args).status.code();
+        let ours = run(&support::bin(tool), args);
+        assert_eq!(theirs, Some(1), "{tool} {args:?}: Debian's");
+        assert_eq!(ours.status.code(), theirs, "{tool} {args:?}: {}", text(&ours.stderr));
+        assert!(!ours.stdout.is_empty() || !ours.stderr.is_empty(), "{tool} {args:?}: usage");
+    }
+}
