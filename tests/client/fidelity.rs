@@ -150,6 +150,28 @@ fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
 }
 
 #[test]
+fn zeroconf_is_reported_as_unsupported() {
+    let f = Farm::new("fid-zeroconf");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let daemon = f.daemon(Kind::Ours);
+    let ours = support::bin("distcc");
+    // Alone: nothing to distribute to, and the user learns why.
+    let err = compile(&f, &ours, "+zeroconf", &[]);
+    assert!(err.contains("+zeroconf is not supported in this build"), "{err}");
+    assert!(err.contains("contained no hosts; can't distribute work"), "{err}");
+    // Next to a host: that host is used, and the user still learns why
+    // no other host was found.
+    let err = compile(&f, &ours, &format!("+zeroconf {}", daemon.host("")), &[]);
+    assert_eq!(
+        err.matches("+zeroconf is not supported").count(),
+        1,
+        "said once: {err}"
+    );
+    assert_eq!(daemon.wait_compiles(1), 1, "{err}");
+}
+
+#[test]
 fn usage_errors_exit_1_as_in_3_4() {
     for (tool, args) in [
         ("lsdistcc", &["--help"][..]),

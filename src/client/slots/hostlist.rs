@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use tracing::warn;
+
 use crate::env::Vars;
 use crate::hosts::{self, HostError, HostErrorKind, HostList, Source};
 
@@ -63,12 +65,22 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
         };
         return match hosts::parse(&text) {
             Ok(mut list) => {
+                if list.zeroconf {
+                    // The list is read more than once per job: say it once.
+                    static ONCE: std::sync::Once = std::sync::Once::new();
+                    ONCE.call_once(|| warn!("{origin}: {ZEROCONF}"));
+                }
                 if list.randomize {
                     list.shuffle(u64::from(std::process::id()));
                 }
                 if list.hosts.is_empty() {
+                    let detail = if list.zeroconf {
+                        " (it has only +zeroconf, which this build does not support)"
+                    } else {
+                        ""
+                    };
                     Loaded::Empty {
-                        message: format!("{origin} contained no hosts; can't distribute work"),
+                        message: format!("{origin} contained no hosts; can't distribute work{detail}"),
                         origin,
                     }
                 } else {
@@ -92,3 +104,11 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
         origin: format!("none: {tried}"),
     }
 }
+
+/// What `+zeroconf` gets: 3.4 built with Avahi finds hosts through mDNS;
+/// this build cannot, and says so rather than dropping the token in
+/// silence (issue 11). The parser still records it (`HostList::zeroconf`)
+/// for the day zeroconf is added.
+pub const ZEROCONF: &str =
+    "+zeroconf is not supported in this build of distcc (no zeroconf/mDNS host discovery); \
+     ignoring it";
