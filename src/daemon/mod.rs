@@ -18,8 +18,8 @@
 //!   [`crate::args::scan`], as in 3.4);
 //! * pump mode (protocol 3): [`pumpjob`] drives it, [`mirror`] and
 //!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
-//! * [`summary`], [`stats`], [`sysinfo`], [`stats_server`] for logs and
-//!   `--stats`; [`inetd`] for stdin mode;
+//! * [`summary`], [`stats`], [`sysinfo`], [`iorate`], [`stats_server`]
+//!   for logs and `--stats`; [`inetd`] for stdin mode;
 //! * [`os`] and [`privileges`] for the operating-system steps.
 
 pub mod cli;
@@ -28,6 +28,7 @@ pub mod config;
 pub mod exec;
 pub mod incoming;
 pub mod inetd;
+pub mod iorate;
 pub mod job;
 pub mod jobdir;
 pub mod mirror;

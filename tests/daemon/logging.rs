@@ -1,10 +1,19 @@
 //! What distccd tells its operator (issue 11): plain words, not Rust's
-//! debug notation.
+//! debug notation; each step of a job at `--log-level debug` (and with
+//! `--verbose`, `--wizard`) while the info level stays as it was; a stats
+//! page whose `dcc_io_rate` does not depend on how recently someone asked;
+//! and a client that gives up before sending its source (its preprocessor
+//! failed) counted as 3.4 counts it, not as a bad request.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use super::harness::{Farm, Kind, Opts, text};
-use crate::support;
+use super::harness::{DEBIAN_DISTCCD, Daemon, Farm, Kind, Opts, distcc, text};
+use crate::{require_tool, support};
+
+const HELLO: &str = "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n";
 
 fn stats_opts(port: u16, more: &[&str]) -> Opts {
     let mut args: Vec<String> = vec!["--stats".into(), "--stats-port".into(), port.to_string()];
@@ -13,6 +22,30 @@ fn stats_opts(port: u16, more: &[&str]) -> Opts {
         args,
         ..Opts::default()
     }
+}
+
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !support::listening(port) {
+        assert!(Instant::now() < deadline, "port {port} not listening");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn stats_page(port: u16) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut page = String::new();
+    s.read_to_string(&mut page).unwrap();
+    page
+}
+
+/// The value of `key` on a stats page.
+fn stat(page: &str, key: &str) -> i64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in\n{page}"))
 }
 
 #[test]
@@ -42,4 +75,57 @@ fn log_lines_show_addresses_and_files_not_rust_values() {
     );
     assert!(err.contains(&want), "{err}");
     assert!(!err.contains("File(") && !err.contains("os error"), "{err}");
+}
+
+/// Disk sectors read and written so far on the first whole disk, as
+/// 3.4's stats code counts them.
+fn disk_sectors() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/diskstats").ok()?;
+    text.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let name = *f.get(2)?;
+        let whole = ["sd", "hd", "vd", "xvd"].iter().any(|p| name.starts_with(p))
+            && !name.ends_with(|c: char| c.is_ascii_digit())
+            || (name.starts_with("nvme") && !name.contains('p'));
+        if !whole {
+            return None;
+        }
+        Some(f.get(5)?.parse::<u64>().ok()? + f.get(9)?.parse::<u64>().ok()?)
+    })
+}
+
+#[test]
+fn io_rate_is_the_same_for_two_requests_in_a_row() {
+    let farm = Farm::new("stats-io");
+    let stats_port = support::free_port();
+    let _d = farm.daemon(Kind::Ours, &stats_opts(stats_port, &[]));
+    wait_listening(stats_port);
+    // Some disk writes the window must see: 8 MiB, synced, in cargo's
+    // target directory (a real disk, where /tmp may be a tmpfs).
+    let before = disk_sectors();
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("io-rate-{}.bin", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&file).unwrap();
+        f.write_all(&vec![0x5a; 8 << 20]).unwrap();
+        f.sync_all().unwrap();
+    }
+    std::fs::remove_file(&file).unwrap();
+    let after = disk_sectors();
+    if before.is_none() || before == after {
+        assert!(
+            !support::ci(),
+            "no disk activity visible in /proc/diskstats ({before:?} -> {after:?})"
+        );
+        eprintln!("skipping: this machine shows no disk activity");
+        return;
+    }
+    // The window needs a second of history.
+    std::thread::sleep(Duration::from_millis(1100));
+    let first = stat(&stats_page(stats_port), "dcc_io_rate");
+    let second = stat(&stats_page(stats_port), "dcc_io_rate");
+    // 3.4 measures over about a minute, so asking twice in a row gives
+    // about the same answer, and the writes above are in it.
+    assert!(first > 0, "first request: {first}");
+    assert!(second > 0, "second request right after: {second}");
 }
