@@ -77,6 +77,101 @@ fn log_lines_show_addresses_and_files_not_rust_values() {
     assert!(!err.contains("File(") && !err.contains("os error"), "{err}");
 }
 
+/// One job from Debian's client, with the daemon at `level`; the log.
+fn one_job_log(tag: &str, args: &[&str]) -> (String, Farm) {
+    let farm = Farm::new(tag);
+    farm.write_src("hello.c", HELLO);
+    let opts = Opts {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        ..Opts::default()
+    };
+    let d = farm.daemon(Kind::Ours, &opts);
+    let out = distcc(
+        &farm,
+        &d.host(",lzo"),
+        &["gcc", "-c", "hello.c", "-o", "hello.o"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(d.wait_compiles(1), 1, "{}", d.log_text());
+    (d.log_text(), farm)
+}
+
+/// Lines that only a debug log has, one per step of the job.
+const STEPS: &[&str] = &[
+    "request: protocol 2, 5 arguments",
+    "received the preprocessed source",
+    "compile command (in ",
+    " exited with status 0 after ",
+    "sent DONE00000002 STAT00000000",
+];
+
+#[test]
+fn debug_logs_each_step_of_a_job_and_info_stays_short() {
+    require_tool!(super::harness::DEBIAN_DISTCC);
+    let (info, _f) = one_job_log("log-info", &[]);
+    for step in STEPS {
+        assert!(!info.contains(step), "{step:?} at info level:\n{info}");
+    }
+    for (tag, args) in [
+        ("log-debug", &["--log-level", "debug"][..]),
+        ("log-verbose", &["--verbose"]),
+    ] {
+        let (debug, _f) = one_job_log(tag, args);
+        for step in STEPS {
+            assert!(debug.contains(step), "{args:?}: no {step:?} in\n{debug}");
+        }
+        assert!(
+            debug.lines().count() >= info.lines().count() + STEPS.len(),
+            "{debug}"
+        );
+    }
+}
+
+#[test]
+fn wizard_mode_logs_debug_lines_on_stderr() {
+    require_tool!(super::harness::DEBIAN_DISTCC);
+    let farm = Farm::new("log-wizard");
+    farm.write_src("hello.c", HELLO);
+    let port = support::free_port();
+    let mut child = support::GroupChild::spawn(
+        Command::new(support::bin("distccd"))
+            .args(["--wizard", "--lifetime", "60", "--listen", "127.0.0.1"])
+            .args(["--allow", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--masquerade-dir")
+            .arg(farm.path("masq"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TMPDIR", farm.path("dtmp"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped()),
+    )
+    .unwrap();
+    wait_listening(port);
+    let out = distcc(
+        &farm,
+        &format!("127.0.0.1:{port},lzo"),
+        &["gcc", "-c", "hello.c", "-o", "hello.o"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut err = child.0.stderr.take().unwrap();
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buf = [0u8; 4096];
+    while !text(&log).contains("COMPILE_OK") && Instant::now() < deadline {
+        match err.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => log.extend_from_slice(&buf[..n]),
+        }
+    }
+    child.signal_group(nix::sys::signal::Signal::SIGTERM);
+    let log = text(&log);
+    for step in STEPS {
+        assert!(log.contains(step), "no {step:?} in\n{log}");
+    }
+}
+
 /// Disk sectors read and written so far on the first whole disk, as
 /// 3.4's stats code counts them.
 fn disk_sectors() -> Option<u64> {
