@@ -43,6 +43,7 @@ use super::summary::{Category, Summary};
 use crate::args::os::line;
 use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
+use crate::protocol::token::HEADER_LEN;
 use crate::protocol::{Limits, RequestHead, Response, server_cpp};
 
 /// Per-job settings, fixed at start-up.
@@ -104,6 +105,25 @@ pub(super) struct Stop {
     pub reason: String,
     /// Logged at info instead of as a warning (nothing was refused).
     pub quiet: bool,
+}
+
+/// Reading the part of a request that follows its head (the source, or
+/// the file count) failed. A client that hangs up right there, before a
+/// byte of it, has given up on the job (its preprocessor failed, spec
+/// §1.5): 3.4 counts that as OTHER, not as a bad request (issue 11).
+pub(super) fn read_stop_after_head(e: ReadError, what: &str) -> Stop {
+    match e {
+        ReadError::Truncated { have, want } if want - have == HEADER_LEN => Stop {
+            category: Category::Other,
+            ret: ExitCode::Truncated,
+            reason: format!(
+                "client closed the connection instead of sending {what} \
+                 (its preprocessor failed, or it gave up)"
+            ),
+            quiet: true,
+        },
+        e => read_stop(e),
+    }
 }
 
 /// A bad request: no reply, REJ_BAD_REQ.

@@ -13,7 +13,7 @@ use std::time::Instant;
 use tokio::io::AsyncRead;
 
 use super::incoming::{Incoming, Source};
-use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop};
+use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop_after_head};
 use super::jobdir::JobDir;
 use crate::args::{self, Job};
 
@@ -52,7 +52,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
     let source = inc
         .source(version, &s.limits, memory_max, spill)
         .await
-        .map_err(read_stop)?;
+        .map_err(|e| read_stop_after_head(e, "its source (DOTI)"))?;
     let (size, place) = match &source {
         Source::Memory(data) => (data.len() as u64, "memory"),
         Source::File(n) => (*n, "a file"),

@@ -19,7 +19,9 @@ use tokio::io::AsyncRead;
 use tracing::trace;
 
 use super::incoming::{Incoming, offload};
-use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop, refuse};
+use super::job::{
+    JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop, read_stop_after_head, refuse,
+};
 use super::jobdir::JobDir;
 use super::mirror::{self, ClientPath};
 use super::pumpargs;
@@ -77,7 +79,10 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
     // of its components can be a symlink the client sent.
     let cwd_path = tree.mkdirs(cwd).map_err(tree_stop)?;
     let started = Instant::now();
-    let count = inc.file_count(&s.limits).await.map_err(read_stop)?;
+    let count = inc
+        .file_count(&s.limits)
+        .await
+        .map_err(|e| read_stop_after_head(e, "its files (NFIL)"))?;
     let (mut left, mut total) = (count, 0u64);
     while left > 0 {
         let batch = inc

@@ -224,3 +224,51 @@ fn io_rate_is_the_same_for_two_requests_in_a_row() {
     assert!(first > 0, "first request: {first}");
     assert!(second > 0, "second request right after: {second}");
 }
+
+/// A source whose header is missing: the client's preprocessor fails
+/// after the request's head went out, and the client hangs up.
+const MISSING_HEADER: &str = "#include \"no-such-header.h\"\nint x;\n";
+
+#[test]
+fn a_client_whose_preprocessor_failed_is_not_a_bad_request() {
+    require_tool!(super::harness::DEBIAN_DISTCC);
+    require_tool!(DEBIAN_DISTCCD);
+    let mut pages = Vec::new();
+    for kind in [Kind::Ours, Kind::Debian] {
+        let farm = Farm::new("stats-cppfail");
+        farm.write_src("bad.c", MISSING_HEADER);
+        let stats_port = support::free_port();
+        let d: Daemon = farm.daemon(kind, &stats_opts(stats_port, &[]));
+        wait_listening(stats_port);
+        // Debian's client and ours: both send the head, then give up.
+        let args = ["gcc", "-c", "bad.c", "-o", "bad.o"];
+        let out = distcc(&farm, &d.host(""), &args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let ours = Command::new(support::bin("distcc"))
+            .args(args)
+            .current_dir(farm.src())
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("DISTCC_DIR", farm.path("home"))
+            .env("TMPDIR", farm.path("ctmp"))
+            .env("DISTCC_HOSTS", d.host(""))
+            .output()
+            .unwrap();
+        assert_eq!(ours.status.code(), Some(1), "{}", text(&ours.stderr));
+        assert_eq!(d.wait_count("OTHER", 2), 2, "{kind:?}: {}", d.log_text());
+        // 3.4's children report to the stats server through a pipe: the
+        // page may lag the log for a moment.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut page = stats_page(stats_port);
+        while stat(&page, "dcc_other") < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            page = stats_page(stats_port);
+        }
+        if kind == Kind::Ours {
+            assert!(!d.log_text().contains("Warning"), "{}", d.log_text());
+        }
+        pages.push((stat(&page, "dcc_rej_bad_req"), stat(&page, "dcc_other")));
+    }
+    assert_eq!(pages[0], pages[1], "ours, then 3.4's (bad_req, other)");
+    assert_eq!(pages[0], (0, 2));
+}
