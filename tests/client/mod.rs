@@ -12,6 +12,7 @@ mod fidelity;
 pub mod harness;
 mod project;
 mod pump;
+mod pump_paths;
 mod sharing;
 mod signals;
 mod socks;

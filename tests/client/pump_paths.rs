@@ -1,0 +1,88 @@
+//! Pump mode where paths are odd (issue 11): a header reached through
+//! `..` must compile on the server (the client makes the directory it
+//! steps out of exist there, as 3.4's include server does), and a
+//! dependency file whose directory is missing must fail as gcc and plain
+//! mode fail, not succeed because the server wrote it elsewhere.
+
+use crate::require_tool;
+
+use super::harness::{Farm, Kind, assert_ok, assert_same, text};
+
+const MAIN_C: &str = "#include \"sub/../x.h\"\n#include \"a/b/../../inc/y.h\"\n#include \"z.h\"\n\
+int main(void) { return X + Y + Z; }\n";
+
+fn setup(farm: &Farm) {
+    farm.write("main.c", MAIN_C);
+    farm.write("x.h", "#define X 1\n");
+    farm.write("inc/y.h", "#define Y 2\n");
+    farm.write("zdir/z.h", "#define Z 3\n");
+    std::fs::create_dir_all(farm.work().join("sub")).unwrap();
+    std::fs::create_dir_all(farm.work().join("a/b")).unwrap();
+    std::fs::create_dir_all(farm.work().join("e")).unwrap();
+}
+
+fn dotdot_headers_compile_remotely(kind: Kind) {
+    require_tool!("gcc");
+    let farm = Farm::new(&format!("pump-dotdot-{kind:?}"));
+    setup(&farm);
+    let daemon = farm.daemon(kind);
+    let args = ["gcc", "-Ie/../zdir", "-c", "main.c", "-o", "main.o"];
+    let out = farm.distcc(
+        &daemon.host(",cpp,lzo"),
+        &args,
+        &[("DISTCC_PUMP", "1"), ("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "pump compile");
+    let log = text(&out.stderr);
+    assert!(log.contains("(protocol 3)"), "not sent in pump mode:\n{log}");
+    assert!(
+        !log.contains("retrying locally") && !log.contains("locally instead"),
+        "the server failed:\n{log}"
+    );
+    assert_eq!(daemon.wait_compiles(1), 1, "{log}");
+    std::fs::rename(farm.work().join("main.o"), farm.work().join("remote.o")).unwrap();
+    assert_ok(&farm.local(&args), "local compile");
+    assert_same(&farm.work().join("remote.o"), &farm.work().join("main.o"));
+}
+
+#[test]
+fn dotdot_headers_compile_remotely_with_our_daemon() {
+    dotdot_headers_compile_remotely(Kind::Ours);
+}
+
+#[test]
+fn dotdot_headers_compile_remotely_with_debians_daemon() {
+    crate::require_tool!(crate::support::distccd::DEBIAN_DISTCCD);
+    dotdot_headers_compile_remotely(Kind::Debian);
+}
+
+#[test]
+fn a_missing_dependency_directory_fails_as_gcc_does() {
+    require_tool!("gcc");
+    let farm = Farm::new("pump-nodepdir");
+    farm.write("y.c", "int y;\n");
+    let daemon = farm.daemon(Kind::Ours);
+    let args = ["gcc", "-MD", "-c", "y.c", "-o", "obj/y.o"];
+    let local = std::process::Command::new("gcc")
+        .args(&args[1..])
+        .current_dir(farm.work())
+        .output()
+        .unwrap();
+    assert_eq!(local.status.code(), Some(1), "gcc itself fails");
+    let gcc_says = "opening dependency file obj/y.d: No such file or directory";
+    assert!(text(&local.stderr).contains(gcc_says), "{}", text(&local.stderr));
+    for (hosts, env) in [
+        (daemon.host(",lzo"), &[][..]),
+        (daemon.host(",cpp,lzo"), &[("DISTCC_PUMP", "1")]),
+    ] {
+        let out = farm.distcc(&hosts, &args, env);
+        assert_eq!(
+            out.status.code(),
+            local.status.code(),
+            "{hosts}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains(gcc_says), "{}", text(&out.stderr));
+        assert!(!farm.work().join("obj").exists(), "{hosts}: obj/ was created");
+    }
+}
