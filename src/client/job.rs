@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use tracing::{debug, warn};
 
 use crate::args::os::{line, lossy};
-use crate::args::{self, Job, Scan};
+use crate::args::{self, Job, LocalReason, Scan};
 use crate::client::attempt::{self, AttemptError, CppState};
 use crate::client::ctx::Ctx;
 use crate::client::plan::{self, AfterCompile, HostFailure, NoHost};
@@ -23,10 +23,22 @@ use crate::hosts::{HostKind, HostList};
 use crate::logging::NONAME;
 use crate::state::Phase;
 
-/// Run one compiler command; returns the exit code.
-pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
-    // -march=native is resolved for the remote copy only; local runs keep
-    // the user's flags untouched.
+/// A compiler command made ready (spec §3.3): the copy to run here, and
+/// the job to distribute or why it stays here.
+#[derive(Debug)]
+pub struct Prepared {
+    /// `-MD`/`-MMD` were given to the driver itself.
+    pub driver_deps: bool,
+    /// The command for a local run (cross-rewritten, flags untouched).
+    pub local_argv: Vec<OsString>,
+    /// The job to distribute, or why it must run here (with the
+    /// `-march=native` problem, if that was one).
+    pub scan: Result<Job, (LocalReason, Option<String>)>,
+}
+
+/// `-Wp,` expansion, `-march=native` resolution (for the remote copy
+/// only: local runs keep the user's flags), the scan, cross rewriting.
+pub fn prepare(ctx: &Ctx, argv: Vec<OsString>) -> Prepared {
     let driver_deps = args::has_driver_deps(&argv);
     let expanded = args::expand_wp(&argv);
     let mut remote_argv = expanded.clone();
@@ -42,9 +54,26 @@ pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
         }
     };
     rewrite(&mut local_argv);
-    let mut job = match args::scan(&remote_argv) {
-        Scan::Distribute(job) => job,
-        Scan::Local(reason) => {
+    let scan = match args::scan(&remote_argv) {
+        Scan::Distribute(mut job) => {
+            rewrite(&mut job.argv);
+            Ok(job)
+        }
+        Scan::Local(reason) => Err((reason, native_error)),
+    };
+    Prepared {
+        driver_deps,
+        local_argv,
+        scan,
+    }
+}
+
+/// Run one compiler command; returns the exit code.
+pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
+    let p = prepare(ctx, argv);
+    match p.scan {
+        Ok(job) => distribute(ctx, job, p.driver_deps, &p.local_argv),
+        Err((reason, native_error)) => {
             match native_error {
                 Some(e) => debug!("running locally because {reason} ({e})"),
                 None => debug!("running locally because {reason}"),
@@ -56,11 +85,9 @@ pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
                     l.local_slots
                 }
             };
-            return run_local(ctx, &local_argv, None, slots);
+            run_local(ctx, &p.local_argv, None, slots)
         }
-    };
-    rewrite(&mut job.argv);
-    distribute(ctx, job, driver_deps, &local_argv)
+    }
 }
 
 fn resolve_native(ctx: &Ctx, argv: &mut Vec<OsString>) -> Option<String> {
@@ -146,7 +173,7 @@ fn default_list() -> HostList {
 }
 
 /// The host name shown by the monitor: no port, `localhost` for local.
-fn monitor_name(kind: &HostKind) -> &str {
+pub(crate) fn monitor_name(kind: &HostKind) -> &str {
     match kind {
         HostKind::Local => "localhost",
         HostKind::Tcp { host, .. } | HostKind::Ssh { host, .. } => host,

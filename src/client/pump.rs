@@ -54,6 +54,9 @@ pub struct Pumped {
     /// them (gcc steps out of them with `..`): each gets an empty
     /// [`FORCING_FILE`], as 3.4's include server does.
     pub dirs: Vec<PathBuf>,
+    /// The compiler's default include directories: not sent, the server
+    /// has its own (`distcc --scan-includes` shows them as SYSTEMDIR).
+    pub system: Vec<PathBuf>,
     /// Its dependency file, if it writes one.
     pub dotd: Option<DotdPlan>,
     /// The working directory the paths were resolved against (CDIR).
@@ -210,6 +213,7 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
     Ok(Pumped {
         files: found.files,
         dirs: found.dirs,
+        system: search.system,
         dotd,
         cwd,
     })

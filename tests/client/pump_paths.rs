@@ -2,9 +2,11 @@
 //! `..` must compile on the server (the client makes the directory it
 //! steps out of exist there, as 3.4's include server does), and a
 //! dependency file whose directory is missing must fail as gcc and plain
-//! mode fail, not succeed because the server wrote it elsewhere.
+//! mode fail, not succeed because the server wrote it elsewhere; and
+//! `distcc --scan-includes` shows what pump mode would send, in 3.4's
+//! format, with its exit codes.
 
-use crate::require_tool;
+use crate::{require_tool, support};
 
 use super::harness::{Farm, Kind, assert_ok, assert_same, text};
 
@@ -85,4 +87,78 @@ fn a_missing_dependency_directory_fails_as_gcc_does() {
         assert!(text(&out.stderr).contains(gcc_says), "{}", text(&out.stderr));
         assert!(!farm.work().join("obj").exists(), "{hosts}: obj/ was created");
     }
+}
+
+/// Our client's and Debian's exit code and stderr for `args` in `farm`.
+fn both(farm: &Farm, hosts: &str, args: &[&str], env: &[(&str, &str)]) -> [(Option<i32>, String); 2] {
+    [support::bin("distcc"), "/usr/bin/distcc".into()].map(|p| {
+        let out = farm.command(&p, hosts, args, env).output().unwrap();
+        (out.status.code(), text(&out.stderr))
+    })
+}
+
+#[test]
+fn scan_includes_lists_what_pump_mode_sends() {
+    require_tool!("gcc");
+    let farm = Farm::new("scan-includes");
+    setup(&farm);
+    let daemon = farm.daemon(Kind::Ours);
+    let args = [
+        "--scan-includes",
+        "gcc",
+        "-Ie/../zdir",
+        "-c",
+        "main.c",
+        "-o",
+        "main.o",
+    ];
+    let out = farm.distcc(&daemon.host(",cpp,lzo"), &args, &[("DISTCC_PUMP", "1")]);
+    assert_ok(&out, "--scan-includes");
+    let w = farm.work();
+    let mut want: Vec<String> = ["main.c", "x.h", "inc/y.h", "zdir/z.h"]
+        .iter()
+        .map(|f| format!("FILE      {}", w.join(f).display()))
+        .collect();
+    want.extend(
+        ["sub", "a/b", "e"]
+            .iter()
+            .map(|d| format!("DIRECTORY {}", w.join(d).display())),
+    );
+    let got = text(&out.stdout);
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(lines[..want.len()], want[..], "{got}");
+    // Then the compiler's own directories, which the server provides.
+    let system: Vec<&str> = lines[want.len()..].to_vec();
+    assert!(system.contains(&"SYSTEMDIR /usr/include"), "{got}");
+    assert!(system.iter().all(|l| l.starts_with("SYSTEMDIR /")), "{got}");
+    // Nothing was compiled, here or there.
+    assert!(!w.join("main.o").exists());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(daemon.count("COMPILE_OK"), 0);
+}
+
+#[test]
+fn scan_includes_fails_as_3_4_does() {
+    require_tool!("/usr/bin/distcc");
+    let farm = Farm::new("scan-includes-fail");
+    setup(&farm);
+    let compile = ["--scan-includes", "gcc", "-c", "main.c", "-o", "main.o"];
+    // A host without ,cpp: 3.4's words, exit 100.
+    let [ours, theirs] = both(&farm, "127.0.0.1:1,lzo", &compile, &[]);
+    assert_eq!(ours.0, Some(100), "{}", ours.1);
+    assert_eq!(ours.0, theirs.0, "{}", theirs.1);
+    let words = "'--scan_includes' specified, but distcc wouldn't have used include server \
+                 (make sure hosts list includes ',cpp' option?)";
+    assert!(ours.1.contains(words) && theirs.1.contains(words), "{}\n{}", ours.1, theirs.1);
+    // A pump host, but not run under pump: no include list (3.4: no
+    // include server), exit 1.
+    let [ours, theirs] = both(&farm, "127.0.0.1:1,cpp,lzo", &compile, &[]);
+    assert_eq!(ours.0, Some(1), "{}", ours.1);
+    assert_eq!(ours.0, theirs.0, "{}", theirs.1);
+    assert!(ours.1.contains("failed to get includes"), "{}", ours.1);
+    // Nothing to scan: 3.4's "missing operand", exit 101.
+    let [ours, theirs] = both(&farm, "127.0.0.1:1,cpp,lzo", &["--scan-includes"], &[]);
+    assert_eq!((ours.0, theirs.0), (Some(101), Some(101)));
+    assert!(ours.1.contains("missing operand"), "{}", ours.1);
+    assert!(!farm.work().join("main.o").exists());
 }
