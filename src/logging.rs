@@ -316,7 +316,13 @@ where
             _ => "",
         };
         if meta.target() == NONAME {
-            write!(writer, "{}[{}] {}", self.program, std::process::id(), severity)?;
+            write!(
+                writer,
+                "{}[{}] {}",
+                self.program,
+                std::process::id(),
+                severity
+            )?;
         } else {
             write!(
                 writer,

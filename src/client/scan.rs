@@ -72,7 +72,13 @@ pub fn run(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
     // The host the real job would take first (its lock is let go at once).
     let locks = ctx.lock_dir();
     let excluded = vec![false; list.hosts.len()];
-    let host = match pick(&list.hosts, &excluded, locks.as_ref(), ctx.backoff, ctx.pause) {
+    let host = match pick(
+        &list.hosts,
+        &excluded,
+        locks.as_ref(),
+        ctx.backoff,
+        ctx.pause,
+    ) {
         Ok(Some(picked)) => &list.hosts[picked.index],
         Ok(None) => {
             error!("'--scan_includes' specified, but every host is down or in backoff");

@@ -43,17 +43,14 @@ impl IoWindow {
             self.samples.push_back((at, sectors));
         }
         // Keep one sample at least WINDOW old as the base, none older.
-        while self.samples.len() > 2
-            && at.saturating_duration_since(self.samples[1].0) >= WINDOW
-        {
+        while self.samples.len() > 2 && at.saturating_duration_since(self.samples[1].0) >= WINDOW {
             self.samples.pop_front();
         }
     }
 
     /// Sectors per second over the window; -1 while it spans too little.
     pub fn rate(&self) -> i64 {
-        let (Some(&(t0, s0)), Some(&(t1, s1))) = (self.samples.front(), self.samples.back())
-        else {
+        let (Some(&(t0, s0)), Some(&(t1, s1))) = (self.samples.front(), self.samples.back()) else {
             return -1;
         };
         let span = t1.saturating_duration_since(t0);
@@ -72,9 +69,11 @@ impl IoWindow {
 mod tests {
     use super::*;
 
-    /// (seconds after start, sectors) samples, and the rate wanted after
-    /// the last.
-    const CASES: &[(&str, &[(u64, u64)], i64)] = &[
+    /// (seconds after start, sectors).
+    type Samples = &'static [(u64, u64)];
+
+    /// Samples, and the rate wanted after the last.
+    const CASES: &[(&str, Samples, i64)] = &[
         ("nothing yet", &[], -1),
         ("one sample", &[(0, 100)], -1),
         ("too short a span", &[(0, 100), (0, 5000)], -1),
@@ -85,7 +84,13 @@ mod tests {
         // After the window, the oldest samples go: only the last minute counts.
         (
             "a burst a minute ago is forgotten",
-            &[(0, 0), (1, 60_000), (61, 60_000), (66, 60_000), (70, 60_600)],
+            &[
+                (0, 0),
+                (1, 60_000),
+                (61, 60_000),
+                (66, 60_000),
+                (70, 60_600),
+            ],
             600 / 69,
         ),
         ("counter went backwards", &[(0, 500), (5, 100)], -1),

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::job::Shared;
 use super::iorate::{self, IoWindow};
+use super::job::Shared;
 use super::sysinfo::{Sampler, disk_sectors_now};
 use crate::access::AccessList;
 

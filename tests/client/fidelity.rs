@@ -22,7 +22,11 @@ fn run(program: &Path, args: &[&str]) -> Output {
 
 /// The first `n` lines of stdout, and the exit code.
 fn head(out: &Output, n: usize) -> (Vec<String>, Option<i32>) {
-    let lines = text(&out.stdout).lines().take(n).map(str::to_owned).collect();
+    let lines = text(&out.stdout)
+        .lines()
+        .take(n)
+        .map(str::to_owned)
+        .collect();
     (lines, out.status.code())
 }
 
@@ -63,7 +67,12 @@ fn the_daemon_announces_protocol_3() {
 /// environment (plus `env`), after which the object must exist.
 fn compile(f: &Farm, program: &Path, hosts: &str, env: &[(&str, &str)]) -> String {
     let out = f
-        .command(program, hosts, &["gcc", "-c", "hello.c", "-o", "hello.o"], env)
+        .command(
+            program,
+            hosts,
+            &["gcc", "-c", "hello.c", "-o", "hello.o"],
+            env,
+        )
         .output()
         .unwrap();
     assert_ok(&out, &format!("{} with {hosts:?}", program.display()));
@@ -106,7 +115,12 @@ fn empty_host_lists_get_3_4s_warning() {
         let want = "Warning: $DISTCC_HOSTS contained no hosts; can't distribute work";
         assert!(err.contains(want), "{}: {err}", program.display());
         let out = f
-            .command(&program, "", &["gcc", "-c", "hello.c", "-o", "hello.o"], &[])
+            .command(
+                &program,
+                "",
+                &["gcc", "-c", "hello.c", "-o", "hello.o"],
+                &[],
+            )
             .env_remove("DISTCC_HOSTS")
             .output()
             .unwrap();
@@ -146,7 +160,10 @@ fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
         lines.push(format!("{prog}[PID] {rest}"));
     }
     assert_eq!(lines[0], lines[1]);
-    assert_eq!(lines[0], format!("distcc[PID] compile hello.c on {host} completed ok"));
+    assert_eq!(
+        lines[0],
+        format!("distcc[PID] compile hello.c on {host} completed ok")
+    );
 }
 
 #[test]
@@ -158,8 +175,14 @@ fn zeroconf_is_reported_as_unsupported() {
     let ours = support::bin("distcc");
     // Alone: nothing to distribute to, and the user learns why.
     let err = compile(&f, &ours, "+zeroconf", &[]);
-    assert!(err.contains("+zeroconf is not supported in this build"), "{err}");
-    assert!(err.contains("contained no hosts; can't distribute work"), "{err}");
+    assert!(
+        err.contains("+zeroconf is not supported in this build"),
+        "{err}"
+    );
+    assert!(
+        err.contains("contained no hosts; can't distribute work"),
+        "{err}"
+    );
     // Next to a host: that host is used, and the user still learns why
     // no other host was found.
     let err = compile(&f, &ours, &format!("+zeroconf {}", daemon.host("")), &[]);
@@ -187,7 +210,15 @@ fn usage_errors_exit_1_as_in_3_4() {
         let theirs = run(Path::new(&debian), args).status.code();
         let ours = run(&support::bin(tool), args);
         assert_eq!(theirs, Some(1), "{tool} {args:?}: Debian's");
-        assert_eq!(ours.status.code(), theirs, "{tool} {args:?}: {}", text(&ours.stderr));
-        assert!(!ours.stdout.is_empty() || !ours.stderr.is_empty(), "{tool} {args:?}: usage");
+        assert_eq!(
+            ours.status.code(),
+            theirs,
+            "{tool} {args:?}: {}",
+            text(&ours.stderr)
+        );
+        assert!(
+            !ours.stdout.is_empty() || !ours.stderr.is_empty(),
+            "{tool} {args:?}: usage"
+        );
     }
 }

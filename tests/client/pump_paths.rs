@@ -36,7 +36,10 @@ fn dotdot_headers_compile_remotely(kind: Kind) {
     );
     assert_ok(&out, "pump compile");
     let log = text(&out.stderr);
-    assert!(log.contains("(protocol 3)"), "not sent in pump mode:\n{log}");
+    assert!(
+        log.contains("(protocol 3)"),
+        "not sent in pump mode:\n{log}"
+    );
     assert!(
         !log.contains("retrying locally") && !log.contains("locally instead"),
         "the server failed:\n{log}"
@@ -54,7 +57,7 @@ fn dotdot_headers_compile_remotely_with_our_daemon() {
 
 #[test]
 fn dotdot_headers_compile_remotely_with_debians_daemon() {
-    crate::require_tool!(crate::support::distccd::DEBIAN_DISTCCD);
+    require_tool!(support::distccd::DEBIAN_DISTCCD);
     dotdot_headers_compile_remotely(Kind::Debian);
 }
 
@@ -72,7 +75,11 @@ fn a_missing_dependency_directory_fails_as_gcc_does() {
         .unwrap();
     assert_eq!(local.status.code(), Some(1), "gcc itself fails");
     let gcc_says = "opening dependency file obj/y.d: No such file or directory";
-    assert!(text(&local.stderr).contains(gcc_says), "{}", text(&local.stderr));
+    assert!(
+        text(&local.stderr).contains(gcc_says),
+        "{}",
+        text(&local.stderr)
+    );
     for (hosts, env) in [
         (daemon.host(",lzo"), &[][..]),
         (daemon.host(",cpp,lzo"), &[("DISTCC_PUMP", "1")]),
@@ -84,13 +91,25 @@ fn a_missing_dependency_directory_fails_as_gcc_does() {
             "{hosts}: {}",
             text(&out.stderr)
         );
-        assert!(text(&out.stderr).contains(gcc_says), "{}", text(&out.stderr));
-        assert!(!farm.work().join("obj").exists(), "{hosts}: obj/ was created");
+        assert!(
+            text(&out.stderr).contains(gcc_says),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(
+            !farm.work().join("obj").exists(),
+            "{hosts}: obj/ was created"
+        );
     }
 }
 
 /// Our client's and Debian's exit code and stderr for `args` in `farm`.
-fn both(farm: &Farm, hosts: &str, args: &[&str], env: &[(&str, &str)]) -> [(Option<i32>, String); 2] {
+fn both(
+    farm: &Farm,
+    hosts: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> [(Option<i32>, String); 2] {
     [support::bin("distcc"), "/usr/bin/distcc".into()].map(|p| {
         let out = farm.command(&p, hosts, args, env).output().unwrap();
         (out.status.code(), text(&out.stderr))
@@ -149,7 +168,12 @@ fn scan_includes_fails_as_3_4_does() {
     assert_eq!(ours.0, theirs.0, "{}", theirs.1);
     let words = "'--scan_includes' specified, but distcc wouldn't have used include server \
                  (make sure hosts list includes ',cpp' option?)";
-    assert!(ours.1.contains(words) && theirs.1.contains(words), "{}\n{}", ours.1, theirs.1);
+    assert!(
+        ours.1.contains(words) && theirs.1.contains(words),
+        "{}\n{}",
+        ours.1,
+        theirs.1
+    );
     // A pump host, but not run under pump: no include list (3.4: no
     // include server), exit 1.
     let [ours, theirs] = both(&farm, "127.0.0.1:1,cpp,lzo", &compile, &[]);

@@ -179,7 +179,9 @@ fn disk_sectors() -> Option<u64> {
     text.lines().find_map(|line| {
         let f: Vec<&str> = line.split_whitespace().collect();
         let name = *f.get(2)?;
-        let whole = ["sd", "hd", "vd", "xvd"].iter().any(|p| name.starts_with(p))
+        let whole = ["sd", "hd", "vd", "xvd"]
+            .iter()
+            .any(|p| name.starts_with(p))
             && !name.ends_with(|c: char| c.is_ascii_digit())
             || (name.starts_with("nvme") && !name.contains('p'));
         if !whole {

@@ -80,7 +80,9 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
                         ""
                     };
                     Loaded::Empty {
-                        message: format!("{origin} contained no hosts; can't distribute work{detail}"),
+                        message: format!(
+                            "{origin} contained no hosts; can't distribute work{detail}"
+                        ),
                         origin,
                     }
                 } else {
@@ -109,6 +111,5 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
 /// this build cannot, and says so rather than dropping the token in
 /// silence (issue 11). The parser still records it (`HostList::zeroconf`)
 /// for the day zeroconf is added.
-pub const ZEROCONF: &str =
-    "+zeroconf is not supported in this build of distcc (no zeroconf/mDNS host discovery); \
+pub const ZEROCONF: &str = "+zeroconf is not supported in this build of distcc (no zeroconf/mDNS host discovery); \
      ignoring it";

@@ -83,7 +83,10 @@ pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Closure
     // The server makes the working directory and every sent file's
     // directories: only the others need forcing.
     let exists = |d: &Path| {
-        cwd.starts_with(d) || w.sent.iter().any(|f| f.parent().is_some_and(|p| p.starts_with(d)))
+        cwd.starts_with(d)
+            || w.sent
+                .iter()
+                .any(|f| f.parent().is_some_and(|p| p.starts_with(d)))
     };
     let mut dirs: Vec<PathBuf> = Vec::new();
     for d in std::mem::take(&mut w.dirs) {
