@@ -393,7 +393,11 @@ fn no_host(
             if why.is_empty() {
                 warn!("{warning}");
             } else {
-                warn!("{why}; running {} locally instead", lossy(&job.input));
+                // One line, ending in 3.4's second one.
+                warn!(
+                    "{why}; failed to distribute {}, running locally instead",
+                    lossy(&job.input)
+                );
             }
             run_local(ctx, local_argv, None, |l| l.local_slots)
         }
