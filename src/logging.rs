@@ -28,6 +28,11 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::registry::LookupSpan;
 
+/// The tracing target of lines 3.4 writes without the function name
+/// (`distcc[PID] compile x.c on host completed ok`): the formatter leaves
+/// out the `(module) ` part for them.
+pub const NONAME: &str = "distcc::noname";
+
 /// A syslog-style threshold, as accepted by `distccd --log-level`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -80,6 +85,29 @@ pub enum LogTarget {
     Syslog,
     /// An already-open file descriptor (the client's `UNCACHED_ERR_FD`).
     Fd(i32),
+}
+
+impl fmt::Display for LogTarget {
+    /// As in 3.4's messages: `logfile PATH` (its "failed to open logfile
+    /// PATH"), `stderr`, `syslog`, `file descriptor N`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stderr => f.write_str("stderr"),
+            Self::File(path) => write!(f, "logfile {}", path.display()),
+            Self::Syslog => f.write_str("syslog"),
+            Self::Fd(fd) => write!(f, "file descriptor {fd}"),
+        }
+    }
+}
+
+/// An I/O error's text as C programs print it (`strerror`): without
+/// Rust's ` (os error N)` suffix.
+pub fn os_error_text(e: &io::Error) -> String {
+    let text = e.to_string();
+    match (e.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_owned(),
+        _ => text,
+    }
 }
 
 /// What to set up.
@@ -287,14 +315,24 @@ where
             Level::WARN => "Warning: ",
             _ => "",
         };
-        write!(
-            writer,
-            "{}[{}] ({}) {}",
-            self.program,
-            std::process::id(),
-            module,
-            severity
-        )?;
+        if meta.target() == NONAME {
+            write!(
+                writer,
+                "{}[{}] {}",
+                self.program,
+                std::process::id(),
+                severity
+            )?;
+        } else {
+            write!(
+                writer,
+                "{}[{}] ({}) {}",
+                self.program,
+                std::process::id(),
+                module,
+                severity
+            )?;
+        }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }
@@ -304,15 +342,22 @@ where
 /// retargeting; if a subscriber is already installed (tests), the handle
 /// still works but lines go to the existing subscriber.
 pub fn init(config: &LogConfig) -> io::Result<LogHandle> {
+    let mut level = config.level;
     let sink = match Sink::open(&config.target) {
         Ok(s) => s,
         Err(e) => {
+            // As 3.4: stderr gets what it gets without a log file
+            // (warnings), unless debugging was asked for.
+            if level != LogLevel::Debug {
+                level = level.min(LogLevel::Warning);
+            }
             // 3.4: "failed to open logfile" and carry on with stderr.
             eprintln!(
-                "{}[{}] ERROR: failed to open log {:?}: {e}; logging to stderr",
+                "{}[{}] ERROR: failed to open {}: {}; logging to stderr",
                 config.program,
                 std::process::id(),
-                config.target
+                config.target,
+                os_error_text(&e)
             );
             Sink::Stderr
         }
@@ -322,7 +367,7 @@ pub fn init(config: &LogConfig) -> io::Result<LogHandle> {
         program: config.program,
     };
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(config.level.tracing_level())
+        .with_max_level(level.tracing_level())
         .with_writer(handle.clone())
         .event_format(DistccFormat {
             program: config.program,
@@ -343,6 +388,16 @@ mod tests {
         assert_eq!(LogLevel::parse("note"), Some(LogLevel::Notice));
         assert_eq!(LogLevel::parse("debug"), Some(LogLevel::Debug));
         assert_eq!(LogLevel::parse("loud"), None);
+    }
+
+    #[test]
+    fn targets_and_errors_read_like_3_4s_messages() {
+        let t = LogTarget::File(PathBuf::from("/x/distcc.log"));
+        assert_eq!(t.to_string(), "logfile /x/distcc.log");
+        let e = io::Error::from_raw_os_error(2);
+        assert_eq!(os_error_text(&e), "No such file or directory");
+        let other = io::Error::other("disk on fire");
+        assert_eq!(os_error_text(&other), "disk on fire");
     }
 
     #[test]

@@ -204,7 +204,7 @@ fn run_pump(
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
         argv.extend([OsString::from("-MT"), target.clone()]);
     }
-    let request = pumpmode::request(&argv, &pumped.cwd, files)
+    let request = pumpmode::request(&argv, &pumped.cwd, files, &pumped.dirs)
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
     status.set(Phase::Connect, name, slot);
     let mut conn = connect(ctx, host).map_err(RemoteError::Io)?;

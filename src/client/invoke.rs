@@ -38,8 +38,17 @@ pub enum Invocation {
         /// Invoked through a masquerade symlink.
         masquerade: bool,
     },
+    /// `distcc --scan-includes COMPILE...`: show what pump mode would send
+    /// for this compile, and exit (spec §3.1).
+    ScanIncludes {
+        /// The compiler command line, as for [`Invocation::Compile`].
+        argv: Vec<OsString>,
+    },
     /// `distcc` with no arguments (3.4: exit 101).
     Missing,
+    /// `distcc --scan-includes` with nothing after it (3.4: "missing
+    /// operand", exit 101).
+    MissingOperand,
 }
 
 /// Classify a command line (after `@file` expansion).
@@ -61,19 +70,35 @@ pub fn classify(argv: &[OsString]) -> Invocation {
         b"--version" => return Invocation::Own(OwnOption::Version),
         b"--show-hosts" => return Invocation::Own(OwnOption::ShowHosts),
         b"-j" => return Invocation::Own(OwnOption::Jobs),
+        // 3.4 takes what follows as a compile, explicit or implicit.
+        b"--scan-includes" => {
+            return match argv.get(2..) {
+                Some(rest) if !rest.is_empty() => Invocation::ScanIncludes {
+                    argv: compiler_command(rest),
+                },
+                _ => Invocation::MissingOperand,
+            };
+        }
         _ => {}
     }
+    Invocation::Compile {
+        argv: compiler_command(&argv[1..]),
+        masquerade: false,
+    }
+}
+
+/// The compiler command after `distcc`: `cc` is added when the first word
+/// is an option, a source or an object (implicit mode), else the first
+/// word is the compiler (explicit mode).
+fn compiler_command(words: &[OsString]) -> Vec<OsString> {
+    let first = &words[0];
     let implicit = starts_with(first, "-") || is_source(first) || bytes(first).ends_with(b".o");
-    let argv = if implicit {
+    if implicit {
         std::iter::once(OsString::from("cc"))
-            .chain(argv[1..].iter().cloned())
+            .chain(words.iter().cloned())
             .collect()
     } else {
-        argv[1..].to_vec()
-    };
-    Invocation::Compile {
-        argv,
-        masquerade: false,
+        words.to_vec()
     }
 }
 
@@ -182,6 +207,26 @@ mod tests {
                 compile("x86_64-linux-gnu-gcc -c x.c", true),
             ),
             ("distcc", Invocation::Missing),
+            (
+                "distcc --scan-includes gcc -c x.c",
+                Invocation::ScanIncludes {
+                    argv: v("gcc -c x.c"),
+                },
+            ),
+            (
+                "distcc --scan-includes -c x.c",
+                Invocation::ScanIncludes {
+                    argv: v("cc -c x.c"),
+                },
+            ),
+            // Only as the first word, as in 3.4.
+            (
+                "distcc --scan-includes --help",
+                Invocation::ScanIncludes {
+                    argv: v("cc --help"),
+                },
+            ),
+            ("distcc --scan-includes", Invocation::MissingOperand),
         ];
         for (cmd, want) in cases {
             assert_eq!(classify(&v(cmd)), want, "{cmd}");

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use tracing::{debug, warn};
 
 use crate::args::os::{line, lossy};
-use crate::args::{self, Job, Scan};
+use crate::args::{self, Job, LocalReason, Scan};
 use crate::client::attempt::{self, AttemptError, CppState};
 use crate::client::ctx::Ctx;
 use crate::client::plan::{self, AfterCompile, HostFailure, NoHost};
@@ -20,12 +20,25 @@ use crate::client::slots::pick::pick;
 use crate::client::slots::status::Status;
 use crate::error::ExitCode;
 use crate::hosts::{HostKind, HostList};
+use crate::logging::NONAME;
 use crate::state::Phase;
 
-/// Run one compiler command; returns the exit code.
-pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
-    // -march=native is resolved for the remote copy only; local runs keep
-    // the user's flags untouched.
+/// A compiler command made ready (spec §3.3): the copy to run here, and
+/// the job to distribute or why it stays here.
+#[derive(Debug)]
+pub struct Prepared {
+    /// `-MD`/`-MMD` were given to the driver itself.
+    pub driver_deps: bool,
+    /// The command for a local run (cross-rewritten, flags untouched).
+    pub local_argv: Vec<OsString>,
+    /// The job to distribute, or why it must run here (with the
+    /// `-march=native` problem, if that was one).
+    pub scan: Result<Job, (LocalReason, Option<String>)>,
+}
+
+/// `-Wp,` expansion, `-march=native` resolution (for the remote copy
+/// only: local runs keep the user's flags), the scan, cross rewriting.
+pub fn prepare(ctx: &Ctx, argv: Vec<OsString>) -> Prepared {
     let driver_deps = args::has_driver_deps(&argv);
     let expanded = args::expand_wp(&argv);
     let mut remote_argv = expanded.clone();
@@ -41,9 +54,26 @@ pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
         }
     };
     rewrite(&mut local_argv);
-    let mut job = match args::scan(&remote_argv) {
-        Scan::Distribute(job) => job,
-        Scan::Local(reason) => {
+    let scan = match args::scan(&remote_argv) {
+        Scan::Distribute(mut job) => {
+            rewrite(&mut job.argv);
+            Ok(job)
+        }
+        Scan::Local(reason) => Err((reason, native_error)),
+    };
+    Prepared {
+        driver_deps,
+        local_argv,
+        scan,
+    }
+}
+
+/// Run one compiler command; returns the exit code.
+pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
+    let p = prepare(ctx, argv);
+    match p.scan {
+        Ok(job) => distribute(ctx, job, p.driver_deps, &p.local_argv),
+        Err((reason, native_error)) => {
             match native_error {
                 Some(e) => debug!("running locally because {reason} ({e})"),
                 None => debug!("running locally because {reason}"),
@@ -55,11 +85,9 @@ pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
                     l.local_slots
                 }
             };
-            return run_local(ctx, &local_argv, None, slots);
+            run_local(ctx, &p.local_argv, None, slots)
         }
-    };
-    rewrite(&mut job.argv);
-    distribute(ctx, job, driver_deps, &local_argv)
+    }
 }
 
 fn resolve_native(ctx: &Ctx, argv: &mut Vec<OsString>) -> Option<String> {
@@ -109,12 +137,27 @@ fn run_local(
         "localhost",
         lock.as_ref().map_or(0, |l| l.slot),
     );
-    match ctx.spawner.run(argv) {
+    let code = match ctx.spawner.run(argv) {
         Ok(code) => code,
         Err(e) => {
             warn!("{e}");
-            e.exit_code().code()
+            return e.exit_code().code();
         }
+    };
+    if !file.is_empty() {
+        log_result(&lossy(&file), "localhost", code);
+    }
+    code
+}
+
+/// 3.4's line for every compile's end, in `DISTCC_LOG` (info level, no
+/// function name): `compile FILE on HOST completed ok`, or `... failed`
+/// (3.4 shows that one on stderr too; here the warnings say it).
+fn log_result(file: &str, host: &str, code: i32) {
+    if code == 0 {
+        debug!(target: NONAME, "compile {file} on {host} completed ok");
+    } else {
+        debug!(target: NONAME, "compile {file} on {host} failed with exit code {code}");
     }
 }
 
@@ -130,7 +173,7 @@ fn default_list() -> HostList {
 }
 
 /// The host name shown by the monitor: no port, `localhost` for local.
-fn monitor_name(kind: &HostKind) -> &str {
+pub(crate) fn monitor_name(kind: &HostKind) -> &str {
     match kind {
         HostKind::Local => "localhost",
         HostKind::Tcp { host, .. } | HostKind::Ssh { host, .. } => host,
@@ -140,7 +183,9 @@ fn monitor_name(kind: &HostKind) -> &str {
 fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -> i32 {
     let list = match hostlist::load(&ctx.vars) {
         Loaded::List { list, .. } => list,
-        Loaded::Empty { origin } => return no_host(ctx, &job, local_argv, 0, &[], &origin),
+        Loaded::Empty { message, .. } => {
+            return no_host(ctx, &job, local_argv, 0, &[], &message);
+        }
         Loaded::Bad { error, origin } => {
             let why = format!("{origin}: {error}");
             if !ctx.policy.fallback {
@@ -260,6 +305,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
         };
         return match plan::after_compile(ctx.policy, &lossy(&job.input), &host.text, reply.status) {
             AfterCompile::Success => {
+                log_result(&lossy(&job.input), &host.text, 0);
                 if let Some(d) = &locks {
                     if !ctx.backoff.is_zero() {
                         d.clear_backoff(&host.lock_id());
@@ -338,26 +384,29 @@ fn no_host(
     local_argv: &[OsString],
     configured: usize,
     failures: &[HostFailure],
-    origin: &str,
+    why: &str,
 ) -> i32 {
     match plan::no_host(ctx.policy, &lossy(&job.input), configured, failures) {
         NoHost::Local { warning } => {
-            if origin.is_empty() {
+            // `why` (no usable list) starts with 3.4's words where 3.4 had
+            // some: "$DISTCC_HOSTS contained no hosts; can't distribute work".
+            if why.is_empty() {
                 warn!("{warning}");
             } else {
+                // One line, ending in 3.4's second one.
                 warn!(
-                    "cannot distribute {}: {origin}, running locally instead",
+                    "{why}; failed to distribute {}, running locally instead",
                     lossy(&job.input)
                 );
             }
             run_local(ctx, local_argv, None, |l| l.local_slots)
         }
         NoHost::Fail { code, message } => {
-            let message = if origin.is_empty() {
+            let message = if why.is_empty() {
                 message
             } else {
                 format!(
-                    "{origin}; DISTCC_FALLBACK=0 forbids compiling {} locally",
+                    "{why}; DISTCC_FALLBACK=0 forbids compiling {} locally",
                     lossy(&job.input)
                 )
             };

@@ -4,7 +4,8 @@
 //! Read top-down: [`job`] drives one compile with the [`ctx::Ctx`] read
 //! once at start-up; [`attempt`] is one remote try, [`pump`] its pump-mode
 //! variant; [`plan`] holds the failure decisions (spec §3.10) and
-//! [`invoke`] the invocation modes (spec §3.1-3.2). Below them, by
+//! [`invoke`] the invocation modes (spec §3.1-3.2); [`scan`] is
+//! `--scan-includes`. Below them, by
 //! responsibility:
 //!
 //! * [`slots`]: host list, 3.4-compatible locks, host choice, state file.
@@ -22,6 +23,7 @@ pub mod local;
 pub mod plan;
 pub mod probe;
 pub mod pump;
+pub mod scan;
 pub mod slots;
 pub mod transport;
 
@@ -75,13 +77,18 @@ fn pid() -> u32 {
 pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
     init_logging(&vars);
     let argv = respfile::expand(&argv, |name| std::fs::read(name).ok());
-    let (argv, masquerade) = match invoke::classify(&argv) {
+    let (argv, masquerade, scan_includes) = match invoke::classify(&argv) {
         Invocation::Own(opt) => return own_option(&vars, opt),
         Invocation::Missing => {
             eprintln!("distcc: missing option/operand\nTry `distcc --help' for more information.");
             return ExitCode::BadArguments.code();
         }
-        Invocation::Compile { argv, masquerade } => (argv, masquerade),
+        Invocation::MissingOperand => {
+            eprintln!("distcc: missing operand\nTry `distcc --help' for more information.");
+            return ExitCode::BadArguments.code();
+        }
+        Invocation::Compile { argv, masquerade } => (argv, masquerade, false),
+        Invocation::ScanIncludes { argv } => (argv, false, true),
     };
     let mut path = vars.path_entries();
     let mut tweaked = false;
@@ -127,7 +134,7 @@ pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
         set_path: tweaked,
         safeguard: invoke::child_safeguard(level),
     };
-    if guard == Guard::LocalOnly {
+    if guard == Guard::LocalOnly && !scan_includes {
         // Called from inside a distcc child: compile here, no locks.
         return match spawner.run(&argv) {
             Ok(code) => code,
@@ -154,16 +161,10 @@ pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
         vars,
         discrepancies,
     };
+    if scan_includes {
+        return scan::run(&ctx, argv);
+    }
     job::compile(&ctx, argv)
-}
-
-/// The `--version` triple in GNU form, e.g. `x86_64-pc-linux-gnu`.
-pub fn gnu_triple() -> String {
-    let os = match std::env::consts::OS {
-        "linux" => "linux-gnu",
-        other => other,
-    };
-    format!("{}-pc-{os}", std::env::consts::ARCH)
 }
 
 fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
@@ -174,12 +175,7 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
         }
         OwnOption::Version => {
             // Portage's `emerge --info` shows the first line.
-            println!("distcc {} {}", crate::version::VERSION, gnu_triple());
-            println!(
-                "  (protocols 1 and 2) (default port {}); distcc-rs, wire-compatible with distcc {}",
-                crate::version::DEFAULT_PORT,
-                crate::version::COMPAT_VERSION
-            );
+            println!("{}", crate::version::banner("distcc"));
             0
         }
         OwnOption::ShowHosts | OwnOption::Jobs => match hostlist::load(vars) {
@@ -193,8 +189,11 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
                 }
                 0
             }
-            hostlist::Loaded::Empty { origin } => {
-                eprintln!("distcc[{}] ERROR: {origin}", pid());
+            hostlist::Loaded::Empty { message, .. } => {
+                // 3.4's two lines; it exits 0 with nothing on stdout, we
+                // say "no hosts" in the exit code too.
+                tracing::warn!("{message}");
+                tracing::error!("failed to get host list");
                 ExitCode::NoHosts.code()
             }
             hostlist::Loaded::Bad { error, origin } => {
@@ -206,12 +205,14 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
 }
 
 fn help_text() -> String {
+    // 3.4 opens its usage with the version banner too.
     format!(
-        "distcc {} {}: distribute C/C++ compiles over the network (wire-compatible with distcc {}).
+        "{}
 
 Usage:
    distcc [COMPILER] [compile options] -o OBJECT -c SOURCE
    distcc [--help|--version|--show-hosts|-j]
+   distcc --scan-includes [COMPILER] [compile options] -c SOURCE
    COMPILER [compile options]        (through a masquerade link to distcc)
 
 Options:
@@ -220,6 +221,8 @@ Options:
    --version                  Show version, and exit.
    --show-hosts               Show host list, and exit.
    -j                         Show the concurrency level (sum of host slots), and exit.
+   --scan-includes            Show the files pump mode would send for this compile
+                              (under pump, with a ,cpp,lzo host), and exit.
 
 Environment variables (see the README for all of them):
    DISTCC_HOSTS               Host list (else $DISTCC_DIR/hosts, ~/.distcc/hosts, /etc/distcc/hosts).
@@ -234,10 +237,10 @@ Environment variables (see the README for all of them):
 Host specifications:
    localhost[/N]              Run here, N at a time.
    HOST[/N][:PORT][,lzo]      TCP connection (port 3632); ,lzo compresses.
+   HOST[/N][:PORT],cpp,lzo    The same, in pump mode (when run under pump).
+   HOST[/N][:PORT],cpp,lzo    The same, in pump mode (when run under pump).
    [USER]@HOST[/N][:COMMAND]  SSH connection.
 ",
-        crate::version::VERSION,
-        gnu_triple(),
-        crate::version::COMPAT_VERSION
+        crate::version::banner("distcc")
     )
 }

@@ -50,6 +50,13 @@ pub enum PumpState {
 pub struct Pumped {
     /// The files to send, the source first.
     pub files: Vec<PathBuf>,
+    /// Directories the server must create although no file is sent into
+    /// them (gcc steps out of them with `..`): each gets an empty
+    /// [`FORCING_FILE`], as 3.4's include server does.
+    pub dirs: Vec<PathBuf>,
+    /// The compiler's default include directories: not sent, the server
+    /// has its own (`distcc --scan-includes` shows them as SYSTEMDIR).
+    pub system: Vec<PathBuf>,
     /// Its dependency file, if it writes one.
     pub dotd: Option<DotdPlan>,
     /// The working directory the paths were resolved against (CDIR).
@@ -127,7 +134,12 @@ impl PumpState {
         if matches!(self, Self::Untried) {
             *self = match analyse(ctx, job, driver_deps) {
                 Ok(p) => {
-                    debug!("pump: {} needs {} files", lossy(&job.input), p.files.len());
+                    debug!(
+                        "pump: {} needs {} files and {} directories",
+                        lossy(&job.input),
+                        p.files.len(),
+                        p.dirs.len()
+                    );
                     Self::Files(p)
                 }
                 Err(why) => {
@@ -155,8 +167,22 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
             c.limit()
         ));
     }
+    let cwd = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
     let dotd = dotd_plan(job, driver_deps, &ctx.vars)
         .map_err(|why| format!("pump mode cannot write its dependency file: {why}"))?;
+    if let Some(d) = &dotd {
+        // gcc fails when it cannot create the dependency file, and so does
+        // the local preprocessor of plain mode; the server would write it
+        // in its own tree and we would create the directory here. Keep the
+        // job in plain mode so it fails as a local compile does (issue 11).
+        let dir = Path::new(&d.path).parent().unwrap_or(Path::new(""));
+        if !dir.as_os_str().is_empty() && !cwd.join(dir).is_dir() {
+            return Err(format!(
+                "the directory of its dependency file {} does not exist",
+                lossy(&d.path)
+            ));
+        }
+    }
     if let Some(v) = ENV_GIVE_UP
         .iter()
         .find(|v| ctx.vars.get(v).is_some_and(|s| !s.is_empty()))
@@ -182,22 +208,43 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
             lossy(&job.argv[0])
         )
     })?;
-    let cwd = std::env::current_dir().map_err(|e| format!("no working directory: {e}"))?;
     let search = SearchPath::from_args(&job.argv, &cwd, system).map_err(|e| e.to_string())?;
-    let files = closure(&cwd.join(&job.input), &cwd, &search).map_err(|e| e.to_string())?;
-    Ok(Pumped { files, dotd, cwd })
+    let found = closure(Path::new(&job.input), &cwd, &search).map_err(|e| e.to_string())?;
+    Ok(Pumped {
+        files: found.files,
+        dirs: found.dirs,
+        system: search.system,
+        dotd,
+        cwd,
+    })
 }
 
+/// The empty file that makes a directory exist on the server, named as
+/// 3.4's include server names it (spec §5).
+pub const FORCING_FILE: &str = "forcing_technique_271828";
+
 /// The whole protocol 3 request: DIST, CDIR, the argv as it is (the
-/// server needs `-I` and `-D`), NFIL and the files, LZO-compressed.
-pub fn request(argv: &[OsString], cwd: &Path, files: &[PathBuf]) -> io::Result<Vec<u8>> {
-    let mut entries = Vec::with_capacity(files.len());
+/// server needs `-I` and `-D`), NFIL, the files (LZO-compressed), then an
+/// empty [`FORCING_FILE`] in each of `dirs`.
+pub fn request(
+    argv: &[OsString],
+    cwd: &Path,
+    files: &[PathBuf],
+    dirs: &[PathBuf],
+) -> io::Result<Vec<u8>> {
+    let mut entries = Vec::with_capacity(files.len() + dirs.len());
     for f in files {
         let data = std::fs::read(f)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", f.display())))?;
         entries.push(FileEntry {
             name: f.as_os_str().as_bytes().to_vec(),
             kind: FileKind::File(data),
+        });
+    }
+    for d in dirs {
+        entries.push(FileEntry {
+            name: d.join(FORCING_FILE).as_os_str().as_bytes().to_vec(),
+            kind: FileKind::File(Vec::new()),
         });
     }
     let request = Request {
@@ -274,17 +321,26 @@ mod tests {
         std::fs::write(&src, "#include \"x.h\"\nint x;\n").unwrap();
         let hdr = dir.join("x.h");
         std::fs::write(&hdr, "int y;\n").unwrap();
-        let bytes = request(&v("gcc -c x.c -o x.o"), &dir, &[src.clone(), hdr.clone()]).unwrap();
+        let bytes = request(
+            &v("gcc -c x.c -o x.o"),
+            &dir,
+            &[src.clone(), hdr.clone()],
+            &[dir.join("sub")],
+        )
+        .unwrap();
         let Decoded::Done(req, used) = decode_request(&bytes, &Limits::default()).unwrap() else {
             panic!("incomplete request");
         };
         assert_eq!(used, bytes.len());
         assert_eq!(req.head.version, 3);
         assert_eq!(req.head.cwd.as_deref(), Some(dir.as_os_str().as_bytes()));
-        assert_eq!(req.files.len(), 2);
+        assert_eq!(req.files.len(), 3);
         assert_eq!(req.files[1].name, hdr.as_os_str().as_bytes());
         assert_eq!(req.files[1].kind, FileKind::File(b"int y;\n".to_vec()));
-        let gone = request(&v("gcc -c x.c"), &dir, &[dir.join("missing.h")]).unwrap_err();
+        let forcing = dir.join("sub").join(FORCING_FILE);
+        assert_eq!(req.files[2].name, forcing.as_os_str().as_bytes());
+        assert_eq!(req.files[2].kind, FileKind::File(Vec::new()));
+        let gone = request(&v("gcc -c x.c"), &dir, &[dir.join("missing.h")], &[]).unwrap_err();
         assert!(gone.to_string().contains("missing.h"), "{gone}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -219,30 +219,9 @@ fn first_line(text: &str) -> &str {
     line.strip_prefix("error: ").unwrap_or(line)
 }
 
-/// The GNU host triple this build runs on, as 3.4 prints it.
-pub fn gnu_host() -> String {
-    let arch = std::env::consts::ARCH;
-    let vendor = if arch == "x86_64" || arch == "x86" {
-        "pc"
-    } else {
-        "unknown"
-    };
-    format!("{arch}-{vendor}-{}-gnu", std::env::consts::OS)
-}
-
-/// `--version` text: same first two lines' shape as 3.4's.
+/// `--version` text: 3.4's first lines, then ours ([`crate::version::banner`]).
 pub fn version_text() -> String {
-    format!(
-        "distccd {} {}\n  (protocols 1, 2 and 3) (default port {})\n  \
-         distcc-rs, wire-compatible with distcc {}\n\n\
-         distcc-rs comes with ABSOLUTELY NO WARRANTY. It is free software, and\n\
-         you may use, modify and redistribute it under the terms of the GNU\n\
-         General Public License version 2 or later.",
-        crate::version::VERSION,
-        gnu_host(),
-        crate::version::DEFAULT_PORT,
-        crate::version::COMPAT_VERSION,
-    )
+    crate::version::banner("distccd")
 }
 
 #[cfg(test)]
@@ -344,7 +323,7 @@ mod tests {
     fn version_starts_like_3_4() {
         let v = version_text();
         let first = v.lines().next().unwrap();
-        assert!(first.starts_with("distccd "), "{first}");
+        assert!(first.starts_with("distccd 3.4 "), "{first}");
         assert!(first.ends_with("-linux-gnu"), "{first}");
         assert!(v.contains("(protocols 1, 2 and 3) (default port 3632)"));
     }

@@ -7,7 +7,7 @@
 use std::ffi::OsString;
 use std::io;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -76,6 +76,7 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
             });
         }
     };
+    let started = Instant::now();
     let mut abort = shared.abort.subscribe();
     let lifetime = async {
         match s.job_lifetime {
@@ -121,6 +122,13 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
             (Category::Other, ExitCode::Gone.wait_status(), done)
         }
     };
+    tracing::trace!(
+        "{} exited with status {status} after {} ms (stdout {} bytes, stderr {} bytes)",
+        argv[0].to_string_lossy(),
+        started.elapsed().as_millis(),
+        done.stdout.len(),
+        done.stderr.len()
+    );
     Ok(Outcome {
         category,
         status,
@@ -157,6 +165,19 @@ pub(super) async fn reply<W: AsyncWrite + Unpin>(
     timeout: Duration,
 ) -> io::Result<()> {
     let size = response.object.len() + response.stderr.len() + response.stdout.len();
+    let started = Instant::now();
+    let what = format!(
+        "DONE{:08x} STAT{:08x} SERR {} bytes, SOUT {} bytes, DOTO {} bytes{}",
+        response.version,
+        response.status,
+        response.stderr.len(),
+        response.stdout.len(),
+        response.object.len(),
+        response
+            .dotd
+            .as_ref()
+            .map_or(String::new(), |d| format!(", DOTD {} bytes", d.len()))
+    );
     let encode = move || {
         let mut bytes = response.encode_head();
         response.encode_object(&mut bytes);
@@ -169,7 +190,15 @@ pub(super) async fn reply<W: AsyncWrite + Unpin>(
         writer.shutdown().await
     };
     match tokio::time::timeout(timeout, send).await {
-        Ok(r) => r,
+        Ok(Ok(())) => {
+            tracing::trace!(
+                "sent {what} ({} bytes on the wire) in {} ms",
+                bytes.len(),
+                started.elapsed().as_millis()
+            );
+            Ok(())
+        }
+        Ok(Err(e)) => Err(e),
         Err(_) => Err(io::Error::new(
             io::ErrorKind::TimedOut,
             format!("client did not read the reply for {}s", timeout.as_secs()),

@@ -11,6 +11,11 @@
 //! The compiler's stdout and stderr come back in in-memory files
 //! (memfds), so a normal job creates no file besides its output.
 //!
+//! At `--log-level debug` (`--verbose`, `--wizard`) every step is logged,
+//! as 3.4 does: the request (protocol, arguments), what was received and
+//! how long it took, the command run, the compiler's status and time, the
+//! reply sent. The info level is unchanged: the connection and the summary.
+//!
 //! Generic over the stream halves so tests can drive it through an
 //! in-memory pipe and a fake compiler.
 
@@ -22,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
+use tracing::trace;
 
 use super::compile::{compile, reply};
 use super::exec::Launcher;
@@ -34,8 +40,10 @@ use super::pumpargs;
 use super::pumpjob;
 use super::stats::Stats;
 use super::summary::{Category, Summary};
+use crate::args::os::line;
 use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
+use crate::protocol::token::HEADER_LEN;
 use crate::protocol::{Limits, RequestHead, Response, server_cpp};
 
 /// Per-job settings, fixed at start-up.
@@ -99,6 +107,25 @@ pub(super) struct Stop {
     pub quiet: bool,
 }
 
+/// Reading the part of a request that follows its head (the source, or
+/// the file count) failed. A client that hangs up right there, before a
+/// byte of it, has given up on the job (its preprocessor failed, spec
+/// §1.5): 3.4 counts that as OTHER, not as a bad request (issue 11).
+pub(super) fn read_stop_after_head(e: ReadError, what: &str) -> Stop {
+    match e {
+        ReadError::Truncated { have, want } if want - have == HEADER_LEN => Stop {
+            category: Category::Other,
+            ret: ExitCode::Truncated,
+            reason: format!(
+                "client closed the connection instead of sending {what} \
+                 (its preprocessor failed, or it gave up)"
+            ),
+            quiet: true,
+        },
+        e => read_stop(e),
+    }
+}
+
 /// A bad request: no reply, REJ_BAD_REQ.
 pub(super) fn refuse(reason: impl Into<String>) -> Stop {
     Stop {
@@ -160,6 +187,14 @@ where
     let mut inc = Incoming::new(reader, s.io_timeout);
     let head = inc.head(&s.limits).await.map_err(read_stop)?;
     let (argv, cwd) = check_head(&head)?;
+    trace!(
+        "request: protocol {}, {} arguments: {}{}",
+        head.version,
+        argv.len(),
+        line(&argv).escape_debug(),
+        cwd.as_ref()
+            .map_or(String::new(), |c| format!("; client's directory {c}"))
+    );
     let argv = if cwd.is_some() {
         pumpargs::drop_client_mf(argv)
     } else {
@@ -194,6 +229,7 @@ where
         .policy
         .check(job.argv.clone(), is_executable)
         .map_err(policy_stop)?;
+    trace!("compiler allowed: {}", argv[0].to_string_lossy());
     let job = Job { argv, ..job };
     let dir = shared.dirs.take().map_err(|e| Stop {
         category: Category::Other,
@@ -204,6 +240,7 @@ where
         ),
         quiet: false,
     })?;
+    trace!("job directory {}", dir.path().display());
     let prepared = match cwd {
         Some(cwd) => pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s).await?,
         None => plain::receive(&mut inc, head.version, &job, &dir, s).await?,
@@ -241,11 +278,18 @@ where
 {
     let s = &shared.settings;
     let outcome = {
+        let waited = Instant::now();
         let _slot = shared
             .compile_slots
             .acquire()
             .await
             .expect("the compile semaphore is never closed");
+        trace!(
+            "compile slot taken after {} ms; compile command (in {}): {}",
+            waited.elapsed().as_millis(),
+            job.cwd.display(),
+            line(&job.argv)
+        );
         compile(&job.argv, job.stdin, &job.cwd, &dir, &mut inc, shared)
             .await
             .map_err(io_stop)?

@@ -18,8 +18,8 @@
 //!   [`crate::args::scan`], as in 3.4);
 //! * pump mode (protocol 3): [`pumpjob`] drives it, [`mirror`] and
 //!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
-//! * [`summary`], [`stats`], [`sysinfo`], [`stats_server`] for logs and
-//!   `--stats`; [`inetd`] for stdin mode;
+//! * [`summary`], [`stats`], [`sysinfo`], [`iorate`], [`stats_server`]
+//!   for logs and `--stats`; [`inetd`] for stdin mode;
 //! * [`os`] and [`privileges`] for the operating-system steps.
 
 pub mod cli;
@@ -28,6 +28,7 @@ pub mod config;
 pub mod exec;
 pub mod incoming;
 pub mod inetd;
+pub mod iorate;
 pub mod job;
 pub mod jobdir;
 pub mod mirror;
@@ -136,7 +137,11 @@ fn start(config: Config, log: &LogHandle, argv0: &str) -> Started<()> {
     // Opened while still root: see the module comment.
     if config.log_target != LogTarget::Stderr {
         if let Err(e) = log.retarget(&config.log_target) {
-            tracing::error!("cannot open log {:?}: {e}; using syslog", config.log_target);
+            tracing::error!(
+                "failed to open {}: {}; using syslog",
+                config.log_target,
+                logging::os_error_text(&e)
+            );
             let _ = log.retarget(&LogTarget::Syslog);
         }
     }
@@ -252,14 +257,18 @@ fn run(
         if let Some(s) = listeners.stats {
             let s =
                 tokio::net::TcpListener::from_std(s).map_err(|e| fail(ExitCode::BindFailed, e))?;
-            tracing::debug!("stats server listening on {:?}", s.local_addr());
+            tracing::debug!(
+                "stats server listening on {}",
+                s.local_addr().map_or("?".into(), |a| a.to_string())
+            );
             let task = stats_server::serve_stats(s, access.clone(), shared.clone(), tmpdir);
             tokio::spawn(task);
         }
         tracing::info!(
-            "distccd {} (distcc {} protocols 1 and 2) listening on {}, {} job slots",
+            "distccd {} (distcc {} {}) listening on {}, {} job slots",
             crate::version::VERSION,
             crate::version::COMPAT_VERSION,
+            crate::version::PROTOCOLS,
             main.local_addr().map_or("?".into(), |a| a.to_string()),
             config.jobs
         );

@@ -8,11 +8,12 @@
 //! no file creation on disk for a normal job.
 
 use std::ffi::OsStr;
+use std::time::Instant;
 
 use tokio::io::AsyncRead;
 
 use super::incoming::{Incoming, Source};
-use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop};
+use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop_after_head};
 use super::jobdir::JobDir;
 use crate::args::{self, Job};
 
@@ -47,10 +48,19 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
     let spill = || dir.create_file(&input_name);
     // DISTCC_SAVE_TEMPS keeps every input as a file, to look at later.
     let memory_max = if s.save_temps { 0 } else { MEMORY_SOURCE_MAX };
+    let started = Instant::now();
     let source = inc
         .source(version, &s.limits, memory_max, spill)
         .await
-        .map_err(read_stop)?;
+        .map_err(|e| read_stop_after_head(e, "its source (DOTI)"))?;
+    let (size, place) = match &source {
+        Source::Memory(data) => (data.len() as u64, "memory"),
+        Source::File(n) => (*n, "a file"),
+    };
+    tracing::trace!(
+        "received the preprocessed source: {size} bytes in {} ms, into {place} ({input_name})",
+        started.elapsed().as_millis()
+    );
     let output = dir.file(OUTPUT).into_os_string();
     let input_path = dir.file(&input_name).into_os_string();
     let (argv, stdin) = match (source, stdin_language(ext)) {

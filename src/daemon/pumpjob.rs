@@ -13,11 +13,15 @@
 use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use tokio::io::AsyncRead;
+use tracing::trace;
 
 use super::incoming::{Incoming, offload};
-use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop, refuse};
+use super::job::{
+    JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop, read_stop_after_head, refuse,
+};
 use super::jobdir::JobDir;
 use super::mirror::{self, ClientPath};
 use super::pumpargs;
@@ -74,7 +78,11 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
     // 3.4 makes the working directory first. Made before any entry, none
     // of its components can be a symlink the client sent.
     let cwd_path = tree.mkdirs(cwd).map_err(tree_stop)?;
-    let count = inc.file_count(&s.limits).await.map_err(read_stop)?;
+    let started = Instant::now();
+    let count = inc
+        .file_count(&s.limits)
+        .await
+        .map_err(|e| read_stop_after_head(e, "its files (NFIL)"))?;
     let (mut left, mut total) = (count, 0u64);
     while left > 0 {
         let batch = inc
@@ -84,8 +92,20 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
         left -= batch.len() as u32;
         for entry in batch {
             match entry.kind {
-                FileKind::Link(target) => tree.link(&entry.name, &target).map_err(tree_stop)?,
+                FileKind::Link(target) => {
+                    trace!(
+                        "received {} -> {}",
+                        String::from_utf8_lossy(&entry.name).escape_debug(),
+                        String::from_utf8_lossy(&target).escape_debug()
+                    );
+                    tree.link(&entry.name, &target).map_err(tree_stop)?
+                }
                 FileKind::File(data) => {
+                    trace!(
+                        "received {}: {} bytes",
+                        String::from_utf8_lossy(&entry.name).escape_debug(),
+                        data.len()
+                    );
                     // One request's files together count against the body
                     // limit, or a client could fill the disk 2 GiB at a time.
                     total += data.len() as u64;
@@ -105,6 +125,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
         }
     }
     tracing::debug!("pump job: {count} files ({total} bytes) under {cwd}");
+    trace!("received the files in {} ms", started.elapsed().as_millis());
     let root = tree.root().as_os_str().to_os_string();
     let output = dir.file(OUTPUT).into_os_string();
     let deps = dir.file(DEPS);

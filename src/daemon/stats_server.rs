@@ -7,14 +7,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::iorate::{self, IoWindow};
 use super::job::Shared;
-use super::sysinfo::Sampler;
+use super::sysinfo::{Sampler, disk_sectors_now};
 use crate::access::AccessList;
 
 /// How long a stats client may take to send its request line.
@@ -27,7 +28,11 @@ pub async fn serve_stats(
     shared: Arc<Shared>,
     tmpdir: PathBuf,
 ) {
-    let sampler = Arc::new(Sampler::default());
+    let sampler = Arc::new(Sampler);
+    // dcc_io_rate covers about the last minute, however often anyone asks
+    // (issue 11): sample the disks from now on, every few seconds.
+    let io = Arc::new(Mutex::new(IoWindow::default()));
+    let _sampling = AbortOnDrop(tokio::spawn(sample_disks(io.clone())));
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(a) => a,
@@ -46,11 +51,37 @@ pub async fn serve_stats(
             continue;
         }
         let (shared, sampler, tmpdir) = (shared.clone(), sampler.clone(), tmpdir.clone());
+        let io = io.clone();
         tokio::spawn(async move {
-            if let Err(e) = answer(stream, &shared, &sampler, tmpdir).await {
+            if let Err(e) = answer(stream, &shared, &sampler, &io, tmpdir).await {
                 tracing::debug!("stats client {peer}: {e}");
             }
         });
+    }
+}
+
+/// Stops the sampling task when the stats server goes.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Add the disks' sector count to `io` now.
+fn sample_now(io: &Mutex<IoWindow>) {
+    if let Some(sectors) = disk_sectors_now() {
+        let mut w = io.lock().unwrap_or_else(|e| e.into_inner());
+        w.record(Instant::now(), sectors);
+    }
+}
+
+async fn sample_disks(io: Arc<Mutex<IoWindow>>) {
+    let mut every = tokio::time::interval(iorate::SAMPLE_EVERY);
+    loop {
+        every.tick().await; // the first tick is at once: the window starts now
+        sample_now(&io);
     }
 }
 
@@ -58,6 +89,7 @@ async fn answer(
     mut stream: TcpStream,
     shared: &Shared,
     sampler: &Sampler,
+    io: &Mutex<IoWindow>,
     tmpdir: PathBuf,
 ) -> std::io::Result<()> {
     // The request line may come in pieces: read until its end (or 1024
@@ -74,7 +106,9 @@ async fn answer(
     })
     .await;
     let json = wants_json(&buf);
-    let sys = sampler.sample(&tmpdir);
+    let mut sys = sampler.sample(&tmpdir);
+    sample_now(io);
+    sys.io_rate = io.lock().unwrap_or_else(|e| e.into_inner()).rate();
     let snap = shared.stats.snapshot(sys);
     let page = if json {
         snap.json_page()

@@ -4,13 +4,12 @@
 //! * load: the running count of `/proc/loadavg` and its three averages;
 //! * processes in state D and the largest RSS, from `/proc/*/stat`,
 //!   skipping compilers (names ending in `cc` or `++`);
-//! * disk I/O in sectors per second from `/proc/diskstats` (first `sd*`,
-//!   `hd*`, `vd*`, `nvme*n*` or `xvd*` whole disk; -1 when none);
+//! * the sectors read and written so far on the first `sd*`, `hd*`,
+//!   `vd*`, `nvme*n*` or `xvd*` whole disk, from `/proc/diskstats` (the
+//!   rate over a window is [`super::iorate`]'s business);
 //! * free space in `$TMPDIR`, in MB.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::Instant;
 
 /// System figures.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -25,20 +24,26 @@ pub struct System {
     pub max_rss_kb: u64,
     /// Its name.
     pub max_rss_name: String,
-    /// Disk sectors per second since the previous sample (-1: unknown).
+    /// Disk sectors per second over the last minute (-1: unknown); filled
+    /// in from [`super::iorate::IoWindow`].
     pub io_rate: i64,
     /// Free space where jobs run, in MiB.
     pub free_mb: u64,
 }
 
-/// Remembers the previous disk sample to compute a rate.
+/// Reads the system figures.
 #[derive(Debug, Default)]
-pub struct Sampler {
-    last_disk: Mutex<Option<(Instant, u64)>>,
+pub struct Sampler;
+
+/// Sectors read and written so far on the first whole disk, if any.
+pub fn disk_sectors_now() -> Option<u64> {
+    std::fs::read_to_string("/proc/diskstats")
+        .ok()
+        .and_then(|t| disk_sectors(&t))
 }
 
 impl Sampler {
-    /// Read everything now.
+    /// Read everything now (`io_rate` stays -1).
     pub fn sample(&self, tmpdir: &Path) -> System {
         let mut sys = System {
             io_rate: -1,
@@ -48,21 +53,6 @@ impl Sampler {
             parse_loadavg(&text, &mut sys);
         }
         scan_processes(&mut sys);
-        if let Some(sectors) = std::fs::read_to_string("/proc/diskstats")
-            .ok()
-            .and_then(|t| disk_sectors(&t))
-        {
-            let now = Instant::now();
-            let mut last = self.last_disk.lock().unwrap_or_else(|e| e.into_inner());
-            sys.io_rate = match *last {
-                Some((t, s)) if now > t => {
-                    let secs = (now - t).as_secs_f64().max(0.001);
-                    (sectors.saturating_sub(s) as f64 / secs) as i64
-                }
-                _ => 0,
-            };
-            *last = Some((now, sectors));
-        }
         if let Ok(vfs) = nix::sys::statvfs::statvfs(tmpdir) {
             sys.free_mb = vfs.blocks_available() * vfs.fragment_size() / (1024 * 1024);
         }
@@ -169,7 +159,7 @@ mod tests {
 
     #[test]
     fn sampling_this_machine_gives_plausible_figures() {
-        let sys = Sampler::default().sample(Path::new("/tmp"));
+        let sys = Sampler.sample(Path::new("/tmp"));
         assert!(sys.max_rss_kb > 0, "{sys:?}");
         assert!(!sys.max_rss_name.is_empty());
     }

@@ -24,6 +24,9 @@ use crate::env::Vars;
 use crate::error::ExitCode;
 use crate::state::{FILE_PREFIX, Phase, TaskState};
 
+/// The exit code after printing the usage, asked for or not (3.4's).
+pub const USAGE_EXIT: i32 = 1;
+
 /// State files older than this are stale (3.4: 60 s).
 const STALE: Duration = Duration::from_secs(60);
 
@@ -117,11 +120,13 @@ fn usage() -> String {
 
 /// The whole program; returns the exit code.
 pub fn run(vars: &Vars, args: &[String]) -> i32 {
+    // 3.4 answers anything but one DELAY with its usage and exit code 1,
+    // `--help` included (issue 11).
     let delay = match args {
         [] => None,
         [a] if a == "--help" || a == "-h" => {
             print!("{}", usage());
-            return 0;
+            return USAGE_EXIT;
         }
         [a] if a == "--version" => {
             println!("distccmon-text {} (distcc-rs)", crate::version::VERSION);
@@ -134,12 +139,12 @@ pub fn run(vars: &Vars, args: &[String]) -> i32 {
                     "distccmon-text: DELAY must be a number of seconds, not {a:?}\n{}",
                     usage()
                 );
-                return ExitCode::BadArguments.code();
+                return USAGE_EXIT;
             }
         },
         _ => {
             eprint!("{}", usage());
-            return ExitCode::BadArguments.code();
+            return USAGE_EXIT;
         }
     };
     let Some(dir) = state_dir(vars) else {

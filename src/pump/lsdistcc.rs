@@ -87,7 +87,7 @@ impl Default for Options {
 pub enum Command {
     /// Probe with these options.
     Run(Options),
-    /// Print usage and exit 0.
+    /// Print usage (and exit 1, as 3.4 does).
     Help,
 }
 

@@ -143,7 +143,7 @@ fn shell_quote(text: &str) -> String {
 fn has_pump_host(vars: &Vars) -> Result<(), String> {
     match hostlist::load(vars) {
         Loaded::List { list, .. } if list.hosts.iter().any(|h| h.cpp) => Ok(()),
-        Loaded::List { origin, .. } | Loaded::Empty { origin } => Err(format!(
+        Loaded::List { origin, .. } | Loaded::Empty { origin, .. } => Err(format!(
             "pump mode requested, but the distcc host list ({origin}) has no host with the ',cpp' option"
         )),
         Loaded::Bad { error, origin } => Err(format!("{origin}: {error}")),
@@ -180,15 +180,18 @@ fn dns_domain() -> Option<String> {
 pub fn lsdistcc_main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match lsdistcc::parse_args(&args) {
+        // 3.4 exits 1 after its usage, asked for or not (issue 11).
         Ok(lsdistcc::Command::Help) => {
             print!("{}", lsdistcc::USAGE);
-            return ExitCode::SUCCESS;
+            return ExitCode::FAILURE;
         }
         Ok(lsdistcc::Command::Run(o)) => o,
         Err(e) => {
+            // 3.4 prints the usage on stdout here too; stderr keeps it out
+            // of the host list a script reads from stdout.
             eprintln!("lsdistcc: {e}");
             eprint!("{}", lsdistcc::USAGE);
-            return error::ExitCode::BadArguments.into();
+            return ExitCode::FAILURE;
         }
     };
     let domain = if options.domain {

@@ -7,6 +7,7 @@
 pub mod harness;
 mod interop;
 mod lifecycle;
+mod logging;
 mod malformed;
 mod pump;
 mod services;

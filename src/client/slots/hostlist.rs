@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use tracing::warn;
+
 use crate::env::Vars;
 use crate::hosts::{self, HostError, HostErrorKind, HostList, Source};
 
@@ -23,8 +25,11 @@ pub enum Loaded {
     },
     /// No list anywhere, or one without hosts.
     Empty {
-        /// Where we looked or what was empty.
+        /// Where the empty list came from, or what was tried.
         origin: String,
+        /// What to tell the user: 3.4's warning (`$DISTCC_HOSTS contained
+        /// no hosts; can't distribute work`, spec §3.16), then our detail.
+        message: String,
     },
     /// A list that does not parse.
     Bad {
@@ -60,26 +65,51 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
         };
         return match hosts::parse(&text) {
             Ok(mut list) => {
+                if list.zeroconf {
+                    // The list is read more than once per job: say it once.
+                    static ONCE: std::sync::Once = std::sync::Once::new();
+                    ONCE.call_once(|| warn!("{origin}: {ZEROCONF}"));
+                }
                 if list.randomize {
                     list.shuffle(u64::from(std::process::id()));
                 }
                 if list.hosts.is_empty() {
-                    Loaded::Empty { origin }
+                    let detail = if list.zeroconf {
+                        " (it has only +zeroconf, which this build does not support)"
+                    } else {
+                        ""
+                    };
+                    Loaded::Empty {
+                        message: format!(
+                            "{origin} contained no hosts; can't distribute work{detail}"
+                        ),
+                        origin,
+                    }
                 } else {
                     Loaded::List { list, origin }
                 }
             }
             Err(e) if e.kind == HostErrorKind::NoHosts => Loaded::Empty {
-                origin: format!("{origin} contains no hosts"),
+                message: format!("{origin} contained no hosts; can't distribute work"),
+                origin,
             },
             Err(error) => Loaded::Bad { error, origin },
         };
     }
     let places: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    let tried = format!(
+        "$DISTCC_HOSTS is unset and {} cannot be read",
+        places.join(" and ")
+    );
     Loaded::Empty {
-        origin: format!(
-            "no host list is set ($DISTCC_HOSTS is unset and {} cannot be read)",
-            places.join(" and ")
-        ),
+        message: format!("no hostlist is set; can't distribute work ({tried})"),
+        origin: format!("none: {tried}"),
     }
 }
+
+/// What `+zeroconf` gets: 3.4 built with Avahi finds hosts through mDNS;
+/// this build cannot, and says so rather than dropping the token in
+/// silence (issue 11). The parser still records it (`HostList::zeroconf`)
+/// for the day zeroconf is added.
+pub const ZEROCONF: &str = "+zeroconf is not supported in this build of distcc (no zeroconf/mDNS host discovery); \
+     ignoring it";

@@ -103,7 +103,9 @@ fn superset_of_what_gcc_reads() {
     let mut argv = vec![std::ffi::OsString::from("gcc")];
     argv.extend(flags.iter().map(std::ffi::OsString::from));
     let search = SearchPath::from_args(&argv, &cwd, system).unwrap();
-    let ours = closure(Path::new("../src/main.c"), &cwd, &search).unwrap();
+    let ours = closure(Path::new("../src/main.c"), &cwd, &search)
+        .unwrap()
+        .files;
     let missing: Vec<_> = gcc.iter().filter(|f| !ours.contains(f)).collect();
     assert!(
         missing.is_empty(),
@@ -191,7 +193,9 @@ fn random_trees_against_gcc() {
         let mut argv = vec![std::ffi::OsString::from("gcc")];
         argv.extend(flags.iter().map(std::ffi::OsString::from));
         let search = SearchPath::from_args(&argv, &cwd, system.clone()).unwrap();
-        let ours = closure(Path::new("../src/main.c"), &cwd, &search).unwrap();
+        let ours = closure(Path::new("../src/main.c"), &cwd, &search)
+            .unwrap()
+            .files;
         for f in gcc
             .iter()
             .filter(|f| !system.iter().any(|s| f.starts_with(s)))
@@ -327,7 +331,9 @@ fn closure_timing() {
     t.file("main.c", "#include <h0.h>\nint main(void) { return 0; }\n");
     let argv = crate::args::os::words("gcc -Ii0 -Ii1 -Ii2");
     let search = SearchPath::from_args(&argv, &t.root, system).unwrap();
-    let files = closure(Path::new("main.c"), &t.root, &search).unwrap();
+    let files = closure(Path::new("main.c"), &t.root, &search)
+        .unwrap()
+        .files;
     assert_eq!(files.len(), 31);
     let mut times: Vec<_> = (0..2000)
         .map(|_| {

@@ -37,7 +37,7 @@ mod walk;
 use std::fmt;
 
 pub use search::SearchPath;
-pub use walk::closure;
+pub use walk::{Closure, closure};
 
 /// Why the analysis cannot vouch for a file list, for `DISTCC_VERBOSE`
 /// ("computed #include at foo.h:12").

@@ -132,6 +132,33 @@ impl Hasher for FastHash {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHash>>;
 pub type FastSet<K> = HashSet<K, BuildHasherDefault<FastHash>>;
 
+/// The directories an absolute path steps back out of with `..`, in
+/// order, lexically (`/a/b/../../c` gives `/a/b`, `/a`). For a path
+/// [`Fs::normalise`] accepted, each of them is a real directory here; the
+/// server needs it too for the kernel to resolve the path the same way.
+pub fn stepped_out(p: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<&[u8]> = Vec::new();
+    let mut dirs = Vec::new();
+    for comp in p.as_os_str().as_bytes().split(|&c| c == b'/') {
+        match comp {
+            b"" | b"." => {}
+            b".." => {
+                if !out.is_empty() {
+                    let mut d = Vec::new();
+                    for c in &out {
+                        d.push(b'/');
+                        d.extend_from_slice(c);
+                    }
+                    dirs.push(PathBuf::from(OsString::from_vec(d)));
+                    out.pop();
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    dirs
+}
+
 /// Whether a header name can name a file at all: gcc opens `dir/name` and
 /// a name ending in `/`, `.` or `..` can only be a directory, which it skips.
 pub fn can_be_file(name: &[u8]) -> bool {
@@ -182,6 +209,22 @@ mod tests {
         let mut fs = Fs::default();
         let got = fs.normalise(PathBuf::from("/usr/no-such-dir-here/../include/x.h"));
         assert_eq!(got, Ok(None));
+    }
+
+    #[test]
+    fn dirs_stepped_out_of() {
+        const CASES: &[(&str, &[&str])] = &[
+            ("/w/x.h", &[]),
+            ("/w/sub/../x.h", &["/w/sub"]),
+            ("/w/a/b/../../x.h", &["/w/a/b", "/w/a"]),
+            ("/w/./a/../b/c/../x.h", &["/w/a", "/w/b/c"]),
+            ("/../x.h", &[]),
+        ];
+        for (path, want) in CASES {
+            let got = stepped_out(Path::new(path));
+            let want: Vec<PathBuf> = want.iter().map(PathBuf::from).collect();
+            assert_eq!(got, want, "{path}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::args::options::{self, Class, Cpp, Dialect};
 use crate::args::os::{bytes, climbs_above_root, lossy, starts_with, strip_prefix};
 
 use super::GiveUp;
-use super::paths::Fs;
+use super::paths::{Fs, stepped_out};
 
 /// Where the compile looks for headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -33,6 +33,10 @@ pub struct SearchPath {
     pub after: Vec<PathBuf>,
     /// `-include` and `-imacros` files, as written.
     pub forced: Vec<PathBuf>,
+    /// Directories the directory options step out of with `..`
+    /// (`-Isub/../inc` goes through `sub`): the server's gcc, given the
+    /// options as written, needs them to exist (issue 11).
+    pub through: Vec<PathBuf>,
 }
 
 impl SearchPath {
@@ -101,6 +105,7 @@ impl SearchPath {
                     else {
                         continue; // the kernel cannot reach it, so gcc ignores it
                     };
+                    sp.through.extend(stepped_out(&cwd.join(value)));
                     match name {
                         "-I" => sp.bracket.push(dir),
                         "-iquote" => sp.quote.push(dir),

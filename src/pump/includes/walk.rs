@@ -23,15 +23,26 @@ use std::rc::Rc;
 
 use super::GiveUp;
 use super::lexer::{self, Directive, Kind};
-use super::paths::{FastMap, FastSet, Fs, Symlink, can_be_file, join};
+use super::paths::{FastMap, FastSet, Fs, Symlink, can_be_file, join, stepped_out};
 use super::search::{Chain, SearchPath};
 
-/// The files to send for compiling `source` (relative to `cwd`) with
-/// `search`: the source first, then every user header reachable from it
-/// and from the forced includes, as absolute, lexically normalised paths,
-/// each once. Headers gcc only probes (`__has_include`, `#embed`) are sent
-/// but not scanned.
-pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Vec<PathBuf>, GiveUp> {
+/// What pump mode sends for one compile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Closure {
+    /// The source first, then every user header reachable from it and
+    /// from the forced includes: absolute, lexically normalised, each once.
+    pub files: Vec<PathBuf>,
+    /// Directories that must exist on the server although no file sent
+    /// lies in them: gcc steps out of them with `..` (`"sub/../x.h"` needs
+    /// `sub`). 3.4's include server makes them exist with an empty file
+    /// `DIR/forcing_technique_271828`; so does our client.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// The closure of compiling `source` (relative to `cwd`) with `search`.
+/// Headers gcc only probes (`__has_include`, `#embed`) are sent but not
+/// scanned.
+pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Closure, GiveUp> {
     let mut w = Walk {
         chain: search.chain(),
         fs: Fs::default(),
@@ -42,12 +53,15 @@ pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Vec<Pat
         resolved: FastSet::default(),
         todo: Vec::new(),
         main: PathBuf::new(),
+        dirs: Vec::new(),
     };
+    let raw = cwd.join(source);
     let src =
-        w.fs.normalise(cwd.join(source))
+        w.fs.normalise(raw.clone())
             .map_err(|s| Stop::from(s).at(&source.display().to_string()))?
             .filter(|p| w.fs.is_file(p))
             .ok_or_else(|| GiveUp(format!("{} is not a file", source.display())))?;
+    w.dirs.extend(stepped_out(&raw));
     w.main = src.clone();
     w.send(&src);
     for f in &search.forced {
@@ -65,7 +79,31 @@ pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Vec<Pat
     while let Some((file, origin)) = w.todo.pop() {
         w.visit(file, origin)?;
     }
-    Ok(w.sent)
+    w.dirs.extend(search.through.iter().cloned());
+    // The server makes the working directory and every sent file's
+    // directories: only the others need forcing.
+    let exists = |d: &Path| {
+        cwd.starts_with(d)
+            || w.sent
+                .iter()
+                .any(|f| f.parent().is_some_and(|p| p.starts_with(d)))
+    };
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for d in std::mem::take(&mut w.dirs) {
+        if !exists(&d) && !dirs.contains(&d) {
+            dirs.push(d);
+        }
+    }
+    // A deeper forced directory makes its parents too.
+    let deepest: Vec<PathBuf> = dirs
+        .iter()
+        .filter(|d| !dirs.iter().any(|o| o != *d && o.starts_with(d)))
+        .cloned()
+        .collect();
+    Ok(Closure {
+        files: w.sent,
+        dirs: deepest,
+    })
 }
 
 /// How a file was found; `#include_next` in it depends on this.
@@ -101,6 +139,8 @@ struct Walk {
     resolved: FastSet<OsString>,
     todo: Vec<(PathBuf, Origin)>,
     main: PathBuf,
+    /// Directories a found header's path steps out of with `..`.
+    dirs: Vec<PathBuf>,
 }
 
 impl Walk {
@@ -209,6 +249,11 @@ impl Walk {
             return Ok(None);
         }
         let system = self.chain.system.iter().any(|s| p.starts_with(s));
+        if !system {
+            // The server opens it under its mirror root, `..`s and all.
+            self.dirs
+                .extend(stepped_out(Path::new(OsStr::from_bytes(name))));
+        }
         Ok(Some(Found {
             path: p,
             origin: Origin::Nowhere,
@@ -263,20 +308,28 @@ impl Walk {
         Ok(None)
     }
 
-    /// `dir/name`, normalised, if gcc would take it.
+    /// `dir/name`, normalised, if gcc would take it. The directories its
+    /// `..`s step out of are remembered: gcc on the server needs them.
     fn user_candidate(
         &mut self,
         dir: &Path,
         name: &[u8],
         pch: bool,
     ) -> Result<Option<PathBuf>, Stop> {
-        let Some(p) = self.fs.normalise(join(dir, name))? else {
+        let raw = join(dir, name);
+        let Some(p) = self.fs.normalise(raw.clone())? else {
             return Ok(None);
         };
         if pch {
             self.check_pch(&p)?;
         }
-        Ok(self.fs.is_file(&p).then_some(p))
+        if !self.fs.is_file(&p) {
+            return Ok(None);
+        }
+        if p != raw {
+            self.dirs.extend(stepped_out(&raw));
+        }
+        Ok(Some(p))
     }
 
     /// gcc looks for `name.gch` (a file or a directory of them) before

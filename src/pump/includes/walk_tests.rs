@@ -62,8 +62,18 @@ impl Tree {
         argv.extend(flags.iter().map(std::ffi::OsString::from));
         let system = system.iter().map(|s| self.dir(s)).collect();
         let search = SearchPath::from_args(&argv, &cwd, system).map_err(|e| e.0)?;
-        let files = closure(Path::new(src), &cwd, &search).map_err(|e| e.0)?;
-        Ok(self.rel(&files))
+        let c = closure(Path::new(src), &cwd, &search).map_err(|e| e.0)?;
+        Ok(self.rel(&c.files))
+    }
+
+    /// The directories [`Tree::run`]'s closure makes the server create.
+    pub fn forced_dirs(&self, cwd: &str, src: &str, flags: &[&str]) -> Vec<String> {
+        let cwd = self.dir(cwd);
+        let mut argv = vec![std::ffi::OsString::from("gcc")];
+        argv.extend(flags.iter().map(std::ffi::OsString::from));
+        let search = SearchPath::from_args(&argv, &cwd, Vec::new()).unwrap();
+        let c = closure(Path::new(src), &cwd, &search).unwrap();
+        self.rel(&c.dirs)
     }
 }
 
@@ -287,4 +297,33 @@ fn wrapped_has_include_names_are_sent() {
 fn a_missing_source_gives_up() {
     let t = Tree::new("nosrc");
     assert!(t.run(".", "nope.c", &[], &[]).is_err());
+}
+
+#[test]
+fn directories_left_through_dotdot_are_forced_to_exist() {
+    let t = Tree::new("forced");
+    t.file(
+        "w/main.c",
+        "#include \"sub/../x.h\"\n#include \"a/b/../../y.h\"\n#include \"inc/../inc/z.h\"\n",
+    );
+    t.file("w/x.h", "");
+    t.file("w/y.h", "");
+    t.file("w/inc/z.h", "");
+    t.dir("w/sub");
+    t.dir("w/a/b");
+    let got = t.run("w", "main.c", &[], &[]).unwrap();
+    assert_eq!(got, ["w/main.c", "w/x.h", "w/y.h", "w/inc/z.h"]);
+    // `inc` holds a file we send, so the server has it anyway; `a` comes
+    // with `a/b`.
+    assert_eq!(t.forced_dirs("w", "main.c", &[]), ["w/sub", "w/a/b"]);
+    // The source itself, and an -I directory, reached through `..`.
+    t.file("w/d/m.c", "#include \"q.h\"\n");
+    t.file("w/iq/q.h", "");
+    t.dir("w/e");
+    // gcc on the server is given `-Ie/../iq` as written: it needs `e`;
+    // `d` holds the source, so the server has it.
+    assert_eq!(t.forced_dirs("w", "d/../d/m.c", &["-Ie/../iq"]), ["w/e"]);
+    t.dir("w/f");
+    t.file("w/g.c", "#include \"q.h\"\n");
+    assert_eq!(t.forced_dirs("w", "f/../g.c", &["-Iiq"]), ["w/f"]);
 }

@@ -1,0 +1,224 @@
+//! Where scripts and users depend on distcc 3.4's words and exit codes
+//! (issue 11): each test runs Debian's 3.4 and ours the same way and
+//! compares what a script would read.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use super::harness::{Farm, HELLO, Kind, UTIL_H, assert_ok, text};
+use crate::{require_tool, support};
+
+const DEBIAN_DISTCC: &str = "/usr/bin/distcc";
+const DEBIAN_DISTCCD: &str = "/usr/bin/distccd";
+
+fn run(program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()))
+}
+
+/// The first `n` lines of stdout, and the exit code.
+fn head(out: &Output, n: usize) -> (Vec<String>, Option<i32>) {
+    let lines = text(&out.stdout)
+        .lines()
+        .take(n)
+        .map(str::to_owned)
+        .collect();
+    (lines, out.status.code())
+}
+
+#[test]
+fn version_banners_start_with_3_4s_lines() {
+    require_tool!(DEBIAN_DISTCC);
+    require_tool!(DEBIAN_DISTCCD);
+    for (ours, theirs) in [
+        (support::bin("distcc"), DEBIAN_DISTCC),
+        (support::bin("distccd"), DEBIAN_DISTCCD),
+    ] {
+        let o = run(&ours, &["--version"]);
+        let t = run(Path::new(theirs), &["--version"]);
+        // Tools read the first two lines: program, version, host triple;
+        // then the protocols and the port.
+        assert_eq!(head(&o, 2), head(&t, 2), "{}", text(&o.stdout));
+        let third = text(&o.stdout).lines().nth(2).unwrap_or("").to_owned();
+        assert!(third.contains("distcc-rs"), "our name: {third}");
+        // --help opens with the same banner, as 3.4's does.
+        let o = run(&ours, &["--help"]);
+        let t = run(Path::new(theirs), &["--help"]);
+        assert_eq!(head(&o, 2), head(&t, 2), "{}", text(&o.stdout));
+    }
+}
+
+#[test]
+fn the_daemon_announces_protocol_3() {
+    let f = Farm::new("fid-banner");
+    let daemon = f.daemon(Kind::Ours);
+    assert!(
+        daemon.wait_log("protocols 1, 2 and 3"),
+        "start-up line: {}",
+        daemon.log_text()
+    );
+}
+
+/// Stderr of a compile of `hello.c` through `program` with this farm's
+/// environment (plus `env`), after which the object must exist.
+fn compile(f: &Farm, program: &Path, hosts: &str, env: &[(&str, &str)]) -> String {
+    let out = f
+        .command(
+            program,
+            hosts,
+            &["gcc", "-c", "hello.c", "-o", "hello.o"],
+            env,
+        )
+        .output()
+        .unwrap();
+    assert_ok(&out, &format!("{} with {hosts:?}", program.display()));
+    assert!(f.work().join("hello.o").exists());
+    std::fs::remove_file(f.work().join("hello.o")).unwrap();
+    text(&out.stderr)
+}
+
+#[test]
+fn an_unopenable_distcc_log_is_named_as_3_4_names_it() {
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::new("fid-log");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let log = f.path("no-such-dir/distcc.log");
+    let want = format!(
+        "failed to open logfile {}: No such file or directory",
+        log.display()
+    );
+    let env = [("DISTCC_LOG", log.to_str().unwrap())];
+    for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
+        let err = compile(&f, &program, "", &env);
+        assert!(err.contains(&want), "{}: {err}", program.display());
+        assert!(!err.contains("File(") && !err.contains("os error"), "{err}");
+        // Back on stderr, only what stderr gets without a log: no info.
+        assert!(!err.contains("completed ok"), "{err}");
+    }
+}
+
+#[test]
+fn empty_host_lists_get_3_4s_warning() {
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::new("fid-empty");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let hosts_file = f.path("ddir/hosts");
+    std::fs::write(&hosts_file, "# nothing here\n").unwrap();
+    for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
+        let err = compile(&f, &program, "", &[]);
+        let want = "Warning: $DISTCC_HOSTS contained no hosts; can't distribute work";
+        assert!(err.contains(want), "{}: {err}", program.display());
+        let out = f
+            .command(
+                &program,
+                "",
+                &["gcc", "-c", "hello.c", "-o", "hello.o"],
+                &[],
+            )
+            .env_remove("DISTCC_HOSTS")
+            .output()
+            .unwrap();
+        assert_ok(&out, "empty hosts file");
+        let want = format!(
+            "Warning: {} contained no hosts; can't distribute work",
+            hosts_file.display()
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(&want), "{}: {err}", program.display());
+    }
+}
+
+#[test]
+fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::new("fid-ok");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let daemon = f.daemon(Kind::Ours);
+    let host = daemon.host(",lzo");
+    let mut lines = Vec::new();
+    for (i, program) in [support::bin("distcc"), DEBIAN_DISTCC.into()]
+        .iter()
+        .enumerate()
+    {
+        let log = f.path(&format!("client{i}.log"));
+        compile(&f, program, &host, &[("DISTCC_LOG", log.to_str().unwrap())]);
+        // `distcc[PID] compile hello.c on HOST completed ok`: no function name.
+        let text = support::read(&log);
+        let line = text
+            .lines()
+            .find(|l| l.contains(" completed ok") && l.contains(" on 127.0.0.1"))
+            .unwrap_or_else(|| panic!("{}: no completion line in\n{text}", program.display()));
+        let (prog, rest) = line.split_once('[').unwrap();
+        let (_pid, rest) = rest.split_once("] ").unwrap();
+        lines.push(format!("{prog}[PID] {rest}"));
+    }
+    assert_eq!(lines[0], lines[1]);
+    assert_eq!(
+        lines[0],
+        format!("distcc[PID] compile hello.c on {host} completed ok")
+    );
+}
+
+#[test]
+fn zeroconf_is_reported_as_unsupported() {
+    let f = Farm::new("fid-zeroconf");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let daemon = f.daemon(Kind::Ours);
+    let ours = support::bin("distcc");
+    // Alone: nothing to distribute to, and the user learns why.
+    let err = compile(&f, &ours, "+zeroconf", &[]);
+    assert!(
+        err.contains("+zeroconf is not supported in this build"),
+        "{err}"
+    );
+    assert!(
+        err.contains("contained no hosts; can't distribute work"),
+        "{err}"
+    );
+    // Next to a host: that host is used, and the user still learns why
+    // no other host was found.
+    let err = compile(&f, &ours, &format!("+zeroconf {}", daemon.host("")), &[]);
+    assert_eq!(
+        err.matches("+zeroconf is not supported").count(),
+        1,
+        "said once: {err}"
+    );
+    assert_eq!(daemon.wait_compiles(1), 1, "{err}");
+}
+
+#[test]
+fn usage_errors_exit_1_as_in_3_4() {
+    for (tool, args) in [
+        ("lsdistcc", &["--help"][..]),
+        ("lsdistcc", &["-Z"]),
+        ("lsdistcc", &["-P7", "localhost"]),
+        ("distccmon-text", &["--help"]),
+        ("distccmon-text", &["soon"]),
+        ("distccmon-text", &["-x"]),
+        ("distccmon-text", &["1", "2"]),
+    ] {
+        let debian = format!("/usr/bin/{tool}");
+        require_tool!(&debian);
+        let theirs = run(Path::new(&debian), args).status.code();
+        let ours = run(&support::bin(tool), args);
+        assert_eq!(theirs, Some(1), "{tool} {args:?}: Debian's");
+        assert_eq!(
+            ours.status.code(),
+            theirs,
+            "{tool} {args:?}: {}",
+            text(&ours.stderr)
+        );
+        assert!(
+            !ours.stdout.is_empty() || !ours.stderr.is_empty(),
+            "{tool} {args:?}: usage"
+        );
+    }
+}
