@@ -51,6 +51,7 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
         cwd: cwd.to_path_buf(),
         stdin,
         env,
+        ruleset: dir.ruleset(),
     };
     let mut child = match shared.launcher.launch(spec) {
         Ok(c) => c,

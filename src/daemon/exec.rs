@@ -10,8 +10,15 @@
 //! daemon's work for a small job, and pipes would need an event-loop
 //! round trip each. `_DISTCC_SAFEGUARD` is raised by one so a compiler
 //! that is itself a distcc masquerade link runs locally instead of
-//! looping. We spawn without `pre_exec`, so std can use `posix_spawn`
-//! (vfork-like: cheap even for a big daemon).
+//! looping.
+//!
+//! With a [`Sandbox`] (every real daemon), the child applies it between
+//! `fork` and `exec` ([`super::sandbox::child`]; `pre_exec` means `fork`
+//! rather than `posix_spawn`: measured in bench/RESULTS.md), the compile's
+//! process group is announced to the [`Watchdog`], and when the compiler
+//! has exited, whatever it left running in its group is killed before it
+//! is reaped (the zombie keeps the group's id from being reused). Without
+//! one (tests of the job logic) std uses `posix_spawn`.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -24,10 +31,13 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use tokio::io::unix::AsyncFd;
+
+use super::sandbox::{JobRuleset, Sandbox, child, watchdog::Watchdog};
 
 /// What to run.
 #[derive(Debug)]
@@ -40,6 +50,8 @@ pub struct ExecSpec {
     pub stdin: Option<Vec<u8>>,
     /// Environment of the compiler (PATH, TMPDIR, `_DISTCC_SAFEGUARD`, ...).
     pub env: Vec<(OsString, OsString)>,
+    /// The job directory's Landlock ruleset (None: no Landlock).
+    pub ruleset: Option<Arc<JobRuleset>>,
 }
 
 /// How a compile ended.
@@ -79,6 +91,21 @@ pub trait Running: Send {
 #[derive(Debug, Default)]
 pub struct ProcessLauncher {
     found: Mutex<HashMap<(OsString, String), PathBuf>>,
+    sandbox: Option<Arc<Sandbox>>,
+    watchdog: Option<Arc<Watchdog>>,
+}
+
+impl ProcessLauncher {
+    /// A launcher that sandboxes every compiler and tells `watchdog` about
+    /// it. Compilers must be launched from the runtime's one thread (see
+    /// [`child::install`]).
+    pub fn sandboxed(sandbox: Arc<Sandbox>, watchdog: Option<Arc<Watchdog>>) -> Self {
+        Self {
+            found: Mutex::default(),
+            sandbox: Some(sandbox),
+            watchdog,
+        }
+    }
 }
 
 impl Launcher for ProcessLauncher {
@@ -94,7 +121,22 @@ impl Launcher for ProcessLauncher {
             Err(e) => return Err(e),
         };
         let pid = child.id().map(|p| Pid::from_raw(p as i32));
-        Ok(Box::new(Child { child, pid, files }))
+        let exited = match (&self.sandbox, child.id()) {
+            // Without a sandbox (tests) the plain wait is enough.
+            (Some(_), Some(id)) => child::exit_watch(id),
+            _ => None,
+        };
+        let watchdog = self.watchdog.clone();
+        if let (Some(w), Some(id)) = (&watchdog, child.id()) {
+            w.watch(id);
+        }
+        Ok(Box::new(Child {
+            child,
+            pid,
+            files,
+            exited,
+            watchdog,
+        }))
     }
 }
 
@@ -107,7 +149,7 @@ impl ProcessLauncher {
         files: &Streams,
     ) -> io::Result<tokio::process::Child> {
         if program.contains('/') {
-            return spawn(spec, program, Path::new(program), files);
+            return self.spawn(spec, program, Path::new(program), files);
         }
         let key = (path_of(spec), program.to_string());
         let cached = self
@@ -117,13 +159,13 @@ impl ProcessLauncher {
             .get(&key)
             .cloned();
         if let Some(path) = cached {
-            match spawn(spec, program, &path, files) {
+            match self.spawn(spec, program, &path, files) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 done => return done,
             }
         }
         let path = resolve(program, &key.0)?;
-        let child = spawn(spec, program, &path, files)?;
+        let child = self.spawn(spec, program, &path, files)?;
         self.found
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -141,31 +183,38 @@ fn path_of(spec: &ExecSpec) -> OsString {
         .unwrap_or_else(|| OsString::from("/usr/bin:/bin"))
 }
 
-/// Start `resolved`, with `program` as its argv[0]. We resolve names on
-/// the compilers' PATH ourselves: std only uses posix_spawn when it need
-/// not search a PATH it was given.
-fn spawn(
-    spec: &ExecSpec,
-    program: &str,
-    resolved: &Path,
-    files: &Streams,
-) -> io::Result<tokio::process::Child> {
-    let stdin = match &files.stdin {
-        Some(f) => Stdio::from(f.try_clone()?),
-        None => Stdio::null(),
-    };
-    let mut cmd = tokio::process::Command::new(resolved);
-    cmd.arg0(program)
-        .args(&spec.argv[1..])
-        .current_dir(&spec.cwd)
-        .env_clear()
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(stdin)
-        .stdout(Stdio::from(files.stdout.try_clone()?))
-        .stderr(Stdio::from(files.stderr.try_clone()?))
-        .process_group(0)
-        .kill_on_drop(false);
-    cmd.spawn()
+impl ProcessLauncher {
+    /// Start `resolved`, with `program` as its argv[0]. We resolve names on
+    /// the compilers' PATH ourselves: std only uses posix_spawn when it need
+    /// not search a PATH it was given (and the sandbox's child steps are
+    /// raw system calls: no PATH search after the fork).
+    fn spawn(
+        &self,
+        spec: &ExecSpec,
+        program: &str,
+        resolved: &Path,
+        files: &Streams,
+    ) -> io::Result<tokio::process::Child> {
+        let stdin = match &files.stdin {
+            Some(f) => Stdio::from(f.try_clone()?),
+            None => Stdio::null(),
+        };
+        let mut cmd = tokio::process::Command::new(resolved);
+        cmd.arg0(program)
+            .args(&spec.argv[1..])
+            .current_dir(&spec.cwd)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(stdin)
+            .stdout(Stdio::from(files.stdout.try_clone()?))
+            .stderr(Stdio::from(files.stderr.try_clone()?))
+            .process_group(0)
+            .kill_on_drop(false);
+        if let Some(sandbox) = &self.sandbox {
+            sandbox.install(&mut cmd, spec.ruleset.clone());
+        }
+        cmd.spawn()
+    }
 }
 
 /// The compiler's three standard streams, as memfds.
@@ -233,6 +282,10 @@ struct Child {
     child: tokio::process::Child,
     pid: Option<Pid>,
     files: Streams,
+    /// Readable once the compiler has exited (a pidfd); None without a
+    /// sandbox or on kernels before 5.3.
+    exited: Option<AsyncFd<std::os::fd::OwnedFd>>,
+    watchdog: Option<Arc<Watchdog>>,
 }
 
 impl Child {
@@ -247,6 +300,17 @@ impl Child {
 impl Running for Child {
     fn wait(&mut self) -> BoxFuture<'_, io::Result<Finished>> {
         Box::pin(async move {
+            if let Some(exited) = &self.exited {
+                // Exited but not reaped: its group id is still reserved,
+                // so what it left behind (a background process) can be
+                // killed without hitting anyone else.
+                let _ = exited.readable().await;
+                self.signal(Signal::SIGKILL);
+            }
+            let pgid = self.pid.map(|p| p.as_raw() as u32);
+            if let (Some(w), Some(pgid)) = (&self.watchdog, pgid) {
+                w.unwatch(pgid);
+            }
             let status = self.child.wait().await?;
             // Once reaped the pid may be reused: never signal it again.
             self.pid = None;

@@ -123,6 +123,7 @@ impl Harness {
                 ..Policy::default()
             },
             compiler_env: Vec::new(),
+            sandbox: None,
         };
         let fake = Fake {
             behaviour,

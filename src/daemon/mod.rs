@@ -3,7 +3,9 @@
 //! Start-up order (style.md example 12; spec §4.2), all before any thread
 //! exists: parse → early stderr logging → config → nice/OOM score →
 //! resolve the user → bind → open the log file → detach → pid file → drop
-//! root → chdir → build the tokio runtime by hand → serve.
+//! root → chdir → remove stale job directories → fork the compilers'
+//! watchdog → prepare the sandbox → build the tokio runtime by hand →
+//! serve.
 //!
 //! The log file is opened *before* dropping root, on purpose: 3.4 opens
 //! it afterwards and then cannot write to root-owned paths such as
@@ -20,7 +22,8 @@
 //!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
 //! * [`summary`], [`stats`], [`sysinfo`], [`stats_server`] for logs and
 //!   `--stats`; [`inetd`] for stdin mode;
-//! * [`os`] and [`privileges`] for the operating-system steps.
+//! * [`os`] and [`privileges`] for the operating-system steps;
+//!   [`sandbox`] confines every compiler (issue #10).
 
 pub mod cli;
 pub mod compile;
@@ -37,6 +40,7 @@ pub mod policy;
 pub mod privileges;
 pub mod pumpargs;
 pub mod pumpjob;
+pub mod sandbox;
 pub mod serve;
 pub mod stats;
 pub mod stats_server;
@@ -58,6 +62,8 @@ use self::cli::Early;
 use self::config::{Config, Mode};
 use self::exec::ProcessLauncher;
 use self::job::Shared;
+use self::sandbox::Sandbox;
+use self::sandbox::watchdog::Watchdog;
 use self::stats::Stats;
 use crate::env::Vars;
 use crate::error::ExitCode;
@@ -226,11 +232,8 @@ fn run(
         let _ = os::quiet_stdio(config.log_target == LogTarget::Stderr);
     }
     let stats = Stats::new(config.jobs, argv0);
-    let shared = Arc::new(Shared::new(
-        config.job.clone(),
-        Box::new(ProcessLauncher::default()),
-        stats,
-    ));
+    let launcher = prepare_compilers(&config);
+    let shared = Arc::new(Shared::new(launcher.0, Box::new(launcher.1), stats));
     let access = Arc::new(config.access.clone());
     let Some(listeners) = listeners else {
         let rt = runtime()?;
@@ -268,6 +271,45 @@ fn run(
         tracing::info!("distccd stopped");
         Ok(())
     })
+}
+
+/// The steps for compilers, as the daemon's user and before any thread
+/// exists: remove job directories a dead daemon left in TMPDIR, fork the
+/// watchdog that kills compilers if we die, prepare the sandbox. Problems
+/// here are warnings: the daemon still serves.
+fn prepare_compilers(config: &Config) -> (job::JobSettings, ProcessLauncher) {
+    // Under inetd every connection starts a daemon: say things once per
+    // daemon in daemon mode, quietly per job in inetd mode.
+    let say = |msg: &str| match config.mode {
+        Mode::Daemon => tracing::warn!("{msg}"),
+        Mode::Inetd => tracing::debug!("{msg}"),
+    };
+    let cleanup = jobdir::remove_stale(&config.job.tmpdir);
+    for path in &cleanup.removed {
+        tracing::info!("removed the stale job directory {}", path.display());
+    }
+    let watchdog = match Watchdog::start() {
+        Ok(w) => {
+            tracing::debug!("compilers' watchdog is pid {}", w.pid());
+            Some(Arc::new(w))
+        }
+        Err(e) => {
+            say(&format!(
+                "cannot start the watchdog ({e}): if distccd is killed, its compilers' \
+                 children may outlive it"
+            ));
+            None
+        }
+    };
+    let (sandbox, warnings) = Sandbox::prepare(&config.sandbox);
+    for w in warnings {
+        say(&w);
+    }
+    tracing::debug!("compiler sandbox: {sandbox:?}");
+    let sandbox = Arc::new(sandbox);
+    let mut settings = config.job.clone();
+    settings.sandbox = Some(sandbox.clone());
+    (settings, ProcessLauncher::sandboxed(sandbox, watchdog))
 }
 
 fn runtime() -> Started<tokio::runtime::Runtime> {
