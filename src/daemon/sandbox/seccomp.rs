@@ -164,7 +164,7 @@ mod tests {
         let mut acc = 0u32;
         let mut pc = 0usize;
         loop {
-            let ins = prog[pc];
+            let ins = &prog[pc];
             pc += 1;
             match ins.code {
                 LD_W_ABS => {
