@@ -115,7 +115,11 @@ pub fn base_rules(inputs: &Inputs, exists: impl Fn(&Path) -> bool) -> Vec<Rule> 
         .chain(&inputs.whitelist_dirs)
         .chain(&inputs.link_target_dirs)
     {
-        add(dir, Grant::ReadExec);
+        // A PATH of "/" would open everything: only an explicit
+        // --sandbox-allow-path may do that.
+        if dir.parent().is_some() {
+            add(dir, Grant::ReadExec);
+        }
     }
     for dir in &inputs.allow {
         add(dir, Grant::Full);
@@ -167,7 +171,12 @@ mod tests {
     #[test]
     fn only_existing_absolute_paths_count_once_each() {
         let inputs = Inputs {
-            path_dirs: vec!["/opt/cc/bin".into(), "relative/bin".into(), "/usr".into()],
+            path_dirs: vec![
+                "/opt/cc/bin".into(),
+                "relative/bin".into(),
+                "/usr".into(),
+                "/".into(),
+            ],
             whitelist_dirs: vec!["/usr/lib/distcc".into()],
             link_target_dirs: vec!["/opt/cc/bin".into()],
             allow: vec!["/var/cache/ccache".into(), "/missing".into()],
@@ -179,7 +188,7 @@ mod tests {
         assert!(got.contains(&("/opt/cc/bin", Grant::ReadExec)));
         assert!(got.contains(&("/usr/lib/distcc", Grant::ReadExec)));
         assert!(got.contains(&("/var/cache/ccache", Grant::Full)));
-        assert!(!got.iter().any(|(p, _)| p.starts_with("/etc")));
+        assert!(!got.iter().any(|(p, _)| p.starts_with("/etc") || *p == "/"));
         assert!(
             !got.iter()
                 .any(|(p, _)| *p == "/missing" || p.starts_with("relative"))
