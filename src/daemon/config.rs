@@ -194,7 +194,6 @@ impl Config {
                 limits: Limits::default(),
                 policy,
                 compiler_env,
-                sandbox: None,
             },
             sandbox,
             warnings,

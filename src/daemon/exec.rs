@@ -12,13 +12,13 @@
 //! that is itself a distcc masquerade link runs locally instead of
 //! looping.
 //!
-//! With a [`Sandbox`] (every real daemon), the child applies it between
-//! `fork` and `exec` ([`super::sandbox::child`]; `pre_exec` means `fork`
-//! rather than `posix_spawn`: measured in bench/RESULTS.md), the compile's
-//! process group is announced to the [`Watchdog`], and when the compiler
-//! has exited, whatever it left running in its group is killed before it
-//! is reaped (the zombie keeps the group's id from being reused). Without
-//! one (tests of the job logic) std uses `posix_spawn`.
+//! With a [`Sandbox`] (every real daemon), what starts is the sandbox
+//! trampoline, which confines itself and then executes the compiler
+//! ([`super::sandbox::trampoline`]); still through `posix_spawn`. The
+//! compile's process group is announced to the [`Watchdog`], and when the
+//! compiler has exited, whatever it left running in its group is killed
+//! before it is reaped (the zombie keeps the group's id from being
+//! reused).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -37,7 +37,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::unix::AsyncFd;
 
-use super::sandbox::{JobRuleset, Sandbox, child, watchdog::Watchdog};
+use super::sandbox::{Sandbox, pidfd, watchdog::Watchdog};
 
 /// What to run.
 #[derive(Debug)]
@@ -50,8 +50,8 @@ pub struct ExecSpec {
     pub stdin: Option<Vec<u8>>,
     /// Environment of the compiler (PATH, TMPDIR, `_DISTCC_SAFEGUARD`, ...).
     pub env: Vec<(OsString, OsString)>,
-    /// The job directory's Landlock ruleset (None: no Landlock).
-    pub ruleset: Option<Arc<JobRuleset>>,
+    /// The job directory, the one place a sandboxed compiler may write.
+    pub job_dir: Option<PathBuf>,
 }
 
 /// How a compile ended.
@@ -97,8 +97,9 @@ pub struct ProcessLauncher {
 
 impl ProcessLauncher {
     /// A launcher that sandboxes every compiler and tells `watchdog` about
-    /// it. Compilers must be launched from the runtime's one thread (see
-    /// [`child::install`]).
+    /// it. Compilers must be launched from a thread that lives as long as
+    /// the daemon (the runtime's one thread): the parent-death signal
+    /// fires when the thread that started the process exits.
     pub fn sandboxed(sandbox: Arc<Sandbox>, watchdog: Option<Arc<Watchdog>>) -> Self {
         Self {
             found: Mutex::default(),
@@ -123,7 +124,7 @@ impl Launcher for ProcessLauncher {
         let pid = child.id().map(|p| Pid::from_raw(p as i32));
         let exited = match (&self.sandbox, child.id()) {
             // Without a sandbox (tests) the plain wait is enough.
-            (Some(_), Some(id)) => child::exit_watch(id),
+            (Some(_), Some(id)) => pidfd::exit_watch(id),
             _ => None,
         };
         let watchdog = self.watchdog.clone();
@@ -186,8 +187,7 @@ fn path_of(spec: &ExecSpec) -> OsString {
 impl ProcessLauncher {
     /// Start `resolved`, with `program` as its argv[0]. We resolve names on
     /// the compilers' PATH ourselves: std only uses posix_spawn when it need
-    /// not search a PATH it was given (and the sandbox's child steps are
-    /// raw system calls: no PATH search after the fork).
+    /// not search a PATH it was given.
     fn spawn(
         &self,
         spec: &ExecSpec,
@@ -199,9 +199,26 @@ impl ProcessLauncher {
             Some(f) => Stdio::from(f.try_clone()?),
             None => Stdio::null(),
         };
-        let mut cmd = tokio::process::Command::new(resolved);
-        cmd.arg0(program)
-            .args(&spec.argv[1..])
+        let mut cmd = match &self.sandbox {
+            Some(sandbox) => {
+                // The trampoline could only fail to exec it: say so here,
+                // as without a sandbox, so that a basename on PATH is
+                // tried (see `launch`).
+                if !is_executable_file(resolved) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "No such file or directory (or not executable)",
+                    ));
+                }
+                sandbox.command(resolved, program, spec.job_dir.as_deref())
+            }
+            None => {
+                let mut cmd = tokio::process::Command::new(resolved);
+                cmd.arg0(program);
+                cmd
+            }
+        };
+        cmd.args(&spec.argv[1..])
             .current_dir(&spec.cwd)
             .env_clear()
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -210,9 +227,6 @@ impl ProcessLauncher {
             .stderr(Stdio::from(files.stderr.try_clone()?))
             .process_group(0)
             .kill_on_drop(false);
-        if let Some(sandbox) = &self.sandbox {
-            sandbox.install(&mut cmd, spec.ruleset.clone());
-        }
         cmd.spawn()
     }
 }
@@ -261,15 +275,18 @@ fn contents(f: &mut File) -> Vec<u8> {
     buf
 }
 
+/// Whether `path` is a file with an execute bit (following links).
+fn is_executable_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 /// execvp's search: the first executable regular file of that name in
 /// `path`.
 fn resolve(program: &str, path: &OsString) -> io::Result<PathBuf> {
     for dir in std::env::split_paths(path) {
         let candidate = dir.join(program);
-        if let Ok(meta) = std::fs::metadata(&candidate) {
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return Ok(candidate);
-            }
+        if is_executable_file(&candidate) {
+            return Ok(candidate);
         }
     }
     Err(io::Error::new(

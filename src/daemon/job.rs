@@ -32,7 +32,6 @@ use super::plain;
 use super::policy::Policy;
 use super::pumpargs;
 use super::pumpjob;
-use super::sandbox::Sandbox;
 use super::stats::Stats;
 use super::summary::{Category, Summary};
 use crate::args::{self, Job, Scan};
@@ -56,9 +55,6 @@ pub struct JobSettings {
     pub policy: Policy,
     /// The compilers' environment, without `TMPDIR` (set per job).
     pub compiler_env: Vec<(OsString, OsString)>,
-    /// The compilers' sandbox, prepared at start-up (None: tests of the
-    /// job logic with a fake compiler).
-    pub sandbox: Option<Arc<Sandbox>>,
 }
 
 /// Everything jobs share.
@@ -84,11 +80,7 @@ impl Shared {
     /// Shared state with a fresh abort switch.
     pub fn new(settings: JobSettings, launcher: Box<dyn Launcher>, stats: Stats) -> Self {
         Self {
-            dirs: JobDirs::new(
-                &settings.tmpdir,
-                settings.save_temps,
-                settings.sandbox.clone(),
-            ),
+            dirs: JobDirs::new(&settings.tmpdir, settings.save_temps),
             settings,
             launcher,
             compile_slots: Semaphore::new(stats.max_kids().max(1) as usize),

@@ -123,7 +123,6 @@ impl Harness {
                 ..Policy::default()
             },
             compiler_env: Vec::new(),
-            sandbox: None,
         };
         let fake = Fake {
             behaviour,

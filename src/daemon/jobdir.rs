@@ -16,10 +16,6 @@
 //! a file: see [`super::job`].) With `DISTCC_SAVE_TEMPS=1` every job gets
 //! a fresh directory that is kept, renamed `distccd_saved_XXXXXX`.
 //!
-//! Each directory has its Landlock ruleset, made with it (the compiler may
-//! write there and nowhere else; [`super::sandbox`]), so reuse saves that
-//! work too.
-//!
 //! Ownership, so that a daemon that died (`kill -9`, a crash, the OOM
 //! killer) leaves nothing behind for good, while daemons sharing a TMPDIR
 //! never remove each other's directories: a job directory
@@ -44,8 +40,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use super::sandbox::{JobRuleset, Sandbox};
-
 /// A live job directory's name: `JOB_PREFIX` + six characters.
 pub const JOB_PREFIX: &str = "distccd_job_";
 /// A directory being made (locked, not yet renamed).
@@ -55,12 +49,11 @@ const SAVED_PREFIX: &str = "distccd_saved_";
 /// How old a `distccd_new_*` must be before it counts as abandoned.
 const NEW_GRACE: Duration = Duration::from_secs(60);
 
-/// One directory: its path, the lock that says it is ours, its ruleset.
+/// One directory: its path and the lock that says it is ours.
 #[derive(Debug)]
 struct Slot {
     path: PathBuf,
     _lock: Flock<File>,
-    ruleset: Option<Arc<JobRuleset>>,
 }
 
 /// The job directories of one daemon.
@@ -69,18 +62,15 @@ pub struct JobDirs {
     tmpdir: PathBuf,
     keep: bool,
     free: Mutex<Vec<Slot>>,
-    sandbox: Option<Arc<Sandbox>>,
 }
 
 impl JobDirs {
-    /// Directories under `tmpdir`; `keep` = `DISTCC_SAVE_TEMPS`; each gets
-    /// a Landlock ruleset from `sandbox` when it uses Landlock.
-    pub fn new(tmpdir: &Path, keep: bool, sandbox: Option<Arc<Sandbox>>) -> Arc<Self> {
+    /// Directories under `tmpdir`; `keep` = `DISTCC_SAVE_TEMPS`.
+    pub fn new(tmpdir: &Path, keep: bool) -> Arc<Self> {
         Arc::new(Self {
             tmpdir: tmpdir.to_path_buf(),
             keep,
             free: Mutex::new(Vec::new()),
-            sandbox,
         })
     }
 
@@ -103,21 +93,7 @@ impl JobDirs {
 
     fn create(&self) -> io::Result<Slot> {
         let (path, lock) = create_private_dir(&self.tmpdir)?;
-        let ruleset = match &self.sandbox {
-            Some(s) => match s.ruleset_for(&path) {
-                Ok(r) => r.map(Arc::new),
-                Err(e) => {
-                    remove(&path);
-                    return Err(io::Error::other(e));
-                }
-            },
-            None => None,
-        };
-        Ok(Slot {
-            path,
-            _lock: lock,
-            ruleset,
-        })
+        Ok(Slot { path, _lock: lock })
     }
 
     fn give_back(&self, slot: Slot) {
@@ -253,11 +229,6 @@ impl JobDir {
         &self.slot.as_ref().expect("taken only on drop").path
     }
 
-    /// Its Landlock ruleset, for the compiler (None: no Landlock).
-    pub fn ruleset(&self) -> Option<Arc<JobRuleset>> {
-        self.slot.as_ref().and_then(|s| s.ruleset.clone())
-    }
-
     /// A path inside the directory.
     pub fn file(&self, name: &str) -> PathBuf {
         self.path().join(name)
@@ -369,7 +340,7 @@ mod tests {
     #[test]
     fn directories_are_private_emptied_reused_and_removed() {
         let base = base("reuse");
-        let dirs = JobDirs::new(&base, false, None);
+        let dirs = JobDirs::new(&base, false);
         let a = dirs.take().unwrap();
         let b = dirs.take().unwrap();
         assert_ne!(a.path(), b.path());
@@ -396,7 +367,7 @@ mod tests {
     #[test]
     fn save_temps_keeps_every_directory() {
         let base = base("keep");
-        let dirs = JobDirs::new(&base, true, None);
+        let dirs = JobDirs::new(&base, true);
         let a = dirs.take().unwrap();
         a.create_file("x").unwrap();
         let pa = a.path().to_path_buf();

@@ -4,8 +4,9 @@
 //! exists: parse → early stderr logging → config → nice/OOM score →
 //! resolve the user → bind → open the log file → detach → pid file → drop
 //! root → chdir → remove stale job directories → fork the compilers'
-//! watchdog → prepare the sandbox → build the tokio runtime by hand →
-//! serve.
+//! watchdog → prepare (and try) the sandbox → build the tokio runtime by
+//! hand → serve. The same binary is also the sandbox's trampoline
+//! (`distccd --internal-sandbox-exec ...`), recognised first thing.
 //!
 //! The log file is opened *before* dropping root, on purpose: 3.4 opens
 //! it afterwards and then cannot write to root-owned paths such as
@@ -71,6 +72,14 @@ use crate::logging::{self, LogConfig, LogHandle, LogLevel, LogTarget};
 
 /// Entry point of the program.
 pub fn main() -> std::process::ExitCode {
+    // The sandbox trampoline (see `sandbox::trampoline`): before anything
+    // else, as it runs once per compile.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == sandbox::plan::MAGIC)
+    {
+        return sandbox::trampoline::main(std::env::args_os().collect());
+    }
     let vars = Vars::from_process();
     let argv0 = std::env::args().next().unwrap_or_else(|| "distccd".into());
     let cli = match cli::parse(std::env::args_os()) {
@@ -233,7 +242,7 @@ fn run(
     }
     let stats = Stats::new(config.jobs, argv0);
     let launcher = prepare_compilers(&config);
-    let shared = Arc::new(Shared::new(launcher.0, Box::new(launcher.1), stats));
+    let shared = Arc::new(Shared::new(config.job.clone(), Box::new(launcher), stats));
     let access = Arc::new(config.access.clone());
     let Some(listeners) = listeners else {
         let rt = runtime()?;
@@ -277,7 +286,7 @@ fn run(
 /// exists: remove job directories a dead daemon left in TMPDIR, fork the
 /// watchdog that kills compilers if we die, prepare the sandbox. Problems
 /// here are warnings: the daemon still serves.
-fn prepare_compilers(config: &Config) -> (job::JobSettings, ProcessLauncher) {
+fn prepare_compilers(config: &Config) -> ProcessLauncher {
     // Under inetd every connection starts a daemon: say things once per
     // daemon in daemon mode, quietly per job in inetd mode.
     let say = |msg: &str| match config.mode {
@@ -306,10 +315,7 @@ fn prepare_compilers(config: &Config) -> (job::JobSettings, ProcessLauncher) {
         say(&w);
     }
     tracing::debug!("compiler sandbox: {sandbox:?}");
-    let sandbox = Arc::new(sandbox);
-    let mut settings = config.job.clone();
-    settings.sandbox = Some(sandbox.clone());
-    (settings, ProcessLauncher::sandboxed(sandbox, watchdog))
+    ProcessLauncher::sandboxed(Arc::new(sandbox), watchdog)
 }
 
 fn runtime() -> Started<tokio::runtime::Runtime> {

@@ -2,41 +2,43 @@
 //! Landlock, a seccomp filter, `no_new_privs` and resource limits for
 //! every process distccd starts, and its death with the daemon.
 //!
-//! Everything that can fail or allocate is prepared in the daemon, once:
-//! the seccomp program at start-up ([`seccomp`]), one Landlock ruleset per
-//! job directory when the directory is made ([`Sandbox::ruleset_for`]; job
-//! directories are reused, see [`super::jobdir`]), the limits from the
-//! options. The forked child then only makes raw system calls ([`child`])
-//! between `fork` and `exec`. Why `fork` + `pre_exec` and not a
-//! trampoline: see [`child`] and bench/RESULTS.md.
+//! The daemon does not apply the sandbox itself: it starts distccd again
+//! as a trampoline ([`trampoline`]) with a [`plan`] in its arguments, which
+//! sandboxes itself and executes the compiler. Why, with measurements:
+//! see [`trampoline`]. What the compiler may touch is [`rules`]' table;
+//! what it may not call is [`seccomp`]'s. [`watchdog`] kills the
+//! compilers' process groups when the daemon dies, even by SIGKILL, and
+//! [`pidfd`] lets the daemon kill what a compiler left running before
+//! reaping it.
 //!
-//! What the compiler may touch is [`rules`]' table; what it may not call
-//! is [`seccomp`]'s. [`watchdog`] kills the compilers' process groups when
-//! the daemon dies, even by SIGKILL.
+//! At start-up [`Sandbox::prepare`] tries the plan once on `/bin/true` and
+//! drops, with a warning, each layer this process may not use (a service
+//! manager's or container's system-call filter), so that a restriction of
+//! the host never makes every compile fail.
 //!
 //! `--no-sandbox` turns Landlock, seccomp and `no_new_privs` off (ccache
 //! under distccd, a 32-bit compiler binary); the resource limits and the
 //! death with the daemon stay. A kernel without Landlock, or with an older
 //! Landlock ABI, gets one warning at start-up and the rest still applies.
 
-#![allow(unsafe_code)] // only `kernel_landlock_abi`; the child steps are in `child`
+#![allow(unsafe_code)] // only `kernel_landlock_abi`
 
-pub mod child;
+pub mod pidfd;
+pub mod plan;
 pub mod rules;
 pub mod seccomp;
+pub mod trampoline;
 pub mod watchdog;
 
-use std::fmt;
-use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use landlock::{
     ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, Ruleset, RulesetAttr,
-    RulesetCreatedAttr, Scope, path_beneath_rules,
+    RulesetCreated, RulesetCreatedAttr, Scope, path_beneath_rules,
 };
-use seccompiler::BpfProgram;
 
+use self::plan::{Plan, Resource};
 use self::rules::{Grant, Inputs, Rule};
 
 /// The newest Landlock ABI these rules were written and tested for: newer
@@ -102,139 +104,214 @@ pub fn landlock_plan(kernel: i32, cap: Option<i32>) -> (i32, Option<String>) {
 }
 
 /// Prepared once at start-up, shared by every job.
-pub struct Sandbox {
-    confine: bool,
-    abi: ABI,
-    base: Vec<Rule>,
-    bpf: Option<BpfProgram>,
-    limits: Vec<(child::Resource, u64)>,
-}
-
-impl fmt::Debug for Sandbox {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sandbox")
-            .field("confine", &self.confine)
-            .field("abi", &self.abi)
-            .field("rules", &self.base.len())
-            .field("seccomp", &self.bpf.as_ref().map(Vec::len))
-            .field("limits", &self.limits)
-            .finish()
-    }
-}
-
-/// A job directory's Landlock ruleset, ready for `landlock_restrict_self`.
 #[derive(Debug)]
-pub struct JobRuleset(OwnedFd);
+pub struct Sandbox {
+    /// The plan for every job but its directory.
+    plan: Plan,
+}
 
 impl Sandbox {
     /// Prepare the sandbox; the warnings are for the log (once).
     pub fn prepare(settings: &Settings) -> (Self, Vec<String>) {
         let mut warnings = Vec::new();
-        let (abi, bpf) = if settings.confine {
+        let mut plan = Plan {
+            parent: std::process::id(),
+            no_new_privs: settings.confine,
+            ..Plan::default()
+        };
+        if settings.confine {
             let (abi, warning) = landlock_plan(kernel_landlock_abi(), settings.landlock_abi_cap);
             warnings.extend(warning);
-            let bpf = match seccomp::program() {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    warnings.push(format!("{e}: compilers may open network sockets"));
-                    None
-                }
-            };
-            (ABI::from(abi), bpf)
+            plan.landlock = abi;
+            match seccomp::program() {
+                Ok(_) => plan.seccomp = true,
+                Err(e) => warnings.push(format!("{e}: compilers may open network sockets")),
+            }
         } else {
             warnings.push(
                 "--no-sandbox: compilers run without Landlock and seccomp, with the \
                  daemon user's full access to files and the network"
                     .into(),
             );
-            (ABI::Unsupported, None)
-        };
+        }
         let inputs = Inputs {
             path_dirs: settings.path_dirs.clone(),
             whitelist_dirs: settings.whitelist_dirs.clone(),
             link_target_dirs: link_target_dirs(&settings.whitelist_dirs),
             allow: settings.allow.clone(),
         };
-        let base = rules::base_rules(&inputs, |p| p.exists());
-        let mut limits = vec![(child::Resource::Core, 0)];
+        if plan.landlock > 0 {
+            plan.rules = rules::base_rules(&inputs, |p| p.exists());
+        }
+        plan.limits.push((Resource::Core, 0));
         for (res, value) in [
-            (child::Resource::Cpu, settings.cpu_secs),
-            (child::Resource::Data, settings.memory_bytes),
-            (child::Resource::FileSize, settings.file_bytes),
+            (Resource::Cpu, settings.cpu_secs),
+            (Resource::Data, settings.memory_bytes),
+            (Resource::FileSize, settings.file_bytes),
             (
-                child::Resource::Processes,
+                Resource::Processes,
                 settings.processes.map(|n| n.saturating_add(user_tasks())),
             ),
         ] {
             if let Some(v) = value {
-                limits.push((res, v));
+                // Never above the daemon's own hard limit: raising it
+                // would fail in every compile.
+                plan.limits.push((res, v.min(hard_limit(res))));
             }
         }
-        let sandbox = Self {
-            confine: settings.confine,
-            abi,
-            base,
-            bpf,
-            limits,
-        };
+        let mut sandbox = Self { plan };
+        sandbox.probe(&mut warnings);
         (sandbox, warnings)
     }
 
-    /// Whether Landlock rules are made for job directories.
-    pub fn uses_landlock(&self) -> bool {
-        self.confine && self.abi != ABI::Unsupported
+    /// The command that runs `program` (with `argv0` as its argv[0]; the
+    /// caller adds the other arguments) sandboxed, with `job_dir` as the
+    /// one writable directory.
+    pub fn command(
+        &self,
+        program: &Path,
+        argv0: &str,
+        job_dir: Option<&Path>,
+    ) -> tokio::process::Command {
+        let plan = Plan {
+            job_dir: job_dir.map(Path::to_path_buf),
+            ..self.plan.clone()
+        };
+        let mut cmd = tokio::process::Command::new("/proc/self/exe");
+        cmd.arg0("distccd")
+            .args(plan.to_args())
+            .arg(program)
+            .arg(argv0);
+        cmd
     }
 
-    /// A fresh ruleset: the base rules plus `job_dir`. None without
-    /// Landlock.
-    pub fn ruleset_for(&self, job_dir: &Path) -> Result<Option<JobRuleset>, String> {
-        if !self.uses_landlock() {
-            return Ok(None);
+    /// Try the plan on `/bin/true` and drop, with a warning, each layer
+    /// that fails here (see the module comment).
+    fn probe(&mut self, warnings: &mut Vec<String>) {
+        let dir = std::env::temp_dir();
+        let try_plan = |plan: &Plan| -> Result<(), String> {
+            let out = std::process::Command::new("/proc/self/exe")
+                .arg0("distccd")
+                .args(
+                    Plan {
+                        job_dir: Some(dir.clone()),
+                        ..plan.clone()
+                    }
+                    .to_args(),
+                )
+                .args(["/bin/true", "true"])
+                .env_clear()
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| e.to_string())?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                let msg = String::from_utf8_lossy(&out.stderr);
+                Err(msg
+                    .trim()
+                    .rsplit("ERROR: ")
+                    .next()
+                    .unwrap_or_default()
+                    .to_string())
+            }
+        };
+        if try_plan(&self.plan).is_ok() {
+            return;
         }
-        let abi = self.abi;
-        let err = |e: landlock::RulesetError| format!("cannot build the Landlock ruleset: {e}");
-        let mut ruleset = Ruleset::default()
-            .set_compatibility(CompatLevel::BestEffort)
-            .handle_access(AccessFs::from_all(abi))
+        let p = self.plan.clone();
+        let bare = Plan {
+            parent: p.parent,
+            ..Plan::default()
+        };
+        let nnp = Plan {
+            no_new_privs: true,
+            ..bare.clone()
+        };
+        // Each layer alone (with no_new_privs, which Landlock and seccomp
+        // need), and how to do without it.
+        let layers: [(&str, Plan, fn(&mut Plan)); 4] = [
+            (
+                "the compilers' resource limits",
+                Plan {
+                    limits: p.limits.clone(),
+                    ..bare.clone()
+                },
+                |p| p.limits.clear(),
+            ),
+            (
+                "no_new_privs, and so Landlock and seccomp",
+                nnp.clone(),
+                |p| {
+                    p.no_new_privs = false;
+                    p.landlock = 0;
+                    p.rules.clear();
+                    p.seccomp = false;
+                },
+            ),
+            (
+                "the seccomp filter: compilers may open network sockets",
+                Plan {
+                    seccomp: true,
+                    ..nnp.clone()
+                },
+                |p| p.seccomp = false,
+            ),
+            (
+                "Landlock: compilers can read every file the daemon's user can",
+                Plan {
+                    landlock: p.landlock,
+                    rules: p.rules.clone(),
+                    ..nnp.clone()
+                },
+                |p| {
+                    p.landlock = 0;
+                    p.rules.clear();
+                },
+            ),
+        ];
+        for (name, alone, drop_layer) in layers {
+            let mut without = self.plan.clone();
+            drop_layer(&mut without);
+            if without == self.plan {
+                continue;
+            }
+            if let Err(e) = try_plan(&alone) {
+                warnings.push(format!(
+                    "cannot apply {name} ({e}); running compilers without it"
+                ));
+                self.plan = without;
+            }
+        }
+    }
+}
+
+/// A Landlock ruleset for ABI `abi` (1 or more) with `rules` and the job
+/// directory; the trampoline enforces it on itself.
+pub fn ruleset(abi: i32, rules: &[Rule], job_dir: Option<&Path>) -> Result<RulesetCreated, String> {
+    let abi = ABI::from(abi);
+    let err = |e: landlock::RulesetError| format!("cannot build the Landlock ruleset: {e}");
+    let mut ruleset = Ruleset::default()
+        .set_compatibility(CompatLevel::BestEffort)
+        .handle_access(AccessFs::from_all(abi))
+        .map_err(err)?;
+    if abi >= ABI::V4 {
+        // Handled and never granted: no TCP bind or connect.
+        ruleset = ruleset
+            .handle_access(AccessNet::from_all(abi))
             .map_err(err)?;
-        if abi >= ABI::V4 {
-            // Handled and never granted: no TCP bind or connect.
-            ruleset = ruleset
-                .handle_access(AccessNet::from_all(abi))
-                .map_err(err)?;
-        }
-        if abi >= ABI::V6 {
-            ruleset = ruleset.scope(Scope::from_all(abi)).map_err(err)?;
-        }
-        let mut created = ruleset.create().map_err(err)?;
-        for rule in self.base.iter().chain([&rules::job_rule(job_dir)]) {
-            created = created
-                .add_rules(path_beneath_rules([&rule.path], access(rule.grant, abi)))
-                .map_err(err)?;
-        }
-        let fd: Option<OwnedFd> = created.into();
-        Ok(fd.map(JobRuleset))
     }
-
-    /// Make `cmd`'s child apply the sandbox, with `ruleset` (the job
-    /// directory's) if Landlock is in use.
-    pub fn install(
-        self: &Arc<Self>,
-        cmd: &mut tokio::process::Command,
-        ruleset: Option<Arc<JobRuleset>>,
-    ) {
-        child::install(cmd, (self.clone(), ruleset), |(s, r)| s.plan(r.as_deref()));
+    if abi >= ABI::V6 {
+        ruleset = ruleset.scope(Scope::from_all(abi)).map_err(err)?;
     }
-
-    /// What the child does before `exec`, for [`child::install`].
-    fn plan<'a>(&'a self, ruleset: Option<&'a JobRuleset>) -> child::Plan<'a> {
-        child::Plan {
-            limits: &self.limits,
-            no_new_privs: self.confine,
-            landlock: ruleset.map(|r| &r.0),
-            seccomp: self.bpf.as_deref(),
-        }
+    let mut created = ruleset.create().map_err(err)?;
+    let job = job_dir.map(rules::job_rule);
+    for rule in rules.iter().chain(job.as_ref()) {
+        created = created
+            .add_rules(path_beneath_rules([&rule.path], access(rule.grant, abi)))
+            .map_err(err)?;
     }
+    Ok(created)
 }
 
 /// The Landlock rights of a grant.
@@ -301,6 +378,19 @@ fn user_tasks() -> u64 {
         }
     }
     n
+}
+
+/// The daemon's own hard limit for `res`.
+fn hard_limit(res: Resource) -> u64 {
+    use nix::sys::resource::{Resource as R, getrlimit};
+    let r = match res {
+        Resource::Core => R::RLIMIT_CORE,
+        Resource::Cpu => R::RLIMIT_CPU,
+        Resource::Data => R::RLIMIT_DATA,
+        Resource::FileSize => R::RLIMIT_FSIZE,
+        Resource::Processes => R::RLIMIT_NPROC,
+    };
+    getrlimit(r).map_or(u64::MAX, |(_, hard)| hard)
 }
 
 /// The running kernel's Landlock ABI version (0 or less: none).
