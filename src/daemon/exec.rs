@@ -27,7 +27,7 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::Stdio;
@@ -93,6 +93,10 @@ pub struct ProcessLauncher {
     found: Mutex<HashMap<(OsString, String), PathBuf>>,
     sandbox: Option<Arc<Sandbox>>,
     watchdog: Option<Arc<Watchdog>>,
+    /// Wait through pidfds (Linux 5.3) rather than tokio's SIGCHLD
+    /// handling: one wake-up per compile instead of two, and the exited
+    /// compiler's group can be cleaned up before it is reaped.
+    pidfds: bool,
 }
 
 impl ProcessLauncher {
@@ -105,6 +109,7 @@ impl ProcessLauncher {
             found: Mutex::default(),
             sandbox: Some(sandbox),
             watchdog,
+            pidfds: pidfd::supported(),
         }
     }
 }
@@ -122,11 +127,6 @@ impl Launcher for ProcessLauncher {
             Err(e) => return Err(e),
         };
         let pid = child.id().map(|p| Pid::from_raw(p as i32));
-        let exited = match (&self.sandbox, child.id()) {
-            // Without a sandbox (tests) the plain wait is enough.
-            (Some(_), Some(id)) => pidfd::exit_watch(id),
-            _ => None,
-        };
         let watchdog = self.watchdog.clone();
         if let (Some(w), Some(id)) = (&watchdog, child.id()) {
             w.watch(id);
@@ -135,7 +135,6 @@ impl Launcher for ProcessLauncher {
             child,
             pid,
             files,
-            exited,
             watchdog,
         }))
     }
@@ -143,12 +142,7 @@ impl Launcher for ProcessLauncher {
 
 impl ProcessLauncher {
     /// Spawn `program`, from the cache of PATH lookups when possible.
-    fn spawn_cached(
-        &self,
-        spec: &ExecSpec,
-        program: &str,
-        files: &Streams,
-    ) -> io::Result<tokio::process::Child> {
+    fn spawn_cached(&self, spec: &ExecSpec, program: &str, files: &Streams) -> io::Result<Proc> {
         if program.contains('/') {
             return self.spawn(spec, program, Path::new(program), files);
         }
@@ -194,7 +188,7 @@ impl ProcessLauncher {
         program: &str,
         resolved: &Path,
         files: &Streams,
-    ) -> io::Result<tokio::process::Child> {
+    ) -> io::Result<Proc> {
         let stdin = match &files.stdin {
             Some(f) => Stdio::from(f.try_clone()?),
             None => Stdio::null(),
@@ -213,7 +207,7 @@ impl ProcessLauncher {
                 sandbox.command(resolved, program, spec.job_dir.as_deref())
             }
             None => {
-                let mut cmd = tokio::process::Command::new(resolved);
+                let mut cmd = std::process::Command::new(resolved);
                 cmd.arg0(program);
                 cmd
             }
@@ -225,9 +219,22 @@ impl ProcessLauncher {
             .stdin(stdin)
             .stdout(Stdio::from(files.stdout.try_clone()?))
             .stderr(Stdio::from(files.stderr.try_clone()?))
-            .process_group(0)
-            .kill_on_drop(false);
-        cmd.spawn()
+            .process_group(0);
+        if !self.pidfds {
+            let mut cmd = tokio::process::Command::from(cmd);
+            return Ok(Proc::Tokio(cmd.kill_on_drop(false).spawn()?));
+        }
+        let mut child = cmd.spawn()?;
+        match pidfd::exit_watch(child.id()) {
+            Some(exited) => Ok(Proc::Watched { child, exited }),
+            None => {
+                // Out of descriptors, most likely: do not leave it behind.
+                let e = io::Error::last_os_error();
+                let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                let _ = child.wait();
+                Err(e)
+            }
+        }
     }
 }
 
@@ -295,13 +302,30 @@ fn resolve(program: &str, path: &OsString) -> io::Result<PathBuf> {
     ))
 }
 
+/// A started compiler, and how its end is noticed.
+enum Proc {
+    /// Through tokio's SIGCHLD handling (kernels without pidfd, tests).
+    Tokio(tokio::process::Child),
+    /// Through a pidfd, readable once it has exited (not yet reaped).
+    Watched {
+        child: std::process::Child,
+        exited: AsyncFd<std::os::fd::OwnedFd>,
+    },
+}
+
+impl Proc {
+    fn id(&self) -> Option<u32> {
+        match self {
+            Proc::Tokio(c) => c.id(),
+            Proc::Watched { child, .. } => Some(child.id()),
+        }
+    }
+}
+
 struct Child {
-    child: tokio::process::Child,
+    child: Proc,
     pid: Option<Pid>,
     files: Streams,
-    /// Readable once the compiler has exited (a pidfd); None without a
-    /// sandbox or on kernels before 5.3.
-    exited: Option<AsyncFd<std::os::fd::OwnedFd>>,
     watchdog: Option<Arc<Watchdog>>,
 }
 
@@ -317,18 +341,22 @@ impl Child {
 impl Running for Child {
     fn wait(&mut self) -> BoxFuture<'_, io::Result<Finished>> {
         Box::pin(async move {
-            if let Some(exited) = &self.exited {
+            if let Proc::Watched { exited, .. } = &self.child {
                 // Exited but not reaped: its group id is still reserved,
                 // so what it left behind (a background process) can be
                 // killed without hitting anyone else.
-                let _ = exited.readable().await;
+                let _ = exited.readable().await?;
                 self.signal(Signal::SIGKILL);
             }
             let pgid = self.pid.map(|p| p.as_raw() as u32);
             if let (Some(w), Some(pgid)) = (&self.watchdog, pgid) {
                 w.unwatch(pgid);
             }
-            let status = self.child.wait().await?;
+            let status = match &mut self.child {
+                Proc::Tokio(c) => c.wait().await?,
+                // A zombie by now: this does not block.
+                Proc::Watched { child, .. } => child.wait()?,
+            };
             // Once reaped the pid may be reused: never signal it again.
             self.pid = None;
             Ok(Finished {

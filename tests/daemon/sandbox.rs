@@ -767,3 +767,88 @@ fn sandboxed_builds_match_local_ones() {
     }
     assert_eq!(d.wait_compiles(remote), remote, "{}", d.log_text());
 }
+
+/// A host that forbids seccomp(2) and the Landlock calls to distccd (as
+/// systemd's `SystemCallFilter=@system-service` does): the start-up probe
+/// drops those layers with a warning, and compiles still work, with the
+/// rest of the sandbox (the limits) in place.
+#[test]
+fn a_host_that_forbids_seccomp_and_landlock_gets_warnings_not_failures() {
+    use crate::support::{GroupChild, bin, free_port, listening};
+    crate::require_tool!("python3");
+    crate::require_tool!("gcc");
+    if std::env::consts::ARCH != "x86_64" {
+        return; // the filter below uses x86-64 system-call numbers
+    }
+    let farm = Farm::new("hostfilter");
+    // no_new_privs + a seccomp filter refusing seccomp (317) and
+    // landlock_* (444-446) with EPERM, then exec distccd.
+    let wrapper = farm.path("filter.py");
+    std::fs::write(
+        &wrapper,
+        r#"import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def ins(code, k, jt=0, jf=0): return struct.pack("HBBI", code, jt, jf, k)
+prog = [ins(0x20, 0)]
+for nr in (317, 444, 445, 446):
+    prog += [ins(0x15, nr, 0, 1), ins(0x06, 0x00050000 | 1)]
+prog.append(ins(0x06, 0x7fff0000))
+buf = ctypes.create_string_buffer(b"".join(prog))
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+p = Prog(len(prog), ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0
+assert libc.prctl(22, 2, ctypes.byref(p), 0, 0) == 0
+os.execv(sys.argv[1], sys.argv[1:])
+"#,
+    )
+    .unwrap();
+    let log = farm.path("daemon.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::set_permissions(&log, PermissionsExt::from_mode(0o666)).unwrap();
+    let port = free_port();
+    let _daemon = GroupChild::spawn(
+        std::process::Command::new("python3")
+            .arg(&wrapper)
+            .arg(bin("distccd"))
+            .args([
+                "--daemon",
+                "--no-detach",
+                "--lifetime",
+                "120",
+                "--log-level",
+                "info",
+            ])
+            .args(["--listen", "127.0.0.1", "--allow", "127.0.0.1"])
+            .args(["--port", &port.to_string()])
+            .arg("--log-file")
+            .arg(&log)
+            .arg("--masquerade-dir")
+            .arg(farm.path("masq"))
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("TMPDIR", farm.path("dtmp"))
+            .env("HOME", farm.path("home")),
+    )
+    .unwrap();
+    assert!(
+        eventually(|| listening(port)),
+        "{}",
+        text(&std::fs::read(&log).unwrap())
+    );
+    let reply = exchange(port, GOOD_V1, false);
+    let log_text = text(&std::fs::read(&log).unwrap());
+    assert!(
+        reply.starts_with(b"DONE00000001STAT00000000"),
+        "{:?}\n{log_text}",
+        text(&reply)
+    );
+    assert!(
+        log_text.contains("cannot apply the seccomp filter"),
+        "{log_text}"
+    );
+    assert!(
+        log_text.contains("this kernel has no Landlock"),
+        "{log_text}"
+    );
+}

@@ -30,6 +30,7 @@ pub mod seccomp;
 pub mod trampoline;
 pub mod watchdog;
 
+use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
@@ -108,6 +109,8 @@ pub fn landlock_plan(kernel: i32, cap: Option<i32>) -> (i32, Option<String>) {
 pub struct Sandbox {
     /// The plan for every job but its directory.
     plan: Plan,
+    /// `plan` as the trampoline's arguments, without the final `--`.
+    args: Vec<OsString>,
 }
 
 impl Sandbox {
@@ -159,8 +162,13 @@ impl Sandbox {
                 plan.limits.push((res, v.min(hard_limit(res))));
             }
         }
-        let mut sandbox = Self { plan };
+        let mut sandbox = Self {
+            plan,
+            args: Vec::new(),
+        };
         sandbox.probe(&mut warnings);
+        sandbox.args = sandbox.plan.to_args();
+        sandbox.args.pop(); // "--"
         (sandbox, warnings)
     }
 
@@ -172,16 +180,15 @@ impl Sandbox {
         program: &Path,
         argv0: &str,
         job_dir: Option<&Path>,
-    ) -> tokio::process::Command {
-        let plan = Plan {
-            job_dir: job_dir.map(Path::to_path_buf),
-            ..self.plan.clone()
-        };
-        let mut cmd = tokio::process::Command::new("/proc/self/exe");
-        cmd.arg0("distccd")
-            .args(plan.to_args())
-            .arg(program)
-            .arg(argv0);
+    ) -> std::process::Command {
+        let mut cmd = std::process::Command::new("/proc/self/exe");
+        cmd.arg0("distccd").args(&self.args);
+        if let (Some(dir), true) = (job_dir, self.plan.landlock > 0) {
+            let mut job = OsString::from("job=");
+            job.push(dir);
+            cmd.arg(job);
+        }
+        cmd.arg("--").arg(program).arg(argv0);
         cmd
     }
 

@@ -11,6 +11,24 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
+/// Whether this kernel has pidfd_open.
+pub fn supported() -> bool {
+    // SAFETY: as in `exit_watch`; the fd is closed right away.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_open,
+            std::process::id() as libc::pid_t,
+            0 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: `fd` is ours and open.
+    drop(unsafe { OwnedFd::from_raw_fd(fd as i32) });
+    true
+}
+
 /// Readable once process `pid` (a child of ours, not yet reaped) has
 /// exited. None on kernels without pidfd_open (then the daemon reaps as
 /// before and leftovers are not killed) or outside a runtime.
