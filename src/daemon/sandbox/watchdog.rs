@@ -11,6 +11,10 @@
 //! sends SIGKILL to every group still watched and exits. Compilers cannot
 //! leave their group (the seccomp filter refuses `setpgid` and `setsid`).
 //!
+//! The watchdog reads in batches (at most every 0.3 s): the pipe holds
+//! thousands of announcements, and a wake-up per compile would cost more
+//! CPU than the rest of the watchdog.
+//!
 //! The watchdog ignores SIGTERM, SIGINT and SIGHUP, so a signal to the
 //! whole process group (an init system stopping the service) lets the
 //! daemon finish its jobs and the watchdog outlive it for the moment it
@@ -25,6 +29,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use nix::fcntl::OFlag;
 use nix::unistd::{ForkResult, Pid};
+
+/// How long the watchdog lets announcements pile up between reads.
+const BATCH: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The daemon's end: where compiles are announced.
 #[derive(Debug)]
@@ -118,6 +125,10 @@ fn watch_loop(rx: OwnedFd) -> i32 {
                 }
                 buf.copy_within(whole..have, 0);
                 have -= whole;
+                // Read in batches: a wake-up per compile would cost more
+                // than the rest of the watchdog; the daemon's death is
+                // noticed at most this much later.
+                std::thread::sleep(BATCH);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => break,
