@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::net::{IpAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -220,7 +220,15 @@ fn sandbox_settings(
     sandbox::Settings {
         confine: !cli.no_sandbox,
         allow: cli.sandbox_allow_path.clone(),
-        path_dirs: std::env::split_paths(path).collect(),
+        // The compilers' PATH, and where DISTCC_CMDLIST's compilers live
+        // (they are run by their full path).
+        path_dirs: std::env::split_paths(path)
+            .chain(policy.cmdlist.iter().flat_map(|c| {
+                c.entries
+                    .iter()
+                    .filter_map(|e| Path::new(e).parent().map(Path::to_path_buf))
+            }))
+            .collect(),
         whitelist_dirs: policy.dirs.clone(),
         // One second more than the wall-clock limit, which normally
         // fires first; the kernel's is for a process that escapes it.
@@ -452,6 +460,28 @@ mod tests {
         assert_eq!(s.file_bytes, None);
         assert_eq!(s.processes, None);
         assert_eq!(s.allow, [PathBuf::from("/var/cache/ccache")]);
+        // DISTCC_CMDLIST's compilers run by full path: their directories
+        // are the toolchain's too.
+        let list = std::env::temp_dir().join(format!("cmdlist-{}", std::process::id()));
+        std::fs::write(&list, "/opt/cross/bin/arm-gcc\n/usr/bin/gcc\n").unwrap();
+        let c = build(
+            &[],
+            &[
+                ("PATH", "/usr/bin"),
+                ("DISTCC_CMDLIST", list.to_str().unwrap()),
+            ],
+            false,
+        )
+        .unwrap();
+        std::fs::remove_file(&list).unwrap();
+        assert_eq!(
+            c.sandbox.path_dirs,
+            [
+                PathBuf::from("/usr/bin"),
+                "/opt/cross/bin".into(),
+                "/usr/bin".into()
+            ]
+        );
     }
 
     #[test]

@@ -93,6 +93,16 @@ impl Watchdog {
     }
 }
 
+impl Drop for Watchdog {
+    /// The daemon is exiting normally (its jobs are over): the watchdog has
+    /// nothing left to do, and must not linger for a batch interval after
+    /// the daemon, where an init script checks that no distccd is left.
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::wait::waitpid(self.pid, None);
+    }
+}
+
 /// The watchdog's life: collect groups until end-of-file, then kill them.
 fn watch_loop(rx: OwnedFd) -> i32 {
     let _ = nix::sys::prctl::set_name(c"distccd-watch");
