@@ -172,7 +172,7 @@ impl Sandbox {
         (sandbox, warnings)
     }
 
-    /// The command that runs `program` (with `argv0` as its argv[0]; the
+    /// The command that runs `program` (with `argv0` as its `argv[0]`; the
     /// caller adds the other arguments) sandboxed, with `job_dir` as the
     /// one writable directory.
     pub fn command(
@@ -237,7 +237,7 @@ impl Sandbox {
         };
         // Each layer alone (with no_new_privs, which Landlock and seccomp
         // need), and how to do without it.
-        let layers: [(&str, Plan, fn(&mut Plan)); 4] = [
+        let layers: [Layer; 4] = [
             (
                 "the compilers' resource limits",
                 Plan {
@@ -292,6 +292,10 @@ impl Sandbox {
         }
     }
 }
+
+/// A layer of the sandbox, for the start-up probe: its name, a plan with
+/// it alone, and how to do without it.
+type Layer = (&'static str, Plan, fn(&mut Plan));
 
 /// A Landlock ruleset for ABI `abi` (1 or more) with `rules` and the job
 /// directory; the trampoline enforces it on itself.

@@ -1,7 +1,7 @@
 //! Compilers die with the daemon (issue #10): `kill -9` of distccd must
 //! not leave cc1 and as running.
 //!
-//! The parent-death signal ([`super::child`]) reaches only the compiler
+//! The parent-death signal ([`super::trampoline`]) reaches only the compiler
 //! driver the daemon started, not its children (`cc1`, `as`; the signal is
 //! cleared on fork). So at start-up, while it has one thread, the daemon
 //! forks a small watchdog process that holds the read end of a pipe; the
