@@ -135,6 +135,10 @@ fn fail(code: ExitCode, msg: impl std::fmt::Display) -> i32 {
 }
 
 fn start(config: Config, log: &LogHandle, argv0: &str) -> Started<()> {
+    // A SIGHUP (logrotate) between binding the port and the runtime's
+    // handler would kill the daemon: hold it until the handler is there
+    // (`signals`), or for inetd mode, the runtime.
+    hold_sighup(true);
     if let Err(e) = os::renice(config.nice) {
         tracing::warn!("cannot change priority by {}: {e}", config.nice);
     }
@@ -246,6 +250,7 @@ fn run(
     let access = Arc::new(config.access.clone());
     let Some(listeners) = listeners else {
         let rt = runtime()?;
+        hold_sighup(false);
         ready.report(0);
         let code = rt.block_on(inetd::serve_stdin(&shared, &access));
         return if code == 0 { Ok(()) } else { Err(code) };
@@ -318,6 +323,23 @@ fn prepare_compilers(config: &Config) -> ProcessLauncher {
     ProcessLauncher::sandboxed(Arc::new(sandbox), watchdog)
 }
 
+/// Block (or unblock) SIGHUP for the calling thread: the main one, which
+/// threads and processes started meanwhile inherit the mask from (std
+/// clears it for compilers).
+fn hold_sighup(hold: bool) {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+    let how = if hold {
+        SigmaskHow::SIG_BLOCK
+    } else {
+        SigmaskHow::SIG_UNBLOCK
+    };
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGHUP);
+    if let Err(e) = pthread_sigmask(how, Some(&set), None) {
+        tracing::debug!("cannot change the signal mask: {e}");
+    }
+}
+
 fn runtime() -> Started<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -335,6 +357,8 @@ fn signals(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
+    // Handled from here on: a SIGHUP held since start-up arrives now.
+    hold_sighup(false);
     let (tx, rx) = watch::channel(0u32);
     tokio::spawn(async move {
         let mut n = 0;

@@ -10,7 +10,7 @@
 //! copy-on-write faults of every page it touches until the child has
 //! executed: 29-38 % more daemon CPU per job, against a 10 % budget. The
 //! trampoline keeps the daemon on `posix_spawn`; what it costs (one more
-//! `exec`, of distccd, about 1 ms of CPU) is the child's. It also runs
+//! `exec`, of distccd, 1-1.5 ms of CPU) is the child's. It also runs
 //! single-threaded, before anything else, so the sandbox is applied with
 //! the `landlock` and `seccompiler` crates' own safe calls: no code runs
 //! between `fork` and `exec` in the daemon.
