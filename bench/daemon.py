@@ -13,7 +13,15 @@ rounds) and as ratios ours/3.4:
     compilers, per job;
   * peak RSS: VmHWM of the daemon's processes (largest one, and the sum).
 
+With --compare-sandbox, 3.4 is left out and our daemon runs with its
+compiler sandbox (the default), with --no-sandbox, and, given --baseline
+PATH, as another build (e.g. the last one without a sandbox), in the same
+rounds. Also reported then: the CPU of the compilers and everything they
+started (the daemon's reaped children, from /proc/PID/stat), and the
+total per job, so what the sandbox costs in the children shows too.
+
 Usage: bench/daemon.py [--jobs N] [--rounds R] [--protocol 1|2] [--ours PATH]
+                       [--compare-sandbox [--baseline PATH]]
 (builds nothing: run `cargo build --release --bin distccd` first). Must run
 as root or as a user who can start both daemons; it touches nothing outside
 a temp directory, and kills the daemons it starts.
@@ -72,6 +80,18 @@ def proc_stat(pid):
     return comm, int(rest[2]), ns
 
 
+def children_cpu_s(pid):
+    """CPU time of the reaped children of `pid` (cutime + cstime): for our
+    daemon, the compilers and what they started."""
+    try:
+        with open("/proc/%d/stat" % pid) as fh:
+            data = fh.read()
+    except OSError:
+        return 0.0
+    rest = data[data.rindex(")") + 2 :].split()
+    return (int(rest[13]) + int(rest[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_hwm_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as fh:
@@ -86,15 +106,17 @@ def vm_hwm_kb(pid):
 class Sampler(threading.Thread):
     """Polls the daemon's processes: remembers the last CPU figure and the
     peak RSS of each. 3.4: the master and its preforked children (same
-    process group, named distccd). Ours is one process; its compilers are
-    spawned from it and carry its name for the instant before exec, so
-    only the master pid is counted (their time is the compiler's)."""
+    process group, named distccd). Ours is one process and its compilers'
+    watchdog (distccd-watch); its compilers are spawned from it and carry
+    its name for the instant before exec, so only the master pid and the
+    watchdog are counted (the rest is the compiler's)."""
 
     def __init__(self, pgid, children):
         super().__init__(daemon=True)
         self.pgid = pgid
         self.children = children
         self.cpu = {}
+        self.watch = set()
         self.hwm = {}
         self.stop = threading.Event()
 
@@ -104,11 +126,13 @@ class Sampler(threading.Thread):
                 continue
             pid = int(name)
             st = proc_stat(pid)
-            if st is None or st[1] != self.pgid or st[0] != "distccd":
+            if st is None or st[1] != self.pgid or st[0] not in ("distccd", "distccd-watch"):
                 continue
-            if pid != self.pgid and not self.children:
+            if pid != self.pgid and not self.children and st[0] != "distccd-watch":
                 continue
             self.cpu[pid] = st[2]
+            if st[0] == "distccd-watch":
+                self.watch.add(pid)
             self.hwm[pid] = max(self.hwm.get(pid, 0), vm_hwm_kb(pid))
 
     def run(self):
@@ -119,9 +143,12 @@ class Sampler(threading.Thread):
     def total_cpu_s(self):
         return sum(self.cpu.values()) / 1e9
 
+    def watchdog_cpu_s(self):
+        return sum(v for p, v in self.cpu.items() if p in self.watch) / 1e9
+
 
 class Daemon:
-    def __init__(self, kind, program, work, jobs):
+    def __init__(self, kind, program, work, jobs, extra=()):
         self.kind = kind
         self.port = free_port()
         self.log = os.path.join(work, "%s.log" % kind)
@@ -130,8 +157,9 @@ class Daemon:
         args = [program, "--daemon", "--no-detach", "--listen", "127.0.0.1",
                 "--allow", "127.0.0.1", "--port", str(self.port), "--jobs", str(jobs),
                 "--log-file", self.log, "--lifetime", "3600"]
-        if kind == "ours":
+        if kind != "debian":
             args += ["--masquerade-dir", os.path.join(work, "masq")]
+        args += list(extra)
         env = {"PATH": "/usr/bin:/bin", "TMPDIR": os.path.join(work, "dtmp"),
                "HOME": work}
         self.proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
@@ -192,11 +220,13 @@ def make_workload(work, n):
     return files
 
 
-def run_round(kind, program, work, files, args):
-    d = Daemon(kind, program, work, args.parallel)
-    sampler = Sampler(d.proc.pid, children=(kind != "ours"))
+def run_round(kind, program, work, files, args, extra=()):
+    d = Daemon(kind, program, work, args.parallel, extra)
+    sampler = Sampler(d.proc.pid, children=(kind == "debian"))
     sampler.sample()
     base = sampler.total_cpu_s()
+    watch0 = sampler.watchdog_cpu_s()
+    kids0 = children_cpu_s(d.proc.pid)
     sampler.start()
     try:
         wall, lat = compile_all(work, files, d.port, args.protocol, args.parallel, kind)
@@ -209,8 +239,13 @@ def run_round(kind, program, work, files, args):
         if ok != len(files):
             raise SystemExit("%s: %d of %d jobs compiled remotely" % (kind, ok, len(files)))
         cpu = sampler.total_cpu_s() - base
+        watch = sampler.watchdog_cpu_s() - watch0
+        kids = children_cpu_s(d.proc.pid) - kids0
         hwm = list(sampler.hwm.values())
         return {"jobs_s": len(files) / wall, "lat": lat, "cpu_job_ms": 1000 * cpu / len(files),
+                "kids_job_ms": 1000 * kids / len(files),
+                "watch_job_ms": 1000 * watch / len(files),
+                "total_job_ms": 1000 * (cpu + kids) / len(files),
                 "rss_max": max(hwm), "rss_sum": sum(hwm), "procs": len(hwm)}
     finally:
         d.stop()
@@ -225,8 +260,18 @@ def main():
     ap.add_argument("--ours", default=os.path.join(ROOT, "target/release/distccd"))
     ap.add_argument("--tmpdir", default=None,
                     help="where the daemons' TMPDIR goes (default: the system temp dir)")
+    ap.add_argument("--compare-sandbox", action="store_true",
+                    help="ours with and without --no-sandbox (and --baseline), not 3.4")
+    ap.add_argument("--baseline", default=None,
+                    help="with --compare-sandbox: another distccd build to run as well")
     args = ap.parse_args()
-    for p in (args.ours, DEBIAN_DISTCCD, DEBIAN_DISTCC):
+    if args.compare_sandbox:
+        kinds = [("sandbox", args.ours, ()), ("no-sandbox", args.ours, ("--no-sandbox",))]
+        if args.baseline:
+            kinds.append(("baseline", args.baseline, ()))
+    else:
+        kinds = [("ours", args.ours, ()), ("3.4", DEBIAN_DISTCCD, ())]
+    for p in [k[1] for k in kinds] + [DEBIAN_DISTCC]:
         if not os.access(p, os.X_OK):
             raise SystemExit("missing %s" % p)
 
@@ -241,14 +286,22 @@ def main():
         files = make_workload(work, args.jobs)
         # Warm the page cache and gcc once.
         subprocess.run(["gcc", "-c", files[0], "-o", "/dev/null"], cwd=os.path.join(work, "src"))
-        results = {"ours": [], "3.4": []}
+        results = {k[0]: [] for k in kinds}
         for r in range(args.rounds):
-            for kind, prog in (("ours", args.ours), ("3.4", DEBIAN_DISTCCD)):
-                res = run_round(kind if kind == "ours" else "debian", prog, work, files, args)
+            # Rotate the order each round: the load of other programs
+            # drifts, and whoever runs first would always pay for it.
+            order = kinds[r % len(kinds):] + kinds[:r % len(kinds)]
+            for kind, prog, extra in order:
+                res = run_round("debian" if kind == "3.4" else kind, prog, work, files, args,
+                                extra)
                 results[kind].append(res)
-                print("round %d %-4s  %6.1f jobs/s  cpu/job %6.2f ms  rss %6d kB" % (
-                    r + 1, kind, res["jobs_s"], res["cpu_job_ms"], res["rss_max"]), flush=True)
-        report(results, args)
+                print("round %d %-10s  %6.1f jobs/s  cpu/job %6.3f ms  children %6.2f ms"
+                      "  rss %6d kB" % (r + 1, kind, res["jobs_s"], res["cpu_job_ms"],
+                                        res["kids_job_ms"], res["rss_max"]), flush=True)
+        if args.compare_sandbox:
+            report_sandbox(results, args)
+        else:
+            report(results, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -297,6 +350,44 @@ def report(results, args):
         ratio = ours / ref if ref else float("nan")
         pair = "%.2f" % pairs[name] if name in pairs else ""
         print("| %s | %.2f | %.2f | %.2f | %s |" % (name, ours, ref, ratio, pair))
+
+
+def report_sandbox(results, args):
+    """One column per configuration of ours; ratios against the baseline
+    build if there is one, else against --no-sandbox, as medians of the
+    per-round ratios (each round runs every configuration back to back)."""
+    kinds = list(results)
+    ref = "baseline" if "baseline" in results else "no-sandbox"
+
+    def med(kind, key):
+        return statistics.median(r[key] for r in results[kind])
+
+    def lat(kind):
+        all_lat = sorted(x for r in results[kind] for x in r["lat"])
+        return 1000 * all_lat[len(all_lat) // 2]
+
+    def paired(kind, key):
+        return statistics.median(a[key] / b[key] for a, b in zip(results[kind], results[ref]))
+
+    print()
+    print("%d jobs x %d rounds, %d at a time, protocol %d, TMPDIR on %s; medians over rounds" % (
+        args.jobs, args.rounds, args.parallel, args.protocol, fs_type(args.tmpdir)))
+    head = " | ".join(kinds)
+    ratios = " | ".join("%s/%s" % (k, ref) for k in kinds if k != ref)
+    print("| metric | %s | %s |" % (head, ratios))
+    print("|---|" + "---:|" * (len(kinds) + len(kinds) - 1))
+    rows = [("throughput (jobs/s)", "jobs_s"), ("daemon CPU per job (ms)", "cpu_job_ms"),
+            ("of which the watchdog (ms)", "watch_job_ms"),
+            ("compilers' CPU per job (ms)", "kids_job_ms"),
+            ("total CPU per job (ms)", "total_job_ms"),
+            ("peak RSS, largest process (kB)", "rss_max")]
+    for name, key in rows:
+        vals = " | ".join("%.3f" % med(k, key) for k in kinds)
+        rat = " | ".join("%.3f" % paired(k, key) if med(ref, key) else ""
+                         for k in kinds if k != ref)
+        print("| %s | %s | %s |" % (name, vals, rat))
+    vals = " | ".join("%.1f" % lat(k) for k in kinds)
+    print("| latency median (ms) | %s | %s |" % (vals, " | ".join("" for k in kinds if k != ref)))
 
 
 if __name__ == "__main__":

@@ -164,6 +164,38 @@ pub struct Cli {
     /// (repeatable): a compiler NAME may run if DIR/NAME is executable.
     #[arg(long, value_name = "DIR", action = ArgAction::Append)]
     pub masquerade_dir: Vec<PathBuf>,
+
+    /// Run compilers without the sandbox (Landlock, seccomp,
+    /// no_new_privs): for setups that need it, e.g. ccache with remote
+    /// storage. Resource limits still apply.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub no_sandbox: bool,
+
+    /// Give sandboxed compilers full access beneath DIR (repeatable): a
+    /// ccache directory, a toolchain outside /usr.
+    #[arg(long, value_name = "DIR", action = ArgAction::Append)]
+    pub sandbox_allow_path: Vec<PathBuf>,
+
+    /// Cap each compiler process's memory (heap and private mappings,
+    /// RLIMIT_DATA) at MIB mebibytes (0 = no cap, the default).
+    #[arg(long, value_name = "MIB")]
+    pub job_memory_limit: Option<u64>,
+
+    /// Largest file a compiler may write, in mebibytes (RLIMIT_FSIZE;
+    /// default 4096, 0 = no cap).
+    #[arg(long, value_name = "MIB")]
+    pub job_file_size_limit: Option<u64>,
+
+    /// How many more processes the daemon's user may have, beyond those it
+    /// has at start-up, before a compiler's fork fails (RLIMIT_NPROC;
+    /// default 1024 per job slot, 0 = no cap). Bounds a fork bomb.
+    #[arg(long, value_name = "N")]
+    pub job_process_limit: Option<u64>,
+
+    /// Tests only: use at most this Landlock ABI (0: act as if the kernel
+    /// had no Landlock).
+    #[arg(long, value_name = "N", hide = true)]
+    pub sandbox_landlock_abi: Option<i32>,
 }
 
 /// What `parse` decided besides a set of options.
@@ -297,6 +329,30 @@ mod tests {
         ]);
         assert!(c.enable_tcp_insecure);
         assert_eq!(c.masquerade_dir.len(), 2);
+    }
+
+    #[test]
+    fn sandbox_options() {
+        let c = ok(&[
+            "--sandbox-allow-path",
+            "/var/cache/ccache",
+            "--sandbox-allow-path=/opt/cc",
+            "--job-memory-limit",
+            "2048",
+            "--job-file-size-limit=100",
+            "--job-process-limit",
+            "50",
+        ]);
+        assert_eq!(c.sandbox_allow_path.len(), 2);
+        assert_eq!(c.job_memory_limit, Some(2048));
+        assert_eq!(c.job_file_size_limit, Some(100));
+        assert_eq!(c.job_process_limit, Some(50));
+        assert!(!c.no_sandbox);
+        assert!(ok(&["--no-sandbox"]).no_sandbox);
+        assert_eq!(
+            fails(&["--job-memory-limit", "-1"]),
+            Early::Failed(ExitCode::BadArguments)
+        );
     }
 
     #[test]

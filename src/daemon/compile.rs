@@ -52,6 +52,7 @@ pub(super) async fn compile<R: AsyncRead + Unpin>(
         cwd: cwd.to_path_buf(),
         stdin,
         env,
+        job_dir: Some(dir.path().to_path_buf()),
     };
     let mut child = match shared.launcher.launch(spec) {
         Ok(c) => c,

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::net::{IpAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -12,6 +12,7 @@ use ipnet::IpNet;
 use super::cli::Cli;
 use super::job::JobSettings;
 use super::policy::{CmdList, Policy};
+use super::sandbox;
 use crate::access::{AccessList, AllowSpec, net_for, parse_allow, private_ranges};
 use crate::env::Vars;
 use crate::error::ExitCode;
@@ -72,6 +73,8 @@ pub struct Config {
     pub inherited_listeners: u32,
     /// Per-job settings.
     pub job: JobSettings,
+    /// The compilers' sandbox, before it is prepared at start-up.
+    pub sandbox: sandbox::Settings,
     /// Warnings to log once logging is set up.
     pub warnings: Vec<String>,
 }
@@ -156,6 +159,8 @@ impl Config {
             .or_else(|| vars.get_os("PATH"))
             .map(|p| p.to_owned())
             .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
+        let job_lifetime = cli.job_lifetime.filter(|s| *s > 0).map(Duration::from_secs);
+        let sandbox = sandbox_settings(cli, &path, &policy, job_lifetime, jobs);
         compiler_env.push(("PATH".into(), path));
         compiler_env.push(("_DISTCC_SAFEGUARD".into(), safeguard.to_string().into()));
         Ok(Self {
@@ -185,13 +190,57 @@ impl Config {
                 tmpdir: vars.tmpdir(),
                 save_temps: vars.save_temps(),
                 io_timeout: Duration::from_secs(io_timeout),
-                job_lifetime: cli.job_lifetime.filter(|s| *s > 0).map(Duration::from_secs),
+                job_lifetime,
                 limits: Limits::default(),
                 policy,
                 compiler_env,
             },
+            sandbox,
             warnings,
         })
+    }
+}
+
+/// Default RLIMIT_FSIZE: a compiler's output larger than this could not
+/// be sent back anyway (the reply's limit is 2 GiB), temp files aside.
+const DEFAULT_FILE_SIZE_MIB: u64 = 4096;
+/// Default RLIMIT_NPROC margin per job slot.
+const DEFAULT_PROCESSES_PER_JOB: u64 = 1024;
+
+/// The sandbox's settings from the options (spec: issue #10). 0 turns a
+/// limit off; `--job-lifetime` also caps each compiler process's CPU time.
+fn sandbox_settings(
+    cli: &Cli,
+    path: &OsString,
+    policy: &Policy,
+    job_lifetime: Option<Duration>,
+    jobs: u32,
+) -> sandbox::Settings {
+    let mib = |v: u64| (v > 0).then(|| v.saturating_mul(1 << 20));
+    sandbox::Settings {
+        confine: !cli.no_sandbox,
+        allow: cli.sandbox_allow_path.clone(),
+        // The compilers' PATH, and where DISTCC_CMDLIST's compilers live
+        // (they are run by their full path).
+        path_dirs: std::env::split_paths(path)
+            .chain(policy.cmdlist.iter().flat_map(|c| {
+                c.entries
+                    .iter()
+                    .filter_map(|e| Path::new(e).parent().map(Path::to_path_buf))
+            }))
+            .collect(),
+        whitelist_dirs: policy.dirs.clone(),
+        // One second more than the wall-clock limit, which normally
+        // fires first; the kernel's is for a process that escapes it.
+        cpu_secs: job_lifetime.map(|t| t.as_secs() + 1),
+        memory_bytes: cli.job_memory_limit.and_then(mib),
+        file_bytes: mib(cli.job_file_size_limit.unwrap_or(DEFAULT_FILE_SIZE_MIB)),
+        processes: match cli.job_process_limit {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some(DEFAULT_PROCESSES_PER_JOB * u64::from(jobs)),
+        },
+        landlock_abi_cap: cli.sandbox_landlock_abi,
     }
 }
 
@@ -370,6 +419,69 @@ mod tests {
         assert_eq!(get("PATH"), Some("/opt/cc/bin".into()));
         assert_eq!(get("_DISTCC_SAFEGUARD"), Some("2".into()));
         assert_eq!(get("LANG"), Some("C".into()));
+    }
+
+    #[test]
+    fn sandbox_settings_from_options() {
+        let c = build(&[], &[("DISTCCD_PATH", "/opt/cc/bin:/usr/bin")], false).unwrap();
+        let s = &c.sandbox;
+        assert!(s.confine);
+        assert_eq!(
+            s.path_dirs,
+            [PathBuf::from("/opt/cc/bin"), "/usr/bin".into()]
+        );
+        assert_eq!(s.whitelist_dirs, [PathBuf::from("/")]);
+        assert_eq!(s.cpu_secs, None);
+        assert_eq!(s.memory_bytes, None);
+        assert_eq!(s.file_bytes, Some(4096 << 20));
+        assert_eq!(s.processes, Some(1024 * u64::from(c.jobs)));
+        let c = build(
+            &[
+                "--no-sandbox",
+                "--job-lifetime",
+                "60",
+                "--job-memory-limit",
+                "512",
+                "--job-file-size-limit",
+                "0",
+                "--job-process-limit",
+                "0",
+                "--sandbox-allow-path",
+                "/var/cache/ccache",
+            ],
+            &[],
+            false,
+        )
+        .unwrap();
+        let s = &c.sandbox;
+        assert!(!s.confine);
+        assert_eq!(s.cpu_secs, Some(61));
+        assert_eq!(s.memory_bytes, Some(512 << 20));
+        assert_eq!(s.file_bytes, None);
+        assert_eq!(s.processes, None);
+        assert_eq!(s.allow, [PathBuf::from("/var/cache/ccache")]);
+        // DISTCC_CMDLIST's compilers run by full path: their directories
+        // are the toolchain's too.
+        let list = std::env::temp_dir().join(format!("cmdlist-{}", std::process::id()));
+        std::fs::write(&list, "/opt/cross/bin/arm-gcc\n/usr/bin/gcc\n").unwrap();
+        let c = build(
+            &[],
+            &[
+                ("PATH", "/usr/bin"),
+                ("DISTCC_CMDLIST", list.to_str().unwrap()),
+            ],
+            false,
+        )
+        .unwrap();
+        std::fs::remove_file(&list).unwrap();
+        assert_eq!(
+            c.sandbox.path_dirs,
+            [
+                PathBuf::from("/usr/bin"),
+                "/opt/cross/bin".into(),
+                "/usr/bin".into()
+            ]
+        );
     }
 
     #[test]

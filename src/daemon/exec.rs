@@ -10,8 +10,15 @@
 //! daemon's work for a small job, and pipes would need an event-loop
 //! round trip each. `_DISTCC_SAFEGUARD` is raised by one so a compiler
 //! that is itself a distcc masquerade link runs locally instead of
-//! looping. We spawn without `pre_exec`, so std can use `posix_spawn`
-//! (vfork-like: cheap even for a big daemon).
+//! looping.
+//!
+//! With a [`Sandbox`] (every real daemon), what starts is the sandbox
+//! trampoline, which confines itself and then executes the compiler
+//! ([`super::sandbox::trampoline`]); still through `posix_spawn`. The
+//! compile's process group is announced to the [`Watchdog`], and when the
+//! compiler has exited, whatever it left running in its group is killed
+//! before it is reaped (the zombie keeps the group's id from being
+//! reused).
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
@@ -20,14 +27,17 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use tokio::io::unix::AsyncFd;
+
+use super::sandbox::{Sandbox, pidfd, watchdog::Watchdog};
 
 /// What to run.
 #[derive(Debug)]
@@ -40,6 +50,8 @@ pub struct ExecSpec {
     pub stdin: Option<Vec<u8>>,
     /// Environment of the compiler (PATH, TMPDIR, `_DISTCC_SAFEGUARD`, ...).
     pub env: Vec<(OsString, OsString)>,
+    /// The job directory, the one place a sandboxed compiler may write.
+    pub job_dir: Option<PathBuf>,
 }
 
 /// How a compile ended.
@@ -79,6 +91,27 @@ pub trait Running: Send {
 #[derive(Debug, Default)]
 pub struct ProcessLauncher {
     found: Mutex<HashMap<(OsString, OsString), PathBuf>>,
+    sandbox: Option<Arc<Sandbox>>,
+    watchdog: Option<Arc<Watchdog>>,
+    /// Wait through pidfds (Linux 5.3) rather than tokio's SIGCHLD
+    /// handling: one wake-up per compile instead of two, and the exited
+    /// compiler's group can be cleaned up before it is reaped.
+    pidfds: bool,
+}
+
+impl ProcessLauncher {
+    /// A launcher that sandboxes every compiler and tells `watchdog` about
+    /// it. Compilers must be launched from a thread that lives as long as
+    /// the daemon (the runtime's one thread): the parent-death signal
+    /// fires when the thread that started the process exits.
+    pub fn sandboxed(sandbox: Arc<Sandbox>, watchdog: Option<Arc<Watchdog>>) -> Self {
+        Self {
+            found: Mutex::default(),
+            sandbox: Some(sandbox),
+            watchdog,
+            pidfds: pidfd::supported(),
+        }
+    }
 }
 
 impl Launcher for ProcessLauncher {
@@ -94,20 +127,24 @@ impl Launcher for ProcessLauncher {
             Err(e) => return Err(e),
         };
         let pid = child.id().map(|p| Pid::from_raw(p as i32));
-        Ok(Box::new(Child { child, pid, files }))
+        let watchdog = self.watchdog.clone();
+        if let (Some(w), Some(id)) = (&watchdog, child.id()) {
+            w.watch(id);
+        }
+        Ok(Box::new(Child {
+            child,
+            pid,
+            files,
+            watchdog,
+        }))
     }
 }
 
 impl ProcessLauncher {
     /// Spawn `program`, from the cache of PATH lookups when possible.
-    fn spawn_cached(
-        &self,
-        spec: &ExecSpec,
-        program: &OsStr,
-        files: &Streams,
-    ) -> io::Result<tokio::process::Child> {
+    fn spawn_cached(&self, spec: &ExecSpec, program: &OsStr, files: &Streams) -> io::Result<Proc> {
         if has_slash(program) {
-            return spawn(spec, program, Path::new(program), files);
+            return self.spawn(spec, program, Path::new(program), files);
         }
         let key = (path_of(spec), program.to_os_string());
         let cached = self
@@ -117,13 +154,13 @@ impl ProcessLauncher {
             .get(&key)
             .cloned();
         if let Some(path) = cached {
-            match spawn(spec, program, &path, files) {
+            match self.spawn(spec, program, &path, files) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 done => return done,
             }
         }
         let path = resolve(program, &key.0)?;
-        let child = spawn(spec, program, &path, files)?;
+        let child = self.spawn(spec, program, &path, files)?;
         self.found
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -145,31 +182,68 @@ fn path_of(spec: &ExecSpec) -> OsString {
         .unwrap_or_else(|| OsString::from("/usr/bin:/bin"))
 }
 
-/// Start `resolved`, with `program` as its argv[0]. We resolve names on
-/// the compilers' PATH ourselves: std only uses posix_spawn when it need
-/// not search a PATH it was given.
-fn spawn(
-    spec: &ExecSpec,
-    program: &OsStr,
-    resolved: &Path,
-    files: &Streams,
-) -> io::Result<tokio::process::Child> {
-    let stdin = match &files.stdin {
-        Some(f) => Stdio::from(f.try_clone()?),
-        None => Stdio::null(),
-    };
-    let mut cmd = tokio::process::Command::new(resolved);
-    cmd.arg0(program)
-        .args(&spec.argv[1..])
-        .current_dir(&spec.cwd)
-        .env_clear()
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(stdin)
-        .stdout(Stdio::from(files.stdout.try_clone()?))
-        .stderr(Stdio::from(files.stderr.try_clone()?))
-        .process_group(0)
-        .kill_on_drop(false);
-    cmd.spawn()
+impl ProcessLauncher {
+    /// Start `resolved`, with `program` as its argv[0]. We resolve names on
+    /// the compilers' PATH ourselves: std only uses posix_spawn when it need
+    /// not search a PATH it was given.
+    fn spawn(
+        &self,
+        spec: &ExecSpec,
+        program: &OsStr,
+        resolved: &Path,
+        files: &Streams,
+    ) -> io::Result<Proc> {
+        let stdin = match &files.stdin {
+            Some(f) => Stdio::from(f.try_clone()?),
+            None => Stdio::null(),
+        };
+        let mut cmd = match &self.sandbox {
+            Some(sandbox) => {
+                // The trampoline could only fail to exec it: say so here,
+                // as without a sandbox, so that a basename on PATH is
+                // tried (see `launch`).
+                if !is_executable_file(resolved) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "No such file or directory (or not executable)",
+                    ));
+                }
+                sandbox.command(
+                    resolved,
+                    &program.to_string_lossy(),
+                    spec.job_dir.as_deref(),
+                )
+            }
+            None => {
+                let mut cmd = std::process::Command::new(resolved);
+                cmd.arg0(program);
+                cmd
+            }
+        };
+        cmd.args(&spec.argv[1..])
+            .current_dir(&spec.cwd)
+            .env_clear()
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(stdin)
+            .stdout(Stdio::from(files.stdout.try_clone()?))
+            .stderr(Stdio::from(files.stderr.try_clone()?))
+            .process_group(0);
+        if !self.pidfds {
+            let mut cmd = tokio::process::Command::from(cmd);
+            return Ok(Proc::Tokio(cmd.kill_on_drop(false).spawn()?));
+        }
+        let mut child = cmd.spawn()?;
+        match pidfd::exit_watch(child.id()) {
+            Some(exited) => Ok(Proc::Watched { child, exited }),
+            None => {
+                // Out of descriptors, most likely: do not leave it behind.
+                let e = io::Error::last_os_error();
+                let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+                let _ = child.wait();
+                Err(e)
+            }
+        }
+    }
 }
 
 /// The compiler's three standard streams, as memfds.
@@ -216,15 +290,18 @@ fn contents(f: &mut File) -> Vec<u8> {
     buf
 }
 
+/// Whether `path` is a file with an execute bit (following links).
+fn is_executable_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
 /// execvp's search: the first executable regular file of that name in
 /// `path`.
 fn resolve(program: &OsStr, path: &OsString) -> io::Result<PathBuf> {
     for dir in std::env::split_paths(path) {
         let candidate = dir.join(program);
-        if let Ok(meta) = std::fs::metadata(&candidate) {
-            if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
-                return Ok(candidate);
-            }
+        if is_executable_file(&candidate) {
+            return Ok(candidate);
         }
     }
     Err(io::Error::new(
@@ -233,10 +310,31 @@ fn resolve(program: &OsStr, path: &OsString) -> io::Result<PathBuf> {
     ))
 }
 
+/// A started compiler, and how its end is noticed.
+enum Proc {
+    /// Through tokio's SIGCHLD handling (kernels without pidfd, tests).
+    Tokio(tokio::process::Child),
+    /// Through a pidfd, readable once it has exited (not yet reaped).
+    Watched {
+        child: std::process::Child,
+        exited: AsyncFd<std::os::fd::OwnedFd>,
+    },
+}
+
+impl Proc {
+    fn id(&self) -> Option<u32> {
+        match self {
+            Proc::Tokio(c) => c.id(),
+            Proc::Watched { child, .. } => Some(child.id()),
+        }
+    }
+}
+
 struct Child {
-    child: tokio::process::Child,
+    child: Proc,
     pid: Option<Pid>,
     files: Streams,
+    watchdog: Option<Arc<Watchdog>>,
 }
 
 impl Child {
@@ -251,7 +349,22 @@ impl Child {
 impl Running for Child {
     fn wait(&mut self) -> BoxFuture<'_, io::Result<Finished>> {
         Box::pin(async move {
-            let status = self.child.wait().await?;
+            if let Proc::Watched { exited, .. } = &self.child {
+                // Exited but not reaped: its group id is still reserved,
+                // so what it left behind (a background process) can be
+                // killed without hitting anyone else.
+                let _ = exited.readable().await?;
+                self.signal(Signal::SIGKILL);
+            }
+            let pgid = self.pid.map(|p| p.as_raw() as u32);
+            if let (Some(w), Some(pgid)) = (&self.watchdog, pgid) {
+                w.unwatch(pgid);
+            }
+            let status = match &mut self.child {
+                Proc::Tokio(c) => c.wait().await?,
+                // A zombie by now: this does not block.
+                Proc::Watched { child, .. } => child.wait()?,
+            };
             // Once reaped the pid may be reused: never signal it again.
             self.pid = None;
             Ok(Finished {

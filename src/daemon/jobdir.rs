@@ -14,22 +14,54 @@
 //! ran at once; they are removed when the daemon exits. (For the same
 //! reason small sources reach the compiler from memory rather than through
 //! a file: see [`super::job`].) With `DISTCC_SAVE_TEMPS=1` every job gets
-//! a fresh directory that is kept.
+//! a fresh directory that is kept, renamed `distccd_saved_XXXXXX`.
+//!
+//! Ownership, so that a daemon that died (`kill -9`, a crash, the OOM
+//! killer) leaves nothing behind for good, while daemons sharing a TMPDIR
+//! never remove each other's directories: a job directory
+//! `distccd_job_XXXXXX` is owned by whoever holds an exclusive `flock` on
+//! it. A daemon locks each directory it makes and holds the lock for as
+//! long as the directory exists; the kernel drops it when the daemon dies.
+//! At start-up ([`remove_stale`]) a daemon removes every `distccd_job_*`
+//! directory of its user that it can lock: nobody alive owns it. To have
+//! no moment when a new directory exists unlocked under that name, it is
+//! made as `distccd_new_XXXXXX`, locked, then renamed; a `distccd_new_*`
+//! left by a daemon that died in between is removed once it is a minute
+//! old. 3.4's files (`distccd_XXXXXX.i`, ...) and directories
+//! (`distccd_XXXXXX`) and our saved directories are never touched.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::fcntl::{Flock, FlockArg};
+
+/// A live job directory's name: `JOB_PREFIX` + six characters.
+pub const JOB_PREFIX: &str = "distccd_job_";
+/// A directory being made (locked, not yet renamed).
+const NEW_PREFIX: &str = "distccd_new_";
+/// A directory kept for `DISTCC_SAVE_TEMPS`.
+const SAVED_PREFIX: &str = "distccd_saved_";
+/// How old a `distccd_new_*` must be before it counts as abandoned.
+const NEW_GRACE: Duration = Duration::from_secs(60);
+
+/// One directory: its path and the lock that says it is ours.
+#[derive(Debug)]
+struct Slot {
+    path: PathBuf,
+    _lock: Flock<File>,
+}
 
 /// The job directories of one daemon.
 #[derive(Debug)]
 pub struct JobDirs {
     tmpdir: PathBuf,
     keep: bool,
-    free: Mutex<Vec<PathBuf>>,
+    free: Mutex<Vec<Slot>>,
 }
 
 impl JobDirs {
@@ -49,30 +81,47 @@ impl JobDirs {
         } else {
             self.free.lock().unwrap_or_else(|e| e.into_inner()).pop()
         };
-        let path = match reused {
-            Some(p) => p,
-            None => create_private_dir(&self.tmpdir)?,
+        let slot = match reused {
+            Some(s) => s,
+            None => self.create()?,
         };
         Ok(JobDir {
-            path,
+            slot: Some(slot),
             dirs: self.clone(),
         })
     }
 
-    fn give_back(&self, path: PathBuf) {
+    fn create(&self) -> io::Result<Slot> {
+        let (path, lock) = create_private_dir(&self.tmpdir)?;
+        Ok(Slot { path, _lock: lock })
+    }
+
+    fn give_back(&self, slot: Slot) {
         if self.keep {
-            tracing::info!("DISTCC_SAVE_TEMPS: keeping {}", path.display());
+            let saved = slot.path.with_file_name(
+                slot.path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .map_or_else(String::new, |n| n.replacen(JOB_PREFIX, SAVED_PREFIX, 1)),
+            );
+            match fs::rename(&slot.path, &saved) {
+                Ok(()) => tracing::info!("DISTCC_SAVE_TEMPS: keeping {}", saved.display()),
+                Err(e) => tracing::warn!(
+                    "DISTCC_SAVE_TEMPS: cannot rename {}: {e}; a restarted daemon will remove it",
+                    slot.path.display()
+                ),
+            }
             return;
         }
-        match empty_dir(&path) {
+        match empty_dir(&slot.path) {
             Ok(()) => self
                 .free
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(path),
+                .push(slot),
             Err(e) => {
-                tracing::warn!("cannot empty {}: {e}; removing it", path.display());
-                remove(&path);
+                tracing::warn!("cannot empty {}: {e}; removing it", slot.path.display());
+                remove(&slot.path);
             }
         }
     }
@@ -80,15 +129,70 @@ impl JobDirs {
 
 impl Drop for JobDirs {
     fn drop(&mut self) {
-        for path in self
+        for slot in self
             .free
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .drain(..)
         {
-            remove(&path);
+            remove(&slot.path);
         }
     }
+}
+
+/// What [`remove_stale`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Cleanup {
+    /// Directories removed.
+    pub removed: Vec<PathBuf>,
+    /// Directories left because another live daemon holds them.
+    pub in_use: usize,
+}
+
+/// Remove the job directories in `tmpdir` that no live daemon owns (see
+/// the module comment). Only directories of the calling user are looked
+/// at; errors on one entry are logged and the rest go on.
+pub fn remove_stale(tmpdir: &Path) -> Cleanup {
+    let mut out = Cleanup::default();
+    let Ok(entries) = fs::read_dir(tmpdir) else {
+        return out;
+    };
+    let uid = nix::unistd::geteuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let new = name.starts_with(NEW_PREFIX);
+        if !new && !name.starts_with(JOB_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        // Not followed: a link named like ours is not ours.
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_dir() || meta.uid() != uid {
+            continue;
+        }
+        if new {
+            let age = meta.modified().ok().and_then(|m| m.elapsed().ok());
+            if age.is_none_or(|a| a < NEW_GRACE) {
+                continue;
+            }
+        }
+        let Ok(dir) = File::open(&path) else { continue };
+        match Flock::lock(dir, FlockArg::LockExclusiveNonblock) {
+            Ok(_held) => {
+                // Locked by us now: no live daemon has it; removed while
+                // we hold the lock, so nobody can take it meanwhile.
+                match fs::remove_dir_all(&path) {
+                    Ok(()) => out.removed.push(path),
+                    Err(e) => tracing::warn!("cannot remove stale {}: {e}", path.display()),
+                }
+            }
+            Err(_) => out.in_use += 1,
+        }
+    }
+    out
 }
 
 fn remove(path: &Path) {
@@ -115,19 +219,19 @@ fn empty_dir(dir: &Path) -> io::Result<()> {
 /// One job's directory; emptied and returned (or kept) on drop.
 #[derive(Debug)]
 pub struct JobDir {
-    path: PathBuf,
+    slot: Option<Slot>,
     dirs: Arc<JobDirs>,
 }
 
 impl JobDir {
     /// The directory.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.slot.as_ref().expect("taken only on drop").path
     }
 
     /// A path inside the directory.
     pub fn file(&self, name: &str) -> PathBuf {
-        self.path.join(name)
+        self.path().join(name)
     }
 
     /// Create a new file inside the directory (mode 0600).
@@ -142,23 +246,61 @@ impl JobDir {
 
 impl Drop for JobDir {
     fn drop(&mut self) {
-        self.dirs.give_back(std::mem::take(&mut self.path));
+        if let Some(slot) = self.slot.take() {
+            self.dirs.give_back(slot);
+        }
     }
 }
 
-/// `mkdtemp`: a new directory `distccd_XXXXXX`, mode 0700, that did not
-/// exist before (so nobody else can have prepared it).
-fn create_private_dir(tmpdir: &Path) -> io::Result<PathBuf> {
+/// `mkdtemp`: a new directory `distccd_job_XXXXXX`, mode 0700, that did not
+/// exist before (so nobody else can have prepared it), locked as ours.
+fn create_private_dir(tmpdir: &Path) -> io::Result<(PathBuf, Flock<File>)> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut last = None;
     for _ in 0..100 {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = tmpdir.join(format!("distccd_{}", suffix(n)));
-        match DirBuilder::new().mode(0o700).create(&path) {
-            Ok(()) => return Ok(path),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+        let name = suffix(n);
+        let new = tmpdir.join(format!("{NEW_PREFIX}{name}"));
+        match DirBuilder::new().mode(0o700).create(&new) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                last = Some(e);
+                continue;
+            }
             Err(e) => return Err(e),
         }
+        let locked = File::open(&new).and_then(|dir| {
+            Flock::lock(dir, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| e.into())
+        });
+        let lock = match locked {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = fs::remove_dir(&new);
+                return Err(e);
+            }
+        };
+        let path = tmpdir.join(format!("{JOB_PREFIX}{name}"));
+        // Plain rename(2) onto an existing empty directory would replace
+        // it: never take a name that is in use.
+        match nix::fcntl::renameat2(
+            None,
+            &new,
+            None,
+            &path,
+            nix::fcntl::RenameFlags::RENAME_NOREPLACE,
+        ) {
+            Ok(()) => {}
+            Err(nix::errno::Errno::EEXIST) => {
+                let _ = fs::remove_dir(&new);
+                last = Some(io::Error::from(io::ErrorKind::AlreadyExists));
+                continue;
+            }
+            Err(e) => {
+                let _ = fs::remove_dir(&new);
+                return Err(e.into());
+            }
+        }
+        return Ok((path, lock));
     }
     Err(last.unwrap_or_else(|| io::Error::other("no free temp name")))
 }
@@ -233,7 +375,63 @@ mod tests {
         let b = dirs.take().unwrap();
         assert_ne!(b.path(), pa);
         drop((b, dirs));
-        assert!(pa.join("x").exists());
+        let name = pa.file_name().unwrap().to_str().unwrap();
+        let saved = pa.with_file_name(name.replace(JOB_PREFIX, SAVED_PREFIX));
+        assert!(saved.join("x").exists(), "not kept as {}", saved.display());
+        // A restarted daemon leaves saved directories alone.
+        assert!(remove_stale(&base).removed.is_empty());
+        assert!(saved.join("x").exists());
+        fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn stale_directories_are_those_nobody_holds() {
+        let base = base("stale");
+        let dirs = JobDirs::new(&base, false);
+        let held = dirs.take().unwrap();
+        held.create_file("output.o").unwrap();
+        // What a daemon killed with -9 leaves: a job directory with files
+        // and no lock; a directory half made long ago; and things that are
+        // not ours to remove.
+        let dead = base.join(format!("{JOB_PREFIX}dead01"));
+        fs::create_dir_all(dead.join("root/sub")).unwrap();
+        fs::write(dead.join("output.o"), "o").unwrap();
+        let new_old = base.join(format!("{NEW_PREFIX}old001"));
+        fs::create_dir(&new_old).unwrap();
+        let old = SystemTime::now() - Duration::from_secs(3600);
+        File::open(&new_old).unwrap().set_modified(old).unwrap();
+        let new_recent = base.join(format!("{NEW_PREFIX}new001"));
+        fs::create_dir(&new_recent).unwrap();
+        let others = [
+            base.join("distccd_AbCdEf"),           // 3.4's pump directory
+            base.join("distccd_AbCdEf.i"),         // 3.4's temp file
+            base.join(format!("{SAVED_PREFIX}x")), // DISTCC_SAVE_TEMPS
+        ];
+        fs::create_dir(&others[0]).unwrap();
+        fs::write(&others[1], "").unwrap();
+        fs::create_dir(&others[2]).unwrap();
+        let link = base.join(format!("{JOB_PREFIX}link01"));
+        std::os::unix::fs::symlink(&others[0], &link).unwrap();
+
+        let mut got = remove_stale(&base);
+        got.removed.sort();
+        let mut want = vec![dead.clone(), new_old.clone()];
+        want.sort();
+        assert_eq!(
+            got,
+            Cleanup {
+                removed: want,
+                in_use: 1
+            }
+        );
+        assert!(
+            held.file("output.o").exists(),
+            "a live directory was touched"
+        );
+        for p in others.iter().chain([&new_recent, &link]) {
+            assert!(fs::symlink_metadata(p).is_ok(), "{} removed", p.display());
+        }
+        drop((held, dirs));
         fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -3,7 +3,10 @@
 //! Start-up order (style.md example 12; spec §4.2), all before any thread
 //! exists: parse → early stderr logging → config → nice/OOM score →
 //! resolve the user → bind → open the log file → detach → pid file → drop
-//! root → chdir → build the tokio runtime by hand → serve.
+//! root → chdir → remove stale job directories → fork the compilers'
+//! watchdog → prepare (and try) the sandbox → build the tokio runtime by
+//! hand → serve. The same binary is also the sandbox's trampoline
+//! (`distccd --internal-sandbox-exec ...`), recognised first thing.
 //!
 //! The log file is opened *before* dropping root, on purpose: 3.4 opens
 //! it afterwards and then cannot write to root-owned paths such as
@@ -20,7 +23,8 @@
 //!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
 //! * [`summary`], [`stats`], [`sysinfo`], [`iorate`], [`stats_server`]
 //!   for logs and `--stats`; [`inetd`] for stdin mode;
-//! * [`os`] and [`privileges`] for the operating-system steps.
+//! * [`os`] and [`privileges`] for the operating-system steps;
+//!   [`sandbox`] confines every compiler (issue #10).
 
 pub mod cli;
 pub mod compile;
@@ -38,6 +42,7 @@ pub mod policy;
 pub mod privileges;
 pub mod pumpargs;
 pub mod pumpjob;
+pub mod sandbox;
 pub mod serve;
 pub mod stats;
 pub mod stats_server;
@@ -59,6 +64,8 @@ use self::cli::Early;
 use self::config::{Config, Mode};
 use self::exec::ProcessLauncher;
 use self::job::Shared;
+use self::sandbox::Sandbox;
+use self::sandbox::watchdog::Watchdog;
 use self::stats::Stats;
 use crate::env::Vars;
 use crate::error::ExitCode;
@@ -66,6 +73,14 @@ use crate::logging::{self, LogConfig, LogHandle, LogLevel, LogTarget};
 
 /// Entry point of the program.
 pub fn main() -> std::process::ExitCode {
+    // The sandbox trampoline (see `sandbox::trampoline`): before anything
+    // else, as it runs once per compile.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == sandbox::plan::MAGIC)
+    {
+        return sandbox::trampoline::main(std::env::args_os().collect());
+    }
     let vars = Vars::from_process();
     let argv0 = std::env::args().next().unwrap_or_else(|| "distccd".into());
     let cli = match cli::parse(std::env::args_os()) {
@@ -121,6 +136,10 @@ fn fail(code: ExitCode, msg: impl std::fmt::Display) -> i32 {
 }
 
 fn start(config: Config, log: &LogHandle, argv0: &str) -> Started<()> {
+    // A SIGHUP (logrotate) between binding the port and the runtime's
+    // handler would kill the daemon: hold it until the handler is there
+    // (`signals`), or for inetd mode, the runtime.
+    hold_sighup(true);
     if let Err(e) = os::renice(config.nice) {
         tracing::warn!("cannot change priority by {}: {e}", config.nice);
     }
@@ -231,14 +250,12 @@ fn run(
         let _ = os::quiet_stdio(config.log_target == LogTarget::Stderr);
     }
     let stats = Stats::new(config.jobs, argv0);
-    let shared = Arc::new(Shared::new(
-        config.job.clone(),
-        Box::new(ProcessLauncher::default()),
-        stats,
-    ));
+    let launcher = prepare_compilers(&config);
+    let shared = Arc::new(Shared::new(config.job.clone(), Box::new(launcher), stats));
     let access = Arc::new(config.access.clone());
     let Some(listeners) = listeners else {
         let rt = runtime()?;
+        hold_sighup(false);
         ready.report(0);
         let code = rt.block_on(inetd::serve_stdin(&shared, &access));
         return if code == 0 { Ok(()) } else { Err(code) };
@@ -279,6 +296,59 @@ fn run(
     })
 }
 
+/// The steps for compilers, as the daemon's user and before any thread
+/// exists: remove job directories a dead daemon left in TMPDIR, fork the
+/// watchdog that kills compilers if we die, prepare the sandbox. Problems
+/// here are warnings: the daemon still serves.
+fn prepare_compilers(config: &Config) -> ProcessLauncher {
+    // Under inetd every connection starts a daemon: say things once per
+    // daemon in daemon mode, quietly per job in inetd mode.
+    let say = |msg: &str| match config.mode {
+        Mode::Daemon => tracing::warn!("{msg}"),
+        Mode::Inetd => tracing::debug!("{msg}"),
+    };
+    let cleanup = jobdir::remove_stale(&config.job.tmpdir);
+    for path in &cleanup.removed {
+        tracing::info!("removed the stale job directory {}", path.display());
+    }
+    let watchdog = match Watchdog::start() {
+        Ok(w) => {
+            tracing::debug!("compilers' watchdog is pid {}", w.pid());
+            Some(Arc::new(w))
+        }
+        Err(e) => {
+            say(&format!(
+                "cannot start the watchdog ({e}): if distccd is killed, its compilers' \
+                 children may outlive it"
+            ));
+            None
+        }
+    };
+    let (sandbox, warnings) = Sandbox::prepare(&config.sandbox);
+    for w in warnings {
+        say(&w);
+    }
+    tracing::debug!("compiler sandbox: {sandbox:?}");
+    ProcessLauncher::sandboxed(Arc::new(sandbox), watchdog)
+}
+
+/// Block (or unblock) SIGHUP for the calling thread: the main one, which
+/// threads and processes started meanwhile inherit the mask from (std
+/// clears it for compilers).
+fn hold_sighup(hold: bool) {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+    let how = if hold {
+        SigmaskHow::SIG_BLOCK
+    } else {
+        SigmaskHow::SIG_UNBLOCK
+    };
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGHUP);
+    if let Err(e) = pthread_sigmask(how, Some(&set), None) {
+        tracing::debug!("cannot change the signal mask: {e}");
+    }
+}
+
 fn runtime() -> Started<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -296,6 +366,8 @@ fn signals(
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     let mut hup = signal(SignalKind::hangup())?;
+    // Handled from here on: a SIGHUP held since start-up arrives now.
+    hold_sighup(false);
     let (tx, rx) = watch::channel(0u32);
     tokio::spawn(async move {
         let mut n = 0;

@@ -11,6 +11,7 @@
 //! to `nobody`, so the daemon's TMPDIR is world-writable and log files are
 //! pre-created 0666 (3.4 opens its log after dropping root).
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -134,6 +135,13 @@ impl Farm {
             );
         if kind == Kind::Debian {
             config = config.env("DISTCC_CMDLIST", self.path("cmdlist"));
+        } else {
+            // The slow compilers record their pid and wait for a gate in
+            // `run`, outside the job directory: let them (issue #10).
+            config = config.args([
+                OsString::from("--sandbox-allow-path"),
+                self.path("run").into(),
+            ]);
         }
         config = config.args(&opts.args);
         for (k, v) in &opts.env {

@@ -2,7 +2,7 @@
 //! and against Debian's own (`interop`), raw malformed requests
 //! (`malformed`), protocol 3 requests, good and malicious (`pump`), and
 //! the daemon's life cycle: signals, privileges, pid
-//! file, stats, inetd (`lifecycle`).
+//! file, stats, inetd (`lifecycle`); the compilers' sandbox (`sandbox`).
 
 pub mod harness;
 mod interop;
@@ -10,4 +10,5 @@ mod lifecycle;
 mod logging;
 mod malformed;
 mod pump;
+mod sandbox;
 mod services;

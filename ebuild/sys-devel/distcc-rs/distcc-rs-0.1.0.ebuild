@@ -27,6 +27,8 @@ CRATES="
 	console@0.16.6
 	dialoguer@0.12.0
 	encode_unicode@1.0.0
+	enumflags2@0.7.12
+	enumflags2_derive@0.7.12
 	equivalent@1.0.3
 	errno@0.3.14
 	getrandom@0.3.4
@@ -35,6 +37,7 @@ CRATES="
 	indexmap@2.14.2
 	ipnet@2.12.2
 	is_terminal_polyfill@1.70.2
+	landlock@0.4.8
 	lazy_static@1.5.1
 	libc@0.2.191
 	lzo1x@0.2.2
@@ -58,6 +61,7 @@ CRATES="
 	regex@1.13.1
 	regex-automata@0.4.18
 	regex-syntax@0.8.11
+	seccompiler@0.5.0
 	serde@1.0.229
 	serde_core@1.0.229
 	serde_derive@1.0.229
@@ -70,6 +74,8 @@ CRATES="
 	strsim@0.11.1
 	syn@2.0.119
 	syn@3.0.9
+	thiserror@2.0.21
+	thiserror-impl@2.0.21
 	thread_local@1.1.10
 	tokio@1.54.1
 	tokio-macros@2.7.2
@@ -111,7 +117,7 @@ SRC_URI="
 
 LICENSE="GPL-2+"
 # Dependent crate licenses
-LICENSE+=" GPL-2 MIT Unicode-3.0"
+LICENSE+=" BSD GPL-2 MIT Unicode-3.0"
 SLOT="0"
 KEYWORDS="~amd64 ~arm ~arm64 ~x86"
 IUSE="xinetd"
