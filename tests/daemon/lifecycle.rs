@@ -195,6 +195,35 @@ fn user_option_picks_the_account() {
     assert_eq!(bad.status.code(), Some(112), "{}", text(&bad.stderr));
 }
 
+/// Started as root without --user, the daemon takes the distribution's
+/// packaged account: `distcc` (3.4, Gentoo, Arch) or Debian's `distccd`,
+/// before `nobody` (issue 11: on Debian it ran as nobody).
+#[test]
+fn default_user_is_the_packaged_account() {
+    if !nix::unistd::geteuid().is_root() {
+        assert!(!support::ci(), "CI runs the tests as root");
+        return;
+    }
+    let account = ["distcc", "distccd"]
+        .into_iter()
+        .find_map(|n| nix::unistd::User::from_name(n).unwrap());
+    let Some(account) = account else {
+        // Debian's distcc package (installed by scripts/install-test-deps)
+        // creates distccd.
+        assert!(!support::ci(), "no distcc or distccd account under CI");
+        return;
+    };
+    let farm = Farm::new("default-user");
+    let d = farm.daemon(Kind::Ours, &Opts::default());
+    assert_eq!(
+        ids(d.pid()).0,
+        vec![account.uid.as_raw(); 4],
+        "want {}\n{}",
+        account.name,
+        d.log_text()
+    );
+}
+
 fn slow_request(cc: &str) -> Vec<u8> {
     request(
         1,
