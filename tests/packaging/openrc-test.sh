@@ -76,6 +76,7 @@ echo "USER: $(ps -o user= -p "$pid")"
 echo "ARGS: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
 echo "TMPDIR: $(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^TMPDIR=//p')"
 echo "LOG_OWNER: $(stat -c %U /var/log/distccd.log)"
+echo "LOGDIR_OWNER: $(stat -c %U /var/log/distccd)"
 for _ in $(seq 50); do
     ss -Hltn 'sport = :3632' | grep -q LISTEN && break
     sleep 0.1
@@ -103,8 +104,47 @@ for _ in $(seq 50); do
 done
 echo "LOG_COMPILE_OK: $(grep -c COMPILE_OK /var/log/distccd.log || true)"
 
+# reload: logrotate has moved the file away; the daemon reopens its log.
+mv /var/log/distccd.log /var/log/distccd.log.1
+/etc/init.d/distccd reload
+echo "RELOAD: $?"
+for _ in $(seq 50); do
+    grep -q 'log file reopened' /var/log/distccd.log 2>/dev/null && break
+    sleep 0.1
+done
+echo "REOPENED: $(grep -c 'log file reopened' /var/log/distccd.log || true)"
+
 /etc/init.d/distccd status && echo "STATUS: started"
 /etc/init.d/distccd stop
 echo "STOP: $?"
 echo "STATUS_AFTER: $(/etc/init.d/distccd status 2>&1 | tr -d '*' | xargs)"
 echo "RUNNING_AFTER: $(pgrep -c -f "^$distccd" || true)"
+
+# Failed starts are failures, and say where the reason is. KEY is the
+# case; the conf.d gets EXTRA appended for it.
+fails() {
+    local key=$1 extra=$2 out rc=0
+    cp /etc/conf.d/distccd /tmp/confd.saved
+    [[ -z $extra ]] || echo "DISTCCD_OPTS=\"\${DISTCCD_OPTS} $extra\"" >>/etc/conf.d/distccd
+    out=$(/etc/init.d/distccd start 2>&1) || rc=$?
+    cp /tmp/confd.saved /etc/conf.d/distccd
+    echo "${key}_START: $rc"
+    echo "${key}_STATUS: $(/etc/init.d/distccd status 2>&1 | tr -d '*' | xargs)"
+    printf '%s\n' "$out" | sed "s/^/${key}_OUT: /"
+}
+# Another process holds port 3632.
+# (SO_REUSEADDR: the compile above left connections in TIME_WAIT.)
+python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 3632)); s.listen(); time.sleep(30)' &
+holder=$!
+for _ in $(seq 50); do
+    ss -Hltn 'sport = :3632' | grep -q LISTEN && break
+    sleep 0.1
+done
+fails PORT ""
+kill "$holder"
+wait "$holder" 2>/dev/null || true
+fails ALLOW "--allow 10.0.0.0/33"
+echo "RUNNING_AFTER_FAILS: $(pgrep -c -f "^$distccd" || true)"
