@@ -64,11 +64,8 @@ fn sources(ctx: &Ctx) -> Result<Vec<(String, Vec<String>)>> {
         }
     }
     for dir in ctx.layout.dropin_dirs() {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == "conf"));
-        files.sort();
+        let mut files = fsio::files_in(&dir);
+        files.retain(|p| p.extension().is_some_and(|e| e == "conf"));
         for file in files {
             let text = fsio::read(&file)?;
             for line in text.lines() {

@@ -4,7 +4,7 @@
 //! files when asked (packaging notes §4).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use super::{Ctx, say};
@@ -17,25 +17,19 @@ use crate::ops::shvars;
 /// The files to look at: make.conf (a file or a directory of files),
 /// makepkg.conf and makepkg.conf.d/*.conf.
 fn flag_files(ctx: &Ctx) -> Vec<PathBuf> {
-    fn files_in(dir: &Path, only_conf: bool) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        v.retain(|p| p.is_file() && (!only_conf || p.extension().is_some_and(|e| e == "conf")));
-        v.sort();
-        v
-    }
     let mut files = Vec::new();
     let make_conf = ctx.layout.make_conf();
-    if make_conf.is_dir() {
-        files.extend(files_in(&make_conf, false));
-    } else if make_conf.is_file() {
+    if fsio::is_dir(&make_conf) {
+        files.extend(fsio::files_in(&make_conf));
+    } else if fsio::is_file(&make_conf) {
         files.push(make_conf);
     }
-    if ctx.layout.makepkg_conf().is_file() {
+    if fsio::is_file(&ctx.layout.makepkg_conf()) {
         files.push(ctx.layout.makepkg_conf());
     }
-    files.extend(files_in(&ctx.layout.makepkg_conf_d(), true));
+    let mut conf_d = fsio::files_in(&ctx.layout.makepkg_conf_d());
+    conf_d.retain(|p| p.extension().is_some_and(|e| e == "conf"));
+    files.extend(conf_d);
     files
 }
 

@@ -121,7 +121,7 @@ pub fn update(ctx: &Ctx, crossdev: bool) -> Result<u8> {
     let plan = compute_plan(ctx, mode)?;
     apply_plan(ctx, &plan)?;
     let distcc = ctx.distcc_binary();
-    if !ctx.layout.reroot(&distcc).exists() && !distcc.exists() {
+    if !fsio::exists(&ctx.layout.reroot(&distcc)) && !distcc.exists() {
         eprintln!(
             "!!! Warning: the links point to {}, which does not exist",
             distcc.display()
@@ -212,7 +212,7 @@ pub fn cross_links(ctx: &Ctx, dir: &Path) -> Result<u8> {
         )));
     }
     let real = ctx.layout.reroot(dir);
-    if !real.is_dir() {
+    if !fsio::is_dir(&real) {
         return Err(Failure::error(format!(
             "{} is not a directory",
             real.display()

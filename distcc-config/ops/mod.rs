@@ -12,4 +12,5 @@ pub mod march;
 pub mod masq;
 pub mod patterns;
 pub mod report;
+pub mod rooted;
 pub mod shvars;
