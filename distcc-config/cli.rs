@@ -24,6 +24,9 @@ Differences from Gentoo's distcc-config (bugs fixed on purpose):
       accepts lists that start with a global keyword (randomize, localslots).
       As non-root it writes $DISTCC_DIR/hosts, which the client reads first.
   --set-log and --set-env add a missing variable (Gentoo silently did nothing).
+  On Arch the variable options use makepkg's configuration (export VAR=\"value\"),
+      which makepkg builds read, instead of /etc/env.d/02distcc; on Debian and
+      others they say that nothing would read the file.
   --get-verbose, --get-log and --get-env read only real assignments (not
       commented ones).
   Missing values and files are errors with a message and exit 1 (not a Python
@@ -53,22 +56,22 @@ pub struct Args {
     /// Set the host list (/etc/distcc/hosts as root, else $DISTCC_DIR/hosts).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_hosts: bool,
-    /// Print DISTCC_VERBOSE from /etc/env.d/02distcc.
+    /// Print DISTCC_VERBOSE from /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub get_verbose: bool,
-    /// Set DISTCC_VERBOSE (0 or 1) in /etc/env.d/02distcc.
+    /// Set DISTCC_VERBOSE (0 or 1) in /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_verbose: bool,
-    /// Print DISTCC_LOG from /etc/env.d/02distcc.
+    /// Print DISTCC_LOG from /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub get_log: bool,
-    /// Set DISTCC_LOG (a file) in /etc/env.d/02distcc.
+    /// Set the client's DISTCC_LOG (a file) in /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_log: bool,
-    /// Print /etc/env.d/02distcc, or one VARIABLE from it.
+    /// Print /etc/env.d/02distcc (Gentoo) or makepkg.conf's exported variables (Arch), or one VARIABLE.
     #[arg(long, help_heading = "Gentoo options")]
     pub get_env: bool,
-    /// Set VARIABLE to VALUE in /etc/env.d/02distcc.
+    /// Set VARIABLE to VALUE in /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_env: bool,
     /// Link every installed compiler to distcc in /usr/lib/distcc.

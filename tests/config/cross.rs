@@ -4,8 +4,8 @@
 
 use std::process::Command;
 
-use super::{Root, install_host_programs};
 use super::masquerade::{Daemon, compile_through, elf_machine};
+use super::{Root, install_host_programs};
 use crate::support::TempDir;
 
 const TRIPLE: &str = "aarch64-linux-gnu";

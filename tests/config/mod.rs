@@ -7,6 +7,7 @@ mod allow;
 mod badinput;
 mod check;
 mod cross;
+mod envvars;
 mod gentoo;
 mod hosts_oracle;
 mod march;
