@@ -13,4 +13,5 @@ pub mod masq;
 pub mod patterns;
 pub mod report;
 pub mod rooted;
+pub mod services;
 pub mod shvars;
