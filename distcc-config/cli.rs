@@ -89,7 +89,7 @@ pub struct Args {
     #[arg(long)]
     pub check_allow: bool,
     /// Show what -march=native/-mtune=native in make.conf and makepkg.conf
-    /// stand for on this CPU; with --apply, write the explicit flags.
+    /// stand for on this CPU (gcc or clang, see --cc); with --apply, write the explicit flags.
     #[arg(long)]
     pub march_native: bool,
     /// On a volunteer: link unprefixed compiler names in a cross
