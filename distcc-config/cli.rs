@@ -100,6 +100,12 @@ pub struct Args {
     /// (Gentoo's cross-compiling set-up).
     #[arg(long, value_name = "CHOST")]
     pub cross_wrapper: Option<String>,
+    /// On a volunteer: a distccd of its own for a cross toolchain's bin DIR
+    /// (its links as --cross-links, its port, its toolchain first on PATH):
+    /// /etc/conf.d/distccd.TRIPLE for distccd@TRIPLE.service and OpenRC's
+    /// distccd.TRIPLE.
+    #[arg(long, value_name = "DIR")]
+    pub target_daemon: Option<PathBuf>,
     /// Interactive set-up (also the default with no options on a terminal).
     #[arg(long)]
     pub wizard: bool,
@@ -133,6 +139,13 @@ pub struct Args {
     /// With --cross-links: the toolchain's triple (default: detected).
     #[arg(long, value_name = "TRIPLE", help_heading = "Modifiers")]
     pub triple: Option<String>,
+    /// With --target-daemon: its port (default: the first free from 3634).
+    #[arg(long, value_name = "PORT", help_heading = "Modifiers")]
+    pub port: Option<u16>,
+    /// With --target-daemon: a client network it allows (repeat for more;
+    /// default --allow-private).
+    #[arg(long, value_name = "NET", help_heading = "Modifiers")]
+    pub allow: Vec<String>,
     /// With --march-native: the compiler to ask (default $CC or gcc).
     #[arg(long, value_name = "CC", help_heading = "Modifiers")]
     pub cc: Option<String>,
@@ -169,6 +182,7 @@ pub enum Action {
     MarchNative,
     CrossLinks(PathBuf),
     CrossWrapper(String),
+    TargetDaemon(PathBuf),
     Wizard,
     /// No action: the wizard on a terminal, else the usage text.
     Default,
@@ -205,6 +219,9 @@ impl Args {
         }
         if let Some(chost) = &self.cross_wrapper {
             return Action::CrossWrapper(chost.clone());
+        }
+        if let Some(dir) = &self.target_daemon {
+            return Action::TargetDaemon(dir.clone());
         }
         if self.wizard {
             Action::Wizard
@@ -274,6 +291,7 @@ pub fn usage(cmd: &str) -> String {
          \x20      {cmd} --update-masquerade-with-crossdev\n\
          \x20      {cmd} --check | --check-allow | --march-native [--apply]\n\
          \x20      {cmd} --cross-links DIR [--triple TRIPLE] | --cross-wrapper CHOST\n\
+         \x20      {cmd} --target-daemon DIR [--triple TRIPLE] [--port N] [--allow NET]...\n\
          \x20      {cmd} --wizard\n\
          \x20      (--help for all options and modifiers)\n"
     )
@@ -336,6 +354,20 @@ mod tests {
             .unwrap();
         assert_eq!(a.action(), Action::CrossLinks("/opt/t/bin".into()));
         assert!(a.dry_run);
+        let a = args(&[
+            "--target-daemon",
+            "/opt/t/bin",
+            "--port",
+            "3700",
+            "--allow",
+            "10.0.0.0/8",
+            "--allow=192.168.0.0/16",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.action(), Action::TargetDaemon("/opt/t/bin".into()));
+        assert_eq!(a.port, Some(3700));
+        assert_eq!(a.allow, ["10.0.0.0/8", "192.168.0.0/16"]);
         assert!(args(&["--help"]).unwrap().is_err(), "help text");
     }
 }

@@ -7,6 +7,7 @@ pub mod envvars;
 pub mod gentoo;
 pub mod march;
 pub mod masquerade;
+pub mod target;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -88,6 +89,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         Action::UpdateMasquerade { crossdev } => masquerade::update(ctx, crossdev),
         Action::CrossLinks(dir) => masquerade::cross_links(ctx, &dir),
         Action::CrossWrapper(chost) => masquerade::cross_wrapper(ctx, &chost),
+        Action::TargetDaemon(dir) => target::run(ctx, &dir),
         Action::MarchNative => march::run(ctx),
         Action::CheckAllow => allow::run(ctx),
         Action::Check => check::run(ctx),

@@ -15,3 +15,4 @@ pub mod report;
 pub mod rooted;
 pub mod services;
 pub mod shvars;
+pub mod target;

@@ -13,7 +13,7 @@ const TRIPLE: &str = "aarch64-linux-gnu";
 /// A crosstool-ng-like directory in the root: TRIPLE-* names pointing to
 /// the real cross tools, by absolute links that lead to the root's own
 /// /usr/bin inside it (as `--root` sees them) and to this host's outside.
-fn toolchain(r: &Root) -> std::path::PathBuf {
+pub fn toolchain(r: &Root) -> std::path::PathBuf {
     install_host_programs(r.dir.path(), |n| n.starts_with(TRIPLE));
     let dir = r.path("opt/x-tools/bin");
     std::fs::create_dir_all(&dir).unwrap();

@@ -13,6 +13,7 @@ mod hosts_oracle;
 mod march;
 mod masquerade;
 mod rooted;
+mod target;
 mod wizard;
 
 use std::path::{Path, PathBuf};

@@ -197,6 +197,7 @@ fn portage_helpers_install_the_image_and_phases_call_eselect() {
         "etc/conf.d/distccd",
         "usr/lib/systemd/system/distccd.service",
         "usr/lib/systemd/system/distccd.socket",
+        "usr/lib/systemd/system/distccd@.service",
         "etc/systemd/system/distccd.service.d/00gentoo.conf",
         "etc/env.d/02distcc",
         "etc/distcc/hosts",

@@ -90,7 +90,10 @@ fn logrotate_rotates_and_the_daemon_reopens_its_log() {
     let conf = std::fs::read_to_string(repo().join("init/logrotate/distccd"))
         .unwrap()
         .replace("/var/log/", &format!("{}/", d.join("log").display()))
-        .replace("/run/distccd.pid", &pid.to_string_lossy())
+        .replace(
+            "/run/distccd",
+            &format!("{}/distccd", d.join("run").display()),
+        )
         .replace(
             "create 0640 distcc distcc",
             &format!("create 0640 {user} {group}"),

@@ -2,8 +2,10 @@
 //! package) against our distccd: `need net` pulls in a net provider,
 //! start_pre creates the log directory and file for the distcc user, the
 //! daemon runs as distcc with Gentoo's options and TMPDIR, distcc 3.4's
-//! client compiles through it, reload reopens the log, stop ends it, and
-//! starts that fail (port in use, bad --allow) are reported as failures.
+//! client compiles through it, reload reopens the log, stop ends it, a
+//! per-target instance made by `distcc-config --target-daemon` compiles
+//! for aarch64, and starts that fail (port in use, bad --allow) are
+//! reported as failures.
 //!
 //! Everything happens in private mount, pid and network namespaces set up
 //! by `unshare` (see openrc-test.sh): the host's /etc, /run, /tmp and
@@ -17,7 +19,15 @@ use std::process::Command;
 
 #[test]
 fn openrc_starts_and_stops_our_daemon() {
-    for tool in ["/sbin/openrc-run", "unshare", "ip", "ss", "distcc", "gcc"] {
+    for tool in [
+        "/sbin/openrc-run",
+        "unshare",
+        "ip",
+        "ss",
+        "distcc",
+        "gcc",
+        "aarch64-linux-gnu-gcc",
+    ] {
         require_tool!(tool);
     }
     require_root!();
@@ -39,6 +49,7 @@ fn openrc_starts_and_stops_our_daemon() {
         .arg(scratch.path())
         .arg(repo())
         .arg(&daemon)
+        .arg(bin("distcc-config"))
         .output()
         .unwrap();
     let text =
@@ -83,6 +94,28 @@ fn openrc_starts_and_stops_our_daemon() {
     expect("STOP", "0");
     expect("STATUS_AFTER", "status: stopped");
     expect("RUNNING_AFTER", "0");
+    // A per-target instance made by distcc-config --target-daemon: the
+    // OpenRC link, its own settings on its own port, the toolchain first
+    // on the compilers' PATH, and a plain `gcc` job compiled for aarch64.
+    expect("TD_CONFIG", "0");
+    expect("TD_LINK", "distccd");
+    expect(
+        "TD_OPTS",
+        "--port 3634 --allow 127.0.0.1 --log-file /var/log/distccd/aarch64-linux-gnu.log \
+         --log-level notice",
+    );
+    expect("TD_START", "0");
+    expect(
+        "TD_ARGS",
+        "/mnt/distcc-openrc/distccd --user distcc --daemon --pid-file \
+         /run/distccd.aarch64-linux-gnu.pid --port 3634 --allow 127.0.0.1 --log-file \
+         /var/log/distccd/aarch64-linux-gnu.log --log-level notice",
+    );
+    expect("TD_PATH", "/mnt/distcc-openrc/x-tools/bin:/usr/bin:/bin");
+    expect("TD_LOG_OWNER", "distcc");
+    expect("TD_COMPILE", "ok");
+    expect("TD_MACHINE", "183");
+    expect("TD_STOP", "0");
     // Failed starts (issue 11: they were reported as started): the port
     // in use, a bad --allow. OpenRC says so, the service stays stopped,
     // distccd's own reason is on the terminal, and the script says where

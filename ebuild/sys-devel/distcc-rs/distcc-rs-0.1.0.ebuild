@@ -142,7 +142,8 @@ src_install() {
 	newconfd init/openrc/distccd.confd distccd
 
 	# systemd: the unit plus Gentoo's drop-in holding ALLOWED_SERVERS.
-	systemd_dounit init/systemd/gentoo/distccd.service init/systemd/distccd.socket
+	systemd_dounit init/systemd/gentoo/distccd.service init/systemd/distccd.socket \
+		init/systemd/distccd@.service
 	systemd_install_serviced init/systemd/gentoo/00gentoo.conf distccd.service
 
 	if use xinetd; then
