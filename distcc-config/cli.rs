@@ -143,7 +143,7 @@ pub struct Args {
     #[arg(long, value_name = "PORT", help_heading = "Modifiers")]
     pub port: Option<u16>,
     /// With --target-daemon: a client network it allows (repeat for more;
-    /// default --allow-private).
+    /// default: the private networks).
     #[arg(long, value_name = "NET", help_heading = "Modifiers")]
     pub allow: Vec<String>,
     /// With --march-native: the compiler to ask (default $CC or gcc).

@@ -183,6 +183,76 @@ fn bash_completion_completes_options_and_values() {
         bash_complete("distcc-config", "distcc-config --set-verbose "),
         ["0", "1"]
     );
+    // lsdistcc: distcc 3.4's one-letter options (issue 11: only --help).
+    let offered = bash_complete("lsdistcc", "lsdistcc -");
+    for opt in LSDISTCC_OPTIONS {
+        assert!(offered.iter().any(|o| o == opt), "{opt} not in {offered:?}");
+    }
+    assert_eq!(
+        bash_complete("lsdistcc", "lsdistcc -P"),
+        ["-P1", "-P2", "-P3"]
+    );
+    assert!(bash_complete("lsdistcc", "lsdistcc -pgc").contains(&"-pgcc".to_owned()));
+}
+
+/// lsdistcc's options: the letters its parser (src/pump/lsdistcc.rs)
+/// takes, each checked below against the parser and every completion.
+const LSDISTCC_OPTIONS: [&str; 16] = [
+    "-l", "-n", "-x", "-d", "-v", "-t", "-h", "-c", "-k", "-m", "-o", "-g", "-r", "-P", "-p",
+    "--help",
+];
+
+#[test]
+fn lsdistcc_completions_offer_its_real_options() {
+    // Each one is an option lsdistcc accepts: with a value where it takes
+    // one, it is not refused as a usage error (-d may still fail on a host
+    // without a DNS domain, which is not about the option).
+    for opt in LSDISTCC_OPTIONS.iter().filter(|o| **o != "--help") {
+        let arg = match *opt {
+            "-p" => "-pgcc".to_owned(),
+            "-P" => "-P1".to_owned(),
+            "-l" | "-n" | "-x" | "-d" | "-v" => (*opt).to_owned(),
+            _ => format!("{opt}1"),
+        };
+        let out = Command::new(bin("lsdistcc"))
+            .args([&arg, "-t1", "-c0", "localhost"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("unknown option") && !err.contains("needs a number"),
+            "lsdistcc {arg}: {err}"
+        );
+        assert!(
+            out.status.success() || *opt == "-d",
+            "lsdistcc {arg}: {err}"
+        );
+    }
+    let letters = |text: &str| -> Vec<&str> {
+        LSDISTCC_OPTIONS
+            .iter()
+            .copied()
+            .filter(|o| !text.contains(&format!("'{o}")) && !text.contains(&format!(" {o} ")))
+            .collect()
+    };
+    let zsh = read("completions/zsh/_lsdistcc".into());
+    assert!(letters(&zsh).is_empty(), "zsh lacks {:?}", letters(&zsh));
+    let fish = read("completions/fish/lsdistcc.fish".into());
+    for opt in LSDISTCC_OPTIONS {
+        let spec = match opt.strip_prefix("--") {
+            Some(long) => format!("-l {long} "),
+            None => format!("-s {} ", &opt[1..]),
+        };
+        assert!(fish.contains(&spec), "fish lacks {opt}");
+    }
+    if crate::support::have_tool("fish") {
+        let out = stdout_of(Command::new("fish").arg("-c").arg(format!(
+            "source {}; complete -C 'lsdistcc -P'",
+            repo().join("completions/fish/lsdistcc.fish").display()
+        )));
+        let values: Vec<_> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(values, ["-P1", "-P2", "-P3"], "{out}");
+    }
 }
 
 #[test]

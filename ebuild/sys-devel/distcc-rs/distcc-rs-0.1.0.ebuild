@@ -103,9 +103,10 @@ inherit bash-completion-r1 cargo systemd
 
 DESCRIPTION="Distributed C/C++ compilation: distcc rebuilt in Rust, wire-compatible with distcc 3.4"
 HOMEPAGE="https://github.com/distcc-rs/distcc-rs"
-# A release tarball is the checkout as `git archive --prefix=${P}/` makes it.
+# ${P}.tar.gz is the tree at tag v${PV}, as `scripts/release v${PV}` makes
+# it (with every crate below, so that its output directory is a DISTDIR).
 SRC_URI="
-	https://github.com/distcc-rs/distcc-rs/archive/v${PV}.tar.gz -> ${P}.tar.gz
+	https://github.com/distcc-rs/distcc-rs/releases/download/v${PV}/${P}.tar.gz
 	${CARGO_CRATE_URIS}
 "
 
