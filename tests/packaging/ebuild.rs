@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn ebuild() -> PathBuf {
+pub(super) fn ebuild() -> PathBuf {
     let dir = repo().join("ebuild/sys-devel/distcc-rs");
     let mut found: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -117,7 +117,7 @@ fn crates_check_fails_when_cargo_lock_moves() {
 }
 
 /// Whether Portage's Python package is importable; under CI it must be.
-fn has_portage() -> bool {
+pub(super) fn has_portage() -> bool {
     let have = Command::new("python3")
         .args(["-c", "import portage"])
         .output()
