@@ -266,3 +266,98 @@ fn fish_completes_options_and_values() {
     assert!(values.contains(&"--log-level=debug"), "{out}");
     assert!(values.contains(&"--log-level=critical"), "{out}");
 }
+
+/// The README is user-first (style.md example 20; issue 11: Gentoo and
+/// Arch were at the end of 760 lines): its first screen holds what it is,
+/// the quick start, Gentoo, Arch and Security, and its first two
+/// commands are the main job and the tests.
+#[test]
+fn readme_first_screen_serves_users() {
+    let readme = read("README.md".into());
+    let first: Vec<&str> = readme.lines().take(60).collect();
+    for heading in ["## Quick start", "## Gentoo", "## Arch", "## Security"] {
+        assert!(
+            first.iter().any(|l| l.starts_with(heading)),
+            "{heading} is not in the README's first 60 lines"
+        );
+    }
+    // The first lines of the first two code blocks.
+    let mut commands = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(l) = lines.next() {
+        if l.starts_with("```") {
+            commands.extend(lines.next());
+            for l in lines.by_ref() {
+                if l.starts_with("```") {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(commands[..2], ["scripts/quickstart", "scripts/test"]);
+    // The long reference moved out; the README stays short.
+    assert!(readme.lines().count() < 200, "README has grown long again");
+    // Gentoo's recipe makes the Manifest before emerging.
+    for text in [&readme, &read("docs/packaging.md".into())] {
+        let manifest = text.find(" manifest").expect("ebuild ... manifest step");
+        let emerge = text
+            .find("emerge --ask sys-devel/distcc-rs")
+            .expect("emerge");
+        assert!(manifest < emerge, "manifest after emerge");
+    }
+}
+
+/// Every relative link of the README and docs/ leads to a file, and its
+/// #anchor to a heading there (GitHub's slugs).
+#[test]
+fn readme_and_docs_links_resolve() {
+    let slug = |heading: &str| -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut files = vec!["README.md".to_owned()];
+    for e in std::fs::read_dir(repo().join("docs")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        files.push(format!("docs/{name}"));
+    }
+    let mut checked = 0;
+    for file in &files {
+        let text = read(file.clone());
+        let base = repo().join(file).parent().unwrap().to_path_buf();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let target = &rest[..rest.find(')').unwrap()];
+            if target.contains("://") {
+                continue;
+            }
+            let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let dest = if path.is_empty() {
+                repo().join(file)
+            } else {
+                base.join(path)
+            };
+            assert!(dest.exists(), "{file}: link to missing {target}");
+            if !anchor.is_empty() {
+                let body = std::fs::read_to_string(&dest).unwrap();
+                assert!(
+                    body.lines()
+                        .filter(|l| l.starts_with('#'))
+                        .any(|l| slug(l) == anchor),
+                    "{file}: no heading #{anchor} in {}",
+                    dest.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} links checked");
+}

@@ -210,6 +210,7 @@ fn portage_helpers_install_the_image_and_phases_call_eselect() {
         "usr/share/zsh/site-functions/_distccd",
         "usr/share/fish/vendor_completions.d/distccd.fish",
         "usr/share/doc/distcc-rs-0.1.0/README.md",
+        "usr/share/doc/distcc-rs-0.1.0/docs/reference.md",
     ] {
         assert!(
             image

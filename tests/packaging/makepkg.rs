@@ -198,6 +198,8 @@ fn makepkg_builds_the_package_as_an_unprivileged_user() {
         "usr/share/bash-completion/completions/distccd",
         "usr/share/zsh/site-functions/_distccd",
         "usr/share/fish/vendor_completions.d/distccd.fish",
+        "usr/share/doc/distcc-rs/README.md",
+        "usr/share/doc/distcc-rs/docs/reference.md",
     ];
     for w in want {
         assert!(names.contains(&w), "{w} missing from the package:\n{list}");

@@ -195,6 +195,9 @@ src_install() {
 	doins completions/fish/*.fish
 
 	dodoc README.md
+	# The reference the README links to, in the same relative place.
+	docinto docs
+	dodoc docs/*.md
 }
 
 pkg_preinst() {
