@@ -24,6 +24,9 @@ Differences from Gentoo's distcc-config (bugs fixed on purpose):
       accepts lists that start with a global keyword (randomize, localslots).
       As non-root it writes $DISTCC_DIR/hosts, which the client reads first.
   --set-log and --set-env add a missing variable (Gentoo silently did nothing).
+  On Arch the variable options use makepkg's configuration (export VAR=\"value\"),
+      which makepkg builds read, instead of /etc/env.d/02distcc; on Debian and
+      others they say that nothing would read the file.
   --get-verbose, --get-log and --get-env read only real assignments (not
       commented ones).
   Missing values and files are errors with a message and exit 1 (not a Python
@@ -53,22 +56,22 @@ pub struct Args {
     /// Set the host list (/etc/distcc/hosts as root, else $DISTCC_DIR/hosts).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_hosts: bool,
-    /// Print DISTCC_VERBOSE from /etc/env.d/02distcc.
+    /// Print DISTCC_VERBOSE from /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub get_verbose: bool,
-    /// Set DISTCC_VERBOSE (0 or 1) in /etc/env.d/02distcc.
+    /// Set DISTCC_VERBOSE (0 or 1) in /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_verbose: bool,
-    /// Print DISTCC_LOG from /etc/env.d/02distcc.
+    /// Print DISTCC_LOG from /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub get_log: bool,
-    /// Set DISTCC_LOG (a file) in /etc/env.d/02distcc.
+    /// Set the client's DISTCC_LOG (a file) in /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_log: bool,
-    /// Print /etc/env.d/02distcc, or one VARIABLE from it.
+    /// Print /etc/env.d/02distcc (Gentoo) or makepkg.conf's exported variables (Arch), or one VARIABLE.
     #[arg(long, help_heading = "Gentoo options")]
     pub get_env: bool,
-    /// Set VARIABLE to VALUE in /etc/env.d/02distcc.
+    /// Set VARIABLE to VALUE in /etc/env.d/02distcc (Gentoo) or makepkg.conf (Arch).
     #[arg(long, help_heading = "Gentoo options")]
     pub set_env: bool,
     /// Link every installed compiler to distcc in /usr/lib/distcc.
@@ -86,7 +89,7 @@ pub struct Args {
     #[arg(long)]
     pub check_allow: bool,
     /// Show what -march=native/-mtune=native in make.conf and makepkg.conf
-    /// stand for on this CPU; with --apply, write the explicit flags.
+    /// stand for on this CPU (gcc or clang, see --cc); with --apply, write the explicit flags.
     #[arg(long)]
     pub march_native: bool,
     /// On a volunteer: link unprefixed compiler names in a cross
@@ -97,6 +100,12 @@ pub struct Args {
     /// (Gentoo's cross-compiling set-up).
     #[arg(long, value_name = "CHOST")]
     pub cross_wrapper: Option<String>,
+    /// On a volunteer: a distccd of its own for a cross toolchain's bin DIR
+    /// (its links as --cross-links, its port, its toolchain first on PATH):
+    /// /etc/conf.d/distccd.TRIPLE for distccd@TRIPLE.service and OpenRC's
+    /// distccd.TRIPLE.
+    #[arg(long, value_name = "DIR")]
+    pub target_daemon: Option<PathBuf>,
     /// Interactive set-up (also the default with no options on a terminal).
     #[arg(long)]
     pub wizard: bool,
@@ -130,6 +139,13 @@ pub struct Args {
     /// With --cross-links: the toolchain's triple (default: detected).
     #[arg(long, value_name = "TRIPLE", help_heading = "Modifiers")]
     pub triple: Option<String>,
+    /// With --target-daemon: its port (default: the first free from 3634).
+    #[arg(long, value_name = "PORT", help_heading = "Modifiers")]
+    pub port: Option<u16>,
+    /// With --target-daemon: a client network it allows (repeat for more;
+    /// default: the private networks).
+    #[arg(long, value_name = "NET", help_heading = "Modifiers")]
+    pub allow: Vec<String>,
     /// With --march-native: the compiler to ask (default $CC or gcc).
     #[arg(long, value_name = "CC", help_heading = "Modifiers")]
     pub cc: Option<String>,
@@ -166,6 +182,7 @@ pub enum Action {
     MarchNative,
     CrossLinks(PathBuf),
     CrossWrapper(String),
+    TargetDaemon(PathBuf),
     Wizard,
     /// No action: the wizard on a terminal, else the usage text.
     Default,
@@ -202,6 +219,9 @@ impl Args {
         }
         if let Some(chost) = &self.cross_wrapper {
             return Action::CrossWrapper(chost.clone());
+        }
+        if let Some(dir) = &self.target_daemon {
+            return Action::TargetDaemon(dir.clone());
         }
         if self.wizard {
             Action::Wizard
@@ -271,6 +291,7 @@ pub fn usage(cmd: &str) -> String {
          \x20      {cmd} --update-masquerade-with-crossdev\n\
          \x20      {cmd} --check | --check-allow | --march-native [--apply]\n\
          \x20      {cmd} --cross-links DIR [--triple TRIPLE] | --cross-wrapper CHOST\n\
+         \x20      {cmd} --target-daemon DIR [--triple TRIPLE] [--port N] [--allow NET]...\n\
          \x20      {cmd} --wizard\n\
          \x20      (--help for all options and modifiers)\n"
     )
@@ -333,6 +354,20 @@ mod tests {
             .unwrap();
         assert_eq!(a.action(), Action::CrossLinks("/opt/t/bin".into()));
         assert!(a.dry_run);
+        let a = args(&[
+            "--target-daemon",
+            "/opt/t/bin",
+            "--port",
+            "3700",
+            "--allow",
+            "10.0.0.0/8",
+            "--allow=192.168.0.0/16",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(a.action(), Action::TargetDaemon("/opt/t/bin".into()));
+        assert_eq!(a.port, Some(3700));
+        assert_eq!(a.allow, ["10.0.0.0/8", "192.168.0.0/16"]);
         assert!(args(&["--help"]).unwrap().is_err(), "help text");
     }
 }

@@ -3,15 +3,53 @@
 //! directory, synced, then renamed over the original, keeping its mode
 //! and owner), so a crash or a full disk never leaves a half-written file:
 //! the original stays as it was and the temp file is removed.
+//!
+//! With `--root DIR` every path under DIR is first resolved as `chroot
+//! DIR` would ([`inside`], [`crate::ops::rooted`]): symbolic links with
+//! absolute targets stay in DIR instead of reaching the host's files. All
+//! file access of distcc-config goes through this module for that reason.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::error::{Failure, Result};
 use crate::ops::masq::Entry;
+use crate::ops::rooted;
+
+/// `--root`, set once by `main` (unset or `/`: the running system).
+static ROOT: OnceLock<PathBuf> = OnceLock::new();
+
+/// Make every later path under `root` resolve inside it.
+pub fn set_root(root: &Path) {
+    let _ = ROOT.set(root.to_path_buf());
+}
+
+/// Where `path` really is: under `--root`, resolved inside the root as
+/// chroot would (links followed, the last one included; a loop is
+/// `ELOOP`); other paths (the host's programs, `$DISTCC_DIR`) as they are.
+pub fn inside(path: &Path) -> io::Result<PathBuf> {
+    let Some(root) = ROOT.get().filter(|r| r.as_path() != Path::new("/")) else {
+        return Ok(path.to_path_buf());
+    };
+    match path.strip_prefix(root) {
+        Ok(rest) => rooted::resolve(root, rest, |p| fs::read_link(p).ok())
+            .map_err(|rooted::Loop| io::Error::from_raw_os_error(libc::ELOOP)),
+        Err(_) => Ok(path.to_path_buf()),
+    }
+}
+
+/// [`inside`] for the directory, the last name kept: for operations on a
+/// link itself (create, replace, remove).
+fn inside_parent(path: &Path) -> io::Result<PathBuf> {
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => Ok(inside(dir)?.join(name)),
+        _ => inside(path),
+    }
+}
 
 fn fail(what: &str, path: &Path, e: io::Error) -> Failure {
     Failure::error(format!("cannot {what} {}: {e}", path.display()))
@@ -19,20 +57,56 @@ fn fail(what: &str, path: &Path, e: io::Error) -> Failure {
 
 /// The whole file as text.
 pub fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|e| fail("read", path, e))
+    inside(path)
+        .and_then(fs::read_to_string)
+        .map_err(|e| fail("read", path, e))
 }
 
 /// The file as text, or `None` if it does not exist.
 pub fn read_opt(path: &Path) -> Result<Option<String>> {
-    match fs::read_to_string(path) {
+    match inside(path).and_then(fs::read_to_string) {
         Ok(t) => Ok(Some(t)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(fail("read", path, e)),
     }
 }
 
+/// Whether `path` is a directory (links followed inside the root).
+pub fn is_dir(path: &Path) -> bool {
+    inside(path).is_ok_and(|p| p.is_dir())
+}
+
+/// Whether `path` is a regular file (links followed inside the root).
+pub fn is_file(path: &Path) -> bool {
+    inside(path).is_ok_and(|p| p.is_file())
+}
+
+/// Whether `path` exists (links followed inside the root).
+pub fn exists(path: &Path) -> bool {
+    inside(path).is_ok_and(|p| p.exists())
+}
+
+/// The regular files in `dir` (links followed inside the root), sorted,
+/// named as `dir/name`. Missing or unreadable → empty.
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = inside(dir)
+        .and_then(fs::read_dir)
+        .map(|rd| rd.flatten().map(|e| dir.join(e.file_name())).collect())
+        .unwrap_or_default();
+    v.retain(|p| is_file(p));
+    v.sort();
+    v
+}
+
+/// The file name `path` finally leads to (links followed inside the root).
+pub fn real_name(path: &Path) -> Option<String> {
+    let real = fs::canonicalize(inside(path).ok()?).ok()?;
+    real.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
 /// Create a directory (and parents) with `mode` if it is missing.
 pub fn ensure_dir(path: &Path, mode: u32) -> Result<()> {
+    let path = &inside(path).map_err(|e| fail("create directory", path, e))?;
     if path.is_dir() {
         return Ok(());
     }
@@ -47,9 +121,10 @@ pub fn ensure_dir(path: &Path, mode: u32) -> Result<()> {
 /// `default_mode`; an existing one keeps its mode and owner. A symbolic
 /// link is followed, so the link stays and its target is replaced.
 pub fn write_atomic(path: &Path, contents: &[u8], default_mode: u32) -> Result<()> {
-    let path = match fs::canonicalize(path) {
+    let path = inside(path).map_err(|e| fail("write", path, e))?;
+    let path = match fs::canonicalize(&path) {
         Ok(real) => real,
-        Err(_) => path.to_path_buf(),
+        Err(_) => path,
     };
     let old = fs::metadata(&path).ok();
     let mode = old.as_ref().map_or(default_mode, |m| m.mode() & 0o7777);
@@ -90,7 +165,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], default_mode: u32) -> Result<(
 /// The entries of a directory (links not followed). Missing → empty.
 pub fn list_dir(dir: &Path) -> Result<BTreeMap<String, Entry>> {
     let mut out = BTreeMap::new();
-    let rd = match fs::read_dir(dir) {
+    let rd = match inside(dir).and_then(fs::read_dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
         Err(e) => return Err(fail("list", dir, e)),
@@ -115,6 +190,8 @@ pub fn list_dir(dir: &Path) -> Result<BTreeMap<String, Entry>> {
 /// Make `path` a symbolic link to `target`, replacing what is there
 /// atomically (a temp link renamed over it).
 pub fn symlink(target: &str, path: &Path) -> Result<()> {
+    let shown = path;
+    let path = &inside_parent(path).map_err(|e| fail("create link", path, e))?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
@@ -125,35 +202,31 @@ pub fn symlink(target: &str, path: &Path) -> Result<()> {
         .and_then(|()| fs::rename(&tmp, path))
         .map_err(|e| {
             let _ = fs::remove_file(&tmp);
-            fail("create link", path, e)
+            fail("create link", shown, e)
         })
 }
 
 /// Remove a file or link.
 pub fn remove(path: &Path) -> Result<()> {
-    fs::remove_file(path).map_err(|e| fail("remove", path, e))
+    inside_parent(path)
+        .and_then(fs::remove_file)
+        .map_err(|e| fail("remove", path, e))
 }
 
 /// Names of the executables in `dir` (following links), except links that
 /// lead to distcc or ccache (masquerade entries, not compilers).
 pub fn executables(dir: &Path) -> Vec<String> {
-    let Ok(rd) = fs::read_dir(dir) else {
+    let Ok(rd) = inside(dir).and_then(fs::read_dir) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for entry in rd.flatten() {
-        let path = entry.path();
-        let Ok(meta) = fs::metadata(&path) else {
-            continue;
-        };
-        if !meta.is_file() || meta.mode() & 0o111 == 0 {
+        let path = dir.join(entry.file_name());
+        if !is_executable(&path) {
             continue;
         }
-        if let Ok(real) = fs::canonicalize(&path) {
-            let base = real.file_name().map(|n| n.to_string_lossy().into_owned());
-            if matches!(base.as_deref(), Some("distcc" | "ccache")) {
-                continue;
-            }
+        if matches!(real_name(&path).as_deref(), Some("distcc" | "ccache")) {
+            continue;
         }
         out.push(entry.file_name().to_string_lossy().into_owned());
     }
@@ -163,7 +236,9 @@ pub fn executables(dir: &Path) -> Vec<String> {
 
 /// Whether `path` is an executable file.
 pub fn is_executable(path: &Path) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
+    inside(path)
+        .and_then(fs::metadata)
+        .is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
 }
 
 /// `path` with `..`/`.` removed lexically (for comparing PATH entries).

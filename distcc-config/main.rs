@@ -28,8 +28,8 @@ fn detect_distro(layout: &Layout) -> Distro {
     let os_release = layout
         .os_release()
         .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok());
-    let markers = layout.distro_markers().map(|p| p.exists());
+        .find_map(|p| fsio::read_opt(p).ok().flatten());
+    let markers = layout.distro_markers().map(|p| fsio::exists(&p));
     Distro::detect(os_release.as_deref(), markers)
 }
 
@@ -57,6 +57,8 @@ fn main() -> ExitCode {
         .or(BUILD_EPREFIX.map(str::to_owned))
         .unwrap_or_default();
     let layout = Layout::new(&args.root, &eprefix);
+    // From here on, paths under --root resolve inside it (issue 11).
+    fsio::set_root(&layout.root);
     let distro = args.distro.unwrap_or_else(|| detect_distro(&layout));
     let ctx = cmd::Ctx {
         first_arg: rest

@@ -163,12 +163,25 @@ impl Layout {
     pub fn debian_default(&self) -> PathBuf {
         self.sys("etc/default/distcc")
     }
-    /// systemd drop-in directories for distccd.service.
-    pub fn dropin_dirs(&self) -> [PathBuf; 2] {
+    /// systemd drop-in directories for distccd.service, the administrator's
+    /// first (a drop-in there replaces a packaged one of the same name).
+    pub fn dropin_dirs(&self) -> [PathBuf; 3] {
         [
             self.sys("etc/systemd/system/distccd.service.d"),
             self.sys("usr/lib/systemd/system/distccd.service.d"),
+            self.sys("lib/systemd/system/distccd.service.d"),
         ]
+    }
+    /// distccd.service: the administrator's full copy, then the packaged one.
+    pub fn units(&self) -> [PathBuf; 3] {
+        [
+            self.sys("etc/systemd/system/distccd.service"),
+            self.sys("usr/lib/systemd/system/distccd.service"),
+            self.sys("lib/systemd/system/distccd.service"),
+        ]
+    }
+    pub fn xinetd(&self) -> PathBuf {
+        self.sys("etc/xinetd.d/distcc")
     }
     pub fn os_release(&self) -> [PathBuf; 2] {
         [self.sys("etc/os-release"), self.sys("usr/lib/os-release")]

@@ -1,3 +1,19 @@
-# fish completion for lsdistcc (distcc-rs). See lsdistcc(1).
+# fish completion for lsdistcc (distcc-rs): distcc 3.4's one-letter
+# options, values joined to the letter (-t5, -P2, -pgcc). See lsdistcc(1).
 complete -c lsdistcc -l help -d 'Print usage'
+complete -c lsdistcc -s l -d 'Print the latency in milliseconds'
+complete -c lsdistcc -s n -d 'Print IP addresses rather than names'
+complete -c lsdistcc -s x -d 'Also list hosts that do not answer'
+complete -c lsdistcc -s d -d 'Append the DNS domain to FORMAT'
+complete -c lsdistcc -s v -d 'Report progress on stderr'
+complete -c lsdistcc -s t -x -d 'Stop searching after SECONDS (default 7)'
+complete -c lsdistcc -s h -x -d 'Wait between name lookups, ms (default 500)'
+complete -c lsdistcc -s c -x -d 'Connect timeout, ms (default 900; 0: no connect)'
+complete -c lsdistcc -s k -x -d 'Probe job timeout, ms (default 1500; 0: no job)'
+complete -c lsdistcc -s m -x -d 'Keep hosts sharing BITS address bits'
+complete -c lsdistcc -s o -x -d 'Names looked up ahead in FORMAT mode'
+complete -c lsdistcc -s g -x -d 'Missing names tolerated in FORMAT mode'
+complete -c lsdistcc -s r -x -a 3632 -d 'Port (default 3632)'
+complete -c lsdistcc -s P -x -a '1 2 3' -d 'Protocol of the probe job'
+complete -c lsdistcc -s p -x -a '(__fish_complete_command)' -d 'Send the probe job with this compiler'
 complete -c lsdistcc -x -a '(__fish_print_hostnames)'

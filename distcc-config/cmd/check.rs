@@ -115,10 +115,7 @@ fn path_entries(ctx: &Ctx) -> Vec<(String, PathKind)> {
 }
 
 fn leads_to_wrapper(f: &Path) -> bool {
-    std::fs::canonicalize(f)
-        .ok()
-        .and_then(|r| r.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .is_some_and(|n| n == "distcc" || n == "ccache")
+    fsio::real_name(f).is_some_and(|n| n == "distcc" || n == "ccache")
 }
 
 /// MAKEOPTS/MAKEFLAGS from the environment, make.conf and makepkg.conf.
@@ -138,7 +135,7 @@ fn jobs(ctx: &Ctx, slots: u32, out: &mut Vec<Finding>) -> Result<()> {
         (ctx.layout.make_conf(), "MAKEOPTS"),
         (ctx.layout.makepkg_conf(), "MAKEFLAGS"),
     ] {
-        if !file.is_file() {
+        if !fsio::is_file(&file) {
             continue;
         }
         let vals = shvars::values(&fsio::read(&file)?, &BTreeMap::new());
@@ -159,7 +156,7 @@ fn jobs(ctx: &Ctx, slots: u32, out: &mut Vec<Finding>) -> Result<()> {
 
 fn masquerade(ctx: &Ctx, out: &mut Vec<Finding>) -> Result<()> {
     let dir = ctx.layout.masq_dir();
-    if !dir.is_dir() {
+    if !fsio::is_dir(&dir) {
         out.push(Finding::warning(format!(
             "{} does not exist: run distcc-config --update-masquerade",
             dir.display()

@@ -4,7 +4,7 @@
 //! files when asked (packaging notes §4).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use super::{Ctx, say};
@@ -17,25 +17,19 @@ use crate::ops::shvars;
 /// The files to look at: make.conf (a file or a directory of files),
 /// makepkg.conf and makepkg.conf.d/*.conf.
 fn flag_files(ctx: &Ctx) -> Vec<PathBuf> {
-    fn files_in(dir: &Path, only_conf: bool) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        v.retain(|p| p.is_file() && (!only_conf || p.extension().is_some_and(|e| e == "conf")));
-        v.sort();
-        v
-    }
     let mut files = Vec::new();
     let make_conf = ctx.layout.make_conf();
-    if make_conf.is_dir() {
-        files.extend(files_in(&make_conf, false));
-    } else if make_conf.is_file() {
+    if fsio::is_dir(&make_conf) {
+        files.extend(fsio::files_in(&make_conf));
+    } else if fsio::is_file(&make_conf) {
         files.push(make_conf);
     }
-    if ctx.layout.makepkg_conf().is_file() {
+    if fsio::is_file(&ctx.layout.makepkg_conf()) {
         files.push(ctx.layout.makepkg_conf());
     }
-    files.extend(files_in(&ctx.layout.makepkg_conf_d(), true));
+    let mut conf_d = fsio::files_in(&ctx.layout.makepkg_conf_d());
+    conf_d.retain(|p| p.extension().is_some_and(|e| e == "conf"));
+    files.extend(conf_d);
     files
 }
 
@@ -76,28 +70,35 @@ fn run_cc(
     ))
 }
 
-/// Expand the native flags in `words` and prove the result with
-/// `-Q --help=target`. Returns the expansion and the new words.
+/// Only target flags go to the checks: others can change what the driver
+/// runs (`-pipe` pipes gcc's help text into the assembler).
+fn target(words: &[String]) -> Vec<String> {
+    words
+        .iter()
+        .filter(|w| w.starts_with("-m") || w.starts_with("--param"))
+        .cloned()
+        .collect()
+}
+
+/// Expand the native flags in `words` and prove the result (gcc: `-Q
+/// --help=target`; clang: `-E -dM`). Returns the expansion, the new words
+/// and how they were checked.
 pub fn expand_verified(
     cc: &str,
     words: &[String],
-) -> std::result::Result<(Expansion, Vec<String>), String> {
+) -> std::result::Result<(Expansion, Vec<String>, &'static str), String> {
     let (_, driver) = run_cc(
         cc,
         words,
         &["-###", "-x", "c", "-c", "-o", "/dev/null", "/dev/null"],
     )?;
-    let cc1 = march::cc1_words(&driver)?;
+    if let Some(cc1) = march::clang_cc1(&driver) {
+        return clang_verified(cc, words, &cc1);
+    }
+    let cc1 = march::cc1_words(&driver)
+        .map_err(|_| format!("{cc} -### shows neither gcc's cc1 nor clang's -cc1 line"))?;
     let e = march::expansion(&cc1, words)?;
     let new = march::expand_words(words, &e);
-    // Only target flags go to -Q: others can change what the driver runs
-    // (`-pipe` pipes the help text into the assembler).
-    let target = |w: &[String]| -> Vec<String> {
-        w.iter()
-            .filter(|w| w.starts_with("-m") || w.starts_with("--param"))
-            .cloned()
-            .collect()
-    };
     let (old_help, _) = run_cc(cc, &target(words), &["-Q", "--help=target"])?;
     let (new_help, _) = run_cc(cc, &target(&new), &["-Q", "--help=target"])?;
     let diff = march::help_differences(&old_help, &new_help);
@@ -107,7 +108,43 @@ pub fn expand_verified(
             diff.join("\n  ")
         ));
     }
-    Ok((e, new))
+    Ok((e, new, "-Q --help=target"))
+}
+
+/// clang: the `-cc1` line's CPU and features as options, the ones this
+/// clang does not know dropped, proven by the predefined macros.
+fn clang_verified(
+    cc: &str,
+    words: &[String],
+    cc1: &[String],
+) -> std::result::Result<(Expansion, Vec<String>, &'static str), String> {
+    let t = march::clang_target(cc1);
+    let macros = ["-E", "-dM", "-x", "c", "/dev/null"];
+    let (want, _) = run_cc(cc, &target(words), &macros)?;
+    let mut rejected = std::collections::BTreeSet::new();
+    loop {
+        let e = march::clang_expansion(&t, words, &rejected)?;
+        let new = march::expand_words(words, &e);
+        match run_cc(cc, &target(&new), &macros) {
+            Ok((got, _)) => {
+                let diff = march::help_differences(&want, &got);
+                if !diff.is_empty() {
+                    return Err(format!(
+                        "{cc} -E -dM differs for the explicit flags, so they are not used:\n  {}",
+                        diff.join("\n  ")
+                    ));
+                }
+                return Ok((e, new, "-E -dM"));
+            }
+            Err(why) => {
+                let unknown = march::unknown_arguments(&why);
+                if unknown.is_empty() || unknown.is_subset(&rejected) {
+                    return Err(why);
+                }
+                rejected.extend(unknown);
+            }
+        }
+    }
 }
 
 /// Findings for every native flag (used by --check too); with `apply`,
@@ -124,10 +161,11 @@ pub fn findings(ctx: &Ctx, apply: bool) -> Result<Vec<Finding>> {
             let words: Vec<String> = a.value.split_whitespace().map(str::to_owned).collect();
             let label = format!("{} line {}: {}", file.display(), a.line, a.name);
             match expand_verified(&cc, &words) {
-                Ok((e, new)) => {
-                    out.push(Finding::warning(format!(
-                        "{label} uses native flags, which distcc compiles locally; \
-                         on this CPU ({cc}, verified with -Q --help=target) they are:\n    {}",
+                Ok((e, new, proof)) => {
+                    out.push(Finding::note(format!(
+                        "{label} uses native flags: this distcc resolves them for each job, \
+                         distcc 3.4 clients compile such jobs locally; on this CPU \
+                         ({cc}, verified with {proof}) they are:\n    {}",
                         new.join(" ")
                     )));
                     edits.push((
@@ -156,8 +194,9 @@ pub fn findings(ctx: &Ctx, apply: bool) -> Result<Vec<Finding>> {
             if v.split_whitespace()
                 .any(|w| w == "-march=native" || w == "-mtune=native")
             {
-                out.push(Finding::warning(format!(
-                    "${var} in the environment uses native flags (jobs run locally); \
+                out.push(Finding::note(format!(
+                    "${var} in the environment uses native flags (this distcc resolves \
+                     them for each job, distcc 3.4 compiles such jobs locally); \
                      change it where it is set"
                 )));
             }

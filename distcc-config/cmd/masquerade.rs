@@ -121,7 +121,7 @@ pub fn update(ctx: &Ctx, crossdev: bool) -> Result<u8> {
     let plan = compute_plan(ctx, mode)?;
     apply_plan(ctx, &plan)?;
     let distcc = ctx.distcc_binary();
-    if !ctx.layout.reroot(&distcc).exists() && !distcc.exists() {
+    if !fsio::exists(&ctx.layout.reroot(&distcc)) && !distcc.exists() {
         eprintln!(
             "!!! Warning: the links point to {}, which does not exist",
             distcc.display()
@@ -205,6 +205,23 @@ fn apply_plan(ctx: &Ctx, plan: &masq::Plan) -> Result<()> {
 /// register it so the masquerade update whitelists its TRIPLE- names.
 pub fn cross_links(ctx: &Ctx, dir: &Path) -> Result<u8> {
     ctx.require_root()?;
+    let triple = link_toolchain(ctx, dir, false)?;
+    say(format!(
+        "Run distccd for {triple} with {} first in its PATH (DISTCCD_PATH), e.g. \
+         distcc-config --target-daemon {}.",
+        dir.display(),
+        dir.display()
+    ));
+    Ok(0)
+}
+
+/// The work of `--cross-links DIR` (also the first step of
+/// `--target-daemon`): returns the toolchain's triple. `own_dir`: the
+/// directory must be the toolchain's alone, i.e. the unprefixed `gcc`
+/// and `cc` there must lead to the toolchain (in /usr/bin they would be
+/// the native compilers, and a daemon with it first on PATH would compile
+/// for the wrong target).
+pub fn link_toolchain(ctx: &Ctx, dir: &Path, own_dir: bool) -> Result<String> {
     if !dir.is_absolute() {
         return Err(Failure::error(format!(
             "{}: give an absolute directory",
@@ -212,7 +229,7 @@ pub fn cross_links(ctx: &Ctx, dir: &Path) -> Result<u8> {
         )));
     }
     let real = ctx.layout.reroot(dir);
-    if !real.is_dir() {
+    if !fsio::is_dir(&real) {
         return Err(Failure::error(format!(
             "{} is not a directory",
             real.display()
@@ -225,6 +242,26 @@ pub fn cross_links(ctx: &Ctx, dir: &Path) -> Result<u8> {
         None => cross::detect_triple(&execs).map_err(Failure::error)?,
     };
     let (links, notes) = cross::toolchain_links(&ctx.patterns()?, &triple, &entries);
+    if own_dir {
+        let blocked: Vec<&str> = ["gcc", "cc"]
+            .into_iter()
+            .filter(|n| {
+                notes
+                    .iter()
+                    .any(|note| note.starts_with(&format!("{n} already")))
+            })
+            .collect();
+        if !blocked.is_empty() {
+            return Err(Failure::error(format!(
+                "{} already has {} that are not {triple}'s: a daemon with it first on \
+                 PATH would compile for the wrong target. Give the toolchain a directory of \
+                 its own, e.g. mkdir -p /opt/{triple}/bin && ln -s {}/{triple}-* /opt/{triple}/bin/",
+                real.display(),
+                blocked.join(" and "),
+                dir.display()
+            )));
+        }
+    }
     for link in &links {
         let p = real.join(&link.name);
         if ctx.args.dry_run {
@@ -260,11 +297,7 @@ pub fn cross_links(ctx: &Ctx, dir: &Path) -> Result<u8> {
     } else {
         update(ctx, false)?;
     }
-    say(format!(
-        "Run distccd for {triple} with {} first in its PATH (DISTCCD_PATH).",
-        dir.display()
-    ));
-    Ok(0)
+    Ok(triple)
 }
 
 /// `--cross-wrapper CHOST`: Gentoo's client-side cross set-up.

@@ -3,9 +3,11 @@
 
 pub mod allow;
 pub mod check;
+pub mod envvars;
 pub mod gentoo;
 pub mod march;
 pub mod masquerade;
+pub mod target;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -78,15 +80,16 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     match ctx.args.action() {
         Action::GetHosts => gentoo::get_hosts(ctx),
         Action::SetHosts => gentoo::set_hosts(ctx),
-        Action::GetVerbose => gentoo::get_var(ctx, "DISTCC_VERBOSE"),
-        Action::SetVerbose => gentoo::set_verbose(ctx),
-        Action::GetLog => gentoo::get_var(ctx, "DISTCC_LOG"),
-        Action::SetLog => gentoo::set_log(ctx),
-        Action::GetEnv => gentoo::get_env(ctx),
-        Action::SetEnv => gentoo::set_env(ctx),
+        Action::GetVerbose => envvars::get_var(ctx, "DISTCC_VERBOSE"),
+        Action::SetVerbose => envvars::set_verbose(ctx),
+        Action::GetLog => envvars::get_var(ctx, "DISTCC_LOG"),
+        Action::SetLog => envvars::set_log(ctx),
+        Action::GetEnv => envvars::get_env(ctx),
+        Action::SetEnv => envvars::set_env(ctx),
         Action::UpdateMasquerade { crossdev } => masquerade::update(ctx, crossdev),
         Action::CrossLinks(dir) => masquerade::cross_links(ctx, &dir),
         Action::CrossWrapper(chost) => masquerade::cross_wrapper(ctx, &chost),
+        Action::TargetDaemon(dir) => target::run(ctx, &dir),
         Action::MarchNative => march::run(ctx),
         Action::CheckAllow => allow::run(ctx),
         Action::Check => check::run(ctx),

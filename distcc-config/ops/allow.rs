@@ -131,6 +131,10 @@ pub fn check_words(label: &str, words: &[String], local: &[IpAddr]) -> Vec<Findi
                     value.unwrap_or_default()
                 ))),
             },
+            "--enable-tcp-insecure" | "--make-me-a-botnet" => out.push(Finding::problem(format!(
+                "{label}: {opt} turns the compiler whitelist off: every client allowed to \
+                 connect can make distccd run any program (CVE-2004-2687)"
+            ))),
             _ if !word.starts_with('-') => out.push(Finding::problem(format!(
                 "{label}: {word:?} is not an option: distccd would refuse to start \
                  (for more networks write --allow before each one)"

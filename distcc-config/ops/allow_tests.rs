@@ -68,6 +68,16 @@ fn allow_values() {
             "not an address of this host",
         ),
         (
+            "--allow 10.0.0.0/8 --enable-tcp-insecure",
+            Level::Problem,
+            "--enable-tcp-insecure turns the compiler whitelist off",
+        ),
+        (
+            "--allow-private --make-me-a-botnet",
+            Level::Problem,
+            "CVE-2004-2687",
+        ),
+        (
             "--allow-private --listen=myhost",
             Level::Warning,
             "cannot check",

@@ -80,7 +80,9 @@ pub fn toolchain_links(
     for (name, target) in want {
         match entries.get(&name) {
             None => links.push(Link { name, target }),
-            Some(Entry::Link(t)) if *t == target => {}
+            // Already the toolchain's (`cc -> TRIPLE-gcc` from a first run,
+            // before TRIPLE-cc existed): fine as it is.
+            Some(Entry::Link(t)) if *t == target || t.starts_with(&prefix) => {}
             Some(_) => notes.push(format!("{name} already exists: left alone")),
         }
     }

@@ -1,5 +1,6 @@
 //! Gentoo's /etc/env.d/02distcc: reading and setting `VAR="value"` lines
-//! (packaging notes §1.2, readenv/writeenv), with Gentoo's bugs fixed:
+//! (packaging notes §1.2, readenv/writeenv), and the same as `export
+//! VAR="value"` in makepkg's configuration (Arch), with Gentoo's bugs fixed:
 //! a variable that is missing is appended (Gentoo silently did nothing, so
 //! `--set-log` never worked on a stock install), and only real assignments
 //! count (Gentoo's regex also matched `#DISTCC_LOG="..."` and `XDISTCC_LOG`).
@@ -20,7 +21,34 @@ pub fn read_var(text: &str, var: &str) -> Option<String> {
 /// `text` with `var` set to `value`: every assignment line of `var` is
 /// replaced by `VAR="value"`, or the line is appended if there is none.
 pub fn set_var(text: &str, var: &str, value: &str) -> String {
-    let line = format!("{var}=\"{value}\"");
+    set_line(text, var, &format!("{var}=\"{value}\""))
+}
+
+/// The same for a file that bash sources, such as makepkg.conf, where only
+/// exported variables reach the compilers: `export VAR="value"`.
+pub fn set_exported(text: &str, var: &str, value: &str) -> String {
+    set_line(text, var, &format!("export {var}=\"{value}\""))
+}
+
+/// The exported assignments of a sourced file, `(name, value)`, the last
+/// one of each name, in file order.
+pub fn exported(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let l = line.trim_start();
+        let Some(rest) = l.strip_prefix("export ") else {
+            continue;
+        };
+        for a in shvars::assignments(rest.trim_start(), &BTreeMap::new()) {
+            out.retain(|(n, _)| *n != a.name);
+            out.push((a.name, a.value));
+        }
+    }
+    out
+}
+
+fn set_line(text: &str, var: &str, line: &str) -> String {
+    let line = line.to_owned();
     let mut found = false;
     let mut out: Vec<String> = text
         .lines()
@@ -99,6 +127,26 @@ mod tests {
         );
         assert!(t.contains("#DISTCC_LOG=\"/x\""), "comments stay");
         assert_eq!(set_var("", "A", "b"), "A=\"b\"\n");
+    }
+
+    #[test]
+    fn makepkg_conf_gets_exported_lines() {
+        let conf = "CFLAGS=\"-O2\"\nDISTCC_VERBOSE=\"0\"\n#export DISTCC_LOG=\"/x\"\n";
+        let t = set_exported(conf, "DISTCC_VERBOSE", "1");
+        assert_eq!(
+            t,
+            "CFLAGS=\"-O2\"\nexport DISTCC_VERBOSE=\"1\"\n#export DISTCC_LOG=\"/x\"\n"
+        );
+        let t = set_exported(&t, "DISTCC_LOG", "/tmp/d.log");
+        assert!(t.ends_with("export DISTCC_LOG=\"/tmp/d.log\"\n"), "{t}");
+        assert_eq!(
+            exported(&t),
+            [
+                ("DISTCC_VERBOSE".to_owned(), "1".to_owned()),
+                ("DISTCC_LOG".to_owned(), "/tmp/d.log".to_owned())
+            ]
+        );
+        assert_eq!(read_var(&t, "DISTCC_VERBOSE").as_deref(), Some("1"));
     }
 
     #[test]

@@ -1,13 +1,21 @@
-//! Inlining `-march=native`/`-mtune=native` (packaging notes §4): distcc
-//! runs such jobs locally, because on a volunteer "native" would mean the
-//! volunteer's CPU. Replacing them with the explicit flags they stand for
-//! on this CPU lets the jobs be distributed.
+//! Inlining `-march=native`/`-mtune=native` (packaging notes §4): on a
+//! volunteer "native" would mean the volunteer's CPU, so distcc 3.4's
+//! client compiles such jobs locally; ours resolves them itself on every
+//! job (src/client/native.rs, cached). Writing the explicit flags they
+//! stand for on this CPU into the build settings serves 3.4 clients and
+//! other tools, and shows what they mean.
 //!
-//! The flags come from the compiler's own `-###` output (the cc1 line):
-//! `-march=CPU`, every `-m...`/`-mno-...` feature, the cache `--param`s
-//! and `-mtune=CPU`; driver plumbing and distribution defaults are dropped.
-//! The driver then proves the result with `gcc -Q --help=target`, which
-//! must print the same for the old and the new flags.
+//! gcc: the flags come from the compiler's own `-###` output (the cc1
+//! line): `-march=CPU`, every `-m...`/`-mno-...` feature, the cache
+//! `--param`s and `-mtune=CPU`; driver plumbing and distribution defaults
+//! are dropped. The driver then proves the result with `gcc -Q
+//! --help=target`, which must print the same for the old and the new flags.
+//!
+//! clang: its `-cc1` line has `-target-cpu CPU`, `-tune-cpu CPU` and one
+//! `-target-feature +f`/`-f` per feature; they become `-march=CPU` and
+//! `-mf`/`-mno-f` (the few features without such an option, which clang
+//! rejects, are left out), and the proof is that `clang -E -dM` predefines
+//! the same macros for the old and the new flags.
 
 use std::collections::BTreeSet;
 
@@ -77,6 +85,105 @@ pub fn expansion(cc1: &[String], user: &[String]) -> Result<Expansion, String> {
         (true, _) => return Err("the compiler did not resolve -mtune=native".to_owned()),
     };
     Ok(Expansion { march, mtune })
+}
+
+/// clang's `-cc1` command in a `-###` listing (clang runs its compiler
+/// as `clang -cc1 ...`, not as a separate `cc1`).
+pub fn clang_cc1(driver_output: &str) -> Option<Vec<String>> {
+    driver::commands(driver_output)
+        .into_iter()
+        .find(|w| w.get(1).is_some_and(|a| a == "-cc1"))
+}
+
+/// What clang's `-cc1` line says about the target.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClangTarget {
+    /// `-target-cpu`.
+    pub cpu: Option<String>,
+    /// `-tune-cpu` (clang passes it for `-mtune=`).
+    pub tune: Option<String>,
+    /// `-target-feature`s in order: (name, enabled).
+    pub features: Vec<(String, bool)>,
+}
+
+/// Read the target options of a clang `-cc1` line.
+pub fn clang_target(cc1: &[String]) -> ClangTarget {
+    let mut t = ClangTarget::default();
+    let mut it = cc1.iter();
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            "-target-cpu" => t.cpu = it.next().cloned(),
+            "-tune-cpu" => t.tune = it.next().cloned(),
+            "-target-feature" => {
+                if let Some(f) = it.next() {
+                    if let Some(name) = f.strip_prefix('+') {
+                        t.features.push((name.to_owned(), true));
+                    } else if let Some(name) = f.strip_prefix('-') {
+                        t.features.push((name.to_owned(), false));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    t
+}
+
+/// The expansion of the native flags in `user` from what clang's `-cc1`
+/// line said for them. `rejected` are `-m` options this clang does not
+/// know (from [`unknown_arguments`]), left out.
+pub fn clang_expansion(
+    t: &ClangTarget,
+    user: &[String],
+    rejected: &BTreeSet<String>,
+) -> Result<Expansion, String> {
+    let wants_march = user.iter().any(|w| w == "-march=native");
+    let wants_tune = user.iter().any(|w| w == "-mtune=native");
+    let march = if wants_march {
+        let cpu = t
+            .cpu
+            .as_deref()
+            .filter(|c| *c != "native")
+            .ok_or("clang did not resolve -march=native (no -target-cpu)")?;
+        let mut v = vec![format!("-march={cpu}")];
+        for (name, on) in &t.features {
+            let flag = if *on {
+                format!("-m{name}")
+            } else {
+                format!("-mno-{name}")
+            };
+            if !rejected.contains(&flag) {
+                v.push(flag);
+            }
+        }
+        v
+    } else {
+        Vec::new()
+    };
+    let mtune = if wants_tune {
+        // With -march=native too, clang tunes for the target CPU.
+        let tune = t
+            .tune
+            .as_deref()
+            .or(t.cpu.as_deref().filter(|_| wants_march));
+        match tune.filter(|c| *c != "native") {
+            Some(c) => Some(format!("-mtune={c}")),
+            None => return Err("clang did not resolve -mtune=native (no -tune-cpu)".to_owned()),
+        }
+    } else {
+        None
+    };
+    Ok(Expansion { march, mtune })
+}
+
+/// The options a driver refused: `unknown argument: '-mcx8'` (clang 14)
+/// or `unknown argument '-mx'; did you mean ...`.
+pub fn unknown_arguments(stderr: &str) -> BTreeSet<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once("unknown argument")?.1.split('\'').nth(1))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The words with the native flags replaced.

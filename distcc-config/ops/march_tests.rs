@@ -88,3 +88,43 @@ fn help_differences_show_both_sides() {
     assert_eq!(d, ["- -mavx [enabled]", "+ -mavx [disabled]"]);
     assert!(help_differences("a\n", "a\n").is_empty());
 }
+
+/// clang 14's -### for `-march=native -mtune=native` (shortened).
+const CLANG14: &str = r#"Debian clang version 14.0.6
+Target: x86_64-pc-linux-gnu
+InstalledDir: /usr/bin
+ (in-process)
+ "/usr/lib/llvm-14/bin/clang" "-cc1" "-triple" "x86_64-pc-linux-gnu" "-emit-obj" "-target-cpu" "znver3" "-target-feature" "-avx512pf" "-target-feature" "+cx16" "-target-feature" "+64bit" "-target-feature" "+sse4.2" "-tune-cpu" "znver3" "-o" "/dev/null" "-x" "c" "/dev/null"
+"#;
+
+#[test]
+fn clang_cc1_line_becomes_march_and_m_options() {
+    assert!(cc1_words(CLANG14).is_err(), "no gcc cc1 line");
+    let t = clang_target(&clang_cc1(CLANG14).unwrap());
+    assert_eq!(t.cpu.as_deref(), Some("znver3"));
+    assert_eq!(t.tune.as_deref(), Some("znver3"));
+    assert_eq!(t.features.len(), 4);
+    let rejected: BTreeSet<String> = ["-m64bit".to_owned()].into();
+    let e = clang_expansion(&t, &words("-O2 -march=native -mtune=native"), &rejected).unwrap();
+    assert_eq!(
+        e.march.join(" "),
+        "-march=znver3 -mno-avx512pf -mcx16 -msse4.2"
+    );
+    assert_eq!(e.mtune.as_deref(), Some("-mtune=znver3"));
+    let e = clang_expansion(&t, &words("-mtune=native"), &BTreeSet::new()).unwrap();
+    assert!(e.march.is_empty());
+    assert_eq!(e.mtune.as_deref(), Some("-mtune=znver3"));
+    let none = ClangTarget::default();
+    assert!(clang_expansion(&none, &words("-march=native"), &BTreeSet::new()).is_err());
+}
+
+#[test]
+fn refused_options_are_read_from_the_driver() {
+    let err = "clang: error: unknown argument: '-m64bit'\n\
+               clang: error: unknown argument '-mcx8'; did you mean '-mcx16'?\n\
+               clang: error: no input files\n";
+    assert_eq!(
+        unknown_arguments(err),
+        ["-m64bit".to_owned(), "-mcx8".to_owned()].into()
+    );
+}

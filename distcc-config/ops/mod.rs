@@ -12,4 +12,7 @@ pub mod march;
 pub mod masq;
 pub mod patterns;
 pub mod report;
+pub mod rooted;
+pub mod services;
 pub mod shvars;
+pub mod target;

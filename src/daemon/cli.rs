@@ -44,7 +44,7 @@ pub struct Cli {
     #[arg(short = 'N', long, value_name = "LEVEL", allow_negative_numbers = true)]
     pub nice: Option<i32>,
 
-    /// When started as root, run as USER (default: distcc, else nobody).
+    /// When started as root, run as USER (default: distcc, distccd or nobody, the first that exists).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
 

@@ -331,7 +331,42 @@ fn policy(cli: &Cli, vars: &Vars) -> Result<Policy, ConfigError> {
             code: ExitCode::CompilerMissing,
         });
     }
+    // 3.4 meant to refuse an empty whitelist too (its test reads ".", so
+    // it never fires; issue 11): a directory without one compiler link
+    // would refuse every job, so say so at start-up. `bin -> .` (Gentoo's
+    // and Arch's compatibility link) is a directory, not a compiler.
+    if !policy.insecure
+        && policy.cmdlist.is_none()
+        && !policy.dirs.iter().any(|d| has_compiler_link(d))
+    {
+        let dirs: Vec<String> = policy
+            .dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        return Err(ConfigError {
+            message: format!(
+                "the compiler whitelist ({}) has no compiler links, so every job would be \
+                 refused: run distcc-config --update-masquerade (or update-distcc-symlinks), \
+                 or pass --masquerade-dir",
+                dirs.join(", ")
+            ),
+            code: ExitCode::CompilerMissing,
+        });
+    }
     Ok(policy)
+}
+
+/// Whether `dir` holds at least one executable file (a masquerade link
+/// to distcc, followed), the only kind of entry a job can use.
+fn has_compiler_link(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            std::fs::metadata(e.path())
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    })
 }
 
 #[cfg(test)]
@@ -340,7 +375,7 @@ mod tests {
     use crate::daemon::cli::parse;
 
     fn build(args: &[&str], env: &[(&str, &str)], sock: bool) -> Result<Config, ConfigError> {
-        let mut argv = vec!["distccd", "--masquerade-dir", "/"];
+        let mut argv = vec!["distccd", "--masquerade-dir", "/usr/bin"];
         argv.extend_from_slice(args);
         let cli = parse(argv).expect("parses");
         Config::build(&cli, &Vars::from_pairs(env.iter().copied()), sock)
@@ -496,5 +531,29 @@ mod tests {
             "--make-me-a-botnet",
         ]);
         assert!(Config::build(&cli.unwrap(), &Vars::default(), false).is_ok());
+    }
+
+    #[test]
+    fn whitelist_without_compiler_links_is_exit_110() {
+        let dir = std::env::temp_dir().join(format!("distccd-empty-wl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Only the packages' `bin -> .` link and a non-executable file.
+        let _ = std::os::unix::fs::symlink(".", dir.join("bin"));
+        std::fs::write(dir.join("README"), "").unwrap();
+        let d = dir.to_str().unwrap();
+        let e = Config::build(
+            &parse(["distccd", "--masquerade-dir", d]).unwrap(),
+            &Vars::default(),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ExitCode::CompilerMissing);
+        assert!(e.message.contains("has no compiler links"), "{}", e.message);
+        let insecure = parse(["distccd", "--masquerade-dir", d, "--enable-tcp-insecure"]).unwrap();
+        assert!(Config::build(&insecure, &Vars::default(), false).is_ok());
+        std::os::unix::fs::symlink("/bin/sh", dir.join("gcc")).unwrap();
+        let ok = parse(["distccd", "--masquerade-dir", d]).unwrap();
+        assert!(Config::build(&ok, &Vars::default(), false).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,15 +2,38 @@
 //! user first, then setgroups → setgid → setuid, then check that root
 //! cannot be regained and set `PR_SET_NO_NEW_PRIVS`, as 3.4 does on Linux.
 //!
-//! The user is `--user`, else `distcc`, else `nobody`, else uid/gid 65534.
-//! Not started as root: nothing to drop; `--user` is ignored with a
-//! warning, as in 3.4.
+//! The user is `--user`, else the first account of [`DEFAULT_USERS`] that
+//! exists (the distributions' packaged names, then `nobody`), else uid/gid
+//! 65534. Not started as root: nothing to drop; `--user` is ignored with
+//! a warning, as in 3.4.
 
 use std::fmt;
 
 use nix::unistd::{Gid, Uid, User, geteuid, setgid, setgroups, setuid};
 
 use crate::error::ExitCode;
+
+/// The accounts tried, in order, when `--user` is not given (issue 11),
+/// with who creates each. 3.4 tries only `distcc`, then `nobody`; Debian
+/// patches its default to `distccd`, so on Debian 3.4 runs as `distccd`
+/// where ours ran as `nobody`.
+pub const DEFAULT_USERS: &[(&str, &str)] = &[
+    (
+        "distcc",
+        "3.4's default; Gentoo's acct-user/distcc, our sysusers file (Arch)",
+    ),
+    ("distccd", "Debian's and Ubuntu's distcc package"),
+    ("nobody", "3.4's fallback"),
+];
+
+/// The first of [`DEFAULT_USERS`] for which `exists` is true. Pure: the
+/// account lookup is passed in.
+pub fn default_user(exists: impl Fn(&str) -> bool) -> Option<&'static str> {
+    DEFAULT_USERS
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| exists(name))
+}
 
 /// The identity the daemon will run as.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,11 +93,22 @@ pub fn resolve(user: Option<&str>) -> Result<Option<Identity>, PrivError> {
         }
         return Err(PrivError(format!("--user {name}: no such user")));
     }
-    for name in ["distcc", "nobody"] {
+    let mut accounts = Vec::new();
+    for (name, _) in DEFAULT_USERS {
         if let Some(u) = lookup(name)? {
-            return Ok(Some(found(u)));
+            accounts.push(u);
         }
     }
+    let pick = default_user(|name| accounts.iter().any(|u| u.name == name));
+    if let Some(u) = accounts.into_iter().find(|u| Some(u.name.as_str()) == pick) {
+        if u.name == "nobody" {
+            tracing::warn!(
+                "no distcc or distccd account: running jobs as nobody (create one, or pass --user)"
+            );
+        }
+        return Ok(Some(found(u)));
+    }
+    tracing::warn!("no distcc, distccd or nobody account: running jobs as uid 65534");
     Ok(Some(Identity {
         name: "65534".into(),
         uid: Uid::from_raw(65534),
@@ -110,4 +144,26 @@ pub fn drop_to(who: &Identity) -> Result<(), PrivError> {
         who.gid
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_user_follows_the_packaged_names() {
+        let cases: &[(&[&str], Option<&str>)] = &[
+            (&["distcc", "distccd", "nobody"], Some("distcc")),
+            // Debian: the package's account (3.4 upstream took nobody).
+            (&["distccd", "nobody"], Some("distccd")),
+            // Gentoo, Arch: acct-user/distcc, our sysusers file.
+            (&["distcc", "nobody"], Some("distcc")),
+            (&["nobody"], Some("nobody")),
+            (&["root", "daemon"], None),
+            (&[], None),
+        ];
+        for (exist, want) in cases {
+            assert_eq!(default_user(|n| exist.contains(&n)), *want, "{exist:?}");
+        }
+    }
 }

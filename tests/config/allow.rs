@@ -97,3 +97,126 @@ fn warnings_do_not_fail_and_missing_settings_are_a_note() {
         "{out:?}"
     );
 }
+
+/// A shipped file of the checkout.
+fn shipped(rel: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+}
+
+#[track_caller]
+fn check_allow(r: &Root, status: i32, needles: &[&str]) {
+    let out = r.run(&["--check-allow"]);
+    assert_eq!(out.status, status, "{out:?}");
+    for n in needles {
+        assert!(out.stdout.contains(n), "{n:?} not in:\n{}", out.stdout);
+    }
+}
+
+/// The shipped units and their settings pass, as systemd would run them.
+#[test]
+fn shipped_units_are_read_as_systemd_runs_them() {
+    let r = Root::new("gentoo");
+    let unit = "usr/lib/systemd/system/distccd.service";
+    r.write(unit, &shipped("init/systemd/gentoo/distccd.service"));
+    let dropin = "etc/systemd/system/distccd.service.d/00gentoo.conf";
+    r.write(dropin, &shipped("init/systemd/gentoo/00gentoo.conf"));
+    let label = format!(
+        "{} ExecStart with ALLOWED_SERVERS from {}: --allow 127.0.0.1",
+        r.path(unit).display(),
+        r.path(dropin).display()
+    );
+    check_allow(&r, 0, &[&label]);
+
+    let r = Root::new("arch");
+    r.write(unit, &shipped("init/systemd/arch/distccd.service"));
+    r.write(
+        "etc/conf.d/distccd",
+        &shipped("init/systemd/arch/distccd.conf.d"),
+    );
+    check_allow(&r, 0, &["DISTCC_ARGS from", "--allow-private"]);
+}
+
+/// What distccd really runs: an ExecStart= override in a drop-in, a full
+/// copy of the unit in /etc/systemd/system, the xinetd service.
+#[test]
+fn overrides_copies_and_xinetd_are_checked() {
+    let unit = "usr/lib/systemd/system/distccd.service";
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "etc/systemd/system/distccd.service.d/override.conf",
+            "[Service]\nExecStart=\nExecStart=/usr/bin/distccd --no-detach --daemon --allow 0.0.0.0/0\n",
+            "override.conf ExecStart: --allow 0.0.0.0/0 lets the whole Internet",
+        ),
+        (
+            "etc/systemd/system/distccd.service",
+            "[Service]\nExecStart=/usr/bin/distccd --no-detach --daemon --allow 10.0.0.0/8 \\\n    --enable-tcp-insecure\n",
+            "etc/systemd/system/distccd.service ExecStart: --enable-tcp-insecure turns the compiler whitelist off",
+        ),
+        (
+            "etc/xinetd.d/distcc",
+            "service distcc\n{\n\tdisable = no\n\tserver_args = --inetd --log-level info\n}\n",
+            "xinetd.d/distcc server_args: no --allow",
+        ),
+    ];
+    for (file, text, needle) in cases {
+        let r = Root::new("gentoo");
+        r.write(unit, &shipped("init/systemd/gentoo/distccd.service"));
+        r.write(
+            "etc/systemd/system/distccd.service.d/00gentoo.conf",
+            &shipped("init/systemd/gentoo/00gentoo.conf"),
+        );
+        r.write(file, text);
+        check_allow(&r, 1, &[needle]);
+    }
+    // The shipped xinetd service is fine (disabled, but checked).
+    let r = Root::new("gentoo");
+    r.write("etc/xinetd.d/distcc", &shipped("init/xinetd/distcc"));
+    check_allow(
+        &r,
+        0,
+        &["server_args (service disabled): --allow 192.168.0.0/24"],
+    );
+}
+
+#[test]
+fn insecure_options_are_problems() {
+    for opt in ["--enable-tcp-insecure", "--make-me-a-botnet"] {
+        let r = Root::new("gentoo");
+        r.write(
+            "etc/conf.d/distccd",
+            &format!("DISTCCD_OPTS=\"--allow 192.168.0.0/24 {opt}\"\n"),
+        );
+        check_allow(&r, 1, &["CVE-2004-2687"]);
+    }
+}
+
+/// Arch's conf.d with its DISTCC_ARGS line commented out: distccd gets no
+/// --allow; say so and fail (it said "no settings found", exit 0).
+#[test]
+fn commented_out_distcc_args_is_a_problem() {
+    let confd =
+        shipped("init/systemd/arch/distccd.conf.d").replace("DISTCC_ARGS=", "#DISTCC_ARGS=");
+    let r = Root::new("arch");
+    r.write("etc/conf.d/distccd", &confd);
+    check_allow(&r, 1, &["DISTCC_ARGS is not set (commented out?)"]);
+    // With the unit installed, the same through its EnvironmentFile.
+    r.write(
+        "usr/lib/systemd/system/distccd.service",
+        &shipped("init/systemd/arch/distccd.service"),
+    );
+    check_allow(
+        &r,
+        1,
+        &[
+            "ExecStart (DISTCC_ARGS is not set in",
+            "commented out?): no --allow",
+        ],
+    );
+    let out = r.run(&["--check-allow"]);
+    assert_eq!(
+        out.stdout.matches("DISTCC_ARGS is not set").count(),
+        1,
+        "{}",
+        out.stdout
+    );
+}

@@ -4,15 +4,17 @@
 
 use std::process::Command;
 
-use super::Root;
 use super::masquerade::{Daemon, compile_through, elf_machine};
+use super::{Root, install_host_programs};
 use crate::support::TempDir;
 
 const TRIPLE: &str = "aarch64-linux-gnu";
 
 /// A crosstool-ng-like directory in the root: TRIPLE-* names pointing to
-/// the real cross tools.
-fn toolchain(r: &Root) -> std::path::PathBuf {
+/// the real cross tools, by absolute links that lead to the root's own
+/// /usr/bin inside it (as `--root` sees them) and to this host's outside.
+pub fn toolchain(r: &Root) -> std::path::PathBuf {
+    install_host_programs(r.dir.path(), |n| n.starts_with(TRIPLE));
     let dir = r.path("opt/x-tools/bin");
     std::fs::create_dir_all(&dir).unwrap();
     for tool in ["gcc", "gcc-12", "cpp", "ld", "as"] {

@@ -142,7 +142,7 @@ fn set_hosts_as_a_user_writes_distcc_dir() {
     let out: super::Run = std::process::Command::new("setpriv")
         .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
         .arg(crate::support::bin("distcc-config"))
-        .args(["--set-verbose", "1"])
+        .args(["--distro", "gentoo", "--set-verbose", "1"])
         .env_clear()
         .env("HOME", &home)
         .output()
@@ -153,10 +153,7 @@ fn set_hosts_as_a_user_writes_distcc_dir() {
         (out.status, out.stderr),
         (
             1,
-            format!(
-                "!!! {} --set-verbose must be run as root\n",
-                argv0.display()
-            )
+            format!("!!! {} --distro must be run as root\n", argv0.display())
         )
     );
 }
@@ -260,7 +257,7 @@ fn env_update_runs_with_root_and_is_waited_for() {
     std::fs::create_dir_all(prefix.join("etc/env.d")).unwrap();
     std::fs::write(prefix.join("etc/env.d/02distcc"), ENV).unwrap();
     let out: super::Run = std::process::Command::new(crate::support::bin("distcc-config"))
-        .args(["--set-verbose", "1"])
+        .args(["--distro", "gentoo", "--set-verbose", "1"])
         .env_clear()
         .env("EPREFIX", &prefix)
         .output()
@@ -287,7 +284,7 @@ fn env_update_runs_with_root_and_is_waited_for() {
     let out: super::Run = std::process::Command::new(crate::support::bin("distcc-config"))
         .arg("--root")
         .arg(&sysroot)
-        .args(["--set-verbose", "1"])
+        .args(["--distro", "gentoo", "--set-verbose", "1"])
         .env_clear()
         .env("EPREFIX", &prefix)
         .output()

@@ -1,6 +1,7 @@
-//! --march-native with the real gcc: the explicit flags it writes must make
-//! `gcc -Q --help=target` print exactly what `-march=native` does (checked
-//! here independently of distcc-config's own check).
+//! --march-native with the real gcc and clang: the explicit flags it
+//! writes must make `gcc -Q --help=target` (clang: `clang -E -dM`) print
+//! exactly what `-march=native` does (checked here independently of
+//! distcc-config's own check).
 
 use std::process::Command;
 
@@ -46,6 +47,17 @@ fn report_then_apply_to_make_conf() {
         out.stdout
     );
     assert!(out.stdout.contains("verified with -Q --help=target"));
+    // Our client resolves native flags itself (issue 11: the text said
+    // such jobs compile locally): a note, not a warning.
+    assert!(
+        out.stdout.contains("note: ")
+            && out
+                .stdout
+                .contains("this distcc resolves them for each job")
+            && !out.stdout.contains("warning:"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(r.read("etc/portage/make.conf"), MAKE_CONF, "report only");
     let dry = r.run(&["--march-native", "--apply", "--dry-run"]);
     assert!(dry.stdout.contains("note: would rewrite"), "{dry:?}");
@@ -123,5 +135,74 @@ fn environment_flags_are_reported() {
         out.stdout
             .contains("$CFLAGS in the environment uses native flags"),
         "{out:?}"
+    );
+}
+
+/// The predefined macros of `clang <target words> -E -dM`.
+fn clang_macros(words: &[&str]) -> String {
+    let words = words
+        .iter()
+        .filter(|w| w.starts_with("-m") || w.starts_with("--param"));
+    let out = Command::new("clang")
+        .args(words)
+        .args(["-E", "-dM", "-x", "c", "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+/// clang (issue 11: "no cc1 line"): its -cc1 line's CPU and features
+/// become -march=/-m options, and clang predefines the same macros for
+/// them as for -march=native; a real compile with them succeeds.
+#[test]
+fn clang_native_flags_are_expanded_and_applied() {
+    crate::require_tool!("clang");
+    let r = Root::new("gentoo");
+    r.write("etc/portage/make.conf", MAKE_CONF);
+    let out = r.run(&["--march-native", "--cc", "clang", "--apply"]);
+    assert_eq!(out.status, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("verified with -E -dM") && out.stdout.contains("rewrote"),
+        "{}",
+        out.stdout
+    );
+    let text = r.read("etc/portage/make.conf");
+    let flags = value(&text, "COMMON_FLAGS");
+    assert!(!flags.contains("native"), "{flags}");
+    let words: Vec<&str> = flags.split_whitespace().collect();
+    assert!(words.iter().any(|w| w.starts_with("-march=")), "{flags}");
+    assert_eq!(
+        clang_macros(&words),
+        clang_macros(&["-O2", "-march=native", "-pipe"])
+    );
+    let work = crate::support::TempDir::new("config-clang-native");
+    std::fs::write(work.path().join("t.c"), "int f(int x) { return x * 3; }\n").unwrap();
+    let ok = Command::new("clang")
+        .args(&words)
+        .args(["-c", "t.c", "-o", "t.o"])
+        .current_dir(work.path())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // -mtune=native alone.
+    let r = Root::new("arch");
+    r.write("etc/makepkg.conf", "CFLAGS=\"-O2 -mtune=native\"\n");
+    let out = r.run(&["--march-native", "--cc", "clang", "--apply"]);
+    assert_eq!(out.status, 0, "{out:?}");
+    let text = r.read("etc/makepkg.conf");
+    assert!(
+        text.starts_with("CFLAGS=\"-O2 -mtune=") && !text.contains("native"),
+        "{text}"
     );
 }

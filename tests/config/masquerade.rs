@@ -8,15 +8,14 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
-use super::Root;
+use super::{Root, install_host_programs};
 use crate::support::{TempDir, free_port};
 
-/// A root whose usr/bin is the machine's real /usr/bin (read only), so
-/// discovery sees the real compilers while links go to the temp root.
+/// A root whose usr/bin holds the machine's real /usr/bin names and links
+/// (see [`install_host_programs`]), so discovery sees the real compilers.
 fn real_compilers(distro: &str) -> Root {
     let r = Root::new(distro);
-    std::fs::create_dir_all(r.path("usr")).unwrap();
-    std::os::unix::fs::symlink("/usr/bin", r.path("usr/bin")).unwrap();
+    install_host_programs(r.dir.path(), |_| true);
     r
 }
 

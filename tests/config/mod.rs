@@ -7,10 +7,13 @@ mod allow;
 mod badinput;
 mod check;
 mod cross;
+mod envvars;
 mod gentoo;
 mod hosts_oracle;
 mod march;
 mod masquerade;
+mod rooted;
+mod target;
 mod wizard;
 
 use std::path::{Path, PathBuf};
@@ -98,6 +101,48 @@ impl Root {
         v.sort();
         v
     }
+}
+
+/// Install this host's programs in the system root `root` the way its
+/// packages would have put them there, so that `distcc-config --root`
+/// (which resolves every path inside the root, as chroot does) finds this
+/// host's compilers: each /usr/bin entry whose name passes `keep`, links
+/// within /usr/bin and /etc/alternatives copied as they are (`gcc ->
+/// gcc-12`, `cc -> /etc/alternatives/cc`, and /etc/alternatives likewise),
+/// other programs as scripts that run the host's (distcc-config only reads
+/// names, modes and links). Existing files of the root are kept. Returns
+/// the names installed in usr/bin.
+pub fn install_host_programs(root: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut names = Vec::new();
+    for (dir, filter) in [("usr/bin", true), ("etc/alternatives", false)] {
+        let into = root.join(dir);
+        std::fs::create_dir_all(&into).unwrap();
+        let Ok(rd) = std::fs::read_dir(Path::new("/").join(dir)) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let to = into.join(&name);
+            if (filter && !keep(&name)) || to.symlink_metadata().is_ok() {
+                continue;
+            }
+            let real = std::fs::canonicalize(entry.path()).unwrap_or_default();
+            let mirrored = real.starts_with("/usr/bin") || real.starts_with("/etc/alternatives");
+            let link = std::fs::read_link(entry.path());
+            if let (Ok(target), true) = (link, mirrored) {
+                std::os::unix::fs::symlink(target, &to).unwrap();
+            } else if entry.path().is_file() {
+                script(&to, &format!("exec /{dir}/{name} \"$@\""));
+            } else {
+                continue;
+            }
+            if filter {
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    names
 }
 
 /// Make an executable shell script.

@@ -59,6 +59,69 @@ fn port_in_use_exits_102(kind: Kind) {
     assert_eq!(out.status.code(), Some(102), "{}", text(&out.stderr));
 }
 
+/// A whitelist directory without one compiler link (only the packages'
+/// `bin -> .`): every job would be refused, so distccd refuses to start
+/// with 3.4's exit status for an unusable whitelist, 110, and says what to
+/// run. (3.4 means to do the same for an empty directory, but its test
+/// reads the `.` entry and never fires; for a missing /usr/lib/distcc it
+/// exits 110, which the second half checks on Debian's distccd.)
+#[test]
+fn empty_whitelist_refuses_to_start_with_110() {
+    let farm = Farm::new("empty-whitelist");
+    let empty = farm.path("empty-masq");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::os::unix::fs::symlink(".", empty.join("bin")).unwrap();
+    let out = Command::new(support::bin("distccd"))
+        .args([
+            "--daemon",
+            "--no-detach",
+            "--log-stderr",
+            "--lifetime",
+            "20",
+        ])
+        .args(["--listen", "127.0.0.1", "--allow", "127.0.0.1"])
+        .args(["--port", &support::free_port().to_string()])
+        .arg("--masquerade-dir")
+        .arg(&empty)
+        .env("TMPDIR", farm.path("dtmp"))
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(110), "{err}");
+    for needle in [
+        "has no compiler links",
+        empty.to_str().unwrap(),
+        "distcc-config --update-masquerade",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+
+    // Debian's 3.4 with /usr/lib/distcc hidden (a private mount namespace
+    // whose /usr/lib is an empty tmpfs; its libraries are reached through
+    // a second view of the real /usr/lib).
+    crate::require_tool!(DEBIAN_DISTCCD);
+    crate::require_tool!("unshare");
+    if !nix::unistd::geteuid().is_root() || !cfg!(target_arch = "x86_64") {
+        assert!(!support::ci(), "CI runs the tests as root on x86_64");
+        return;
+    }
+    let view = farm.path("usr-lib");
+    let script = format!(
+        "mkdir -p {v} && mount --bind /usr/lib {v} && mount -t tmpfs tmpfs /usr/lib && \
+         exec {v}/x86_64-linux-gnu/ld-linux-x86-64.so.2 --library-path {v}/x86_64-linux-gnu \
+         {DEBIAN_DISTCCD} --daemon --no-detach --log-stderr --allow 127.0.0.1 --port {p}",
+        v = view.display(),
+        p = support::free_port()
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(110), "{err}");
+    assert!(err.contains("/usr/lib/distcc not found"), "{err}");
+}
+
 /// `Uid:` and `Gid:` lines of /proc/PID/status: real, effective, saved, fs.
 fn ids(pid: i32) -> (Vec<u32>, Vec<u32>) {
     let status = read(std::path::Path::new(&format!("/proc/{pid}/status")));
@@ -130,6 +193,35 @@ fn user_option_picks_the_account() {
         .output()
         .unwrap();
     assert_eq!(bad.status.code(), Some(112), "{}", text(&bad.stderr));
+}
+
+/// Started as root without --user, the daemon takes the distribution's
+/// packaged account: `distcc` (3.4, Gentoo, Arch) or Debian's `distccd`,
+/// before `nobody` (issue 11: on Debian it ran as nobody).
+#[test]
+fn default_user_is_the_packaged_account() {
+    if !nix::unistd::geteuid().is_root() {
+        assert!(!support::ci(), "CI runs the tests as root");
+        return;
+    }
+    let account = ["distcc", "distccd"]
+        .into_iter()
+        .find_map(|n| nix::unistd::User::from_name(n).unwrap());
+    let Some(account) = account else {
+        // Debian's distcc package (installed by scripts/install-test-deps)
+        // creates distccd.
+        assert!(!support::ci(), "no distcc or distccd account under CI");
+        return;
+    };
+    let farm = Farm::new("default-user");
+    let d = farm.daemon(Kind::Ours, &Opts::default());
+    assert_eq!(
+        ids(d.pid()).0,
+        vec![account.uid.as_raw(); 4],
+        "want {}\n{}",
+        account.name,
+        d.log_text()
+    );
 }
 
 fn slow_request(cc: &str) -> Vec<u8> {

@@ -183,6 +183,76 @@ fn bash_completion_completes_options_and_values() {
         bash_complete("distcc-config", "distcc-config --set-verbose "),
         ["0", "1"]
     );
+    // lsdistcc: distcc 3.4's one-letter options (issue 11: only --help).
+    let offered = bash_complete("lsdistcc", "lsdistcc -");
+    for opt in LSDISTCC_OPTIONS {
+        assert!(offered.iter().any(|o| o == opt), "{opt} not in {offered:?}");
+    }
+    assert_eq!(
+        bash_complete("lsdistcc", "lsdistcc -P"),
+        ["-P1", "-P2", "-P3"]
+    );
+    assert!(bash_complete("lsdistcc", "lsdistcc -pgc").contains(&"-pgcc".to_owned()));
+}
+
+/// lsdistcc's options: the letters its parser (src/pump/lsdistcc.rs)
+/// takes, each checked below against the parser and every completion.
+const LSDISTCC_OPTIONS: [&str; 16] = [
+    "-l", "-n", "-x", "-d", "-v", "-t", "-h", "-c", "-k", "-m", "-o", "-g", "-r", "-P", "-p",
+    "--help",
+];
+
+#[test]
+fn lsdistcc_completions_offer_its_real_options() {
+    // Each one is an option lsdistcc accepts: with a value where it takes
+    // one, it is not refused as a usage error (-d may still fail on a host
+    // without a DNS domain, which is not about the option).
+    for opt in LSDISTCC_OPTIONS.iter().filter(|o| **o != "--help") {
+        let arg = match *opt {
+            "-p" => "-pgcc".to_owned(),
+            "-P" => "-P1".to_owned(),
+            "-l" | "-n" | "-x" | "-d" | "-v" => (*opt).to_owned(),
+            _ => format!("{opt}1"),
+        };
+        let out = Command::new(bin("lsdistcc"))
+            .args([&arg, "-t1", "-c0", "localhost"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("unknown option") && !err.contains("needs a number"),
+            "lsdistcc {arg}: {err}"
+        );
+        assert!(
+            out.status.success() || *opt == "-d",
+            "lsdistcc {arg}: {err}"
+        );
+    }
+    let letters = |text: &str| -> Vec<&str> {
+        LSDISTCC_OPTIONS
+            .iter()
+            .copied()
+            .filter(|o| !text.contains(&format!("'{o}")) && !text.contains(&format!(" {o} ")))
+            .collect()
+    };
+    let zsh = read("completions/zsh/_lsdistcc".into());
+    assert!(letters(&zsh).is_empty(), "zsh lacks {:?}", letters(&zsh));
+    let fish = read("completions/fish/lsdistcc.fish".into());
+    for opt in LSDISTCC_OPTIONS {
+        let spec = match opt.strip_prefix("--") {
+            Some(long) => format!("-l {long} "),
+            None => format!("-s {} ", &opt[1..]),
+        };
+        assert!(fish.contains(&spec), "fish lacks {opt}");
+    }
+    if crate::support::have_tool("fish") {
+        let out = stdout_of(Command::new("fish").arg("-c").arg(format!(
+            "source {}; complete -C 'lsdistcc -P'",
+            repo().join("completions/fish/lsdistcc.fish").display()
+        )));
+        let values: Vec<_> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(values, ["-P1", "-P2", "-P3"], "{out}");
+    }
 }
 
 #[test]
@@ -195,4 +265,99 @@ fn fish_completes_options_and_values() {
     let values: Vec<_> = out.lines().map(|l| l.split('\t').next().unwrap()).collect();
     assert!(values.contains(&"--log-level=debug"), "{out}");
     assert!(values.contains(&"--log-level=critical"), "{out}");
+}
+
+/// The README is user-first (style.md example 20; issue 11: Gentoo and
+/// Arch were at the end of 760 lines): its first screen holds what it is,
+/// the quick start, Gentoo, Arch and Security, and its first two
+/// commands are the main job and the tests.
+#[test]
+fn readme_first_screen_serves_users() {
+    let readme = read("README.md".into());
+    let first: Vec<&str> = readme.lines().take(60).collect();
+    for heading in ["## Quick start", "## Gentoo", "## Arch", "## Security"] {
+        assert!(
+            first.iter().any(|l| l.starts_with(heading)),
+            "{heading} is not in the README's first 60 lines"
+        );
+    }
+    // The first lines of the first two code blocks.
+    let mut commands = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(l) = lines.next() {
+        if l.starts_with("```") {
+            commands.extend(lines.next());
+            for l in lines.by_ref() {
+                if l.starts_with("```") {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(commands[..2], ["scripts/quickstart", "scripts/test"]);
+    // The long reference moved out; the README stays short.
+    assert!(readme.lines().count() < 200, "README has grown long again");
+    // Gentoo's recipe makes the Manifest before emerging.
+    for text in [&readme, &read("docs/packaging.md".into())] {
+        let manifest = text.find(" manifest").expect("ebuild ... manifest step");
+        let emerge = text
+            .find("emerge --ask sys-devel/distcc-rs")
+            .expect("emerge");
+        assert!(manifest < emerge, "manifest after emerge");
+    }
+}
+
+/// Every relative link of the README and docs/ leads to a file, and its
+/// #anchor to a heading there (GitHub's slugs).
+#[test]
+fn readme_and_docs_links_resolve() {
+    let slug = |heading: &str| -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut files = vec!["README.md".to_owned()];
+    for e in std::fs::read_dir(repo().join("docs")).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        files.push(format!("docs/{name}"));
+    }
+    let mut checked = 0;
+    for file in &files {
+        let text = read(file.clone());
+        let base = repo().join(file).parent().unwrap().to_path_buf();
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let target = &rest[..rest.find(')').unwrap()];
+            if target.contains("://") {
+                continue;
+            }
+            let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let dest = if path.is_empty() {
+                repo().join(file)
+            } else {
+                base.join(path)
+            };
+            assert!(dest.exists(), "{file}: link to missing {target}");
+            if !anchor.is_empty() {
+                let body = std::fs::read_to_string(&dest).unwrap();
+                assert!(
+                    body.lines()
+                        .filter(|l| l.starts_with('#'))
+                        .any(|l| slug(l) == anchor),
+                    "{file}: no heading #{anchor} in {}",
+                    dest.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} links checked");
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-fn ebuild() -> PathBuf {
+pub(super) fn ebuild() -> PathBuf {
     let dir = repo().join("ebuild/sys-devel/distcc-rs");
     let mut found: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -117,7 +117,7 @@ fn crates_check_fails_when_cargo_lock_moves() {
 }
 
 /// Whether Portage's Python package is importable; under CI it must be.
-fn has_portage() -> bool {
+pub(super) fn has_portage() -> bool {
     let have = Command::new("python3")
         .args(["-c", "import portage"])
         .output()
@@ -197,6 +197,7 @@ fn portage_helpers_install_the_image_and_phases_call_eselect() {
         "etc/conf.d/distccd",
         "usr/lib/systemd/system/distccd.service",
         "usr/lib/systemd/system/distccd.socket",
+        "usr/lib/systemd/system/distccd@.service",
         "etc/systemd/system/distccd.service.d/00gentoo.conf",
         "etc/env.d/02distcc",
         "etc/distcc/hosts",
@@ -209,6 +210,7 @@ fn portage_helpers_install_the_image_and_phases_call_eselect() {
         "usr/share/zsh/site-functions/_distccd",
         "usr/share/fish/vendor_completions.d/distccd.fish",
         "usr/share/doc/distcc-rs-0.1.0/README.md",
+        "usr/share/doc/distcc-rs-0.1.0/docs/reference.md",
     ] {
         assert!(
             image

@@ -38,6 +38,8 @@ fn logrotate_rotates_and_the_daemon_reopens_its_log() {
     for sub in ["log", "run", "masq", "tmp"] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
+    // distccd refuses a whitelist without compiler links.
+    std::os::unix::fs::symlink("/usr/bin/gcc", d.join("masq/gcc")).unwrap();
     let log = d.join("log/distccd.log");
     let pid = d.join("run/distccd.pid");
     let port = free_port();
@@ -88,7 +90,10 @@ fn logrotate_rotates_and_the_daemon_reopens_its_log() {
     let conf = std::fs::read_to_string(repo().join("init/logrotate/distccd"))
         .unwrap()
         .replace("/var/log/", &format!("{}/", d.join("log").display()))
-        .replace("/run/distccd.pid", &pid.to_string_lossy())
+        .replace(
+            "/run/distccd",
+            &format!("{}/distccd", d.join("run").display()),
+        )
         .replace(
             "create 0640 distcc distcc",
             &format!("create 0640 {user} {group}"),

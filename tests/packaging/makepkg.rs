@@ -181,6 +181,7 @@ fn makepkg_builds_the_package_as_an_unprivileged_user() {
         "usr/bin/distcc-config",
         "usr/lib/systemd/system/distccd.service",
         "usr/lib/systemd/system/distccd.socket",
+        "usr/lib/systemd/system/distccd@.service",
         "usr/lib/sysusers.d/distccd.conf",
         "etc/conf.d/distccd",
         "etc/distcc/hosts",
@@ -197,6 +198,8 @@ fn makepkg_builds_the_package_as_an_unprivileged_user() {
         "usr/share/bash-completion/completions/distccd",
         "usr/share/zsh/site-functions/_distccd",
         "usr/share/fish/vendor_completions.d/distccd.fish",
+        "usr/share/doc/distcc-rs/README.md",
+        "usr/share/doc/distcc-rs/docs/reference.md",
     ];
     for w in want {
         assert!(names.contains(&w), "{w} missing from the package:\n{list}");
@@ -274,7 +277,8 @@ fn verify_units_in_root(r: &Path) {
         Command::new("systemd-analyze")
             .arg("verify")
             .arg(format!("--root={}", r.display()))
-            .arg("distccd.service"),
+            .arg("distccd.service")
+            .arg("distccd@aarch64-linux-gnu.service"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -26,23 +26,17 @@ impl Drop for KillOnDrop {
 /// /usr/bin name that looks like a compiler or one of its tools
 /// (distcc-config's patterns decide which become masquerade links).
 fn install_host_compilers(r: &Path) -> Vec<String> {
-    let mut present = Vec::new();
-    for entry in std::fs::read_dir("/usr/bin").unwrap() {
-        let name = entry.unwrap().file_name().into_string().unwrap();
-        let looks = ["gcc", "g++", "cpp", "clang"]
+    let looks = |name: &str| {
+        (["gcc", "g++", "cpp", "clang"]
             .iter()
             .any(|k| name.contains(k))
             || name == "cc"
-            || name == "c++";
-        let target = r.join("usr/bin").join(&name);
-        if looks && !target.exists() && !name.starts_with("distcc") {
-            std::os::unix::fs::symlink(Path::new("/usr/bin").join(&name), target).unwrap();
-            present.push(name);
-        }
-    }
-    // Something that is not a compiler must not be linked.
-    std::os::unix::fs::symlink("/bin/ls", r.join("usr/bin/ls")).unwrap();
-    present
+            || name == "c++"
+            // Something that is not a compiler must not be linked.
+            || name == "ls")
+            && !name.starts_with("distcc")
+    };
+    crate::config::install_host_programs(r, looks)
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod logrotate;
 mod makepkg;
 mod masquerade;
 mod openrc;
+mod release;
 mod static_checks;
 mod xinetd;
 

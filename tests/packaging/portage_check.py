@@ -35,13 +35,14 @@ inherit() {
     fi
 }
 set -e
+PN=$2 PV=$3 P=$2-$3
 source "$1"
 for v in VARS_HERE; do printf '%s\0%s\0' "$v" "${!v}"; done
 '''.replace("VARS_HERE", " ".join(VARS))
 
 
-def ebuild_vars(path):
-    out = subprocess.run(["bash", "-c", SHIM, "shim", path], check=True,
+def ebuild_vars(path, pn, pv):
+    out = subprocess.run(["bash", "-c", SHIM, "shim", path, pn, pv], check=True,
                          capture_output=True).stdout.decode()
     parts = out.split("\0")
     return dict(zip(parts[0::2], parts[1::2]))
@@ -50,7 +51,6 @@ def ebuild_vars(path):
 def main():
     path, lock_crates = sys.argv[1], sys.argv[2]
     problems = []
-    v = ebuild_vars(path)
 
     pkgdir = os.path.dirname(os.path.abspath(path))
     pn = os.path.basename(pkgdir)
@@ -59,6 +59,8 @@ def main():
     split = catpkgsplit(f"{category}/{pf}")
     if split is None or split[1] != pn:
         problems.append(f"bad package name/version: {category}/{pf}")
+        split = (category, pn, "0", "r0")
+    v = ebuild_vars(path, pn, split[2])
 
     if v["EAPI"] != "8" or not portage.eapi_is_supported(v["EAPI"]):
         problems.append(f"EAPI {v['EAPI']!r} is not 8")
@@ -101,7 +103,13 @@ def main():
     except Exception as e:
         problems.append(f"SRC_URI: {e}")
         uris = []
-    distfiles = [uris[i + 1] for i, t in enumerate(uris) if t == "->"]
+    # Every file Portage fetches: the name after "->", else the URI's last part.
+    distfiles = []
+    for i, t in enumerate(uris):
+        if t == "->" or (i > 0 and uris[i - 1] == "->"):
+            continue
+        renamed = i + 2 < len(uris) and uris[i + 1] == "->"
+        distfiles.append(uris[i + 2] if renamed else t.rsplit("/", 1)[-1])
     crate_files = sorted(f for f in distfiles if f.endswith(".crate"))
     with open(lock_crates) as f:
         wanted = sorted(f"{c.split('@')[0]}-{c.split('@')[1]}.crate"
@@ -117,7 +125,8 @@ def main():
     if documented != local:
         problems.append(f"metadata.xml documents {sorted(documented)}, IUSE has {sorted(local)}")
 
-    print(json.dumps({"crates": len(crate_files), "iuse": sorted(iuse),
+    print(json.dumps({"crates": len(crate_files), "distfiles": sorted(distfiles),
+                      "iuse": sorted(iuse),
                       "inherited": v["INHERITED"].split()}))
     for p in problems:
         print("PROBLEM:", p, file=sys.stderr)

@@ -191,7 +191,7 @@ fn logrotate_accepts_the_configuration() {
     );
 }
 
-fn cargo_version() -> String {
+pub(super) fn cargo_version() -> String {
     let toml: toml::Table = std::fs::read_to_string(repo().join("Cargo.toml"))
         .unwrap()
         .parse()
@@ -213,6 +213,46 @@ fn pkgbuild_and_ebuild_carry_the_crate_version() {
         "ebuild/sys-devel/distcc-rs/distcc-rs-{version}.ebuild"
     ));
     assert!(ebuild.exists(), "{} missing", ebuild.display());
+}
+
+/// One project URL (issue 11: the PKGBUILD had no url=): the PKGBUILD's
+/// url, the ebuild's HOMEPAGE, metadata.xml's GitHub remote-id, and the
+/// README, which says what is (and is not yet) published there.
+#[test]
+fn pkgbuild_ebuild_and_readme_name_the_same_project_url() {
+    let url = stdout_of(
+        Command::new("bash")
+            .arg("-c")
+            .arg("startdir=/nonexistent BUILDDIR=/tmp source ./PKGBUILD && echo \"$url\"")
+            .current_dir(repo()),
+    );
+    let url = url.trim();
+    assert!(
+        url.starts_with("https://github.com/"),
+        "PKGBUILD url={url:?}"
+    );
+    let version = cargo_version();
+    let ebuild = std::fs::read_to_string(repo().join(format!(
+        "ebuild/sys-devel/distcc-rs/distcc-rs-{version}.ebuild"
+    )))
+    .unwrap();
+    assert!(
+        ebuild.contains(&format!("HOMEPAGE=\"{url}\"")),
+        "ebuild HOMEPAGE"
+    );
+    assert!(
+        ebuild.contains(&format!("{url}/releases/download/")),
+        "ebuild SRC_URI"
+    );
+    let metadata =
+        std::fs::read_to_string(repo().join("ebuild/sys-devel/distcc-rs/metadata.xml")).unwrap();
+    let remote = url.trim_start_matches("https://github.com/");
+    assert!(
+        metadata.contains(&format!("<remote-id type=\"github\">{remote}</remote-id>")),
+        "metadata.xml remote-id"
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(readme.contains(url), "README does not name {url}");
 }
 
 #[test]

@@ -109,9 +109,10 @@ inherit bash-completion-r1 cargo systemd
 
 DESCRIPTION="Distributed C/C++ compilation: distcc rebuilt in Rust, wire-compatible with distcc 3.4"
 HOMEPAGE="https://github.com/distcc-rs/distcc-rs"
-# A release tarball is the checkout as `git archive --prefix=${P}/` makes it.
+# ${P}.tar.gz is the tree at tag v${PV}, as `scripts/release v${PV}` makes
+# it (with every crate below, so that its output directory is a DISTDIR).
 SRC_URI="
-	https://github.com/distcc-rs/distcc-rs/archive/v${PV}.tar.gz -> ${P}.tar.gz
+	https://github.com/distcc-rs/distcc-rs/releases/download/v${PV}/${P}.tar.gz
 	${CARGO_CRATE_URIS}
 "
 
@@ -148,7 +149,8 @@ src_install() {
 	newconfd init/openrc/distccd.confd distccd
 
 	# systemd: the unit plus Gentoo's drop-in holding ALLOWED_SERVERS.
-	systemd_dounit init/systemd/gentoo/distccd.service init/systemd/distccd.socket
+	systemd_dounit init/systemd/gentoo/distccd.service init/systemd/distccd.socket \
+		init/systemd/distccd@.service
 	systemd_install_serviced init/systemd/gentoo/00gentoo.conf distccd.service
 
 	if use xinetd; then
@@ -199,6 +201,9 @@ src_install() {
 	doins completions/fish/*.fish
 
 	dodoc README.md
+	# The reference the README links to, in the same relative place.
+	docinto docs
+	dodoc docs/*.md
 }
 
 pkg_preinst() {
