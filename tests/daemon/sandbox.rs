@@ -126,7 +126,9 @@ const CASES: &[Case] = &[
         ),
         check: Check::NoLeak,
         args: &[],
-        confinement: true,
+        // The argument checks refuse a relative path that climbs above
+        // the mirror's root before the sandbox is needed.
+        confinement: false,
     },
     Case {
         name: "compiler copies a server file into its object",
