@@ -465,7 +465,7 @@ mod tests {
             s.path_dirs,
             [PathBuf::from("/opt/cc/bin"), "/usr/bin".into()]
         );
-        assert_eq!(s.whitelist_dirs, [PathBuf::from("/")]);
+        assert_eq!(s.whitelist_dirs, [PathBuf::from("/usr/bin")]);
         assert_eq!(s.cpu_secs, None);
         assert_eq!(s.memory_bytes, None);
         assert_eq!(s.file_bytes, Some(4096 << 20));
