@@ -18,9 +18,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::protocol::token::{HEADER_LEN, Header, Token};
-use crate::protocol::{
-    Decoded, Limits, ProtocolError, RequestHead, compressed, decode_request_head, lzo,
-};
+use crate::protocol::{Decoded, HeadDecoder, Limits, ProtocolError, RequestHead, compressed, lzo};
 
 mod files;
 
@@ -145,10 +143,12 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         self.consumed += n;
     }
 
-    /// DIST, (CDIR,) ARGC and the ARGVs.
+    /// DIST, (CDIR,) ARGC and the ARGVs, decoded as they arrive: each item
+    /// is parsed once, whatever the size of the reads (issue 10).
     pub async fn head(&mut self, limits: &Limits) -> Result<RequestHead, ReadError> {
+        let mut decoder = HeadDecoder::new(limits);
         loop {
-            match decode_request_head(&self.buf, limits)? {
+            match decoder.decode(&self.buf)? {
                 Decoded::Done(head, used) => {
                     self.consume(used);
                     return Ok(head);
