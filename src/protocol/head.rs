@@ -20,7 +20,7 @@ use super::{Decoded, Limits, MAX_VERSION, ProtocolError, RequestHead, server_cpp
 
 /// Memory an argument costs besides its bytes (the `Vec` and the
 /// allocator's bookkeeping), for [`HeadDecoder::held`].
-const ITEM_OVERHEAD: usize = 40;
+pub const ITEM_OVERHEAD: usize = 40;
 
 /// Decodes one request head incrementally.
 ///
