@@ -139,6 +139,12 @@ pub async fn offload<T: Send + 'static>(
         .map_err(io::Error::other)
 }
 
+/// A read of the head this small counts towards [`COALESCE_AFTER`].
+const SMALL_READ: usize = 4096;
+/// Small reads of one head after which the reads are spaced out.
+const COALESCE_AFTER: u32 = 16;
+/// The spacing.
+const COALESCE: Duration = Duration::from_millis(5);
 /// Smallest read buffer growth.
 const MIN_READ: usize = 8192;
 /// Largest read buffer growth at once (a body arrives in steps of this).
@@ -348,6 +354,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
     /// is parsed once, whatever the size of the reads (issue 10).
     pub async fn head(&mut self, limits: &Limits) -> Result<RequestHead, ReadError> {
         let mut decoder = HeadDecoder::new(limits);
+        let mut small_reads = 0;
         loop {
             match decoder.decode(&self.buf)? {
                 Decoded::Done(head, used) => {
@@ -365,7 +372,18 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
                         self.passing = held;
                         self.charge(0).await?;
                     }
+                    // A head in many tiny segments (3.4 writes each token
+                    // on its own; 30,000 arguments are 60,000 writes):
+                    // past a few, let them pile up in the socket rather
+                    // than wake up for each one.
+                    if small_reads > COALESCE_AFTER {
+                        tokio::time::sleep(COALESCE).await;
+                    }
+                    let before = self.buf.len();
                     self.fill(n).await?;
+                    if self.buf.len() - before < SMALL_READ {
+                        small_reads += 1;
+                    }
                 }
             }
         }

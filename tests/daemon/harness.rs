@@ -135,7 +135,7 @@ impl Farm {
         if kind == Kind::Debian {
             config = config.env("DISTCC_CMDLIST", self.path("cmdlist"));
         }
-        config = config.args(&opts.args);
+        config = config.args(&opts.args).nofile(opts.nofile);
         for (k, v) in &opts.env {
             config = config.env(k, v);
         }
@@ -173,6 +173,8 @@ pub struct Opts {
     pub listen: Option<String>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// The daemon's open file limit (None: inherited).
+    pub nofile: Option<u64>,
 }
 
 impl Default for Opts {
@@ -182,6 +184,7 @@ impl Default for Opts {
             listen: Some("127.0.0.1".into()),
             args: Vec::new(),
             env: Vec::new(),
+            nofile: None,
         }
     }
 }

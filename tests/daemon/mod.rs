@@ -2,9 +2,13 @@
 //! and against Debian's own (`interop`), raw malformed requests
 //! (`malformed`), protocol 3 requests, good and malicious (`pump`), and
 //! the daemon's life cycle: signals, privileges, pid
-//! file, stats, inetd (`lifecycle`).
+//! file, stats, inetd (`lifecycle`). Issue 10: a table of hostile
+//! requests (`hostile`), and idle, trickling and oversized clients
+//! (`flood`).
 
+mod flood;
 pub mod harness;
+pub mod hostile;
 mod interop;
 mod lifecycle;
 mod malformed;
