@@ -16,6 +16,9 @@ pub mod lzo;
 pub mod message;
 pub mod token;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use std::fmt;
 
 pub use head::HeadDecoder;
@@ -42,7 +45,7 @@ pub enum Decoded<T> {
 /// Lengths on the wire are 32-bit, so without caps one header could ask for
 /// 4 GiB, and one request for 2^32 of them. distcc 3.4 has none; these are
 /// chosen so that no command line a real build can pass reaches them
-/// (issue 10; README "Limits", distccd(8)).
+/// (issue 10; distccd(1), LIMITS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest bulk body (DOTI, DOTO, FILE, ...), compressed or not, and the

@@ -122,7 +122,8 @@ pub struct Snap {
     pub addr: Option<IpAddr>,
     /// How far its request has got.
     pub part: Part,
-    /// When it last made progress (see [`Entry`]), in ms.
+    /// When it last made progress, in ms: when it was accepted (head),
+    /// when its head ended (gap), its last byte (body).
     pub since_ms: u64,
     /// Memory charged.
     pub held: u64,

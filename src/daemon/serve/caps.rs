@@ -4,7 +4,7 @@
 //! * The soft `RLIMIT_NOFILE` is raised to the hard one at start-up (1024
 //!   is a common soft default, far below what the hard limit allows).
 //! * Connections: what the descriptor limit leaves after a reserve for the
-//!   daemon itself and [`FDS_PER_JOB`] per compile slot, at most
+//!   daemon itself and a few per compile slot, at most
 //!   [`MAX_CONNECTIONS`] (an idle connection costs ~10 KiB).
 //! * Per address: a quarter of that, so one client (or one attacker) can
 //!   have at most that many connections without a complete request, and
