@@ -87,17 +87,32 @@ fn request_with(argv: &[&[u8]]) -> Vec<u8> {
     .encode()
 }
 
-/// An LZO stream that expands to `255 * zeros` bytes.
-pub fn bomb(zeros: usize) -> Vec<u8> {
-    let mut b = vec![18, b'x', 0x20];
-    b.resize(3 + zeros, 0);
-    b.extend_from_slice(&[1, 0, 0, 0x11, 0, 0]);
+/// An LZO stream of `matches` matches of about 1 MiB each (4 KiB apiece):
+/// a bomb of 2,000 of them is 8 MB that expand to 2 GiB, and a decoder
+/// that checks only each match against the cap allocates it all.
+pub fn bomb(matches: usize) -> Vec<u8> {
+    bomb_of(b'x', matches)
+}
+
+/// [`bomb`], repeating `byte`.
+pub fn bomb_of(byte: u8, matches: usize) -> Vec<u8> {
+    let mut b = vec![18, byte]; // one literal
+    for _ in 0..matches {
+        // M3, its length spelled out in zero bytes (255 each), distance 1
+        b.push(0x20);
+        b.resize(b.len() + 4112, 0);
+        b.extend_from_slice(&[1, 0, 0]);
+    }
+    b.extend_from_slice(&[0x11, 0, 0]); // end marker
     b
 }
 
-/// A v2 DOTI of 2 GiB + 64 MiB decompressed (more than the cap) in 8.7 MB.
+/// Matches of [`bomb`] that make more than 2 GiB.
+const BOMB_MATCHES: usize = 2100;
+
+/// A v2 DOTI whose body expands past the 2 GiB cap.
 fn doti_bomb() -> Vec<u8> {
-    item("DOTI", &bomb((2usize << 30) / 255 + (64 << 20) / 255))
+    item("DOTI", &bomb(BOMB_MATCHES))
 }
 
 fn no_bytes() -> Vec<u8> {
@@ -292,6 +307,11 @@ pub const FRAMING: &[Case] = &[
         expect: "LZO output exceeds the limit of 2147483648 bytes",
     },
     Case {
+        name: "a 63 MiB source from 250 KB goes to a file, not memory",
+        act: Act::Stay(|| cat(&[&head(2), &item("DOTI", &bomb_of(b'\n', 60))])),
+        expect: "COMPILE_OK",
+    },
+    Case {
         name: "CDIR over the cap",
         act: Act::Send(|| b"DIST00000003CDIR00100001".to_vec()),
         expect: "CDIR announces 1048577 bytes",
@@ -337,7 +357,7 @@ pub const FRAMING: &[Case] = &[
     Case {
         name: "FILE bomb over 2 GiB",
         act: Act::Send(|| {
-            let body = bomb((2usize << 30) / 255 + 1000);
+            let body = bomb(BOMB_MATCHES);
             cat(&[
                 &head(3),
                 b"NFIL00000001",
