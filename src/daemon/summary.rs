@@ -16,7 +16,8 @@ pub enum Category {
     TcpAccept,
     /// The request was malformed or not allowed.
     RejBadReq,
-    /// The server was too busy (never used: extra clients wait instead).
+    /// The server was short of room: the connection was dropped to make
+    /// room for others, or its request found no memory (3.4 never uses it).
     RejOverload,
     /// The compiler succeeded.
     CompileOk,
