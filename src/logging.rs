@@ -377,6 +377,46 @@ pub fn init(config: &LogConfig) -> io::Result<LogHandle> {
     Ok(handle)
 }
 
+/// Longest piece of client-controlled text (`argv[0]`, a file name, an
+/// argument) put in a log line, in bytes: a client could otherwise fill the
+/// log with a 1 MiB argument per request (issue 10).
+pub const CLIP_MAX: usize = 256;
+
+/// Longest refusal reason in a log line: our words plus what it quotes.
+pub const REASON_MAX: usize = 1024;
+
+/// `text` fit for a log line: control characters escaped (a newline in a
+/// file name cannot forge a line) and cut after [`CLIP_MAX`] bytes with a
+/// marker saying how much is missing. Unchanged when already fit.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    clip_to(text, CLIP_MAX)
+}
+
+/// [`clip`] with another length.
+pub fn clip_to(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write as _;
+    if text.len() <= max && !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(max.min(text.len()) + 32);
+    let mut used = 0;
+    for c in text.chars() {
+        if out.len() >= max {
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        used += c.len_utf8();
+    }
+    if used < text.len() {
+        let _ = write!(out, "...[{} more bytes]", text.len() - used);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,5 +444,37 @@ mod tests {
     fn levels_are_ordered_by_verbosity() {
         assert!(LogLevel::Error < LogLevel::Notice);
         assert_eq!(LogLevel::Notice.tracing_level(), Level::INFO);
+    }
+
+    #[test]
+    fn clip_cuts_and_escapes_client_text() {
+        let long = "x".repeat(1 << 20);
+        // (text, max, expected)
+        let cases: &[(&str, usize, String)] = &[
+            ("gcc", 256, "gcc".into()),
+            ("", 4, String::new()),
+            ("abcdef", 4, "abcd...[2 more bytes]".into()),
+            ("a\nb", 256, "a\\nb".into()),
+            (
+                "\u{e9}\u{e9}\u{e9}",
+                3,
+                "\u{e9}\u{e9}...[2 more bytes]".into(),
+            ),
+            (
+                &long,
+                256,
+                format!("{}...[{} more bytes]", &long[..256], (1 << 20) - 256),
+            ),
+        ];
+        for (text, max, want) in cases {
+            assert_eq!(
+                clip_to(text, *max),
+                *want,
+                "{:?}",
+                &text[..text.len().min(20)]
+            );
+        }
+        assert!(matches!(clip("hello.c"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(clip(&long).len(), 256 + "...[1048320 more bytes]".len());
     }
 }

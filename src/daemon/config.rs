@@ -359,7 +359,7 @@ fn policy(cli: &Cli, vars: &Vars) -> Result<Policy, ConfigError> {
 
 /// Whether `dir` holds at least one executable file (a masquerade link
 /// to distcc, followed), the only kind of entry a job can use.
-fn has_compiler_link(dir: &std::path::Path) -> bool {
+fn has_compiler_link(dir: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::read_dir(dir).is_ok_and(|rd| {
         rd.flatten().any(|e| {

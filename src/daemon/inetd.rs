@@ -49,7 +49,14 @@ pub async fn serve_stdin(shared: &Shared, access: &AccessList) -> i32 {
     };
     tracing::debug!("connection from {name}");
     let _busy = shared.stats.accepted();
-    let summary = job::serve(reader, writer, &name, shared).await;
+    let ticket = match shared.pending.admit(peer.map(|a| a.ip().to_canonical())) {
+        Ok(t) => t,
+        Err(why) => {
+            tracing::warn!("{why}");
+            return ExitCode::Busy.code();
+        }
+    };
+    let summary = job::serve(reader, writer, &name, ticket, shared).await;
     match summary.category {
         Category::CompileOk | Category::CompileError => 0,
         _ if summary.ret != 0 => summary.ret,

@@ -31,6 +31,7 @@ use tracing::trace;
 
 use super::compile::{compile, reply};
 use super::exec::Launcher;
+use super::incoming::pending::{Caps, Pending, Ticket};
 use super::incoming::{Incoming, ReadError};
 use super::jobdir::{JobDir, JobDirs};
 use super::mirror::ClientPath;
@@ -43,6 +44,7 @@ use super::summary::{Category, Summary};
 use crate::args::os::line;
 use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
+use crate::logging::{REASON_MAX, clip, clip_to};
 use crate::protocol::token::HEADER_LEN;
 use crate::protocol::{Limits, RequestHead, Response, server_cpp};
 
@@ -82,6 +84,9 @@ pub struct Shared {
     /// has arrived, so a client that is slow to send (a laptop suspended
     /// mid-job, a stalled link) holds a connection, not a compiler.
     pub compile_slots: Semaphore,
+    /// The open connections and the memory their requests use (caps set
+    /// by the accept loop).
+    pub pending: Arc<Pending>,
 }
 
 impl Shared {
@@ -92,6 +97,7 @@ impl Shared {
             settings,
             launcher,
             compile_slots: Semaphore::new(stats.max_kids().max(1) as usize),
+            pending: Arc::new(Pending::new(Caps::UNLIMITED)),
             stats,
             abort: watch::channel(false).0,
         }
@@ -137,8 +143,15 @@ pub(super) fn refuse(reason: impl Into<String>) -> Stop {
 }
 
 /// Serve one connection: `reader`/`writer` are its two halves, `peer` is
-/// how the client is named in logs.
-pub async fn serve<R, W>(reader: R, writer: W, peer: &str, shared: &Shared) -> Summary
+/// how the client is named in logs, `ticket` its row in the daemon's
+/// table of connections.
+pub async fn serve<R, W>(
+    reader: R,
+    writer: W,
+    peer: &str,
+    ticket: Ticket,
+    shared: &Shared,
+) -> Summary
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -146,18 +159,22 @@ where
     let start = Instant::now();
     let mut compiler = None;
     let mut input = None;
-    let result = run(reader, writer, shared, &mut compiler, &mut input).await;
+    let result = run(reader, writer, ticket, shared, &mut compiler, &mut input).await;
     let (category, status, ret) = match result {
         Ok((category, status)) => (category, status, 0),
         Err(stop) => {
+            // The reason may quote the client's bytes: cut (issue 10).
+            let reason = clip_to(&stop.reason, REASON_MAX);
             if stop.quiet {
-                tracing::info!("{peer}: {}", stop.reason);
+                tracing::info!("{peer}: {reason}");
             } else {
-                tracing::warn!("refused request from {peer}: {}", stop.reason);
+                tracing::warn!("refused request from {peer}: {reason}");
             }
             (stop.category, 0, stop.ret.code())
         }
     };
+    let compiler = compiler.map(|c| clip(&c).to_string());
+    let input = input.map(|i| clip(&i).to_string());
     let summary = Summary {
         peer: peer.to_string(),
         category,
@@ -175,6 +192,7 @@ where
 async fn run<R, W>(
     reader: R,
     writer: W,
+    ticket: Ticket,
     shared: &Shared,
     compiler: &mut Option<String>,
     input: &mut Option<String>,
@@ -184,7 +202,7 @@ where
     W: AsyncWrite + Unpin,
 {
     let s = &shared.settings;
-    let mut inc = Incoming::new(reader, s.io_timeout);
+    let mut inc = Incoming::with_ticket(reader, s.io_timeout, ticket);
     let head = inc.head(&s.limits).await.map_err(read_stop)?;
     let (argv, cwd) = check_head(&head)?;
     trace!(
@@ -385,12 +403,21 @@ pub(super) fn read_stop(e: ReadError) -> Stop {
             reason: e.to_string(),
             quiet: false,
         },
-        ReadError::Timeout(_) => Stop {
+        ReadError::Timeout(_) | ReadError::TooSlow { .. } => Stop {
             category: Category::RejBadReq,
             ret: ExitCode::Timeout,
             reason: e.to_string(),
             quiet: false,
         },
+        // The daemon, not the request, is short of room (3.4's category
+        // for "too busy", which 3.4 itself never uses).
+        ReadError::Dropped(_) | ReadError::NoMemory(_) => Stop {
+            category: Category::RejOverload,
+            ret: ExitCode::Busy,
+            reason: e.to_string(),
+            quiet: false,
+        },
+        ReadError::Refused(why) => refuse(why),
         ReadError::Protocol(p) => refuse(p.to_string()),
     }
 }

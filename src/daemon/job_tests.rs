@@ -152,7 +152,8 @@ impl Harness {
             let (mut client, server) = tokio::io::duplex(1 << 16);
             let job = tokio::spawn(async move {
                 let (r, w) = tokio::io::split(server);
-                job::serve(r, w, "test:1", &shared).await
+                let ticket = shared.pending.admit(None).unwrap();
+                job::serve(r, w, "test:1", ticket, &shared).await
             });
             client.write_all(&request).await.unwrap();
             if close {

@@ -2,17 +2,18 @@
 //! already-bound listener and a shutdown future, so tests can bind
 //! `127.0.0.1:0` and stop it at will.
 //!
-//! 3.4 preforks `--jobs` children that each block in `accept()`, so extra
-//! clients wait in the listen backlog rather than being turned away, and
-//! a client that connects and then stalls holds one of the `--jobs` slots
-//! until `DISTCC_IO_TIMEOUT` (5 minutes). We accept up to twice `--jobs`
-//! connections (a permit is taken *before* `accept`, so any more wait in
-//! the kernel's queue as with 3.4) and take one of the `--jobs` compile
-//! slots only when a request has fully arrived (`job::Shared`): a stalled
-//! client blocks no compile, and receiving the next request overlaps the
-//! running compile. The bound keeps memory in check, since a waiting
-//! request may hold its source in memory. The peer is checked against
-//! `--allow` right after `accept`, before a byte is read.
+//! 3.4 preforks `--jobs` children that each block in `accept()`, so a
+//! client that connects and then stalls holds one of the `--jobs` slots
+//! until it goes, and `--jobs` idle connections stop the daemon (spec
+//! §4.6). Here receiving a request is cheap (a task and a buffer) and a
+//! compile slot is taken only once a request has fully arrived
+//! (`job::Shared`), so connections are accepted far beyond `--jobs`: up to
+//! caps derived from the descriptor limit and the machine's memory
+//! ([`caps`]), kept by the table of connections
+//! ([`super::incoming::pending`]), which drops the connection that made
+//! the least progress when a cap is reached rather than turn a newcomer
+//! away (issue 10). The peer is checked against `--allow` right after
+//! `accept`, before a byte is read.
 //!
 //! Shutdown (SIGTERM/SIGINT, `--lifetime`): stop accepting, let running
 //! jobs finish, then return. If `force` fires meanwhile (a second
@@ -24,10 +25,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::job::{self, Shared};
+use crate::logging::clip_to;
+
+pub mod caps;
 use super::stats::SLOT_SECS;
 use crate::access::AccessList;
 
@@ -41,15 +44,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
 ) {
-    let slots = Arc::new(Semaphore::new(connection_slots(jobs)));
+    let caps = caps::for_this_machine(jobs);
+    shared.pending.set_caps(caps);
+    tracing::debug!(
+        "up to {} connections, {} per client address without a complete request, \
+         {} MiB for requests being received",
+        caps.connections,
+        caps.per_address,
+        caps.memory >> 20
+    );
     let mut tasks = JoinSet::new();
     let ticker = tokio::spawn(tick(shared.clone()));
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => p.expect("semaphore never closed"),
-            () = &mut shutdown => break,
-        };
         let accepted = tokio::select! {
             r = listener.accept() => r,
             () = &mut shutdown => break,
@@ -75,12 +82,18 @@ pub async fn serve(
             continue;
         }
         tracing::debug!("connection from {peer}");
+        let ticket = match shared.pending.admit(Some(peer.ip())) {
+            Ok(t) => t,
+            Err(why) => {
+                tracing::warn!("{}", clip_to(&why, 200));
+                continue;
+            }
+        };
         let shared = shared.clone();
         tasks.spawn(async move {
-            let _slot = permit;
             let _busy = shared.stats.accepted();
             let (r, w) = stream.into_split();
-            job::serve(r, w, &peer.to_string(), &shared).await;
+            job::serve(r, w, &peer.to_string(), ticket, &shared).await;
         });
     }
     drop(listener);
@@ -107,11 +120,6 @@ pub async fn serve(
             }
         }
     }
-}
-
-/// How many connections are served at once for `jobs` compile slots.
-fn connection_slots(jobs: u32) -> usize {
-    2 * jobs.max(1) as usize
 }
 
 fn report_panic(r: Result<(), tokio::task::JoinError>) {

@@ -1,9 +1,13 @@
 //! One line per job, like 3.4's `dcc_job_summary` (spec §4.5 step 9):
 //! `client: 127.0.0.1:38274 COMPILE_OK exit:0 sig:0 core:0 ret:0 time:29ms gcc hello.c`
-//! logged at notice level, and the category counted for `--stats`.
+//! logged at notice level, and the category counted for `--stats`. The
+//! compiler and file names come from the client, so they are cut to a sane
+//! length ([`crate::logging::clip`]); the layout is 3.4's otherwise.
 
 use std::fmt;
 use std::time::Duration;
+
+use crate::logging::clip;
 
 /// How a connection ended (3.4's stats categories, spec §4.7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -12,7 +16,8 @@ pub enum Category {
     TcpAccept,
     /// The request was malformed or not allowed.
     RejBadReq,
-    /// The server was too busy (never used: extra clients wait instead).
+    /// The server was short of room: the connection was dropped to make
+    /// room for others, or its request found no memory (3.4 never uses it).
     RejOverload,
     /// The compiler succeeded.
     CompileOk,
@@ -130,8 +135,8 @@ impl fmt::Display for Summary {
             self.category,
             self.ret,
             self.elapsed.as_millis(),
-            self.compiler.as_deref().unwrap_or("(none)"),
-            self.input.as_deref().unwrap_or("(none)"),
+            clip(self.compiler.as_deref().unwrap_or("(none)")),
+            clip(self.input.as_deref().unwrap_or("(none)")),
         )
     }
 }
@@ -175,5 +180,21 @@ mod tests {
         assert_eq!(keys[0], "dcc_tcp_accept");
         assert_eq!(keys[7], "dcc_other");
         assert_eq!(Category::CliDisconn.index(), 6);
+    }
+
+    #[test]
+    fn client_text_is_cut() {
+        let s = Summary {
+            peer: "127.0.0.1:1".into(),
+            category: Category::RejBadReq,
+            status: 0,
+            ret: 109,
+            elapsed: Duration::from_millis(1),
+            compiler: Some("g".repeat(1 << 20)),
+            input: Some("x\n.c".into()),
+        };
+        let line = s.to_string();
+        assert!(line.len() < 400, "{}", line.len());
+        assert!(line.contains("...[1048320 more bytes] x\\n.c"), "{line}");
     }
 }

@@ -6,11 +6,17 @@
 //! decompressor.
 //!
 //! Compression uses the `lzo1x` crate at level 3 (LZO1X-1 with a 14-bit
-//! dictionary), which reproduces 3.4's miniLZO output byte for byte. Decompression is our own: `lzo1x::decompress` needs
-//! the exact output size up front, and distcc never sends it, so this
-//! decoder grows its output as it goes, under a cap.
+//! dictionary), which reproduces 3.4's miniLZO output byte for byte.
+//! Decompression is our own: `lzo1x::decompress` needs the exact output
+//! size up front, and distcc never sends it, so this decoder grows its
+//! output as it goes, under a cap. The same decoding loop can also only
+//! count the output ([`decompressed_len`]: a decompression bomb, a few MiB
+//! that expand 255-fold, is refused before anything is allocated) or pass
+//! it on to a writer holding just the last 48 KiB it may refer back to
+//! ([`decompress_to`]: big bodies never sit in memory whole; issue 10).
 
 use std::fmt;
+use std::io::{self, Write};
 
 /// Why a compressed body could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +29,8 @@ pub enum LzoError {
     TrailingInput(usize),
     /// The output would exceed the cap.
     OutputTooLarge(u64),
+    /// The sink of [`decompress_to`] failed (its error is returned instead).
+    SinkFailed,
 }
 
 impl fmt::Display for LzoError {
@@ -32,6 +40,7 @@ impl fmt::Display for LzoError {
             Self::LookbehindOverrun => f.write_str("LZO stream refers before its start"),
             Self::TrailingInput(n) => write!(f, "{n} bytes follow the end of the LZO stream"),
             Self::OutputTooLarge(cap) => write!(f, "LZO output exceeds the limit of {cap} bytes"),
+            Self::SinkFailed => f.write_str("writing the decompressed output failed"),
         }
     }
 }
@@ -51,23 +60,184 @@ pub fn decompress(src: &[u8], max_out: u64) -> Result<Vec<u8>, LzoError> {
     if src.is_empty() {
         return Ok(Vec::new());
     }
+    // Never reserve more than the input can expand to under the cap.
+    let guess = (src.len() as u64).saturating_mul(3).min(max_out);
+    decode(src, max_out, Vec::with_capacity(guess as usize))
+}
+
+/// The size `src` decompresses to, found without producing the output:
+/// the whole stream is checked (structure, distances, end marker) and a
+/// decompression bomb is refused at the cost of reading its input once.
+pub fn decompressed_len(src: &[u8], max_out: u64) -> Result<u64, LzoError> {
+    if src.is_empty() {
+        return Ok(0);
+    }
+    decode(src, max_out, Count(0)).map(|c| c.0)
+}
+
+/// Decompress into `sink`, holding only a window of the output in memory
+/// (a few MiB at most, whatever the output size): for bodies too big to
+/// keep in memory. Returns the output size. A malformed stream is an
+/// `InvalidData` error wrapping the [`LzoError`].
+pub fn decompress_to(src: &[u8], max_out: u64, sink: &mut dyn Write) -> io::Result<u64> {
+    if src.is_empty() {
+        return Ok(0);
+    }
+    let mut error = None;
+    let out = Window {
+        buf: Vec::with_capacity(FLUSH_AT + WINDOW),
+        flushed: 0,
+        sink,
+        error: &mut error,
+    };
+    match decode(src, max_out, out) {
+        Ok(mut w) => w.flush_all(),
+        Err(e) => Err(error.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidData, e))),
+    }
+}
+
+fn decode<O: Out>(src: &[u8], max_out: u64, out: O) -> Result<O, LzoError> {
     Decoder {
         src,
         ip: 0,
-        out: Vec::with_capacity(src.len().saturating_mul(3)),
+        out,
         max_out,
     }
     .run()
 }
 
-struct Decoder<'a> {
+/// Where decoded bytes go: a `Vec`, a counter, or a window flushed to a
+/// sink.
+trait Out {
+    /// Bytes produced so far.
+    fn produced(&self) -> u64;
+    /// Append literal bytes.
+    fn literals(&mut self, bytes: &[u8]) -> Result<(), LzoError>;
+    /// Append `len` bytes copied from `distance` bytes back (may overlap);
+    /// `distance` is between 1 and the bytes produced.
+    fn copy_match(&mut self, distance: usize, len: usize) -> Result<(), LzoError>;
+}
+
+impl Out for Vec<u8> {
+    fn produced(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn literals(&mut self, bytes: &[u8]) -> Result<(), LzoError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn copy_match(&mut self, distance: usize, len: usize) -> Result<(), LzoError> {
+        copy_within_vec(self, distance, len);
+        Ok(())
+    }
+}
+
+/// Copy `len` bytes from `distance` back. An overlapping copy repeats the
+/// last `distance` bytes: copied in chunks that double, not byte by byte
+/// (a 1 MiB run of one byte is 20 copies).
+fn copy_within_vec(v: &mut Vec<u8>, distance: usize, len: usize) {
+    let start = v.len() - distance;
+    let mut left = len;
+    while left > 0 {
+        // What lies from `start` to the end is a whole number of periods.
+        let n = left.min(v.len() - start);
+        v.extend_from_within(start..start + n);
+        left -= n;
+    }
+}
+
+/// Counts the output without keeping it.
+struct Count(u64);
+
+impl Out for Count {
+    fn produced(&self) -> u64 {
+        self.0
+    }
+
+    fn literals(&mut self, bytes: &[u8]) -> Result<(), LzoError> {
+        self.0 += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn copy_match(&mut self, _distance: usize, len: usize) -> Result<(), LzoError> {
+        self.0 += len as u64;
+        Ok(())
+    }
+}
+
+/// The farthest an LZO1X match reaches back (M4: 16384 + 16384 + 16383).
+const WINDOW: usize = 49152;
+/// Output kept before it is written to the sink.
+const FLUSH_AT: usize = 1 << 20;
+
+/// The last [`WINDOW`] bytes of output at least; the rest goes to the sink.
+struct Window<'a> {
+    buf: Vec<u8>,
+    flushed: u64,
+    sink: &'a mut dyn Write,
+    /// Where a write error goes, for the caller to report.
+    error: &'a mut Option<io::Error>,
+}
+
+impl Window<'_> {
+    fn maybe_flush(&mut self) -> Result<(), LzoError> {
+        if self.buf.len() < FLUSH_AT + WINDOW {
+            return Ok(());
+        }
+        let n = self.buf.len() - WINDOW;
+        if let Err(e) = self.sink.write_all(&self.buf[..n]) {
+            *self.error = Some(e);
+            return Err(LzoError::SinkFailed);
+        }
+        self.buf.drain(..n);
+        self.flushed += n as u64;
+        Ok(())
+    }
+
+    /// Write what is left; the output size.
+    fn flush_all(&mut self) -> io::Result<u64> {
+        self.sink.write_all(&self.buf)?;
+        self.flushed += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(self.flushed)
+    }
+}
+
+impl Out for Window<'_> {
+    fn produced(&self) -> u64 {
+        self.flushed + self.buf.len() as u64
+    }
+
+    fn literals(&mut self, bytes: &[u8]) -> Result<(), LzoError> {
+        self.buf.extend_from_slice(bytes);
+        self.maybe_flush()
+    }
+
+    fn copy_match(&mut self, distance: usize, len: usize) -> Result<(), LzoError> {
+        // The window holds at least WINDOW bytes once anything is flushed.
+        debug_assert!(distance <= self.buf.len());
+        // A long match is copied in pieces so the window stays bounded.
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(FLUSH_AT);
+            copy_within_vec(&mut self.buf, distance, n);
+            left -= n;
+            self.maybe_flush()?;
+        }
+        Ok(())
+    }
+}
+
+struct Decoder<'a, O> {
     src: &'a [u8],
     ip: usize,
-    out: Vec<u8>,
+    out: O,
     max_out: u64,
 }
 
-impl Decoder<'_> {
+impl<O: Out> Decoder<'_, O> {
     fn byte(&mut self) -> Result<usize, LzoError> {
         let b = *self.src.get(self.ip).ok_or(LzoError::InputOverrun)?;
         self.ip += 1;
@@ -88,7 +258,7 @@ impl Decoder<'_> {
     }
 
     fn room(&self, n: usize) -> Result<(), LzoError> {
-        if (self.out.len() + n) as u64 > self.max_out {
+        if self.out.produced() + n as u64 > self.max_out {
             Err(LzoError::OutputTooLarge(self.max_out))
         } else {
             Ok(())
@@ -99,27 +269,18 @@ impl Decoder<'_> {
         let end = self.ip.checked_add(n).filter(|&e| e <= self.src.len());
         let end = end.ok_or(LzoError::InputOverrun)?;
         self.room(n)?;
-        self.out.extend_from_slice(&self.src[self.ip..end]);
+        self.out.literals(&self.src[self.ip..end])?;
         self.ip = end;
         Ok(())
     }
 
     /// Copy `len` bytes starting `distance` bytes back (may overlap).
     fn copy_match(&mut self, distance: usize, len: usize) -> Result<(), LzoError> {
-        if distance == 0 || distance > self.out.len() {
+        if distance == 0 || distance as u64 > self.out.produced() {
             return Err(LzoError::LookbehindOverrun);
         }
         self.room(len)?;
-        let start = self.out.len() - distance;
-        if distance >= len {
-            self.out.extend_from_within(start..start + len);
-        } else {
-            for i in 0..len {
-                let b = self.out[start + i];
-                self.out.push(b);
-            }
-        }
-        Ok(())
+        self.out.copy_match(distance, len)
     }
 
     /// Two offset bytes (little endian, low 2 bits are the next state).
@@ -131,7 +292,7 @@ impl Decoder<'_> {
 
     /// The LZO1X decoding loop (state machine of lzo1x_d.ch, written from
     /// the format description in the Linux kernel's `lzo.rst`).
-    fn run(mut self) -> Result<Vec<u8>, LzoError> {
+    fn run(mut self) -> Result<O, LzoError> {
         // `state` = number of literals (0-3) that follow the last match;
         // after a long literal run it is 4, which changes how a small
         // instruction (< 16) is read.
@@ -204,7 +365,7 @@ impl Decoder<'_> {
         }
     }
 
-    fn finish(self) -> Result<Vec<u8>, LzoError> {
+    fn finish(self) -> Result<O, LzoError> {
         match self.src.len() - self.ip {
             0 => Ok(self.out),
             n => Err(LzoError::TrailingInput(n)),
@@ -282,5 +443,66 @@ mod tests {
                 .collect();
             let _ = decompress(&junk, 1 << 16);
         }
+    }
+
+    /// A bomb: a literal, then one M3 match whose length is spelled out
+    /// in `zeros` zero bytes (255 each): 255 * zeros bytes of output.
+    fn bomb(zeros: usize) -> Vec<u8> {
+        let mut b = vec![17 + 1, b'x', 0x20];
+        b.extend(std::iter::repeat_n(0u8, zeros));
+        b.extend_from_slice(&[1, 0, 0]); // last length byte, distance 1
+        b.extend_from_slice(&[0x11, 0, 0]);
+        b
+    }
+
+    #[test]
+    fn a_bomb_is_measured_without_being_expanded() {
+        let b = bomb(40_000); // ~10 MB of output from 40 KB
+        let n = decompressed_len(&b, CAP).unwrap();
+        assert!(n > 10_000_000, "{n}");
+        assert_eq!(decompress(&b, CAP).unwrap().len() as u64, n);
+        assert_eq!(
+            decompressed_len(&b, 1 << 20),
+            Err(LzoError::OutputTooLarge(1 << 20))
+        );
+    }
+
+    #[test]
+    fn all_three_outputs_agree() {
+        let mut inputs = vec![bomb(10), bomb(9000)];
+        inputs.push(compress(
+            &(0..3_000_000u32)
+                .map(|i| (i.wrapping_mul(i) >> 7) as u8)
+                .collect::<Vec<_>>(),
+        ));
+        inputs.push(compress(&b"xyz".repeat(800_000)));
+        for c in inputs {
+            let whole = decompress(&c, CAP).unwrap();
+            assert_eq!(decompressed_len(&c, CAP).unwrap(), whole.len() as u64);
+            let mut streamed = Vec::new();
+            let n = decompress_to(&c, CAP, &mut streamed).unwrap();
+            assert_eq!(n, whole.len() as u64);
+            assert!(streamed == whole, "streamed output differs");
+        }
+    }
+
+    #[test]
+    fn streaming_reports_stream_and_sink_errors() {
+        let c = compress(&b"abc".repeat(1000));
+        let err = decompress_to(&c[..c.len() - 1], CAP, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("truncated"), "{err}");
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let big = compress(&vec![1u8; 5 << 20]);
+        let err = decompress_to(&big, CAP, &mut Full).unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
     }
 }

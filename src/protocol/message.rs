@@ -5,10 +5,13 @@
 //! Request, v3:    `DIST CDIR ARGC ARGV* NFIL (NAME (FILE|LINK))*`.
 //! Response:       `DONE STAT SERR SOUT DOTO [DOTD]` (DOTD: v3 and success).
 //!
-//! Decoders parse from the start of the buffer every time; they are cheap
-//! to re-run because bodies are only copied once they are complete, and
-//! [`Decoded::NeedMore`] says how many bytes to wait for.
+//! These decoders parse from the start of the buffer every time; they are
+//! cheap to re-run because they have a handful of items, bodies are only
+//! copied once they are complete, and [`Decoded::NeedMore`] says how many
+//! bytes to wait for. The head, which may have hundreds of thousands of
+//! items, has its own incremental decoder ([`super::head`]), used here too.
 
+use super::head::HeadDecoder;
 use super::token::{HEADER_LEN, Header, Token, encode_header};
 use super::{Decoded, Limits, MAX_VERSION, ProtocolError, compressed, lzo, server_cpp};
 
@@ -265,25 +268,16 @@ impl<'a> Cursor<'a> {
         Ok(n)
     }
 
+    /// The head, through the same decoder the daemon drives
+    /// incrementally (so the caps are the same).
     fn head(&mut self) -> Step<RequestHead> {
-        let version = self.int(Token::Dist)?;
-        if version > MAX_VERSION {
-            return Err(Stop::Bad(ProtocolError::BadVersion(version)));
+        match HeadDecoder::new(self.limits).decode(&self.buf[self.pos..])? {
+            Decoded::Done(head, used) => {
+                self.pos += used;
+                Ok(head)
+            }
+            Decoded::NeedMore(n) => Err(Stop::More(self.pos + n)),
         }
-        let cwd = if server_cpp(version) {
-            Some(self.string(Token::Cdir)?)
-        } else {
-            None
-        };
-        let argc = self.count(Token::Argc, self.limits.max_argc)?;
-        if argc == 0 {
-            return Err(Stop::Bad(ProtocolError::EmptyArgv));
-        }
-        let mut argv = Vec::with_capacity(argc.min(256) as usize);
-        for _ in 0..argc {
-            argv.push(self.string(Token::Argv)?);
-        }
-        Ok(RequestHead { version, cwd, argv })
     }
 
     /// One v3 entry, NAME then FILE or LINK, a FILE body as it came
@@ -371,12 +365,14 @@ fn run<T>(
     }
 }
 
-/// Decode the head of a request (DIST, CDIR, ARGC, ARGV).
+/// Decode the head of a request (DIST, CDIR, ARGC, ARGV) in one go. A
+/// reader that receives the head in pieces keeps a [`HeadDecoder`]
+/// instead, which does not start over after every read.
 pub fn decode_request_head(
     buf: &[u8],
     limits: &Limits,
 ) -> Result<Decoded<RequestHead>, ProtocolError> {
-    run(buf, limits, |c| c.head())
+    HeadDecoder::new(limits).decode(buf)
 }
 
 /// Decode one v3 file entry (NAME, then FILE or LINK) from the front of

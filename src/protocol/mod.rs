@@ -4,17 +4,24 @@
 //! * [`lzo`]: LZO1X compression of bulk bodies in protocols 2 and 3.
 //! * [`message`]: whole requests and responses: encoders, and decoders that
 //!   take the bytes received so far and answer "need more" or a value.
+//! * [`head`]: the request head, decoded incrementally (linear in its size
+//!   whatever the read boundaries) under the caps of [`Limits`].
 //!
 //! The async daemon and the blocking client drive the same decoders
 //! (style.md, example 3): each keeps a buffer, appends what it reads, and
 //! calls `decode` again until it gets a value or an error.
 
+pub mod head;
 pub mod lzo;
 pub mod message;
 pub mod token;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use std::fmt;
 
+pub use head::HeadDecoder;
 pub use message::{
     FileEntry, FileKind, Request, RequestHead, Response, decode_raw_file_entry, decode_request,
     decode_request_head, decode_response,
@@ -36,27 +43,42 @@ pub enum Decoded<T> {
 
 /// Caps that stop a peer from making us allocate absurd amounts of memory.
 /// Lengths on the wire are 32-bit, so without caps one header could ask for
-/// 4 GiB.
+/// 4 GiB, and one request for 2^32 of them. distcc 3.4 has none; these are
+/// chosen so that no command line a real build can pass reaches them
+/// (issue 10; distccd(1), LIMITS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Largest bulk body (DOTI, DOTO, FILE, ...), compressed or not, and the
-    /// largest decompressed size.
+    /// largest decompressed size; also the largest total of one protocol 3
+    /// request's files.
     pub max_body: u64,
     /// Largest string (ARGV, CDIR, NAME, LINK).
     pub max_string: u32,
     /// Largest ARGC.
     pub max_argc: u32,
+    /// Largest request head: DIST, CDIR, ARGC and every ARGV with their
+    /// headers, in bytes.
+    pub max_head: u64,
     /// Largest NFIL.
     pub max_files: u32,
 }
 
 impl Default for Limits {
-    /// Generous enough for a 1 GiB preprocessed file (issue #2).
+    /// Linux's `execve` takes at most a quarter of the stack limit of
+    /// arguments and environment (2 MiB with the usual 8 MiB stack, never
+    /// more than 6 MiB), at most 128 KiB per argument, and counts a pointer
+    /// and a NUL per argument (9 bytes). On the wire an argument costs a
+    /// 12-byte header instead, so a 6 MiB command line fits in 8 MiB of
+    /// head, and one within the usual 2 MiB has fewer than 233,000
+    /// arguments. The caps: 16 MiB per head, 1 MiB per argument (room for
+    /// response files a client expands), 262,144 arguments. A body may be
+    /// up to 2 GiB, generous enough for a 1 GiB preprocessed file (issue #2).
     fn default() -> Self {
         Self {
             max_body: 2 << 30,
             max_string: 1 << 20,
-            max_argc: 1 << 16,
+            max_argc: 1 << 18,
+            max_head: 16 << 20,
             max_files: 1 << 20,
         }
     }
@@ -88,6 +110,15 @@ pub enum ProtocolError {
         /// The cap it exceeded.
         cap: u64,
     },
+    /// The request head would exceed [`Limits::max_head`].
+    HeadTooLarge {
+        /// The token whose length or count crossed the cap.
+        token: Token,
+        /// The smallest head size the request now needs.
+        need: u64,
+        /// The cap.
+        cap: u64,
+    },
     /// `DIST` asked for a version we do not speak.
     BadVersion(u32),
     /// `ARGC 0`: there is no compiler to run (3.4's server crashes on it).
@@ -113,11 +144,23 @@ impl fmt::Display for ProtocolError {
                 show(param)
             ),
             Self::TooLarge { token, len, cap } => {
+                let unit = match token {
+                    Token::Argc => "arguments",
+                    Token::Nfil => "files",
+                    t if t.is_bulk() => "bytes per body",
+                    _ => "bytes per string",
+                };
+                let short = unit.split(' ').next().unwrap_or(unit);
                 write!(
                     f,
-                    "{token} announces {len} bytes/items, above the limit of {cap}"
+                    "{token} announces {len} {short}, above the limit of {cap} {unit}"
                 )
             }
+            Self::HeadTooLarge { token, need, cap } => write!(
+                f,
+                "{token} makes the request head at least {need} bytes, \
+                 above the limit of {cap} bytes per head"
+            ),
             Self::BadVersion(v) => write!(f, "unsupported protocol version {v}"),
             Self::EmptyArgv => write!(f, "request has no arguments (ARGC 0)"),
             Self::Lzo(e) => write!(f, "decompression failed: {e}"),

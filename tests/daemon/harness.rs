@@ -143,7 +143,7 @@ impl Farm {
                 self.path("run").into(),
             ]);
         }
-        config = config.args(&opts.args);
+        config = config.args(&opts.args).nofile(opts.nofile);
         for (k, v) in &opts.env {
             config = config.env(k, v);
         }
@@ -181,6 +181,8 @@ pub struct Opts {
     pub listen: Option<String>,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// The daemon's open file limit (None: inherited).
+    pub nofile: Option<u64>,
 }
 
 impl Default for Opts {
@@ -190,6 +192,7 @@ impl Default for Opts {
             listen: Some("127.0.0.1".into()),
             args: Vec::new(),
             env: Vec::new(),
+            nofile: None,
         }
     }
 }

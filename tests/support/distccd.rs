@@ -54,6 +54,7 @@ pub struct Config {
     masquerade_dir: Option<PathBuf>,
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
+    nofile: Option<u64>,
 }
 
 impl Config {
@@ -68,7 +69,15 @@ impl Config {
             masquerade_dir: None,
             args: Vec::new(),
             env: Vec::new(),
+            nofile: None,
         }
+    }
+
+    /// Start the daemon with this open file limit, soft and hard (through
+    /// util-linux's `prlimit`, which execs it in the same process).
+    pub fn nofile(mut self, limit: Option<u64>) -> Self {
+        self.nofile = limit;
+        self
     }
 
     /// The daemon's HOME (required: never the real one).
@@ -123,7 +132,16 @@ impl Config {
             .tmpdir
             .as_ref()
             .expect("distccd Config: TMPDIR not set");
-        let mut cmd = Command::new(self.kind.program());
+        let mut cmd = match self.nofile {
+            Some(n) => {
+                let mut c = Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}"))
+                    .arg("--")
+                    .arg(self.kind.program());
+                c
+            }
+            None => Command::new(self.kind.program()),
+        };
         cmd.args(["--daemon", "--no-detach", "--lifetime", "900"])
             .args(["--port", &port.to_string(), "--log-level", "info"])
             .arg("--log-file")

@@ -2,9 +2,16 @@
 //! FILE or LINK for each. Entries are decoded from the buffer in batches
 //! (all those already complete), so a thousand small headers cost one
 //! buffer shift, not a thousand; FILE bodies are decompressed here.
+//!
+//! Memory: a batch is charged while the job writes it out and given back
+//! when the job asks for the next one. The files of one request may take
+//! at most `max_body` bytes on the wire and as many decompressed; the
+//! decompressed size of each body is measured before it is expanded, so a
+//! bomb is refused unexpanded.
 
 use tokio::io::AsyncRead;
 
+use super::pace::Part;
 use super::{Incoming, ReadError, offload, too_large};
 use crate::protocol::token::{HEADER_LEN, Header, Token};
 use crate::protocol::{
@@ -20,6 +27,12 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
             return Err(too_large(Token::Nfil, n, limits.max_files.into()));
         }
         self.consume(HEADER_LEN);
+        self.files_left = n;
+        if n == 0 {
+            self.received();
+        } else {
+            self.begin(Part::Body);
+        }
         Ok(n)
     }
 
@@ -32,6 +45,9 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         limits: &Limits,
         max: u32,
     ) -> Result<Vec<FileEntry>, ReadError> {
+        // The previous batch has been written out by now.
+        self.passing = 0;
+        self.settle();
         let (raw, used) = loop {
             let mut raw = Vec::new();
             let mut pos = 0;
@@ -53,23 +69,61 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
             }
             self.fill(need).await?;
         };
+        self.files_wire += used as u64;
+        if self.files_wire > limits.max_body {
+            return Err(refuse(format!(
+                "the files of the request exceed {} bytes",
+                limits.max_body
+            )));
+        }
         self.consume(used);
+        self.passing = used as u64;
+        self.shrink();
+        self.charge(0).await?;
         let mut out = Vec::with_capacity(raw.len());
         for FileEntry { name, kind } in raw {
             let kind = match kind {
                 FileKind::File(body) if compressed(version) && !body.is_empty() => {
-                    let max = limits.max_body;
-                    let data = offload(body.len(), move || lzo::decompress(&body, max))
-                        .await?
-                        .map_err(ProtocolError::from)?;
-                    FileKind::File(data)
+                    FileKind::File(self.expand(body, limits).await?)
                 }
                 other => other,
             };
             out.push(FileEntry { name, kind });
         }
+        self.files_left = self.files_left.saturating_sub(out.len() as u32);
+        if self.files_left == 0 {
+            self.received();
+        }
         Ok(out)
     }
+
+    /// One compressed FILE body, measured, charged, then decompressed.
+    async fn expand(&mut self, body: Vec<u8>, limits: &Limits) -> Result<Vec<u8>, ReadError> {
+        let max = limits.max_body;
+        let len = body.len();
+        let (body, size) = offload(len, move || {
+            let size = lzo::decompressed_len(&body, max);
+            (body, size)
+        })
+        .await?;
+        let size = size.map_err(ProtocolError::from)?;
+        self.files_out += size;
+        if self.files_out > max {
+            return Err(refuse(format!(
+                "the files of the request exceed {max} bytes decompressed"
+            )));
+        }
+        self.charge(size).await?;
+        self.passing += size;
+        let data = offload(len, move || lzo::decompress(&body, max))
+            .await?
+            .map_err(ProtocolError::from)?;
+        Ok(data)
+    }
+}
+
+fn refuse(why: String) -> ReadError {
+    ReadError::Refused(why)
 }
 
 #[cfg(test)]
