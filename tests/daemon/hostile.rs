@@ -436,7 +436,7 @@ pub const STALLS: &[Case] = &[
     Case {
         name: "half-close after the head",
         act: Act::Send(|| head(1)),
-        expect: "closed the connection after",
+        expect: "instead of sending its source",
     },
     Case {
         name: "reset in the head",
