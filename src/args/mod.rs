@@ -169,6 +169,8 @@ pub enum LocalReason {
     ExtraWord(String),
     /// An option whose value is missing.
     MissingValue(String),
+    /// Beyond the request caps distccd enforces (issue 10).
+    TooLarge(String),
 }
 
 impl LocalReason {
@@ -214,6 +216,7 @@ impl fmt::Display for LocalReason {
                  (a server could not read it)"
             ),
             Self::MissingValue(o) => write!(f, "{o} has no value after it"),
+            Self::TooLarge(what) => write!(f, "{what} is more than distccd accepts in a request"),
         }
     }
 }

@@ -18,6 +18,7 @@ use super::ext::{basename, is_conftest, is_source, replace_suffix};
 use super::options::{self, Class, Dialect, Opt, OptError, Why, assembler};
 use super::os::{bytes, lossy, os};
 use super::{Job, LocalReason, OutputForm, Scan, StopAt};
+use crate::protocol::Limits;
 
 /// What the left-to-right walk found.
 #[derive(Default)]
@@ -31,6 +32,10 @@ struct Seen {
     /// The first word that is neither an option, the source nor the
     /// output (`-` for standard input, `x.s`, `libx.a`).
     extra: Option<OsString>,
+    /// Every word passed to the assembler, with the option that passed it,
+    /// checked together at the end: `-Xassembler --MD -Xassembler F` is
+    /// one assembler option and its value.
+    assembler: Vec<(OsString, Vec<u8>)>,
 }
 
 /// Scan a compiler command line, `argv[0]` being the compiler.
@@ -109,6 +114,7 @@ fn walk(
         }
         i += 1;
     }
+    check_assembler(&seen)?;
     Ok(seen)
 }
 
@@ -159,7 +165,7 @@ fn option(
             return set_output(out, seen, index, form, value);
         }
         Class::Language => language(argv, i, opt, value)?,
-        Class::Assembler => assembler_words(&argv[i], value)?,
+        Class::Assembler => assembler_words(&argv[i], value, seen),
         Class::Dump => {
             if bytes(value).contains(&b'=') {
                 return Err(refused(&argv[i], Why::WritesFile));
@@ -193,23 +199,34 @@ fn is_c_family(lang: &[u8]) -> bool {
         .any(|p| lang.starts_with(p))
 }
 
-/// `-Wa,X,Y` (split at commas, as gcc does) or `-Xassembler X`.
-fn assembler_words(arg: &OsStr, value: &OsStr) -> Result<(), LocalReason> {
+/// `-Wa,X,Y` (split at commas, as gcc does) or `-Xassembler X`: the words
+/// join the command line's assembler words.
+fn assembler_words(arg: &OsStr, value: &OsStr, seen: &mut Seen) {
     let v = bytes(value);
-    let words: Vec<&[u8]> = if bytes(arg).starts_with(b"-Wa,") {
-        v.split(|&c| c == b',').filter(|w| !w.is_empty()).collect()
+    if bytes(arg).starts_with(b"-Wa,") {
+        for w in v.split(|&c| c == b',').filter(|w| !w.is_empty()) {
+            seen.assembler.push((arg.to_os_string(), w.to_vec()));
+        }
     } else {
-        vec![v]
-    };
-    match assembler::check(&words) {
-        Ok(()) => Ok(()),
-        Err((_, Class::Local(_))) => Err(LocalReason::AssemblerListing(lossy(arg).into_owned())),
-        Err((bad, Class::Refused(why))) => Err(LocalReason::Refused {
-            arg: format!("{} (assembler option {})", lossy(arg), lossy(os(bad))),
-            why,
-        }),
-        Err((bad, _)) => Err(refused(os(bad), Why::Unknown)),
+        seen.assembler.push((arg.to_os_string(), v.to_vec()));
     }
+}
+
+/// The verdict on all the assembler words of the command line.
+fn check_assembler(seen: &Seen) -> Result<(), LocalReason> {
+    let words: Vec<&[u8]> = seen.assembler.iter().map(|(_, w)| w.as_slice()).collect();
+    let Err((bad, class)) = assembler::check(&words) else {
+        return Ok(());
+    };
+    let (arg, word) = &seen.assembler[bad];
+    Err(match class {
+        Class::Local(_) => LocalReason::AssemblerListing(lossy(arg).into_owned()),
+        Class::Refused(why) => LocalReason::Refused {
+            arg: format!("{} (assembler option {})", lossy(arg), lossy(os(word))),
+            why,
+        },
+        _ => refused(os(word), Why::Unknown),
+    })
 }
 
 /// The 3.4 reason for one of 3.4's local rules; ours for the rest.
@@ -254,7 +271,29 @@ fn output_text(argv: &[OsString], index: usize, form: OutputForm) -> &OsStr {
     }
 }
 
+/// Whether the command is beyond what distccd accepts in a request head
+/// (issue 10's caps: [`Limits`]), e.g. after `@file` expansion; 3.4 has no
+/// caps, but a job our client sends must never be refused.
+fn too_large(argv: &[OsString]) -> Option<String> {
+    let limits = Limits::default();
+    let header = crate::protocol::token::HEADER_LEN as u64;
+    if argv.len() as u64 > u64::from(limits.max_argc) {
+        return Some(format!("{} arguments", argv.len()));
+    }
+    if let Some(a) = argv
+        .iter()
+        .find(|a| a.len() as u64 > u64::from(limits.max_string))
+    {
+        return Some(format!("an argument of {} bytes", a.len()));
+    }
+    let head: u64 = 3 * header + argv.iter().map(|a| header + a.len() as u64).sum::<u64>();
+    (head > limits.max_head).then(|| format!("a command line of {head} bytes"))
+}
+
 fn finish(mut argv: Vec<OsString>, seen: Seen) -> Scan {
+    if let Some(what) = too_large(&argv) {
+        return Scan::Local(LocalReason::TooLarge(what));
+    }
     if !seen.compile && !seen.assemble {
         return Scan::Local(LocalReason::NotCompiling);
     }

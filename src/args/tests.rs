@@ -71,6 +71,7 @@ scan_cases! {
     wa_listing_local: "gcc -Wa,-alh=x.lst -c x.c" => local(L::AssemblerListing(_));
     wa_later_listing_local: "gcc -Wa,--64,-adhln -c x.c" => local(L::AssemblerListing(_));
     wa_md_local: "gcc -Wa,--MD,x.d -c x.c" => local(L::AssemblerListing(_));
+    xassembler_md_pair_local: "gcc -Xassembler --MD -Xassembler x.d -c x.c" => local(L::AssemblerListing(_));
     specs_local: "gcc -specs=my.specs -c x.c" => local(L::Specs(_));
     profile_arcs_local: "gcc -fprofile-arcs -c x.c" => local(L::Profile(_));
     test_coverage_local: "gcc -ftest-coverage -c x.c" => local(L::Profile(_));
@@ -96,6 +97,16 @@ scan_cases! {
     tmp_conftest_local: "gcc -c sub/tmp.conftest.c" => local(L::Conftest(_));
     output_stdout_local: "gcc -S x.c -o -" => local(L::OutputToStdout);
     e_wins_even_after_c: "gcc -c x.c -E" => local(L::PreprocessOnly);
+}
+
+#[test]
+fn commands_beyond_the_daemons_caps_stay_local() {
+    let mut argv = argv("gcc -c x.c");
+    argv.extend(std::iter::repeat_n(OsString::from("-DX"), 300_000));
+    assert!(matches!(scan(&argv), Scan::Local(L::TooLarge(_))));
+    let mut argv = os::words("gcc -c x.c");
+    argv.push(format!("-DBIG={}", "x".repeat(2 << 20)).into());
+    assert!(matches!(scan(&argv), Scan::Local(L::TooLarge(_))));
 }
 
 #[test]

@@ -61,7 +61,7 @@ enum Check {
     NothingLeftRunning,
 }
 
-struct Case {
+pub struct Case {
     name: &'static str,
     attack: Attack,
     check: Check,
@@ -75,7 +75,7 @@ struct Case {
 const PASSWD_HEAD: &str = "root:x:0:0:";
 
 /// The hostile cases.
-const CASES: &[Case] = &[
+pub const CASES: &[Case] = &[
     Case {
         name: "incbin /etc/passwd",
         attack: Attack::Source(

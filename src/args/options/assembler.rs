@@ -73,10 +73,11 @@ const ROWS: &[(&str, Kind, Class)] = &[
     ("-I", Kind::Separate, Refused(ReadsFile)),
 ];
 
-/// The verdict on the assembler words `words` (in the order gcc passes
-/// them): `Ok` when every one is distributable, else the first word that
-/// is not, and why.
-pub fn check<'a>(words: &[&'a [u8]]) -> Result<(), (&'a [u8], Class)> {
+/// The verdict on the assembler words `words` (all those of a command
+/// line, in the order gcc passes them: `-Xassembler --MD -Xassembler F`
+/// is one option and its value): `Ok` when every one is distributable,
+/// else the index of the first word that is not, and why.
+pub fn check(words: &[&[u8]]) -> Result<(), (usize, Class)> {
     let mut i = 0;
     while i < words.len() {
         let w = words[i];
@@ -84,11 +85,11 @@ pub fn check<'a>(words: &[&'a [u8]]) -> Result<(), (&'a [u8], Class)> {
         match class {
             Some((class, takes_next)) => {
                 if class != Dist {
-                    return Err((w, class));
+                    return Err((i, class));
                 }
                 i += if takes_next { 2 } else { 1 };
             }
-            None => return Err((w, Refused(Unknown))),
+            None => return Err((i, Refused(Unknown))),
         }
     }
     Ok(())
@@ -142,7 +143,7 @@ mod tests {
     #[track_caller]
     fn verdict(words: &[&str]) -> Result<(), (String, Class)> {
         let w: Vec<&[u8]> = words.iter().map(|s| s.as_bytes()).collect();
-        check(&w).map_err(|(bad, c)| (String::from_utf8_lossy(bad).into_owned(), c))
+        check(&w).map_err(|(bad, c)| (words[bad].to_string(), c))
     }
 
     #[test]
