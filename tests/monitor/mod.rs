@@ -3,4 +3,5 @@
 //! (`counters`), and the full-screen monitor `distccmon-tui` driven in
 //! tmux during real builds (`tui`).
 
+mod counters;
 mod metrics;
