@@ -288,6 +288,12 @@ impl Vars {
         self.bool_or("DISTCC_STATS", true)
     }
 
+    /// `NO_COLOR` (no-color.org): set and not empty, `distccmon-tui` uses
+    /// no colours.
+    pub fn no_color(&self) -> bool {
+        self.get_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+    }
+
     /// `DISTCC_NATIVE_LOCAL=1` keeps 3.4's behaviour of compiling
     /// `-march=native`/`-mtune=native` jobs locally instead of resolving
     /// the flags on the client.

@@ -19,6 +19,7 @@
 
 pub mod records;
 pub mod summary;
+pub mod tui;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

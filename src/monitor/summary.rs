@@ -241,10 +241,11 @@ pub fn bytes(n: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
-/// `45s`, `12m05s`, `3h02m`.
+/// `45s`, `12m05s`, `10m`, `3h02m`.
 pub fn duration(secs: u64) -> String {
     match secs {
         s if s < 60 => format!("{s}s"),
+        s if s < 3600 && s % 60 == 0 => format!("{}m", s / 60),
         s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
         s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
@@ -327,6 +328,7 @@ mod tests {
         assert_eq!(bytes(12 << 20), "12.0 MiB");
         assert_eq!(duration(59), "59s");
         assert_eq!(duration(725), "12m05s");
+        assert_eq!(duration(600), "10m");
         assert_eq!(duration(10920), "3h02m");
     }
 }
