@@ -5,3 +5,4 @@
 
 mod counters;
 mod metrics;
+mod tui;
