@@ -185,7 +185,7 @@ src_test() {
 
 src_install() {
 	local bin
-	for bin in distcc distccd distccmon-text pump lsdistcc distcc-config; do
+	for bin in distcc distccd distccmon-text distccmon-tui pump lsdistcc distcc-config; do
 		dobin "$(cargo_target_dir)/${bin}"
 	done
 
