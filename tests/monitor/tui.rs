@@ -3,8 +3,9 @@
 //! our daemon: one with our client, one with Debian's 3.4 client. Each
 //! checks what the screen shows: the running jobs, the hosts with their
 //! slots, a host in backoff, the daemon's figures, a fallback with its
-//! reason, and the keys (sort, pause, quit). A third test checks that the
-//! monitor writes nothing, stale files and all.
+//! reason, and the keys (sort, pause, quit); the 3.4 one runs with
+//! `NO_COLOR` and checks that no colour reaches the terminal. A third test
+//! checks that the monitor writes nothing, stale files and all.
 //!
 //! The remote compiles are held running by the daemon harness's `slowcc`
 //! (it waits for a gate file), so the jobs are on the screen for as long
@@ -70,6 +71,26 @@ impl Tmux {
             .status()
             .unwrap();
         assert!(ok.success());
+    }
+
+    /// Whether the screen uses any colour (`capture-pane -e` keeps the
+    /// escape sequences: SGR 30-38, 40-48, 90-97, 100-107; 39 and 49 are
+    /// the terminal's own colours).
+    fn coloured(&self) -> bool {
+        let out = self
+            .tmux(&["capture-pane", "-e", "-p", "-t", "mon"])
+            .output()
+            .unwrap();
+        let text = support::text(&out.stdout);
+        text.split("\x1b[").skip(1).any(|seq| {
+            let params = seq.split('m').next().unwrap_or("");
+            params.split(';').any(|p| {
+                matches!(
+                    p.parse::<u32>(),
+                    Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                )
+            })
+        })
     }
 
     /// The screen as text, or None once the program has quit.
@@ -195,9 +216,12 @@ impl Build {
             .unwrap()
     }
 
-    fn monitor(&self) -> Tmux {
+    fn monitor(&self, no_color: bool) -> Tmux {
         let mut env = self.env(&self.hosts());
         env.push(("TERM", "xterm-256color".into()));
+        if no_color {
+            env.push(("NO_COLOR", "1".into()));
+        }
         let argv = [
             support::bin("distccmon-tui").display().to_string(),
             "--stats-port".into(),
@@ -225,12 +249,12 @@ fn wait_ok(child: Child, what: &str) {
 
 /// Run one build with `client` and watch it: three jobs held on the
 /// daemon, a fallback made first (which puts the dead host in backoff).
-fn watch_a_build(client: &Path, tag: &str, records: bool) -> [String; 2] {
+fn watch_a_build(client: &Path, tag: &str, records: bool, no_color: bool) -> [String; 2] {
     let b = Build::new(tag);
     // Only the dead host: it fails, goes into backoff, the job compiles here.
     let fallback = b.client(client, &b.dead, &["gcc", "-c", "f0.c", "-o", "f0.o"]);
     wait_ok(fallback, "the fallback");
-    let mon = b.monitor();
+    let mon = b.monitor(no_color);
     let jobs: Vec<Child> = (0..3)
         .map(|i| {
             let (src, obj) = (format!("s{i}.c"), format!("s{i}.o"));
@@ -250,6 +274,7 @@ fn watch_a_build(client: &Path, tag: &str, records: bool) -> [String; 2] {
             "jobs name their host: {screen}"
         );
     }
+    assert_eq!(mon.coloured(), !no_color, "NO_COLOR={no_color}: {screen}");
     let dead = row(&screen, &b.dead);
     assert_eq!(dead[1], "0/1", "{screen}");
     assert_eq!(dead[6], "backoff", "{screen}");
@@ -309,7 +334,7 @@ fn watch_a_build(client: &Path, tag: &str, records: bool) -> [String; 2] {
 fn shows_a_build_with_our_client() {
     require_tool!("tmux");
     // Shown with --nocapture: the captures in docs/monitor.md.
-    let [running, done] = watch_a_build(&support::bin("distcc"), "tui-ours", true);
+    let [running, done] = watch_a_build(&support::bin("distcc"), "tui-ours", true, false);
     eprintln!("{running}\n{done}");
 }
 
@@ -317,7 +342,8 @@ fn shows_a_build_with_our_client() {
 fn shows_a_build_with_debians_3_4_client() {
     require_tool!("tmux");
     require_tool!(DEBIAN_DISTCC);
-    watch_a_build(Path::new(DEBIAN_DISTCC), "tui-debian", false);
+    // With NO_COLOR: the same screen, without a colour.
+    watch_a_build(Path::new(DEBIAN_DISTCC), "tui-debian", false, true);
 }
 
 /// Every file under `dir`: path, size, mtime, mode and content.
@@ -375,7 +401,7 @@ fn writes_nothing() {
     std::fs::write(ddir.join("hosts"), format!("{}\n", b.hosts())).unwrap();
     let before = snapshot(&ddir);
     assert!(before.len() > 5, "{before:?}");
-    let mon = b.monitor();
+    let mon = b.monitor(false);
     mon.wait_for("the hosts", |s| {
         s.contains(&b.dead) && s.contains("backoff")
     });
