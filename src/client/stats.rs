@@ -16,9 +16,9 @@
 //!
 //! One client process runs one compile, so the counters are process-wide,
 //! like the state file (3.4 keeps that in a global too): the job flow
-//! calls one-line hooks ([`phase`] from the state-file writer, [`ran`],
-//! [`host_failed`], [`Counted`] around the connection) and [`finish`]
-//! writes the line. The bookkeeping is [`Recorder`], pure and tested.
+//! calls one-line hooks ([`phase`] from the state-file writer; [`remote`],
+//! [`local`], [`nowhere`] and [`host_failed`] from the job driver;
+//! [`Counted`] around the connection) and [`finish`] writes the line. The bookkeeping is [`Recorder`], pure and tested.
 
 use std::fs::OpenOptions;
 use std::io::{self, Read, Write};
