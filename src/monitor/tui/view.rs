@@ -45,7 +45,9 @@ pub fn draw(frame: &mut Frame, model: &Model, opts: &ViewOpts) {
     let area = frame.area();
     let rows = model.rows();
     let fallbacks = model.fallbacks(MAX_FALLBACK_EVENTS as usize);
-    let h = layout::heights(area.height, rows.len(), fallbacks.len());
+    // A host list problem takes a line of the hosts table.
+    let lines = rows.len() + usize::from(model.sample.hostlist_problem.is_some());
+    let h = layout::heights(area.height, lines, fallbacks.len());
     let parts = Layout::vertical([
         Constraint::Length(h.header),
         Constraint::Length(h.hosts),
@@ -131,24 +133,44 @@ fn hosts(frame: &mut Frame, area: Rect, model: &Model, rows: &[HostRow], opts: &
             c => Constraint::Length(c.width()),
         })
         .collect();
-    let head = Row::new(cols.iter().map(|c| Cell::from(c.title()))).style(opts.heading());
+    let mut head = Some(Row::new(cols.iter().map(|c| Cell::from(c.title()))).style(opts.heading()));
     let mut body: Vec<Row> = rows
         .iter()
         .map(|r| Row::new(cols.iter().map(|c| cell(*c, r, opts))))
         .collect();
+    // No usable host list: say why on the line under the heading, across
+    // the columns; the rows (localhost) follow.
+    let mut area = area;
     if let Some(problem) = &model.sample.hostlist_problem {
-        body.insert(0, Row::new([Cell::from(problem.clone())]));
+        if area.height >= 3 {
+            let heading = head.take().expect("heading");
+            let table = Table::new(Vec::<Row>::new(), widths.clone()).header(heading);
+            frame.render_widget(table.column_spacing(1), Rect { height: 1, ..area });
+            let line = Rect {
+                y: area.y + 1,
+                height: 1,
+                ..area
+            };
+            let text = Paragraph::new(problem.clone()).style(opts.fg(Color::Red));
+            frame.render_widget(text, line);
+            area = Rect {
+                y: area.y + 2,
+                height: area.height - 2,
+                ..area
+            };
+        }
     }
-    let room = area.height.saturating_sub(1) as usize;
+    let room = area.height.saturating_sub(u16::from(head.is_some())) as usize;
     if body.len() > room && room > 0 {
         let more = body.len() - room + 1;
         body.truncate(room - 1);
         body.push(Row::new([Cell::from(format!("... {more} more hosts"))]));
     }
-    frame.render_widget(
-        Table::new(body, widths).header(head).column_spacing(1),
-        area,
-    );
+    let mut table = Table::new(body, widths).column_spacing(1);
+    if let Some(head) = head {
+        table = table.header(head);
+    }
+    frame.render_widget(table, area);
 }
 
 fn throughput(frame: &mut Frame, area: Rect, model: &Model, opts: &ViewOpts) {

@@ -187,3 +187,22 @@ fn small_and_paused_screens_stay_whole() {
         "{narrow}"
     );
 }
+
+#[test]
+fn a_host_list_problem_is_said_above_the_rows() {
+    let mut m = model();
+    let mut sample = m.sample.clone();
+    sample.hostlist_problem =
+        Some("$DISTCC_HOSTS contained no hosts; can't distribute work".into());
+    sample.hosts.truncate(0);
+    m.update(sample);
+    let screen = lines(&render(&m, false, 80, 24));
+    assert!(screen[1].starts_with("HOST "), "{screen:#?}");
+    assert_eq!(
+        screen[2].trim_end(),
+        "$DISTCC_HOSTS contained no hosts; can't distribute work"
+    );
+    // The hosts of the records follow, none cut.
+    assert!(screen[3].starts_with("10.0.0.2:3632 "), "{screen:#?}");
+    assert!(!screen.join("\n").contains("more hosts"), "{screen:#?}");
+}
