@@ -281,6 +281,19 @@ impl Vars {
         }
     }
 
+    /// `DISTCC_STATS=0` stops the client from appending its record of each
+    /// compile to `$DISTCC_DIR/stats/jobs` (read by `distccmon-text
+    /// --summary` and `distccmon-tui`); on by default. Our addition.
+    pub fn stats_records(&self) -> bool {
+        self.bool_or("DISTCC_STATS", true)
+    }
+
+    /// `NO_COLOR` (no-color.org): set and not empty, `distccmon-tui` uses
+    /// no colours.
+    pub fn no_color(&self) -> bool {
+        self.get_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+    }
+
     /// `DISTCC_NATIVE_LOCAL=1` keeps 3.4's behaviour of compiling
     /// `-march=native`/`-mtune=native` jobs locally instead of resolving
     /// the flags on the client.

@@ -24,7 +24,7 @@
 //!
 //! * [`client`] — `distcc`.
 //! * [`daemon`] — `distccd`.
-//! * [`monitor`] — `distccmon-text`.
+//! * [`monitor`] — `distccmon-text` and the full-screen `distccmon-tui`.
 //! * [`pump`] — `pump` and `lsdistcc`.
 
 pub mod access;

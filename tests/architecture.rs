@@ -19,6 +19,13 @@ const PURE: &[&str] = &[
     "src/daemon/mirror.rs",
     "src/daemon/pumpargs.rs",
     "src/client/local/dotd.rs",
+    // The monitors' decisions: the client's records added up, the
+    // full-screen monitor's model, layout and drawing, /metrics.
+    "src/monitor/summary.rs",
+    "src/monitor/tui/model.rs",
+    "src/monitor/tui/layout.rs",
+    "src/monitor/tui/view.rs",
+    "src/daemon/stats/prometheus.rs",
 ];
 const FORBIDDEN: &[&str] = &[
     "tokio",

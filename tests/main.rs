@@ -8,6 +8,7 @@ mod config;
 mod daemon;
 mod farm;
 mod golden;
+mod monitor;
 mod packaging;
 mod pump;
 mod support;

@@ -19,6 +19,7 @@ use crate::client::local::spawn::{Cpp, CppError};
 use crate::client::pump::{self as pumpmode, PumpState};
 use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
+use crate::client::stats::Counted;
 use crate::client::transport::conn::{self, Conn};
 use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::hosts::{HostKind, HostSpec};
@@ -163,7 +164,7 @@ pub fn run(
         line(&server_argv)
     );
     status.set(Phase::Send, name, slot);
-    let c = conn.as_mut().expect("connected");
+    let c = &mut Counted(conn.as_mut().expect("connected"));
     let sent = remote::send_head(c, version, &server_argv);
     finish_cpp(cpp, running.take(), status)?;
     sent.map_err(RemoteError::Io)?;
@@ -208,6 +209,7 @@ fn run_pump(
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
     status.set(Phase::Connect, name, slot);
     let mut conn = connect(ctx, host).map_err(RemoteError::Io)?;
+    let mut conn = Counted(&mut conn);
     debug!(
         "sending {} with {} files to {} (protocol 3): {}",
         lossy(&job.input),

@@ -18,6 +18,7 @@ use crate::client::slots::hostlist::{self, Loaded};
 use crate::client::slots::locks::SlotLock;
 use crate::client::slots::pick::pick;
 use crate::client::slots::status::Status;
+use crate::client::stats;
 use crate::error::ExitCode;
 use crate::hosts::{HostKind, HostList};
 use crate::logging::NONAME;
@@ -74,6 +75,7 @@ pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
     match p.scan {
         Ok(job) => distribute(ctx, job, p.driver_deps, &p.local_argv),
         Err((reason, native_error)) => {
+            stats::local(stats::local_reason(&reason));
             match native_error {
                 Some(e) => debug!("running locally because {reason} ({e})"),
                 None => debug!("running locally because {reason}"),
@@ -184,7 +186,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
     let list = match hostlist::load(&ctx.vars) {
         Loaded::List { list, .. } => list,
         Loaded::Empty { message, .. } => {
-            return no_host(ctx, &job, local_argv, 0, &[], &message);
+            return no_host(ctx, &job, local_argv, 0, &[], &message, "no-hosts");
         }
         Loaded::Bad { error, origin } => {
             let why = format!("{origin}: {error}");
@@ -192,7 +194,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
                 eprintln!("distcc[{}] ERROR: {why}", std::process::id());
                 return ExitCode::BadHostspec.code();
             }
-            return no_host(ctx, &job, local_argv, 0, &[], &why);
+            return no_host(ctx, &job, local_argv, 0, &[], &why, "bad-hostlist");
         }
     };
     let locks = ctx.lock_dir();
@@ -217,7 +219,12 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
         };
         let Some(picked) = picked else {
             drop(status);
-            return no_host(ctx, &job, local_argv, list.hosts.len(), &failures, "");
+            let word = if failures.is_empty() {
+                "hosts-unavailable"
+            } else {
+                "hosts-failed"
+            };
+            return no_host(ctx, &job, local_argv, list.hosts.len(), &failures, "", word);
         };
         let host = &list.hosts[picked.index];
         if host.auth.is_some() {
@@ -234,6 +241,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
                 host.text
             );
             excluded[picked.index] = true;
+            stats::host_failed(&host.lock_id());
             failures.push(HostFailure {
                 host: host.text.clone(),
                 cause,
@@ -242,6 +250,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
             continue;
         }
         if host.is_local() {
+            stats::local("localhost");
             drop(status);
             debug!(
                 "compiling {} locally: localhost was chosen",
@@ -267,9 +276,16 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
         // not send), not the host's: no backoff for it.
         let pumped = host.protover >= 3 && matches!(pump, PumpState::Files(_));
         let reply = match result {
-            Ok(reply) => reply,
-            Err(AttemptError::Cpp(code)) => return code,
+            Ok(reply) => {
+                stats::remote(&host.lock_id());
+                reply
+            }
+            Err(AttemptError::Cpp(code)) => {
+                stats::nowhere("cpp-failed");
+                return code;
+            }
             Err(AttemptError::Local(e)) => {
+                stats::local("client-error");
                 // Our side failed (temp dir, cpp could not start): no host
                 // is to blame; compile locally like 3.4.
                 drop(picked);
@@ -281,6 +297,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
                 return run_local(ctx, local_argv, None, |l| l.local_slots);
             }
             Err(AttemptError::Host(e)) => {
+                stats::host_failed(&host.lock_id());
                 let cause = e.to_string();
                 if let Some(d) = &locks {
                     if !ctx.backoff.is_zero() {
@@ -323,6 +340,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
                 remote_code,
             } => {
                 warn!("{warning}");
+                stats::local("remote-failed");
                 let lock_id = host.lock_id();
                 drop(picked);
                 drop(status);
@@ -378,6 +396,9 @@ fn show_stderr(bytes: &[u8]) {
     }
 }
 
+/// No host took the job: compile here (or fail, with `DISTCC_FALLBACK=0`).
+/// `word` is the fallback's name in the client's record
+/// ([`crate::state::record::FALLBACKS`]).
 fn no_host(
     ctx: &Ctx,
     job: &Job,
@@ -385,9 +406,11 @@ fn no_host(
     configured: usize,
     failures: &[HostFailure],
     why: &str,
+    word: &str,
 ) -> i32 {
     match plan::no_host(ctx.policy, &lossy(&job.input), configured, failures) {
         NoHost::Local { warning } => {
+            stats::local(word);
             // `why` (no usable list) starts with 3.4's words where 3.4 had
             // some: "$DISTCC_HOSTS contained no hosts; can't distribute work".
             if why.is_empty() {
@@ -402,6 +425,7 @@ fn no_host(
             run_local(ctx, local_argv, None, |l| l.local_slots)
         }
         NoHost::Fail { code, message } => {
+            stats::nowhere(word);
             let message = if why.is_empty() {
                 message
             } else {

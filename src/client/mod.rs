@@ -14,6 +14,7 @@
 //!   files, the pump `.d` re-flow, `@file`s.
 //! * [`probe`]: what compilers answered once (`-march=native`, cross
 //!   triples, default include directories), cached in `$DISTCC_DIR`.
+//! * [`stats`]: this compile's counters, one line in `$DISTCC_DIR/stats`.
 
 pub mod attempt;
 pub mod ctx;
@@ -25,6 +26,7 @@ pub mod probe;
 pub mod pump;
 pub mod scan;
 pub mod slots;
+pub mod stats;
 pub mod transport;
 
 use std::ffi::OsString;
@@ -164,7 +166,12 @@ pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
     if scan_includes {
         return scan::run(&ctx, argv);
     }
-    job::compile(&ctx, argv)
+    stats::start();
+    let code = job::compile(&ctx, argv);
+    if ctx.vars.stats_records() {
+        stats::finish(ctx.topdir.as_deref(), code);
+    }
+    code
 }
 
 fn own_option(vars: &Vars, opt: OwnOption) -> i32 {

@@ -1,17 +1,23 @@
 //! The figures of `--stats` (spec §4.7): counters kept by the jobs, a
 //! 300 × 3 s ring for the 1/5/15-minute averages, and the rendering of
-//! 3.4's text page and of the same figures as JSON.
+//! 3.4's text page and of the same figures as JSON; [`prometheus`] renders
+//! them for `/metrics`, with the counts by compiler and client address of
+//! [`breakdown`] and the refusals by reason ([`Refusal`]).
 //!
 //! System figures (load, RSS, disk) come from [`super::sysinfo`]; this
 //! file does no I/O.
+
+pub mod breakdown;
+pub mod prometheus;
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use super::summary::{Category, Summary};
+use super::summary::{Category, Refusal, Summary};
 use super::sysinfo::System;
+use breakdown::Breakdown;
 
 /// 3.4 keeps 300 slots of 3 seconds (15 minutes).
 pub const RING_SLOTS: usize = 300;
@@ -28,6 +34,8 @@ pub struct Stats {
     argv0: String,
     longest: Mutex<Option<Longest>>,
     ring: Mutex<Ring>,
+    refusals: [AtomicU64; Refusal::ALL.len()],
+    breakdown: Mutex<Breakdown>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -65,6 +73,8 @@ impl Stats {
             argv0: argv0.to_string(),
             longest: Mutex::new(None),
             ring: Mutex::new(Ring::default()),
+            refusals: Default::default(),
+            breakdown: Mutex::new(Breakdown::default()),
         }
     }
 
@@ -80,9 +90,17 @@ impl Stats {
         BusyGuard(self)
     }
 
-    /// A job ended.
+    /// A job ended. A refused one also counts under its reason
+    /// ([`Refusal::of`]).
     pub fn record(&self, s: &Summary) {
         self.counts[s.category.index()].fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = Refusal::of(s) {
+            self.refused(r);
+        }
+        self.breakdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(s);
         if matches!(
             s.category,
             Category::CompileOk | Category::CompileError | Category::CompileTimeout
@@ -100,6 +118,19 @@ impl Stats {
                 });
             }
         }
+    }
+
+    /// Count a refusal that ends no job, or ends one whose summary does
+    /// not say why (see [`Refusal::of`]): `--allow` turning a connection
+    /// away, the sandbox refusing a compile. Shown on `/metrics` as
+    /// `distccd_refusals_total{reason}`.
+    pub fn refused(&self, reason: Refusal) {
+        self.refusals[reason.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count of one refusal reason.
+    pub fn refusals(&self, reason: Refusal) -> u64 {
+        self.refusals[reason.index()].load(Ordering::Relaxed)
     }
 
     /// Called every [`SLOT_SECS`] seconds.
@@ -155,6 +186,13 @@ impl Stats {
             avg_kids: [a1, a2, a3],
             num_compiles: [c1 + pending, c2 + pending, c3 + pending],
             sys,
+            busy: self.busy(),
+            refusals: Refusal::ALL.map(|r| self.refusals(r)),
+            breakdown: self
+                .breakdown
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
 }
@@ -169,6 +207,9 @@ pub struct Snapshot {
     avg_kids: [u64; 3],
     num_compiles: [u64; 3],
     sys: System,
+    busy: u32,
+    refusals: [u64; Refusal::ALL.len()],
+    breakdown: Breakdown,
 }
 
 /// One value on the page.

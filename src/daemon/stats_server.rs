@@ -3,7 +3,9 @@
 //! Like 3.4 it reads (and mostly ignores) up to 1024 bytes of request,
 //! writes one page and closes; the same `--allow` list applies. Any path
 //! gets 3.4's text page, except `/json`, which gets the same figures as
-//! a JSON object (our addition).
+//! a JSON object, and `/metrics`, which gets them in Prometheus' text
+//! format with counts by compiler, client address and refusal reason
+//! (our additions; [`super::stats::prometheus`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,15 +107,15 @@ async fn answer(
         }
     })
     .await;
-    let json = wants_json(&buf);
+    let wanted = page_for(&buf);
     let mut sys = sampler.sample(&tmpdir);
     sample_now(io);
     sys.io_rate = io.lock().unwrap_or_else(|e| e.into_inner()).rate();
     let snap = shared.stats.snapshot(sys);
-    let page = if json {
-        snap.json_page()
-    } else {
-        snap.text_page()
+    let page = match wanted {
+        Page::Text => snap.text_page(),
+        Page::Json => snap.json_page(),
+        Page::Metrics => snap.metrics_page(),
     };
     stream.write_all(page.as_bytes()).await?;
     stream.shutdown().await?;
@@ -131,14 +133,30 @@ async fn answer(
     Ok(())
 }
 
-/// `GET /json` (with or without a query string or HTTP version).
-fn wants_json(request: &[u8]) -> bool {
+/// The pages the stats server has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Page {
+    /// 3.4's page, for any path but the two below.
+    Text,
+    /// `/json`.
+    Json,
+    /// `/metrics` (Prometheus).
+    Metrics,
+}
+
+/// The page a request asks for, from the path of its first line (with or
+/// without a query string or HTTP version).
+fn page_for(request: &[u8]) -> Page {
     let line = request.split(|b| *b == b'\n').next().unwrap_or_default();
     let mut words = line.split(|b| *b == b' ');
     let _method = words.next();
     let path = words.next().unwrap_or_default();
     let path = path.split(|b| *b == b'?').next().unwrap_or_default();
-    path.strip_suffix(b"\r").unwrap_or(path) == b"/json"
+    match path.strip_suffix(b"\r").unwrap_or(path) {
+        b"/json" => Page::Json,
+        b"/metrics" => Page::Metrics,
+        _ => Page::Text,
+    }
 }
 
 #[cfg(test)]
@@ -146,12 +164,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_json_path_gets_json() {
-        assert!(wants_json(b"GET /json HTTP/1.0\r\n\r\n"));
-        assert!(wants_json(b"GET /json?x=1 HTTP/1.1\r\n"));
-        assert!(wants_json(b"GET /json\n"));
-        assert!(!wants_json(b"GET / HTTP/1.0\r\n"));
-        assert!(!wants_json(b"GET /json2 HTTP/1.0\r\n"));
-        assert!(!wants_json(b""));
+    fn each_path_gets_its_page() {
+        const CASES: &[(&[u8], Page)] = &[
+            (b"GET /json HTTP/1.0\r\n\r\n", Page::Json),
+            (b"GET /json?x=1 HTTP/1.1\r\n", Page::Json),
+            (b"GET /json\n", Page::Json),
+            (b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", Page::Metrics),
+            (b"GET /metrics?name[]=x HTTP/1.1\r\n", Page::Metrics),
+            (b"GET /metrics\r\n", Page::Metrics),
+            (b"GET / HTTP/1.0\r\n", Page::Text),
+            (b"GET /json2 HTTP/1.0\r\n", Page::Text),
+            (b"GET /metricsx HTTP/1.0\r\n", Page::Text),
+            (b"", Page::Text),
+        ];
+        for (request, want) in CASES {
+            assert_eq!(
+                page_for(request),
+                *want,
+                "{}",
+                String::from_utf8_lossy(request)
+            );
+        }
     }
 }

@@ -84,6 +84,89 @@ impl fmt::Display for Category {
     }
 }
 
+/// Why the daemon turned a client away: the `reason` label of
+/// `distccd_refusals_total` on `/metrics`. Few values on purpose: a label
+/// with unbounded values makes one time series per value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// The request did not follow the protocol (malformed, truncated,
+    /// too slow, or refused by a request-head limit).
+    BadRequest,
+    /// The arguments are not a compile the daemon runs (the option table's
+    /// refusal, spec §4.5 step 3).
+    Argument,
+    /// The compiler is not on the whitelist or in `DISTCC_CMDLIST` (spec
+    /// §4.5 step 6).
+    Whitelist,
+    /// The compiler sandbox refused to start the compile.
+    Sandbox,
+    /// `--allow` turned the connection away before a byte was read.
+    Access,
+    /// The daemon had no room for the request (3.4's REJ_OVERLOAD).
+    Overload,
+}
+
+impl Refusal {
+    /// Every reason, in the order `/metrics` lists them.
+    pub const ALL: [Refusal; 6] = [
+        Self::BadRequest,
+        Self::Argument,
+        Self::Whitelist,
+        Self::Sandbox,
+        Self::Access,
+        Self::Overload,
+    ];
+
+    /// The label value.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::Argument => "argument",
+            Self::Whitelist => "whitelist",
+            Self::Sandbox => "sandbox",
+            Self::Access => "access",
+            Self::Overload => "overload",
+        }
+    }
+
+    /// Position in [`Refusal::ALL`].
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|r| *r == self).unwrap_or(0)
+    }
+
+    /// The reason of a job that ended refused, read from its summary (the
+    /// job driver fills `compiler` once the head is read and `input` once
+    /// the option scan accepts the arguments, `src/daemon/job.rs`):
+    ///
+    /// * REJ_OVERLOAD: [`Refusal::Overload`];
+    /// * REJ_BAD_REQ with exit 110 (COMPILER_MISSING): [`Refusal::Whitelist`];
+    /// * REJ_BAD_REQ with a compiler but no input: the option scan refused
+    ///   the arguments, [`Refusal::Argument`];
+    /// * any other REJ_BAD_REQ: [`Refusal::BadRequest`].
+    ///
+    /// Refusals that end no job (`--allow`, before a byte is read) or that
+    /// end one in another category are counted by their callers through
+    /// `Stats::refused`.
+    pub fn of(summary: &Summary) -> Option<Self> {
+        const COMPILER_MISSING: i32 = crate::error::ExitCode::CompilerMissing.code();
+        match summary.category {
+            Category::RejOverload => Some(Self::Overload),
+            Category::RejBadReq if summary.ret == COMPILER_MISSING => Some(Self::Whitelist),
+            Category::RejBadReq if summary.compiler.is_some() && summary.input.is_none() => {
+                Some(Self::Argument)
+            }
+            Category::RejBadReq => Some(Self::BadRequest),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// What happened to one job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Summary {
@@ -172,6 +255,71 @@ mod tests {
             ..s
         };
         assert!(failed.to_string().contains("COMPILE_ERROR exit:1 sig:0"));
+    }
+
+    #[test]
+    fn refusal_reason_from_the_summary() {
+        let job = |category, ret, compiler: Option<&str>, input: Option<&str>| Summary {
+            peer: "127.0.0.1:1".into(),
+            category,
+            status: 0,
+            ret,
+            elapsed: Duration::ZERO,
+            compiler: compiler.map(Into::into),
+            input: input.map(Into::into),
+        };
+        use Category::*;
+        /// category, ret, compiler, input: the reason.
+        type Case = (
+            Category,
+            i32,
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<Refusal>,
+        );
+        const CASES: &[Case] = &[
+            // garbage before a compiler was named
+            (RejBadReq, 108, None, None, Some(Refusal::BadRequest)),
+            // `gcc -E x.c`, `gcc x.o -o x`: refused by the option table
+            (RejBadReq, 108, Some("gcc"), None, Some(Refusal::Argument)),
+            // not on the whitelist
+            (
+                RejBadReq,
+                110,
+                Some("evil"),
+                Some("x.c"),
+                Some(Refusal::Whitelist),
+            ),
+            // the source never came
+            (
+                RejBadReq,
+                103,
+                Some("gcc"),
+                Some("x.c"),
+                Some(Refusal::BadRequest),
+            ),
+            (RejOverload, 115, None, None, Some(Refusal::Overload)),
+            (CompileOk, 0, Some("gcc"), Some("x.c"), None),
+            (CompileError, 0, Some("gcc"), Some("x.c"), None),
+            (Other, 103, None, None, None),
+        ];
+        for (category, ret, compiler, input, want) in CASES {
+            let s = job(*category, *ret, *compiler, *input);
+            assert_eq!(Refusal::of(&s), *want, "{s}");
+        }
+        let labels: Vec<_> = Refusal::ALL.iter().map(|r| r.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                "bad_request",
+                "argument",
+                "whitelist",
+                "sandbox",
+                "access",
+                "overload"
+            ]
+        );
+        assert_eq!(Refusal::Access.index(), 4);
     }
 
     #[test]

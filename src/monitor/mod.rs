@@ -11,6 +11,15 @@
 //! files; files older than 60 s are removed; short or foreign records are
 //! skipped; jobs whose process is gone are dropped (unless Done); sorted
 //! by host, then slot.
+//!
+//! `distccmon-text --summary [--since WHEN]` (our addition) adds up the
+//! client's per-job records instead ([`summary`], read by [`records`]).
+//! The full-screen monitor `distccmon-tui` is [`tui`]; it reads the same
+//! state files through [`read_states_with`], without removing anything.
+
+pub mod records;
+pub mod summary;
+pub mod tui;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -65,6 +74,12 @@ fn alive(pid: u64) -> bool {
 
 /// Read the jobs in `dir` (removing stale files as 3.4 does).
 pub fn read_states(dir: &Path) -> io::Result<Vec<TaskState>> {
+    read_states_with(dir, true)
+}
+
+/// Read the jobs in `dir`; stale files are skipped, and removed only when
+/// `remove_stale` (3.4's monitor removes them; a read-only viewer may not).
+pub fn read_states_with(dir: &Path, remove_stale: bool) -> io::Result<Vec<TaskState>> {
     let mut out = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
@@ -84,7 +99,9 @@ pub fn read_states(dir: &Path) -> io::Result<Vec<TaskState>> {
             .and_then(|m| now.duration_since(m).ok())
             .unwrap_or_default();
         if age > STALE {
-            let _ = std::fs::remove_file(&path);
+            if remove_stale {
+                let _ = std::fs::remove_file(&path);
+            }
             continue;
         }
         let Ok(bytes) = std::fs::read(&path) else {
@@ -110,9 +127,14 @@ pub fn state_dir(vars: &Vars) -> Option<PathBuf> {
 fn usage() -> String {
     format!(
         "distccmon-text {} (distcc-rs, compatible with distcc {})\n\
-         Usage: distccmon-text [DELAY]\n\n\
+         Usage: distccmon-text [DELAY]\n\
+         \x20      distccmon-text --summary [--since WHEN]\n\n\
          Shows the compile jobs running on this machine (from $DISTCC_DIR/state,\n\
-         default ~/.distcc/state). With DELAY, repeats every DELAY seconds.\n",
+         default ~/.distcc/state). With DELAY, repeats every DELAY seconds.\n\n\
+         --summary adds up what our distcc client recorded of each compile in\n\
+         $DISTCC_DIR/stats: jobs remote and local, fallbacks by reason, bytes,\n\
+         time per phase, and per host. --since WHEN keeps the jobs that ended in\n\
+         the last WHEN (90, 90s, 15m, 2h, 1d) or after @EPOCH-SECONDS.\n",
         crate::version::VERSION,
         crate::version::COMPAT_VERSION
     )
@@ -122,6 +144,9 @@ fn usage() -> String {
 pub fn run(vars: &Vars, args: &[String]) -> i32 {
     // 3.4 answers anything but one DELAY with its usage and exit code 1,
     // `--help` included (issue 11).
+    if args.first().is_some_and(|a| a == "--summary") {
+        return summary_command(vars, &args[1..]);
+    }
     let delay = match args {
         [] => None,
         [a] if a == "--help" || a == "-h" => {
@@ -182,6 +207,70 @@ pub fn run(vars: &Vars, args: &[String]) -> i32 {
     }
 }
 
+/// `WHEN` of `--since`, as a time in milliseconds since the epoch:
+/// `@SECONDS` is absolute, a number with an optional `s`, `m`, `h` or `d`
+/// is that long before `now_ms`.
+pub fn parse_since(when: &str, now_ms: u64) -> Option<u64> {
+    if let Some(epoch) = when.strip_prefix('@') {
+        return epoch.parse::<u64>().ok()?.checked_mul(1000);
+    }
+    let (digits, unit) = match when.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => when.split_at(i),
+        None => (when, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    let secs = digits.parse::<u64>().ok()?.checked_mul(scale)?;
+    Some(now_ms.saturating_sub(secs.saturating_mul(1000)))
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// `distccmon-text --summary [--since WHEN]`.
+fn summary_command(vars: &Vars, args: &[String]) -> i32 {
+    let since = match args {
+        [] => 0,
+        [flag, when] if flag == "--since" => match parse_since(when, now_ms()) {
+            Some(t) => t,
+            None => {
+                eprintln!(
+                    "distccmon-text: --since wants 90, 90s, 15m, 2h, 1d or @EPOCH-SECONDS, not {when:?}"
+                );
+                return USAGE_EXIT;
+            }
+        },
+        _ => {
+            eprint!("{}", usage());
+            return USAGE_EXIT;
+        }
+    };
+    let Some(top) = vars.distcc_dir() else {
+        eprintln!("distccmon-text: neither DISTCC_DIR nor HOME is set");
+        return ExitCode::BadArguments.code();
+    };
+    let dir = records::dir(&top);
+    match records::read_all(&dir) {
+        Ok(all) => {
+            let text = summary::Totals::of(&all, since).render();
+            let _ = io::stdout().lock().write_all(text.as_bytes());
+            0
+        }
+        Err(e) => {
+            eprintln!("distccmon-text: cannot read {}: {e}", dir.display());
+            ExitCode::IoError.code()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +303,25 @@ mod tests {
                 "h".repeat(24)
             )
         );
+    }
+
+    #[test]
+    fn since_takes_ages_and_epochs() {
+        let now = 10_000_000;
+        for (when, want) in [
+            ("90", Some(now - 90_000)),
+            ("90s", Some(now - 90_000)),
+            ("15m", Some(now - 900_000)),
+            ("2h", Some(now - 7_200_000)),
+            ("1d", Some(0)),
+            ("@1700000000", Some(1_700_000_000_000)),
+            ("", None),
+            ("5w", None),
+            ("m", None),
+            ("@x", None),
+        ] {
+            assert_eq!(parse_since(when, now), want, "{when:?}");
+        }
     }
 
     #[test]

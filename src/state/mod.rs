@@ -7,8 +7,13 @@
 //! exactly what 3.4 writes so that distcc 3.4's own monitor shows our jobs,
 //! and we read 3.4's files. Reading and writing the files is the client's
 //! and the monitor's business; this module only turns bytes into values.
+//!
+//! [`record`] is our own addition: the client's per-job record that
+//! `distccmon-text --summary` and `distccmon-tui` read.
 
 use std::fmt;
+
+pub mod record;
 
 /// `magic` of every state file: `DIH\0` (0x44494800).
 pub const MAGIC: u64 = 0x4449_4800;

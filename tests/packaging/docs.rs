@@ -11,11 +11,12 @@ use crate::support::bin;
 use std::collections::BTreeSet;
 use std::process::Command;
 
-const PROGRAMS: [&str; 6] = [
+const PROGRAMS: [&str; 7] = [
     "distcc",
     "distccd",
     "distcc-config",
     "distccmon-text",
+    "distccmon-tui",
     "pump",
     "lsdistcc",
 ];

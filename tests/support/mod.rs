@@ -15,6 +15,7 @@ pub fn bin(name: &str) -> PathBuf {
         "distcc" => env!("CARGO_BIN_EXE_distcc"),
         "distccd" => env!("CARGO_BIN_EXE_distccd"),
         "distccmon-text" => env!("CARGO_BIN_EXE_distccmon-text"),
+        "distccmon-tui" => env!("CARGO_BIN_EXE_distccmon-tui"),
         "pump" => env!("CARGO_BIN_EXE_pump"),
         "lsdistcc" => env!("CARGO_BIN_EXE_lsdistcc"),
         "distcc-config" => env!("CARGO_BIN_EXE_distcc-config"),

@@ -9,6 +9,7 @@ EAPI=8
 # CRATES-BEGIN
 CRATES="
 	aho-corasick@1.1.5
+	allocator-api2@0.2.22
 	anstream@1.0.0
 	anstyle@1.0.14
 	anstyle-parse@1.0.0
@@ -17,6 +18,8 @@ CRATES="
 	autocfg@1.5.1
 	bitflags@2.13.2
 	bytes@1.12.1
+	cassowary@0.3.0
+	castaway@0.2.4
 	cfg-if@1.0.5
 	cfg_aliases@0.2.2
 	clap@4.6.7
@@ -24,22 +27,41 @@ CRATES="
 	clap_derive@4.6.7
 	clap_lex@1.1.1
 	colorchoice@1.0.5
+	compact_str@0.8.2
 	console@0.16.6
+	crossterm@0.28.1
+	crossterm_winapi@0.9.1
+	darling@0.20.11
+	darling_core@0.20.11
+	darling_macro@0.20.11
 	dialoguer@0.12.0
+	either@1.19.0
 	encode_unicode@1.0.0
 	enumflags2@0.7.12
 	enumflags2_derive@0.7.12
 	equivalent@1.0.3
 	errno@0.3.14
+	fnv@1.0.7
+	foldhash@0.1.5
 	getrandom@0.3.4
+	hashbrown@0.15.5
 	hashbrown@0.17.1
 	heck@0.5.0
+	ident_case@1.0.1
 	indexmap@2.14.2
+	indoc@2.0.8
+	instability@0.3.10
 	ipnet@2.12.2
 	is_terminal_polyfill@1.70.2
+	itertools@0.13.0
+	itoa@1.0.19
 	landlock@0.4.8
 	lazy_static@1.5.1
 	libc@0.2.191
+	linux-raw-sys@0.4.15
+	lock_api@0.4.14
+	log@0.4.35
+	lru@0.12.5
 	lzo1x@0.2.2
 	memchr@2.8.3
 	memoffset@0.9.1
@@ -48,6 +70,9 @@ CRATES="
 	num-traits@0.2.19
 	once_cell@1.21.4
 	once_cell_polyfill@1.70.2
+	parking_lot@0.12.5
+	parking_lot_core@0.9.12
+	paste@1.0.15
 	pin-project-lite@0.2.17
 	ppv-lite86@0.2.21
 	proc-macro2@1.0.107
@@ -58,9 +83,15 @@ CRATES="
 	rand_chacha@0.9.0
 	rand_core@0.9.5
 	rand_xorshift@0.4.0
+	ratatui@0.29.0
+	redox_syscall@0.5.18
 	regex@1.13.1
 	regex-automata@0.4.18
 	regex-syntax@0.8.11
+	rustix@0.38.44
+	rustversion@1.0.23
+	ryu@1.0.23
+	scopeguard@1.2.0
 	seccompiler@0.5.0
 	serde@1.0.229
 	serde_core@1.0.229
@@ -69,9 +100,14 @@ CRATES="
 	sharded-slab@0.1.7
 	shell-words@1.1.1
 	signal-hook@0.3.18
+	signal-hook-mio@0.2.5
 	signal-hook-registry@1.4.8
+	smallvec@1.16.6
 	socket2@0.6.5
+	static_assertions@1.1.0
 	strsim@0.11.1
+	strum@0.26.3
+	strum_macros@0.26.4
 	syn@2.0.119
 	syn@3.0.9
 	thiserror@2.0.21
@@ -89,12 +125,28 @@ CRATES="
 	tracing-subscriber@0.3.23
 	unarray@0.1.4
 	unicode-ident@1.0.27
-	unicode-width@0.2.3
+	unicode-segmentation@1.13.3
+	unicode-truncate@1.1.0
+	unicode-width@0.1.14
+	unicode-width@0.2.0
 	utf8parse@0.2.2
 	wasi@0.11.1+wasi-snapshot-preview1
 	wasip2@1.0.1+wasi-0.2.4
+	winapi@0.3.9
+	winapi-i686-pc-windows-gnu@0.4.0
+	winapi-x86_64-pc-windows-gnu@0.4.0
 	windows-link@0.2.1
+	windows-sys@0.59.0
 	windows-sys@0.61.2
+	windows-targets@0.52.6
+	windows_aarch64_gnullvm@0.52.6
+	windows_aarch64_msvc@0.52.6
+	windows_i686_gnu@0.52.6
+	windows_i686_gnullvm@0.52.6
+	windows_i686_msvc@0.52.6
+	windows_x86_64_gnu@0.52.6
+	windows_x86_64_gnullvm@0.52.6
+	windows_x86_64_msvc@0.52.6
 	winnow@0.7.15
 	winnow@1.0.5
 	wit-bindgen@0.46.0
@@ -140,7 +192,7 @@ src_test() {
 
 src_install() {
 	local bin
-	for bin in distcc distccd distccmon-text pump lsdistcc distcc-config; do
+	for bin in distcc distccd distccmon-text distccmon-tui pump lsdistcc distcc-config; do
 		dobin "$(cargo_target_dir)/${bin}"
 	done
 

@@ -1,6 +1,7 @@
 //! The client's monitor state file `<topdir>/state/binstate_<pid>` (spec
 //! §3.9 phases, §3.14 layout), rewritten on every phase change and removed
-//! at exit, so `distccmon-text` (ours or 3.4's) shows the job.
+//! at exit, so `distccmon-text` (ours or 3.4's) shows the job. Each phase
+//! change is also timed for the client's own record ([`crate::client::stats`]).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -26,11 +27,13 @@ impl Status {
             std::fs::create_dir_all(&dir).ok()?;
             Some(TempPath::register_always(dir.join(file_name(pid))))
         });
+        let file = crate::args::os::lossy(crate::args::ext::basename(input)).into_owned();
+        crate::client::stats::file(&file);
         Self {
             path,
             state: TaskState {
                 cpid: u64::from(pid),
-                file: crate::args::os::lossy(crate::args::ext::basename(input)).into_owned(),
+                file,
                 host: String::new(),
                 slot: 0,
                 phase: Phase::Startup,
@@ -40,6 +43,7 @@ impl Status {
 
     /// Record a phase on `host` (name without port, or `localhost`).
     pub fn set(&mut self, phase: Phase, host: &str, slot: u32) {
+        crate::client::stats::phase(phase);
         let Some(path) = &self.path else { return };
         self.state.phase = phase;
         self.state.host.clear();
