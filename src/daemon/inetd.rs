@@ -15,7 +15,7 @@ use std::pin::Pin;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::job::{self, Shared};
-use super::summary::Category;
+use super::summary::{Category, Refusal};
 use crate::access::AccessList;
 use crate::error::ExitCode;
 
@@ -41,6 +41,7 @@ pub async fn serve_stdin(shared: &Shared, access: &AccessList) -> i32 {
                     "connection from client '{}' denied by access list",
                     addr.ip()
                 );
+                shared.stats.refused(Refusal::Access);
                 return ExitCode::AccessDenied.code();
             }
             addr.to_string()

@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use super::job::{self, Shared};
+use super::summary::Refusal;
 use crate::logging::clip_to;
 
 pub mod caps;
@@ -79,6 +80,7 @@ pub async fn serve(
                 "connection from client '{}' denied by access list",
                 peer.ip()
             );
+            shared.stats.refused(Refusal::Access);
             continue;
         }
         tracing::debug!("connection from {peer}");

@@ -120,3 +120,60 @@ fn metrics_pass_promtool_and_count_refusals_by_reason() {
         "{body}"
     );
 }
+
+/// `--allow` turning a connection away is counted as an `access` refusal.
+#[test]
+fn connections_refused_by_allow_are_counted() {
+    let farm = Farm::new("metrics-allow");
+    let stats_port = support::free_port();
+    let opts = Opts {
+        listen: None,
+        args: vec![
+            "--stats".into(),
+            "--stats-port".into(),
+            stats_port.to_string(),
+        ],
+        ..Opts::default()
+    };
+    let d = farm.daemon(Kind::Ours, &opts);
+    support::wait_for_port(stats_port, Duration::from_secs(10));
+    // From 127.0.0.3, which `--allow 127.0.0.1` does not cover.
+    for _ in 0..2 {
+        let sock = connect_from_127_0_0_3(d.port);
+        let mut s = sock;
+        let _ = s.write_all(GOOD_V1);
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply);
+        assert!(reply.is_empty());
+    }
+    assert!(d.wait_log("denied by access list"));
+    let mut body = String::new();
+    let counted = support::eventually(|| {
+        body = http_get(stats_port, "/metrics");
+        value(&body, "distccd_refusals_total{reason=\"access\"}") == Some(2.0)
+    });
+    assert!(counted, "{body}");
+}
+
+/// A TCP connection to 127.0.0.1:`port` from the source address 127.0.0.3.
+fn connect_from_127_0_0_3(port: u16) -> TcpStream {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
+    let fd = socket(
+        AddressFamily::Inet,
+        SockType::Stream,
+        SockFlag::empty(),
+        None,
+    )
+    .unwrap();
+    bind(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrIn::new(127, 0, 0, 3, 0),
+    )
+    .unwrap();
+    connect(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        &SockaddrIn::new(127, 0, 0, 1, port),
+    )
+    .unwrap();
+    TcpStream::from(fd)
+}
