@@ -210,6 +210,7 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
             locks.as_ref(),
             ctx.backoff,
             ctx.pause,
+            ctx.topdir.as_deref(),
         ) {
             Ok(p) => p,
             Err(e) => {

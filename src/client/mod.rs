@@ -21,6 +21,7 @@ pub mod ctx;
 pub mod invoke;
 pub mod job;
 pub mod local;
+pub mod placement;
 pub mod plan;
 pub mod probe;
 pub mod pump;
@@ -168,9 +169,7 @@ pub fn run(vars: Vars, argv: Vec<OsString>) -> i32 {
     }
     stats::start();
     let code = job::compile(&ctx, argv);
-    if ctx.vars.stats_records() {
-        stats::finish(ctx.topdir.as_deref(), code);
-    }
+    stats::finish(ctx.topdir.as_deref(), code, ctx.vars.stats_records());
     code
 }
 

@@ -78,6 +78,7 @@ pub fn run(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
         locks.as_ref(),
         ctx.backoff,
         ctx.pause,
+        ctx.topdir.as_deref(),
     ) {
         Ok(Some(picked)) => &list.hosts[picked.index],
         Ok(None) => {

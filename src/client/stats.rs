@@ -262,7 +262,10 @@ pub fn files(topdir: &Path) -> [PathBuf; 2] {
 /// Append the record of this compile, which exits with `exit`, to
 /// `$DISTCC_DIR/stats/jobs` (when `topdir` is known and a record is
 /// due). Errors are ignored: counting must never fail a compile.
-pub fn finish(topdir: Option<&Path>, exit: i32) {
+///
+/// A successful remote compile also teaches the placement its host's
+/// speed ([`crate::client::slots::hoststate`]), records or not.
+pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
     let Some(topdir) = topdir else { return };
     let end_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -275,7 +278,13 @@ pub fn finish(topdir: Option<&Path>, exit: i32) {
     let Some(record) = rec.record(Instant::now(), end_ms, exit, bytes) else {
         return;
     };
-    let _ = append(&topdir.join(DIR), &record.encode());
+    if record.ran == Some(Ran::Remote) && exit == 0 {
+        let compile_ms = record.phase_ms[3] as f64;
+        crate::client::slots::hoststate::record(topdir, &record.host, compile_ms, record.sent);
+    }
+    if write_record {
+        let _ = append(&topdir.join(DIR), &record.encode());
+    }
 }
 
 /// One `write(2)` to `dir/jobs` (created 0777 and 0666 less the umask, like

@@ -10,6 +10,7 @@ mod fake;
 mod fallback;
 mod fidelity;
 pub mod harness;
+mod placement;
 mod project;
 mod pump;
 mod pump_paths;

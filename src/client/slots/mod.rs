@@ -5,10 +5,12 @@
 //!
 //! * [`hostlist`]: where the host list comes from.
 //! * [`locks`]: 3.4-compatible `cpu_*` and `backoff_*` files.
-//! * [`pick`]: 3.4's slot-by-slot host choice.
+//! * [`pick`]: 3.4's slot-by-slot host choice, in the placement's order.
+//! * [`hoststate`]: each host's measured speed, shared by all clients.
 //! * [`status`]: `state/binstate_<pid>` for `distccmon-text`.
 
 pub mod hostlist;
+pub mod hoststate;
 pub mod locks;
 pub mod pick;
 pub mod status;

@@ -7,26 +7,20 @@
 //! Not usable: `,down` hosts, hosts in backoff, and hosts that already
 //! failed during this run (so a backoff period of 0 cannot make us retry a
 //! dead host forever, spec §6 quirk 8).
+//!
+//! Among the usable hosts, the order is [`crate::client::placement`]'s:
+//! hosts measured much slower than the fastest get no job while it can
+//! take one; with no measurement it is exactly 3.4's order.
 
 use std::io;
 use std::time::Duration;
 
+use std::path::Path;
+
+use crate::client::placement::{self, HostView};
+use crate::client::slots::hoststate;
 use crate::client::slots::locks::{LockDir, SlotLock};
 use crate::hosts::HostSpec;
-
-/// The order in which (host index, slot) pairs are tried.
-pub fn candidates(slots: &[u32]) -> Vec<(usize, u32)> {
-    let max = slots.iter().copied().max().unwrap_or(0);
-    let mut out = Vec::new();
-    for slot in 0..max {
-        for (i, &n) in slots.iter().enumerate() {
-            if slot < n {
-                out.push((i, slot));
-            }
-        }
-    }
-    out
-}
 
 /// A chosen host and its held slot.
 #[derive(Debug)]
@@ -45,6 +39,7 @@ pub fn pick(
     locks: Option<&LockDir>,
     backoff: Duration,
     pause: Duration,
+    topdir: Option<&Path>,
 ) -> io::Result<Option<Picked>> {
     loop {
         let usable: Vec<usize> = (0..hosts.len())
@@ -60,8 +55,17 @@ pub fn pick(
                 lock: None,
             }));
         };
-        let slots: Vec<u32> = usable.iter().map(|&i| hosts[i].slots).collect();
-        for (u, slot) in candidates(&slots) {
+        let views: Vec<HostView> = usable
+            .iter()
+            .map(|&i| HostView {
+                slots: hosts[i].slots,
+                ms_per_kib: match (&hosts[i].is_local(), topdir) {
+                    (false, Some(top)) => hoststate::speed(top, &hosts[i].lock_id()),
+                    _ => None,
+                },
+            })
+            .collect();
+        for (u, slot) in placement::order(&views) {
             let index = usable[u];
             if let Some(lock) = locks.try_lock(&hosts[index].lock_id(), slot)? {
                 return Ok(Some(Picked {
@@ -71,20 +75,5 @@ pub fn pick(
             }
         }
         std::thread::sleep(pause);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slot_zero_of_every_host_comes_first() {
-        assert_eq!(
-            candidates(&[2, 1, 3]),
-            vec![(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (2, 2)]
-        );
-        assert!(candidates(&[]).is_empty());
-        assert!(candidates(&[0]).is_empty());
     }
 }

@@ -1,0 +1,136 @@
+//! Speed-aware host choice (issue 13): which hosts a job may go to now,
+//! and in which order. Pure: the measured speeds come in, decisions go out
+//! (ntpd-rs's source selection is the model), tested without sockets.
+//!
+//! distcc 3.4 takes the first free slot in list order, spreading over
+//! every host's slot 0 first; a slow machine gets as many jobs as a fast
+//! one, and the build waits for it at the end ("distcc gets slower when I
+//! add slow machines", its FAQ). Here:
+//!
+//! * A host's speed is what this user's clients measured on it: compile
+//!   time per KiB sent, averaged ([`crate::client::slots::hoststate`]).
+//!   It is the same job mix on every host, so the figure ranks them.
+//! * The **tier**: hosts no slower than [`SLOW_FACTOR`] times the fastest
+//!   usable one. Only they take jobs; a slower host is worth a job only
+//!   when every faster one is down, in backoff or unmeasured-and-failing,
+//!   because the build would wait for its jobs at the end. (Its slots stay
+//!   free: waiting for a faster slot finishes sooner.)
+//! * A host not measured yet counts as fast, so it is tried and measured.
+//! * Within the tier, 3.4's order: slot 0 of every host in list order,
+//!   then slot 1, ...; the user's `/N` stays the ceiling and the list
+//!   order the tie-break. With nothing measured the order is exactly 3.4's.
+
+/// A host slower than this many times the fastest usable one gets no job
+/// while a faster one is usable.
+pub const SLOW_FACTOR: f64 = 1.5;
+
+/// What is known of one usable host.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HostView {
+    /// Its `/N` slots.
+    pub slots: u32,
+    /// Measured milliseconds of compile per KiB sent, if measured.
+    pub ms_per_kib: Option<f64>,
+}
+
+/// The (host, slot) pairs to try, in order: the tier's hosts only, 3.4's
+/// slot-by-slot spreading within it. Indices are into `hosts`.
+pub fn order(hosts: &[HostView]) -> Vec<(usize, u32)> {
+    let fastest = hosts
+        .iter()
+        .filter(|h| h.slots > 0)
+        .filter_map(|h| h.ms_per_kib)
+        .fold(f64::INFINITY, f64::min);
+    let in_tier = |h: &HostView| match h.ms_per_kib {
+        Some(s) if fastest.is_finite() => s <= fastest * SLOW_FACTOR,
+        _ => true,
+    };
+    let max = hosts.iter().map(|h| h.slots).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for slot in 0..max {
+        for (i, h) in hosts.iter().enumerate() {
+            if slot < h.slots && in_tier(h) {
+                out.push((i, slot));
+            }
+        }
+    }
+    out
+}
+
+/// A new measurement folded into a host's average: an exponentially
+/// weighted mean, so a host that gets busier or faster is followed within
+/// a few jobs; the first samples count more while there are few.
+pub fn update(old: Option<(f64, u32)>, sample: f64) -> (f64, u32) {
+    match old {
+        None => (sample, 1),
+        Some((mean, n)) => {
+            let n = n.saturating_add(1);
+            let weight = (1.0 / f64::from(n)).max(0.25);
+            (mean + weight * (sample - mean), n)
+        }
+    }
+}
+
+/// A sample from one remote compile: milliseconds of compile per KiB sent
+/// (the small jobs' fixed cost included, so tiny files do not look
+/// infinitely fast or slow).
+pub fn sample(compile_ms: f64, sent_bytes: u64) -> f64 {
+    compile_ms / (sent_bytes as f64 / 1024.0 + 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(slots: u32, ms: Option<f64>) -> HostView {
+        HostView {
+            slots,
+            ms_per_kib: ms,
+        }
+    }
+
+    #[test]
+    fn with_nothing_measured_the_order_is_3_4s() {
+        let hosts = [h(2, None), h(1, None), h(3, None)];
+        assert_eq!(
+            order(&hosts),
+            vec![(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (2, 2)]
+        );
+    }
+
+    #[test]
+    fn a_slow_host_gets_no_job_while_a_faster_one_is_usable() {
+        // Two equal hosts and one four times slower.
+        let hosts = [h(4, Some(10.0)), h(4, Some(40.0)), h(4, Some(11.0))];
+        let got = order(&hosts);
+        assert!(got.iter().all(|&(i, _)| i != 1), "{got:?}");
+        assert_eq!(&got[..2], &[(0, 0), (2, 0)]);
+        // Alone, the slow host is the tier.
+        assert_eq!(order(&[h(2, Some(40.0))]), vec![(0, 0), (0, 1)]);
+    }
+
+    #[test]
+    fn hosts_within_the_factor_share_the_work_in_list_order() {
+        let hosts = [h(2, Some(14.0)), h(2, Some(10.0))];
+        assert_eq!(order(&hosts), vec![(0, 0), (1, 0), (0, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn an_unmeasured_host_is_tried() {
+        let hosts = [h(1, Some(10.0)), h(1, None), h(1, Some(100.0))];
+        assert_eq!(order(&hosts), vec![(0, 0), (1, 0)]);
+    }
+
+    #[test]
+    fn averages_follow_a_change_within_a_few_jobs() {
+        let mut s = update(None, 10.0);
+        assert_eq!(s, (10.0, 1));
+        s = update(Some(s), 20.0);
+        assert_eq!(s.0, 15.0);
+        for _ in 0..8 {
+            s = update(Some(s), 40.0);
+        }
+        assert!(s.0 > 38.0, "{s:?}");
+        assert!((sample(1000.0, 1024 * 9) - 100.0).abs() < 1e-9);
+    }
+}
