@@ -15,21 +15,28 @@
 //!   when every faster one is down, in backoff or unmeasured-and-failing,
 //!   because the build would wait for its jobs at the end. (Its slots stay
 //!   free: waiting for a faster slot finishes sooner.)
-//! * A host not measured yet counts as fast, so it is tried and measured.
+//! * A host not measured yet counts as fast, so it is tried and measured;
+//!   a figure counts only after [`MIN_SAMPLES`] compiles (one slow job on
+//!   a busy machine proves nothing), and the figures' store forgets them
+//!   after a while, so a host left out is tried again.
 //! * Within the tier, 3.4's order: slot 0 of every host in list order,
 //!   then slot 1, ...; the user's `/N` stays the ceiling and the list
 //!   order the tie-break. With nothing measured the order is exactly 3.4's.
 
 /// A host slower than this many times the fastest usable one gets no job
 /// while a faster one is usable.
-pub const SLOW_FACTOR: f64 = 1.5;
+pub const SLOW_FACTOR: f64 = 2.0;
+
+/// Compiles measured before a host's figure is trusted.
+pub const MIN_SAMPLES: u32 = 2;
 
 /// What is known of one usable host.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HostView {
     /// Its `/N` slots.
     pub slots: u32,
-    /// Measured milliseconds of compile per KiB sent, if measured.
+    /// Measured milliseconds of compile per KiB sent, if measured at
+    /// least [`MIN_SAMPLES`] times.
     pub ms_per_kib: Option<f64>,
 }
 
@@ -101,7 +108,7 @@ mod tests {
     #[test]
     fn a_slow_host_gets_no_job_while_a_faster_one_is_usable() {
         // Two equal hosts and one four times slower.
-        let hosts = [h(4, Some(10.0)), h(4, Some(40.0)), h(4, Some(11.0))];
+        let hosts = [h(4, Some(10.0)), h(4, Some(40.0)), h(4, Some(15.0))];
         let got = order(&hosts);
         assert!(got.iter().all(|&(i, _)| i != 1), "{got:?}");
         assert_eq!(&got[..2], &[(0, 0), (2, 0)]);
@@ -111,7 +118,7 @@ mod tests {
 
     #[test]
     fn hosts_within_the_factor_share_the_work_in_list_order() {
-        let hosts = [h(2, Some(14.0)), h(2, Some(10.0))];
+        let hosts = [h(2, Some(19.0)), h(2, Some(10.0))];
         assert_eq!(order(&hosts), vec![(0, 0), (1, 0), (0, 1), (1, 1)]);
     }
 
@@ -127,7 +134,7 @@ mod tests {
         assert_eq!(s, (10.0, 1));
         s = update(Some(s), 20.0);
         assert_eq!(s.0, 15.0);
-        for _ in 0..8 {
+        for _ in 0..10 {
             s = update(Some(s), 40.0);
         }
         assert!(s.0 > 38.0, "{s:?}");

@@ -8,8 +8,10 @@
 //! when it picks a host, and after a remote compile writes its host's file
 //! to a temp name and renames it over the old one (readers see the old or
 //! the new line, never half of one; two clients that update at once lose
-//! one sample of an average, which costs nothing). A figure older than a
-//! day is forgotten: the machine may have changed.
+//! one sample of an average, which costs nothing). A figure older than
+//! [`MAX_AGE_SECS`] is forgotten: the machine may have changed, and a host
+//! the placement leaves out gets no job to renew its figure, so it is
+//! tried again that often.
 
 use std::fs;
 use std::io::Write;
@@ -20,8 +22,8 @@ use crate::client::placement;
 
 /// The directory under `$DISTCC_DIR`.
 pub const DIR: &str = "hosts";
-/// A figure older than this is not used.
-const MAX_AGE_SECS: u64 = 24 * 3600;
+/// A figure older than this (ten minutes) is not used.
+pub const MAX_AGE_SECS: u64 = 600;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -45,11 +47,12 @@ fn parse(text: &str) -> Option<(f64, u32, u64)> {
     (ms.is_finite() && ms > 0.0).then_some((ms, n, at))
 }
 
-/// The measured speed of `lock_id`, if known and recent.
+/// The measured speed of `lock_id`, if recent and measured often enough
+/// to be trusted ([`placement::MIN_SAMPLES`]).
 pub fn speed(topdir: &Path, lock_id: &str) -> Option<f64> {
     let text = fs::read_to_string(path(topdir, lock_id)).ok()?;
-    let (ms, _, at) = parse(&text)?;
-    (now_secs().saturating_sub(at) < MAX_AGE_SECS).then_some(ms)
+    let (ms, n, at) = parse(&text)?;
+    (now_secs().saturating_sub(at) < MAX_AGE_SECS && n >= placement::MIN_SAMPLES).then_some(ms)
 }
 
 /// Fold one remote compile into `lock_id`'s figure. Failures to write are
@@ -85,7 +88,7 @@ mod tests {
         let _ = fs::remove_dir_all(&top);
         assert_eq!(speed(&top, "tcp_h_3632"), None);
         record(&top, "tcp_h_3632", 1000.0, 9 * 1024);
-        assert_eq!(speed(&top, "tcp_h_3632"), Some(100.0));
+        assert_eq!(speed(&top, "tcp_h_3632"), None, "one sample is not trusted");
         record(&top, "tcp_h_3632", 3000.0, 9 * 1024);
         assert_eq!(speed(&top, "tcp_h_3632"), Some(200.0));
         // Stale and foreign lines are not used.
