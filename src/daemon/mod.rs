@@ -328,7 +328,7 @@ fn prepare_compilers(config: &Config) -> ProcessLauncher {
     for w in warnings {
         say(&w);
     }
-    tracing::debug!("compiler sandbox: {sandbox:?}");
+    tracing::debug!("compiler sandbox: {}", sandbox.describe());
     ProcessLauncher::sandboxed(Arc::new(sandbox), watchdog)
 }
 

@@ -114,6 +114,18 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
+    /// What the sandbox does, for the log: the trampoline's plan in its
+    /// own words (`landlock=6 rule=x:/usr ... seccomp`).
+    pub fn describe(&self) -> String {
+        self.args
+            .iter()
+            .skip(2) // --internal-sandbox-exec, the plan's version
+            .map(|a| a.to_string_lossy())
+            .filter(|a| !a.starts_with("parent="))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Prepare the sandbox; the warnings are for the log (once).
     pub fn prepare(settings: &Settings) -> (Self, Vec<String>) {
         let mut warnings = Vec::new();
