@@ -9,7 +9,10 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
     local `gcc -O2 -c`, for a trivial C file and a header-heavy C++ file;
   * client CPU per job (user+sys of the client and its children: cpp);
   * the same for our client in pump mode ("pump": a `,cpp,lzo` host and
-    DISTCC_PUMP=1; the daemon preprocesses, protocol 3);
+    DISTCC_PUMP=1; the daemon preprocesses, protocol 3), with the include
+    cache shared by a build's clients (a fresh pump directory per build or
+    job, as `pump make` makes) and without it ("pump-nocache":
+    DISTCC_PUMP_CACHE=0);
   * a real C project of 50+ files (liblzma from the lzma-sys crate on
     crates.io, fetched with `cargo fetch`) built with `make -j4`: wall time
     and client-side CPU (make, clients, cpp, link; not the daemon).
@@ -115,16 +118,20 @@ def run(cmd, env, cwd):
 
 def client_env(tmp, name, port):
     """The environment of one client; "pump" is ours in pump mode (a
-    `,cpp,lzo` host and DISTCC_PUMP=1, what `pump make` sets)."""
+    `,cpp,lzo` host and DISTCC_PUMP=1, what `pump make` sets, and a fresh
+    pump directory as `pump` makes for each build)."""
     ddir = os.path.join(tmp, "ddir-" + name)
     ctmp = os.path.join(tmp, "ctmp-" + name)
     os.makedirs(ddir, exist_ok=True)
     os.makedirs(ctmp, exist_ok=True)
     env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "DISTCC_DIR": ddir, "TMPDIR": ctmp,
            "DISTCC_HOSTS": "127.0.0.1:%d" % port, "LC_ALL": "C"}
-    if name.endswith("pump"):
+    if "pump" in name:
         env["DISTCC_HOSTS"] += ",cpp,lzo"
         env["DISTCC_PUMP"] = "1"
+        env["DISTCC_PUMP_DIR"] = tempfile.mkdtemp(prefix="pumpdir-", dir=tmp)
+    if name.endswith("nocache"):
+        env["DISTCC_PUMP_CACHE"] = "0"
     return env
 
 
@@ -223,7 +230,7 @@ def project(tmp, ports, rounds):
     src = fetch_liblzma(tmp)
     n = write_makefile(src)
     clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc"),
-               ("pump", OURS + " gcc")]
+               ("pump", OURS + " gcc"), ("pump-nocache", OURS + " gcc")]
     times = {name: ([], []) for name, _ in clients}
     for r in range(rounds):
         k = r % len(clients)
@@ -239,7 +246,7 @@ def project(tmp, ports, rounds):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=15, help="per-job rounds (0: none)")
     ap.add_argument("--project-rounds", type=int, default=3)
     ap.add_argument("--daemon-tmpdir", default=None,
                     help="where the daemon's TMPDIR goes (default: in the benchmark's temp dir)")
@@ -259,48 +266,51 @@ def main():
             daemons.append(d34)
             dours, pours = start_daemon("ours", tmp, suffix="-ours", dtmp_base=a.daemon_tmpdir)
             daemons.append(dours)
-            ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34, "pump": pours}
+            ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34, "pump": pours,
+                     "pump-nocache": pours}
             print("daemons: 3.4's client -> Debian's distccd on 127.0.0.1:%d, ours -> ours on "
                   "127.0.0.1:%d" % (p34, pours))
         else:
             d, port = start_daemon(a.daemon, tmp, dtmp_base=a.daemon_tmpdir)
             daemons.append(d)
-            ports = {"local": port, "3.4": port, "ours": port, "cpp": port, "pump": port}
+            ports = {"local": port, "3.4": port, "ours": port, "cpp": port, "pump": port,
+                     "pump-nocache": port}
             print("daemon: %s distccd on 127.0.0.1:%d" % (a.daemon, port))
         print("%d rounds per job, %d per project build" % (a.rounds, a.project_rounds))
         print()
-        print("| job | local gcc wall | 3.4 overhead | ours overhead | ours pump overhead "
-              "| overhead ours/3.4 | pump/3.4 | client CPU 3.4 | ours | pump | CPU ours/3.4 "
-              "| pump/3.4 |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        floors = []
-        for name, wall, cpu in per_job(tmp, ports, a.rounds):
-            over = {k: wall[k] - wall["local"] for k in ("3.4", "ours", "pump")}
-            ratio = lambda k: over[k] / over["3.4"] if over["3.4"] > 0 else float("nan")
-            print("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.2f | %.1f ms | %.1f ms "
-                  "| %.1f ms | %.2f | %.2f |" % (
-                      name, 1e3 * wall["local"], 1e3 * over["3.4"], 1e3 * over["ours"],
-                      1e3 * over["pump"], ratio("ours"), ratio("pump"), 1e3 * cpu["3.4"],
-                      1e3 * cpu["ours"], 1e3 * cpu["pump"], cpu["ours"] / cpu["3.4"],
-                      cpu["pump"] / cpu["3.4"]))
-            floors.append((name, wall["cpp"], over["3.4"]))
-        print()
-        print("Preprocessing alone (the `cc1 -E` our client runs in plain mode, which must run "
-              "it on the client for every job):")
-        print()
-        print("| job | cc1 -E alone | as a share of 3.4's overhead |")
-        print("|---|---|---|")
-        for name, cpp, o34 in floors:
-            print("| %s | %.1f ms | %.2f |" % (name, 1e3 * cpp,
-                                            cpp / o34 if o34 > 0 else float("nan")))
+        if a.rounds > 0:
+            print("| job | local gcc wall | 3.4 overhead | ours overhead | ours pump overhead "
+                  "| overhead ours/3.4 | pump/3.4 | client CPU 3.4 | ours | pump | CPU ours/3.4 "
+                  "| pump/3.4 |")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+            floors = []
+            for name, wall, cpu in per_job(tmp, ports, a.rounds):
+                over = {k: wall[k] - wall["local"] for k in ("3.4", "ours", "pump")}
+                ratio = lambda k: over[k] / over["3.4"] if over["3.4"] > 0 else float("nan")
+                print("| %s | %.1f ms | %.1f ms | %.1f ms | %.1f ms | %.2f | %.2f | %.1f ms | %.1f ms "
+                      "| %.1f ms | %.2f | %.2f |" % (
+                          name, 1e3 * wall["local"], 1e3 * over["3.4"], 1e3 * over["ours"],
+                          1e3 * over["pump"], ratio("ours"), ratio("pump"), 1e3 * cpu["3.4"],
+                          1e3 * cpu["ours"], 1e3 * cpu["pump"], cpu["ours"] / cpu["3.4"],
+                          cpu["pump"] / cpu["3.4"]))
+                floors.append((name, wall["cpp"], over["3.4"]))
+            print()
+            print("Preprocessing alone (the `cc1 -E` our client runs in plain mode, which must run "
+                  "it on the client for every job):")
+            print()
+            print("| job | cc1 -E alone | as a share of 3.4's overhead |")
+            print("|---|---|---|")
+            for name, cpp, o34 in floors:
+                print("| %s | %.1f ms | %.2f |" % (name, 1e3 * cpp,
+                                                cpp / o34 if o34 > 0 else float("nan")))
         if a.project_rounds > 0:
             n, wall, cpu = project(tmp, ports, a.project_rounds)
             print()
             print("| liblzma (%d C files), make -j4 | wall | client CPU |" % n)
             print("|---|---|---|")
-            for k in ("local", "3.4", "ours", "pump"):
+            for k in ("local", "3.4", "ours", "pump", "pump-nocache"):
                 print("| %s | %.2f s | %.2f s |" % (k, wall[k], cpu[k]))
-            for k in ("ours", "pump"):
+            for k in ("ours", "pump", "pump-nocache"):
                 print("| %s/3.4 | %.2f | %.2f |" % (k, wall[k] / wall["3.4"], cpu[k] / cpu["3.4"]))
     finally:
         for d in daemons:

@@ -315,6 +315,13 @@ impl Vars {
         self.bool_or("DISTCC_PUMP", self.is_set("INCLUDE_SERVER_PORT"))
     }
 
+    /// `DISTCC_PUMP_CACHE=0` makes every pump-mode job scan its headers
+    /// itself instead of sharing what the build's other jobs learned
+    /// (src/pump/includes/cache.rs).
+    pub fn pump_cache(&self) -> bool {
+        self.bool_or("DISTCC_PUMP_CACHE", true)
+    }
+
     /// `DISTCC_MAX_DISCREPANCY`: how many pump jobs of one build may fail
     /// on a server and then compile here before the rest of the build is
     /// preprocessed here (spec §5). Default 1, must be > 0; `Err` carries

@@ -8,6 +8,8 @@
 //! several milliseconds for `cc1 -E` on every job. Whenever the analysis
 //! cannot be sure (a computed `#include`, `-I-`, ...), the job is
 //! preprocessed here as in plain mode, on the same host with protocol 2.
+//! What one job learns about the headers is kept for the build's next
+//! ones ([`Cache`]; `DISTCC_PUMP_CACHE=0` turns that off).
 //!
 //! A dependency file (`-MD`, `-MMD`, with `-MF`/`-MT`/`-MQ`/`-MP`) comes
 //! back from the server (DOTD) and is re-flowed as gcc would write it
@@ -30,7 +32,7 @@ use crate::client::probe::cross::find_on_path;
 use crate::client::probe::sysdirs;
 use crate::env::Vars;
 use crate::protocol::{FileEntry, FileKind, Request, RequestHead};
-use crate::pump::includes::{ENV_GIVE_UP, SearchPath, closure};
+use crate::pump::includes::{Cache, ENV_GIVE_UP, SearchPath, closure_cached};
 
 /// Where the header analysis of a job stands (done once per job, however
 /// many hosts are tried).
@@ -209,7 +211,22 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         )
     })?;
     let search = SearchPath::from_args(&job.argv, &cwd, system).map_err(|e| e.to_string())?;
-    let found = closure(Path::new(&job.input), &cwd, &search).map_err(|e| e.to_string())?;
+    let mut cache = ctx
+        .vars
+        .pump_cache()
+        .then(|| Cache::dir_for(ctx.vars.pump_dir().as_deref(), ctx.topdir.as_deref()))
+        .flatten()
+        .map(Cache::new);
+    let found = closure_cached(Path::new(&job.input), &cwd, &search, cache.as_mut());
+    if let Some(c) = &cache {
+        let s = c.stats();
+        debug!(
+            "pump: include cache: {} hits, {} unchanged bytes, {} lexed, {} damaged, \
+             {} stored, {} too recent to store",
+            s.hits, s.same_bytes, s.lexed, s.corrupt, s.stored, s.racy
+        );
+    }
+    let found = found.map_err(|e| e.to_string())?;
     Ok(Pumped {
         files: found.files,
         dirs: found.dirs,

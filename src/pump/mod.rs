@@ -10,7 +10,8 @@
 //! (`DISTCC_PUMP=1`) after checking, as 3.4 does, that some host can take
 //! pump jobs. It also makes the build's pump directory (`DISTCC_PUMP_DIR`,
 //! where 3.4 has its include server's socket) for the [`discrepancy`]
-//! counter, and says at the end whether jobs failed on servers but
+//! counter and the clients' shared include cache
+//! ([`includes::Cache`]), and says at the end whether jobs failed on servers but
 //! compiled here. `--startup` prints the variables to `eval`;
 //! `--shutdown` reports and removes the directory.
 
@@ -131,6 +132,8 @@ fn finish(dir: &Path, limit: u64) {
         eprint!("{text}");
     }
     let _ = std::fs::remove_file(dir.join(discrepancy::FILE));
+    // The build's include cache: the clients' records, nothing else.
+    let _ = std::fs::remove_dir_all(dir.join("includes"));
     let _ = std::fs::remove_dir(dir);
 }
 

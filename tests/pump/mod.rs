@@ -179,6 +179,13 @@ fn pump_runs_the_command_in_pump_mode_and_passes_its_status_through() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(std::path::Path::new(dir).is_dir(), "{dir}");
     std::fs::write(std::path::Path::new(dir).join("discrepancy_counter"), "@@").unwrap();
+    // The clients' include cache goes with the directory.
+    std::fs::create_dir(std::path::Path::new(dir).join("includes")).unwrap();
+    std::fs::write(
+        std::path::Path::new(dir).join("includes/0123456789abcdef"),
+        "x",
+    )
+    .unwrap();
     let out = Command::new(bin("pump"))
         .arg("--shutdown")
         .env("DISTCC_PUMP_DIR", dir)

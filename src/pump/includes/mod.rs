@@ -16,7 +16,9 @@
 //!   `-idirafter`, `#include_next`) and follows user headers; files in the
 //!   compiler's default directories are neither sent nor scanned;
 //! * `paths.rs`: lexical normalisation checked against symbolic links,
-//!   and cached `stat`s.
+//!   and cached `stat`s;
+//! * `cache.rs`: [`Cache`], what one process learned about each header (its names,
+//!   `stat`, hash), reused by the build's other processes.
 //!
 //! System headers are not scanned: they are most of the bytes, and their
 //! computed includes (glibc's, Boost's) would make us give up. So a user
@@ -29,6 +31,7 @@
 //! include server fails. Only `stat` and file reads here; no processes,
 //! no environment (see [`ENV_GIVE_UP`]).
 
+mod cache;
 mod lexer;
 mod paths;
 mod search;
@@ -36,8 +39,9 @@ mod walk;
 
 use std::fmt;
 
+pub use cache::{Cache, CacheStats};
 pub use search::SearchPath;
-pub use walk::{Closure, closure};
+pub use walk::{Closure, closure, closure_cached};
 
 /// Why the analysis cannot vouch for a file list, for `DISTCC_VERBOSE`
 /// ("computed #include at foo.h:12").

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::GiveUp;
+use super::cache::{Cache, Lookup, content_hash};
 use super::lexer::{self, Directive, Kind};
 use super::paths::{FastMap, FastSet, Fs, Symlink, can_be_file, join, stepped_out};
 use super::search::{Chain, SearchPath};
@@ -43,7 +44,19 @@ pub struct Closure {
 /// Headers gcc only probes (`__has_include`, `#embed`) are sent but not
 /// scanned.
 pub fn closure(source: &Path, cwd: &Path, search: &SearchPath) -> Result<Closure, GiveUp> {
+    closure_cached(source, cwd, search, None)
+}
+
+/// [`closure`], taking what other processes of the build learned about
+/// the headers from `cache` and leaving there what this one learns.
+pub fn closure_cached(
+    source: &Path,
+    cwd: &Path,
+    search: &SearchPath,
+    cache: Option<&mut Cache>,
+) -> Result<Closure, GiveUp> {
     let mut w = Walk {
+        cache,
         chain: search.chain(),
         fs: Fs::default(),
         sent: Vec::new(),
@@ -126,7 +139,8 @@ struct Found {
     system: bool,
 }
 
-struct Walk {
+struct Walk<'c> {
+    cache: Option<&'c mut Cache>,
     chain: Chain,
     fs: Fs,
     sent: Vec<PathBuf>,
@@ -143,7 +157,7 @@ struct Walk {
     dirs: Vec<PathBuf>,
 }
 
-impl Walk {
+impl Walk<'_> {
     fn send(&mut self, p: &Path) {
         if self.sent_set.insert(p.as_os_str().to_owned()) {
             self.sent.push(p.to_path_buf());
@@ -190,11 +204,11 @@ impl Walk {
         if let Some(d) = self.scans.get(file.as_os_str()) {
             return Ok(d.clone());
         }
-        let bytes = std::fs::read(file)
-            .map_err(|e| GiveUp(format!("cannot read {}: {e}", file.display())))?;
-        let d: Rc<[Directive]> = lexer::scan(&bytes)
-            .map_err(|c| GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line)))?
-            .into();
+        let d: Rc<[Directive]> = match self.cache.as_deref_mut() {
+            Some(cache) => cached_scan(cache, file)?,
+            None => lex(&read(file)?, file)?,
+        }
+        .into();
         self.scans.insert(file.as_os_str().to_owned(), d.clone());
         Ok(d)
     }
@@ -374,6 +388,40 @@ impl Walk {
     }
 }
 
+fn read(file: &Path) -> Result<Vec<u8>, GiveUp> {
+    std::fs::read(file).map_err(|e| GiveUp(format!("cannot read {}: {e}", file.display())))
+}
+
+fn lex(bytes: &[u8], file: &Path) -> Result<Vec<Directive>, GiveUp> {
+    lexer::scan(bytes).map_err(|c| GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line)))
+}
+
+/// The names `file` mentions, from its record in `cache` when that still
+/// holds; otherwise read (and lexed unless its bytes are unchanged) and
+/// recorded. A file with a computed name gets no record: the job goes to
+/// plain mode anyway.
+fn cached_scan(cache: &mut Cache, file: &Path) -> Result<Vec<Directive>, GiveUp> {
+    let (key, old) = match cache.lookup(file) {
+        Lookup::Hit(d) => return Ok(d),
+        Lookup::Read(key, old) => (key, old),
+        Lookup::Gone => return lex(&read(file)?, file),
+    };
+    let bytes = read(file)?;
+    let hash = content_hash(&bytes);
+    let directives = match old {
+        Some((h, d)) if h == hash => {
+            cache.same_bytes();
+            d
+        }
+        _ => {
+            cache.lexed();
+            lex(&bytes, file)?
+        }
+    };
+    cache.store(file, key, hash, &directives);
+    Ok(directives)
+}
+
 /// Why a search cannot be trusted.
 #[derive(Debug)]
 enum Stop {
@@ -403,7 +451,7 @@ impl Stop {
 
 #[cfg(test)]
 #[path = "walk_tests.rs"]
-mod tests;
+pub(super) mod tests;
 
 #[cfg(test)]
 #[path = "gcc_tests.rs"]

@@ -8,7 +8,7 @@ use super::closure;
 use crate::pump::includes::SearchPath;
 
 /// A scratch directory tree, removed on drop.
-pub(super) struct Tree {
+pub(in crate::pump::includes) struct Tree {
     pub root: PathBuf,
 }
 
