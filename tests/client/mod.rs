@@ -13,6 +13,8 @@ pub mod harness;
 mod placement;
 mod project;
 mod pump;
+mod pump_cache;
+mod pump_corpus;
 mod pump_paths;
 mod realbuilds;
 mod sharing;

@@ -18,7 +18,7 @@ use super::harness::{Farm, Kind, assert_ok, assert_same, text};
 use crate::support;
 
 /// A crate's source directory in cargo's registry, fetched if needed.
-fn registry_crate(farm: &Farm, name: &str, version: &str) -> PathBuf {
+pub(super) fn registry_crate(farm: &Farm, name: &str, version: &str) -> PathBuf {
     let proj = farm.path("fetch");
     std::fs::create_dir_all(proj.join("src")).unwrap();
     std::fs::write(
