@@ -110,6 +110,27 @@ pub struct Args {
     #[arg(long)]
     pub wizard: bool,
 
+    /// Create this machine's TLS key: `daemon` (/etc/distcc/tls) or
+    /// `client` ($DISTCC_DIR/tls; Portage's for root on Gentoo). Default:
+    /// daemon for root, else client. See docs/tls.md.
+    #[arg(long, help_heading = "Authenticated farms (TLS)")]
+    pub tls_keygen: bool,
+    /// Print the fingerprint of the daemon or client key.
+    #[arg(long, help_heading = "Authenticated farms (TLS)")]
+    pub tls_fingerprint: bool,
+    /// On a daemon: serve the client key FINGERPRINT (then an optional comment).
+    #[arg(long, help_heading = "Authenticated farms (TLS)")]
+    pub tls_trust_client: bool,
+    /// On a client: talk to HOST only when it shows key FINGERPRINT.
+    #[arg(long, help_heading = "Authenticated farms (TLS)")]
+    pub tls_trust_daemon: bool,
+    /// List this machine's keys and the keys it trusts.
+    #[arg(long, help_heading = "Authenticated farms (TLS)")]
+    pub tls_list: bool,
+    /// Stop trusting FINGERPRINT on both sides (only for HOST if given).
+    #[arg(long, help_heading = "Authenticated farms (TLS)")]
+    pub tls_revoke: bool,
+
     /// Work on the system installed in DIR (default /).
     #[arg(
         long,
@@ -130,6 +151,9 @@ pub struct Args {
     /// Absolute or relative masquerade links (default: the distribution's).
     #[arg(long, value_enum, value_name = "STYLE", help_heading = "Modifiers")]
     pub links: Option<LinkStyle>,
+    /// With --tls-*: the key directory (default: see --tls-keygen).
+    #[arg(long, value_name = "DIR", help_heading = "Modifiers")]
+    pub tls_dir: Option<PathBuf>,
     /// The distribution in --root (default: detected).
     #[arg(long, value_enum, help_heading = "Modifiers")]
     pub distro: Option<Distro>,
@@ -183,6 +207,12 @@ pub enum Action {
     CrossLinks(PathBuf),
     CrossWrapper(String),
     TargetDaemon(PathBuf),
+    TlsKeygen,
+    TlsFingerprint,
+    TlsTrustClient,
+    TlsTrustDaemon,
+    TlsList,
+    TlsRevoke,
     Wizard,
     /// No action: the wizard on a terminal, else the usage text.
     Default,
@@ -222,6 +252,17 @@ impl Args {
         }
         if let Some(dir) = &self.target_daemon {
             return Action::TargetDaemon(dir.clone());
+        }
+        let tls = [
+            (self.tls_keygen, Action::TlsKeygen),
+            (self.tls_fingerprint, Action::TlsFingerprint),
+            (self.tls_trust_client, Action::TlsTrustClient),
+            (self.tls_trust_daemon, Action::TlsTrustDaemon),
+            (self.tls_list, Action::TlsList),
+            (self.tls_revoke, Action::TlsRevoke),
+        ];
+        if let Some((_, a)) = tls.into_iter().find(|(on, _)| *on) {
+            return a;
         }
         if self.wizard {
             Action::Wizard
@@ -292,6 +333,8 @@ pub fn usage(cmd: &str) -> String {
          \x20      {cmd} --check | --check-allow | --march-native [--apply]\n\
          \x20      {cmd} --cross-links DIR [--triple TRIPLE] | --cross-wrapper CHOST\n\
          \x20      {cmd} --target-daemon DIR [--triple TRIPLE] [--port N] [--allow NET]...\n\
+         \x20      {cmd} --tls-keygen [daemon|client] | --tls-fingerprint [daemon|client] | --tls-list\n\
+         \x20      {cmd} --tls-trust-client FP | --tls-trust-daemon HOST FP | --tls-revoke FP [HOST]\n\
          \x20      {cmd} --wizard\n\
          \x20      (--help for all options and modifiers)\n"
     )

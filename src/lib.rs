@@ -26,6 +26,7 @@
 //! * [`daemon`] — `distccd`.
 //! * [`monitor`] — `distccmon-text` and the full-screen `distccmon-tui`.
 //! * [`pump`] — `pump` and `lsdistcc`.
+//! * [`tls`] — keys, pins and TLS 1.3 for authenticated farms.
 
 pub mod access;
 pub mod args;
@@ -39,4 +40,5 @@ pub mod monitor;
 pub mod protocol;
 pub mod pump;
 pub mod state;
+pub mod tls;
 pub mod version;

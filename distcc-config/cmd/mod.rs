@@ -8,6 +8,7 @@ pub mod gentoo;
 pub mod march;
 pub mod masquerade;
 pub mod target;
+pub mod tls;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -93,6 +94,12 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         Action::MarchNative => march::run(ctx),
         Action::CheckAllow => allow::run(ctx),
         Action::Check => check::run(ctx),
+        Action::TlsKeygen => tls::keygen(ctx),
+        Action::TlsFingerprint => tls::fingerprint(ctx),
+        Action::TlsTrustClient => tls::trust_client(ctx),
+        Action::TlsTrustDaemon => tls::trust_daemon(ctx),
+        Action::TlsList => tls::list(ctx),
+        Action::TlsRevoke => tls::revoke(ctx),
         Action::Wizard => crate::prompts::wizard(ctx),
         Action::Default if ctx.interactive => crate::prompts::wizard(ctx),
         Action::Default => {

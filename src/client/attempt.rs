@@ -74,10 +74,17 @@ impl From<RemoteError> for AttemptError {
 
 fn connect(ctx: &Ctx, host: &HostSpec) -> std::io::Result<Conn> {
     match &host.kind {
-        HostKind::Tcp { host: h, port } => match ctx.vars.socks_proxy() {
-            Some(proxy) => conn::via_socks(&proxy, h, *port, ctx.io_timeout),
-            None => conn::tcp(h, *port, ctx.io_timeout),
-        },
+        HostKind::Tcp { host: h, port } => {
+            let raw = match ctx.vars.socks_proxy() {
+                Some(proxy) => conn::via_socks(&proxy, h, *port, ctx.io_timeout),
+                None => conn::tcp(h, *port, ctx.io_timeout),
+            };
+            if !host.tls {
+                return raw;
+            }
+            let dir = ctx.vars.distcc_dir().unwrap_or_default().join("tls");
+            crate::client::transport::tls::connect(raw?, &dir, h, *port)
+        }
         HostKind::Ssh {
             user,
             host: h,

@@ -165,6 +165,23 @@ pub struct Cli {
     #[arg(long, value_name = "DIR", action = ArgAction::Append)]
     pub masquerade_dir: Vec<PathBuf>,
 
+    /// Also serve TLS 1.3 clients (`tls+HOST` in their host lists) on the
+    /// same port, authenticated by the keys in --tls-dir (docs/tls.md);
+    /// distcc 3.4 clients are still served in the clear.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub tls: bool,
+
+    /// Serve only TLS clients whose keys are in authorized_clients: the
+    /// clear protocols (every distcc 3.4 client) are refused, with the
+    /// reason logged. Implies --tls.
+    #[arg(long, action = ArgAction::SetTrue)]
+    pub tls_required: bool,
+
+    /// Where the daemon's key and authorized_clients are (default
+    /// /etc/distcc/tls).
+    #[arg(long, value_name = "DIR")]
+    pub tls_dir: Option<PathBuf>,
+
     /// Run compilers without the sandbox (Landlock, seccomp,
     /// no_new_privs): for setups that need it, e.g. ccache with remote
     /// storage. Resource limits still apply.

@@ -33,6 +33,13 @@ pub enum Mode {
     Inetd,
 }
 
+/// `--tls`, `--tls-required`, `--tls-dir`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub dir: PathBuf,
+    pub required: bool,
+}
+
 /// Everything the daemon needs, checked.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -66,6 +73,9 @@ pub struct Config {
     pub oom_score_adj: Option<i32>,
     /// `--zeroconf` was asked for (not supported: warned about).
     pub zeroconf: bool,
+    /// `--tls`/`--tls-required`: the key directory and whether the clear
+    /// protocols are refused.
+    pub tls: Option<TlsSettings>,
     /// `DISTCC_TCP_DEFER_ACCEPT`.
     pub defer_accept: bool,
     /// Listening sockets handed over by systemd (`LISTEN_FDS`, from fd 3):
@@ -181,6 +191,13 @@ impl Config {
             lifetime: cli.lifetime.filter(|s| *s > 0).map(Duration::from_secs),
             oom_score_adj: cli.oom_score_adj,
             zeroconf: cli.zeroconf,
+            tls: (cli.tls || cli.tls_required).then(|| TlsSettings {
+                dir: cli
+                    .tls_dir
+                    .clone()
+                    .unwrap_or_else(|| crate::tls::keys::DAEMON_DIR.into()),
+                required: cli.tls_required,
+            }),
             defer_accept: vars.tcp_defer_accept(),
             inherited_listeners: match mode {
                 Mode::Daemon => vars.listen_fds(std::process::id()),

@@ -48,6 +48,7 @@ pub mod stats;
 pub mod stats_server;
 pub mod summary;
 pub mod sysinfo;
+pub mod tlsgate;
 pub mod tree;
 
 #[cfg(test)]
@@ -239,6 +240,21 @@ fn run(
         })?),
         None => None,
     };
+    // The key is root's: read it before dropping privileges.
+    let gate = match (&config.tls, &listeners) {
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(fail(
+                ExitCode::BadArguments,
+                "--tls and --tls-required need daemon mode, not --inetd",
+            ));
+        }
+        (Some(t), Some(_)) => {
+            Some(Arc::new(tlsgate::Gate::load(t).map_err(|e| {
+                fail(ExitCode::Failed, format!("--tls: {e}"))
+            })?))
+        }
+    };
     if let Some(who) = &identity {
         privileges::drop_to(who).map_err(|e| fail(e.code(), e))?;
     }
@@ -269,7 +285,7 @@ fn run(
     rt.block_on(async move {
         let main = tokio::net::TcpListener::from_std(listeners.main)
             .map_err(|e| fail(ExitCode::BindFailed, e))?;
-        let (shutdown, force) = signals(log, config.lifetime)
+        let (shutdown, force) = signals(log, config.lifetime, gate.clone())
             .map_err(|e| fail(ExitCode::Failed, format!("cannot set up signals: {e}")))?;
         if let Some(s) = listeners.stats {
             let s =
@@ -290,6 +306,7 @@ fn run(
             config.jobs
         );
         ready.report(0);
+        let main = serve::Listener { main, tls: gate };
         serve::serve(main, access, shared, config.jobs, shutdown, force).await;
         tracing::info!("distccd stopped");
         Ok(())
@@ -358,10 +375,12 @@ fn runtime() -> Started<tokio::runtime::Runtime> {
 }
 
 /// SIGTERM/SIGINT and `--lifetime` → shutdown; a second SIGTERM/SIGINT →
-/// force; SIGHUP → reopen the log file (logrotate).
+/// force; SIGHUP → reopen the log file (logrotate), re-read the TLS
+/// authorized clients.
 fn signals(
     log: LogHandle,
     lifetime: Option<Duration>,
+    gate: Option<Arc<tlsgate::Gate>>,
 ) -> std::io::Result<(impl Future<Output = ()>, impl Future<Output = ()>)> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -393,6 +412,9 @@ fn signals(
             match log.reopen() {
                 Ok(()) => tracing::info!("SIGHUP: log file reopened"),
                 Err(e) => tracing::error!("SIGHUP: cannot reopen the log file: {e}"),
+            }
+            if let Some(gate) = &gate {
+                gate.reload();
             }
         }
     });

@@ -29,22 +29,40 @@ use tokio::task::JoinSet;
 
 use super::job::{self, Shared};
 use super::summary::Refusal;
+use super::tlsgate::{Admitted, Gate};
 use crate::logging::clip_to;
 
 pub mod caps;
 use super::stats::SLOT_SECS;
 use crate::access::AccessList;
 
+/// The port, and whether TLS is served on it ([`super::tlsgate`]).
+#[derive(Debug)]
+pub struct Listener {
+    pub main: TcpListener,
+    pub tls: Option<Arc<Gate>>,
+}
+
+impl From<TcpListener> for Listener {
+    fn from(main: TcpListener) -> Self {
+        Self { main, tls: None }
+    }
+}
+
 /// Serve until `shutdown` completes; `force` (if it fires after that)
 /// kills running compiles instead of waiting for them.
 pub async fn serve(
-    listener: TcpListener,
+    listener: impl Into<Listener>,
     access: Arc<AccessList>,
     shared: Arc<Shared>,
     jobs: u32,
     shutdown: impl Future<Output = ()>,
     force: impl Future<Output = ()>,
 ) {
+    let Listener {
+        main: listener,
+        tls: gate,
+    } = listener.into();
     let caps = caps::for_this_machine(jobs);
     shared.pending.set_caps(caps);
     tracing::debug!(
@@ -92,10 +110,25 @@ pub async fn serve(
             }
         };
         let shared = shared.clone();
+        let gate = gate.clone();
         tasks.spawn(async move {
             let _busy = shared.stats.accepted();
-            let (r, w) = stream.into_split();
-            job::serve(r, w, &peer.to_string(), ticket, &shared).await;
+            let name = peer.to_string();
+            let stream = match gate {
+                None => Admitted::Clear(stream),
+                Some(g) => g.admit(stream, &name).await,
+            };
+            match stream {
+                Admitted::Clear(stream) => {
+                    let (r, w) = stream.into_split();
+                    job::serve(r, w, &name, ticket, &shared).await;
+                }
+                Admitted::Tls(stream) => {
+                    let (r, w) = tokio::io::split(stream);
+                    job::serve(r, w, &name, ticket, &shared).await;
+                }
+                Admitted::Refused => shared.stats.refused(Refusal::Access),
+            }
         });
     }
     drop(listener);

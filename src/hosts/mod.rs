@@ -82,6 +82,10 @@ pub struct HostSpec {
     pub down: bool,
     /// `,auth` (`Some(None)`) or `,auth=NAME` (`Some(Some(NAME))`).
     pub auth: Option<Option<String>>,
+    /// `tls+HOST`: TLS 1.3 with pinned keys (ours, docs/tls.md). 3.4 reads
+    /// the token as a TCP host named `tls+HOST`, which no resolver knows,
+    /// and compiles locally: never another machine in the clear.
+    pub tls: bool,
 }
 
 /// The transport of a host.

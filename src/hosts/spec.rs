@@ -202,6 +202,7 @@ fn new_spec(ctx: &Ctx, kind: HostKind, slots: u32) -> HostSpec {
         cpp: false,
         down: false,
         auth: None,
+        tls: false,
     }
 }
 
@@ -249,8 +250,13 @@ fn host_id<'a>(
     Ok((host, i + end))
 }
 
+/// The prefix of a TLS host (`tls+HOST[:PORT][/N][,opts]`).
+pub const TLS_PREFIX: &str = "tls+";
+
 fn tcp(ctx: &Ctx, list: &mut HostList) -> Result<HostSpec, HostError> {
-    let (host, mut i) = host_id(ctx, list, 0)?;
+    let tls = ctx.tok.text.starts_with(TLS_PREFIX);
+    let start = if tls { TLS_PREFIX.len() } else { 0 };
+    let (host, mut i) = host_id(ctx, list, start)?;
     let mut slots = DEFAULT_REMOTE_SLOTS;
     let mut port = DEFAULT_PORT;
     if is_mult(ctx.byte(i)) {
@@ -267,6 +273,7 @@ fn tcp(ctx: &Ctx, list: &mut HostList) -> Result<HostSpec, HostError> {
         port,
     };
     let mut spec = new_spec(ctx, kind, slots);
+    spec.tls = tls;
     i = options(ctx, i, &mut spec)?;
     ctx.trailing(list, i);
     Ok(spec)

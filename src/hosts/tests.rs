@@ -55,6 +55,9 @@ fn describe_host(h: &HostSpec) -> String {
         Some(None) => s.push_str(",auth"),
         None => {}
     }
+    if h.tls {
+        s.push_str(" TLS");
+    }
     s
 }
 
@@ -121,6 +124,12 @@ const CASES: &[(&str, &str)] = &[
     ("h,lzox", "4 TCP h 3632,lzo; !1"),
     ("h,downlzo", "4 TCP h 3632,down; !1"),
     ("h,authx,cpp", "4 TCP h 3632,auth; !1"),
+    // TLS (ours): `tls+` then a TCP host; 3.4 reads the host `tls+h`.
+    ("tls+h", "4 TCP h 3632 TLS"),
+    ("tls+h:3700/8,lzo,cpp", "8 TCP h 3700,lzo,cpp TLS"),
+    ("tls+[::1]:3700", "4 TCP ::1 3700 TLS"),
+    ("xtls+h", "4 TCP xtls+h 3632"),
+    ("u@tls+h", "4 SSH u tls+h -"),
     // SSH: one MULT, then `:COMMAND` up to `,`, then options.
     ("@h/3:cmd", "3 SSH - h cmd"),
     ("u@h/3:cmd,lzo", "3 SSH u h cmd,lzo"),
@@ -212,6 +221,8 @@ const INVALID: &[(&str, usize, &str)] = &[
     ("[::1],cpp", 6, "requires compression"),
     ("h,auth=x,cpp", 9, "requires compression"),
     ("h,bogus", 2, "unknown option \",bogus\""),
+    ("tls+", 5, "host name is required"),
+    ("tls+/3", 5, "host name is required"),
     ("@h,bogus", 3, "unknown option \",bogus\""),
     ("h,lzo,", 6, "unknown option \",\""),
     ("h,", 2, "unknown option \",\""),

@@ -21,4 +21,5 @@ mod sharing;
 mod signals;
 mod socks;
 mod ssh;
+mod tls;
 mod trust;

@@ -14,6 +14,7 @@ mod march;
 mod masquerade;
 mod rooted;
 mod target;
+mod tls;
 mod wizard;
 
 use std::path::{Path, PathBuf};

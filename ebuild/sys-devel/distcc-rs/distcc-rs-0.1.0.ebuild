@@ -20,6 +20,7 @@ CRATES="
 	bytes@1.12.1
 	cassowary@0.3.0
 	castaway@0.2.4
+	cc@1.12.0
 	cfg-if@1.0.5
 	cfg_aliases@0.2.2
 	clap@4.6.7
@@ -41,8 +42,10 @@ CRATES="
 	enumflags2_derive@0.7.12
 	equivalent@1.0.3
 	errno@0.3.14
+	find-msvc-tools@0.1.16
 	fnv@1.0.7
 	foldhash@0.1.5
+	getrandom@0.2.17
 	getrandom@0.3.4
 	hashbrown@0.15.5
 	hashbrown@0.17.1
@@ -88,7 +91,11 @@ CRATES="
 	regex@1.13.1
 	regex-automata@0.4.18
 	regex-syntax@0.8.11
+	ring@0.17.14
 	rustix@0.38.44
+	rustls@0.23.48
+	rustls-pki-types@1.16.0
+	rustls-webpki@0.103.17
 	rustversion@1.0.23
 	ryu@1.0.23
 	scopeguard@1.2.0
@@ -99,6 +106,7 @@ CRATES="
 	serde_spanned@1.1.3
 	sharded-slab@0.1.7
 	shell-words@1.1.1
+	shlex@2.0.1
 	signal-hook@0.3.18
 	signal-hook-mio@0.2.5
 	signal-hook-registry@1.4.8
@@ -108,6 +116,7 @@ CRATES="
 	strsim@0.11.1
 	strum@0.26.3
 	strum_macros@0.26.4
+	subtle@2.6.1
 	syn@2.0.119
 	syn@3.0.9
 	thiserror@2.0.21
@@ -115,6 +124,7 @@ CRATES="
 	thread_local@1.1.10
 	tokio@1.54.1
 	tokio-macros@2.7.2
+	tokio-rustls@0.26.6
 	toml@0.9.12+spec-1.1.0
 	toml_datetime@0.7.5+spec-1.1.0
 	toml_parser@1.1.5+spec-1.1.0
@@ -129,6 +139,7 @@ CRATES="
 	unicode-truncate@1.1.0
 	unicode-width@0.1.14
 	unicode-width@0.2.0
+	untrusted@0.9.0
 	utf8parse@0.2.2
 	wasi@0.11.1+wasi-snapshot-preview1
 	wasip2@1.0.1+wasi-0.2.4
@@ -136,6 +147,7 @@ CRATES="
 	winapi-i686-pc-windows-gnu@0.4.0
 	winapi-x86_64-pc-windows-gnu@0.4.0
 	windows-link@0.2.1
+	windows-sys@0.52.0
 	windows-sys@0.59.0
 	windows-sys@0.61.2
 	windows-targets@0.52.6
@@ -152,6 +164,7 @@ CRATES="
 	wit-bindgen@0.46.0
 	zerocopy@0.8.63
 	zerocopy-derive@0.8.63
+	zeroize@1.9.2
 "
 # CRATES-END
 
@@ -170,7 +183,7 @@ SRC_URI="
 
 LICENSE="GPL-2+"
 # Dependent crate licenses
-LICENSE+=" BSD GPL-2 MIT Unicode-3.0"
+LICENSE+=" Apache-2.0 BSD GPL-2 ISC MIT Unicode-3.0"
 SLOT="0"
 KEYWORDS="~amd64 ~arm ~arm64 ~x86"
 IUSE="xinetd"

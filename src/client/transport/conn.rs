@@ -30,6 +30,8 @@ pub enum Conn {
     Unix(UnixStream),
     /// `ssh host distccd --inetd`: we write its stdin and read its stdout.
     Ssh(Ssh),
+    /// TLS over one of the above (`tls+HOST`, [`super::tls`]).
+    Tls(Box<super::tls::TlsConn>),
 }
 
 /// The ssh child and its pipes.
@@ -94,6 +96,7 @@ impl Read for Conn {
                 wait_fd(&s.stdout, PollFlags::POLLIN, s.timeout, "reading from ssh")?;
                 s.stdout.read(buf)
             }
+            Self::Tls(s) => s.read(buf),
         }
     }
 }
@@ -112,11 +115,15 @@ impl Write for Conn {
                 wait_fd(&*stdin, PollFlags::POLLOUT, timeout, "writing to ssh")?;
                 stdin.write(buf)
             }
+            Self::Tls(s) => s.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        match self {
+            Self::Tls(s) => s.flush(),
+            _ => Ok(()),
+        }
     }
 }
 

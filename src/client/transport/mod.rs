@@ -5,7 +5,9 @@
 //! * [`conn`]: TCP with 3.4's connect timeout, SSH through `DISTCC_SSH`.
 //! * [`socks`]: SOCKS5 CONNECT.
 //! * [`remote`]: send the request, read the reply, with `DISTCC_IO_TIMEOUT`.
+//! * [`tls`]: TLS 1.3 with pinned keys for `tls+HOST`.
 
 pub mod conn;
 pub mod remote;
 pub mod socks;
+pub mod tls;
