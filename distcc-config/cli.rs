@@ -151,7 +151,7 @@ pub struct Args {
     /// Absolute or relative masquerade links (default: the distribution's).
     #[arg(long, value_enum, value_name = "STYLE", help_heading = "Modifiers")]
     pub links: Option<LinkStyle>,
-    /// With --tls-*: the key directory (default: see --tls-keygen).
+    /// With the TLS actions: the key directory (default: see --tls-keygen).
     #[arg(long, value_name = "DIR", help_heading = "Modifiers")]
     pub tls_dir: Option<PathBuf>,
     /// The distribution in --root (default: detected).
