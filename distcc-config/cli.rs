@@ -148,6 +148,11 @@ pub struct Args {
     /// With --set-hosts: write a list that distcc accepts but that looks wrong.
     #[arg(long, help_heading = "Modifiers")]
     pub force: bool,
+    /// With --set-hosts: add the distccd servers announcing themselves by
+    /// mDNS now (as `lsdistcc -z` lists them), before any hosts given; a
+    /// fixed snapshot (write `+zeroconf` in the list to look at each build).
+    #[arg(long, help_heading = "Modifiers")]
+    pub zeroconf: bool,
     /// Absolute or relative masquerade links (default: the distribution's).
     #[arg(long, value_enum, value_name = "STYLE", help_heading = "Modifiers")]
     pub links: Option<LinkStyle>,

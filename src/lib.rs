@@ -42,3 +42,4 @@ pub mod pump;
 pub mod state;
 pub mod tls;
 pub mod version;
+pub mod zeroconf;

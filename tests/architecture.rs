@@ -26,6 +26,8 @@ const PURE: &[&str] = &[
     "src/monitor/tui/layout.rs",
     "src/monitor/tui/view.rs",
     "src/daemon/stats/prometheus.rs",
+    // Zeroconf names, TXT records and host lines.
+    "src/zeroconf/records.rs",
 ];
 const FORBIDDEN: &[&str] = &[
     "tokio",

@@ -30,15 +30,41 @@ pub fn get_hosts(ctx: &Ctx) -> Result<u8> {
     Ok(0)
 }
 
+/// The daemons announcing themselves now, as host-list words.
+fn zeroconf_hosts() -> Result<Vec<String>> {
+    use distcc::zeroconf::{cache, compiler, mdns};
+    let cc = compiler::default_compiler();
+    let subtype = cc.as_ref().map(|(m, v)| (m.as_str(), v.as_str()));
+    let seen = mdns::browse(subtype, cache::WINDOW)
+        .map_err(|e| Failure::error(format!("--zeroconf: {e}")))?;
+    let words: Vec<String> = seen
+        .iter()
+        .filter_map(distcc::zeroconf::Seen::host_line)
+        .collect();
+    if words.is_empty() {
+        return Err(Failure::error(
+            "--zeroconf: no distccd announced itself by mDNS (distccd --zeroconf) with a \
+             compiler matching cc's; nothing written",
+        ));
+    }
+    Ok(words)
+}
+
 /// `--set-hosts HOSTS...`: validate with distcc's parser, then write
 /// atomically. Root writes the system file, others $DISTCC_DIR/hosts.
 pub fn set_hosts(ctx: &Ctx) -> Result<u8> {
-    if ctx.args.values.is_empty() {
+    if ctx.args.values.is_empty() && !ctx.args.zeroconf {
         return Err(Failure::error(
             "--set-hosts needs the host list, e.g. --set-hosts \"host1 host2/8,lzo\"",
         ));
     }
-    let list = ctx.args.values.join(" ");
+    let mut words = Vec::new();
+    if ctx.args.zeroconf {
+        words = zeroconf_hosts()?;
+        say(format!("Found by mDNS: {}", words.join(" ")));
+    }
+    words.extend(ctx.args.values.iter().cloned());
+    let list = words.join(" ");
     let parsed = hosts::parse(&list).map_err(|e| Failure::error(e).with_status(BAD_HOSTSPEC))?;
     if !parsed.warnings.is_empty() && !ctx.args.force {
         let lines: Vec<String> = parsed.warnings.iter().map(ToString::to_string).collect();

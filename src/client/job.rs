@@ -170,6 +170,7 @@ fn default_list() -> HostList {
         local_slots: crate::hosts::DEFAULT_LOCALSLOTS,
         local_slots_cpp: crate::hosts::DEFAULT_LOCALSLOTS_CPP,
         zeroconf: false,
+        zeroconf_at: 0,
         warnings: Vec::new(),
     }
 }

@@ -98,7 +98,7 @@ pub struct Cli {
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     pub stats_port: Option<u16>,
 
-    /// Register via mDNS/DNS-SD (not supported in this build: a warning).
+    /// Announce this daemon by mDNS/DNS-SD (distcc 3.4's `_distcc._tcp`).
     #[arg(long, action = ArgAction::SetTrue)]
     pub zeroconf: bool,
 

@@ -71,7 +71,7 @@ pub struct Config {
     pub lifetime: Option<Duration>,
     /// `--oom-score-adj`.
     pub oom_score_adj: Option<i32>,
-    /// `--zeroconf` was asked for (not supported: warned about).
+    /// `--zeroconf`: announce the daemon by mDNS/DNS-SD (daemon mode).
     pub zeroconf: bool,
     /// `--tls`/`--tls-required`: the key directory and whether the clear
     /// protocols are refused.
@@ -152,8 +152,8 @@ impl Config {
         let access = AccessList::new(allow_list(cli)?);
         let policy = policy(cli, vars)?;
         let io_timeout = vars.io_timeout_secs().map_err(bad)?;
-        if cli.zeroconf {
-            warnings.push("--zeroconf is not supported in this build; not advertising".into());
+        if cli.zeroconf && cli.inetd {
+            warnings.push("--zeroconf is ignored in inetd mode: inetd owns the port".into());
         }
         let safeguard = vars.safeguard_level() + 1;
         let mut compiler_env: Vec<(OsString, OsString)> = vars

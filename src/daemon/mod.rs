@@ -55,6 +55,7 @@ pub mod tree;
 mod job_tests;
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -275,6 +276,23 @@ fn run(
         ready.report(0);
         let code = rt.block_on(inetd::serve_stdin(&shared, &access));
         return if code == 0 { Ok(()) } else { Err(code) };
+    };
+    // After the last fork (the watchdog's): mdns-sd runs a thread. Dropped
+    // when the daemon stops, which says goodbye on the network.
+    let _announcer = if config.zeroconf {
+        let port = listeners
+            .main
+            .local_addr()
+            .map_or(config.port, |a| a.port());
+        let dirs: Vec<&Path> = config
+            .sandbox
+            .path_dirs
+            .iter()
+            .map(PathBuf::as_path)
+            .collect();
+        crate::zeroconf::announce_daemon(port, config.jobs, &dirs)
+    } else {
+        None
     };
     // One thread: the daemon waits on sockets and children; the
     // CPU work is the compilers'. Cross-thread wake-ups of a multi-thread

@@ -57,6 +57,9 @@ pub struct HostList {
     pub local_slots_cpp: u32,
     /// `+zeroconf` was given (hosts are discovered through mDNS).
     pub zeroconf: bool,
+    /// Where in `hosts` the found daemons go: the number of hosts written
+    /// before `+zeroconf` (3.4 puts them at the token's place).
+    pub zeroconf_at: usize,
     /// Things 3.4 accepts that are probably mistakes (see the module docs).
     pub warnings: Vec<HostWarning>,
 }
@@ -233,6 +236,7 @@ pub fn parse(text: &str) -> Result<HostList, HostError> {
         local_slots: DEFAULT_LOCALSLOTS,
         local_slots_cpp: DEFAULT_LOCALSLOTS_CPP,
         zeroconf: false,
+        zeroconf_at: 0,
         warnings: Vec::new(),
     };
     for token in lexer::tokens(text) {

@@ -119,6 +119,7 @@ pub(crate) fn parse_token(full: &str, tok: Token, list: &mut HostList) -> Result
     }
     if text == "+zeroconf" {
         list.zeroconf = true;
+        list.zeroconf_at = list.hosts.len();
         return Ok(());
     }
     if let Some(n) = keyword(&ctx, list, "--localslots_cpp")? {

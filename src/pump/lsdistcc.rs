@@ -46,6 +46,9 @@ pub struct Options {
     pub domain: bool,
     /// `-v`: verbose progress on stderr.
     pub verbose: bool,
+    /// `-z` (ours; 3.4's lsdistcc has no zeroconf option): list the
+    /// daemons announcing themselves by mDNS instead of probing names.
+    pub zeroconf: bool,
     /// What to probe.
     pub targets: Targets,
 }
@@ -77,6 +80,7 @@ impl Default for Options {
             compiler: None,
             domain: false,
             verbose: false,
+            zeroconf: false,
             targets: Targets::Format("distcc%d".into()),
         }
     }
@@ -124,6 +128,10 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
         if arg == "--help" {
             return Ok(Command::Help);
         }
+        if arg == "--zeroconf" {
+            o.zeroconf = true;
+            continue;
+        }
         let mut chars = flags.chars();
         while let Some(flag) = chars.next() {
             let value = chars.as_str();
@@ -133,6 +141,7 @@ pub fn parse_args(args: &[String]) -> Result<Command, UsageError> {
                 'x' => o.show_down = true,
                 'd' => o.domain = true,
                 'v' => o.verbose = true,
+                'z' => o.zeroconf = true,
                 't' => o.overall = Duration::from_secs(number(flag, value)?),
                 'h' => o.dns_retry = Duration::from_millis(number(flag, value)?),
                 'c' => o.connect = millis(flag, value)?,
@@ -243,6 +252,12 @@ Options:
   -pCOMPILER  compiler for a probe job (none: connect only)
   -d          append the DNS domain name to FORMAT
   -v          verbose
+  -z, --zeroconf
+              list the distccd servers announcing themselves by mDNS
+              (distccd --zeroconf, or 3.4's with Avahi) whose compiler
+              matches cc's, as host-list lines (addr:port/N[,lzo]), and
+              refresh the cache +zeroconf reads (DISTCC_DIR/zeroconf/hosts);
+              not in distcc 3.4's lsdistcc
 Example:
   lsdistcc -l -pgcc hosta hostb
 ";

@@ -179,6 +179,51 @@ fn dns_domain() -> Option<String> {
     })
 }
 
+/// `lsdistcc -z`: browse now, refresh the `+zeroconf` cache, print the
+/// host lines (with `-v`, each daemon's TXT record on stderr).
+fn zeroconf_list(options: &lsdistcc::Options) -> ExitCode {
+    let vars = Vars::from_process();
+    let seen = match crate::zeroconf::cache::dir(&vars) {
+        Some(dir) => crate::zeroconf::cache::refresh(&dir),
+        None => crate::zeroconf::mdns::browse(
+            crate::zeroconf::compiler::default_compiler()
+                .as_ref()
+                .map(|(m, v)| (m.as_str(), v.as_str())),
+            crate::zeroconf::cache::WINDOW,
+        ),
+    };
+    let seen = match seen {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lsdistcc: zeroconf: {e}");
+            return error::ExitCode::Failed.into();
+        }
+    };
+    let mut out = String::new();
+    for s in &seen {
+        if options.verbose {
+            let txt: Vec<String> = s.txt.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            eprintln!(
+                "lsdistcc: {} {:?} port {}: {}",
+                s.name,
+                s.addrs,
+                s.port,
+                txt.join(" ")
+            );
+        }
+        if let Some(line) = s.host_line() {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    use std::io::Write;
+    match std::io::stdout().write_all(out.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => error::ExitCode::IoError.into(),
+    }
+}
+
 /// Entry point of `lsdistcc`.
 pub fn lsdistcc_main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -197,6 +242,9 @@ pub fn lsdistcc_main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if options.zeroconf {
+        return zeroconf_list(&options);
+    }
     let domain = if options.domain {
         match dns_domain() {
             Some(d) => Some(d),

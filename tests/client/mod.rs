@@ -23,3 +23,4 @@ mod socks;
 mod ssh;
 mod tls;
 mod trust;
+mod zeroconf;

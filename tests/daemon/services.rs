@@ -349,7 +349,7 @@ fn socket_activation_serves_on_the_inherited_socket() {
 
 /// Over ssh, `distccd --inetd`'s stderr is the user's terminal and under
 /// xinetd it is the client's socket: without --log-stderr nothing may be
-/// written there, neither warnings (`--zeroconf` is unsupported) nor job
+/// written there, neither warnings (`--zeroconf` is ignored in inetd mode) nor job
 /// summaries, whether or not a syslog daemon listens.
 #[test]
 fn inetd_mode_writes_nothing_on_stderr() {

@@ -42,7 +42,9 @@ CRATES="
 	enumflags2_derive@0.7.12
 	equivalent@1.0.3
 	errno@0.3.14
+	fastrand@2.5.0
 	find-msvc-tools@0.1.16
+	flume@0.12.0
 	fnv@1.0.7
 	foldhash@0.1.5
 	getrandom@0.2.17
@@ -51,6 +53,7 @@ CRATES="
 	hashbrown@0.17.1
 	heck@0.5.0
 	ident_case@1.0.1
+	if-addrs@0.15.0
 	indexmap@2.14.2
 	indoc@2.0.8
 	instability@0.3.10
@@ -66,6 +69,7 @@ CRATES="
 	log@0.4.35
 	lru@0.12.5
 	lzo1x@0.2.2
+	mdns-sd@0.21.7
 	memchr@2.8.3
 	memoffset@0.9.1
 	mio@1.2.4
@@ -111,7 +115,9 @@ CRATES="
 	signal-hook-mio@0.2.5
 	signal-hook-registry@1.4.8
 	smallvec@1.16.6
+	socket-pktinfo@0.4.2
 	socket2@0.6.5
+	spin@0.9.9
 	static_assertions@1.1.0
 	strsim@0.11.1
 	strum@0.26.3

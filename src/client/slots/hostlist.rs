@@ -66,16 +66,14 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
         return match hosts::parse(&text) {
             Ok(mut list) => {
                 if list.zeroconf {
-                    // The list is read more than once per job: say it once.
-                    static ONCE: std::sync::Once = std::sync::Once::new();
-                    ONCE.call_once(|| warn!("{origin}: {ZEROCONF}"));
+                    add_zeroconf(vars, &mut list, &origin);
                 }
                 if list.randomize {
                     list.shuffle(u64::from(std::process::id()));
                 }
                 if list.hosts.is_empty() {
                     let detail = if list.zeroconf {
-                        " (it has only +zeroconf, which this build does not support)"
+                        " (+zeroconf found no distccd announcing itself)"
                     } else {
                         ""
                     };
@@ -107,9 +105,26 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
     }
 }
 
-/// What `+zeroconf` gets: 3.4 built with Avahi finds hosts through mDNS;
-/// this build cannot, and says so rather than dropping the token in
-/// silence (issue 11). The parser still records it (`HostList::zeroconf`)
-/// for the day zeroconf is added.
-pub const ZEROCONF: &str = "+zeroconf is not supported in this build of distcc (no zeroconf/mDNS host discovery); \
-     ignoring it";
+/// `+zeroconf`: splice the daemons found by mDNS (through the cache in
+/// `$DISTCC_DIR/zeroconf`, see [`crate::zeroconf::cache`]) in at the
+/// token's place, as 3.4 does. A failure to look is a warning: the hosts
+/// written beside `+zeroconf` still serve.
+fn add_zeroconf(vars: &Vars, list: &mut HostList, origin: &str) {
+    let text = match crate::zeroconf::cache::hosts_text(vars) {
+        Ok(text) => text,
+        Err(e) => {
+            warn!("{origin}: +zeroconf: {e}");
+            return;
+        }
+    };
+    let found = match hosts::parse(&text) {
+        Ok(found) => found.hosts,
+        Err(e) if e.kind == HostErrorKind::NoHosts => Vec::new(),
+        Err(e) => {
+            warn!("{origin}: +zeroconf: the cached list does not parse: {e}");
+            return;
+        }
+    };
+    let at = list.zeroconf_at.min(list.hosts.len());
+    list.hosts.splice(at..at, found);
+}
