@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use mdns_sd::{ServiceDaemon, ServiceEvent, ServiceInfo};
+use mdns_sd::{IfKind, ServiceDaemon, ServiceEvent, ServiceInfo};
 
 use super::records::{Advert, Seen, instance_name, service_name};
 
@@ -23,7 +23,7 @@ impl std::fmt::Debug for Announcer {
 
 /// Announce `distcc@<hostname>` on `port` under 3.4's type, with the
 /// subtype of `compiler` (`cc -dumpmachine`, `cc -dumpversion`) when it is
-/// known, on every interface and with every address the host has (kept
+/// known, on every interface with the IPv4 addresses the host has (kept
 /// current as addresses change). Starts a thread: call it after the last
 /// fork.
 pub fn announce(
@@ -33,6 +33,11 @@ pub fn announce(
     compiler: Option<(&str, &str)>,
 ) -> Result<Announcer, String> {
     let mdns = ServiceDaemon::new().map_err(|e| format!("cannot start mDNS: {e}"))?;
+    // IPv4 only: 3.4's client takes whichever address Avahi resolves
+    // first and writes it without a scope, so an IPv6 link-local address
+    // (which every interface has) would be unusable to it.
+    mdns.disable_interface(IfKind::IPv6)
+        .map_err(|e| format!("cannot leave IPv6 out: {e}"))?;
     let ty = service_name(compiler);
     let host = format!("{hostname}.local.");
     let info = ServiceInfo::new(
