@@ -4,6 +4,7 @@
 //! the monitor; a real project built with `make -j` through a masquerade
 //! directory.
 
+mod bench_farm;
 mod cli;
 mod corpus;
 mod fake;
