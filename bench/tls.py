@@ -77,7 +77,8 @@ def run(args, tmp):
     dtls = os.path.join(tmp, "dtls")
     masq = os.path.join(tmp, "masq")
     os.makedirs(masq)
-    os.symlink("/usr/bin/gcc", os.path.join(masq, "gcc"))
+    for cc in ["gcc", "x86_64-linux-gnu-gcc"]:
+        os.symlink("/usr/bin/gcc", os.path.join(masq, cc))
     dtmp = os.path.join(tmp, "dtmp")
     os.makedirs(dtmp)
     os.chmod(dtmp, 0o1777)

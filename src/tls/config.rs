@@ -32,8 +32,15 @@ fn ring() -> CryptoProvider {
     rustls::crypto::ring::default_provider()
 }
 
+/// Key exchange by X25519 alone: both ends are ours, and ring's default
+/// list starts with P-384, whose key share costs the client ten times
+/// X25519's (measured with callgrind: 5.8 M instructions of a 14 M job,
+/// bench/RESULTS.md).
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(ring())
+    Arc::new(CryptoProvider {
+        kx_groups: vec![rustls::crypto::ring::kx_group::X25519],
+        ..ring()
+    })
 }
 
 fn algorithms() -> WebPkiSupportedAlgorithms {
