@@ -17,8 +17,11 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
     crates.io, fetched with `cargo fetch`) built with `make -j4`: wall time
     and client-side CPU (make, clients, cpp, link; not the daemon).
 
+  * with --floor R: plain mode against its floor on every liblzma file
+    (see floor() for the definition).
+
 Usage: bench/client.sh [--rounds N] [--project-rounds M] [--daemon debian|ours|each]
-                       [--daemon-tmpdir DIR]
+                       [--daemon-tmpdir DIR] [--floor R]
 (bench/client.sh builds the release binaries first). Touches nothing outside
 a temp directory and kills the daemon it starts.
 """
@@ -139,10 +142,10 @@ def med(xs):
     return statistics.median(xs)
 
 
-def cpp_alone(cc, src, work):
+def cpp_alone(cc, src, work, flags=("-O2",)):
     """The preprocessor command our client runs for `cc -O2 -c src`: the
     `cc1 -E` line of the driver's plan (src/client/local/cppfast.rs)."""
-    out = subprocess.run([cc, "-###", "-O2", "-E", src, "-o", src + ".cpp.i"], cwd=work,
+    out = subprocess.run([cc, "-###"] + list(flags) + ["-E", src, "-o", src + ".cpp.i"], cwd=work,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"}).stderr
     for line in out.splitlines():
@@ -204,6 +207,10 @@ def fetch_liblzma(tmp):
     return src
 
 
+LIBLZMA_FLAGS = []
+LIBLZMA_FILES = []
+
+
 def write_makefile(src):
     """A Makefile with the sources and flags of lzma-sys's build.rs."""
     dirs = ["common", "lzma", "lz", "check", "delta", "rangecoder", "simple"]
@@ -216,6 +223,8 @@ def write_makefile(src):
             files.append(os.path.relpath(f, src))
     files += ["xz-5.2/src/common/tuklib_cpucores.c", "xz-5.2/src/common/tuklib_physmem.c"]
     incs = " ".join("-Ixz-5.2/src/liblzma/" + d for d in ["api"] + dirs) + " -Ixz-5.2/src/common -I."
+    LIBLZMA_FLAGS[:] = ("-O2 -std=c99 -pthread -DHAVE_CONFIG_H=1 " + incs).split()
+    LIBLZMA_FILES[:] = files
     objs = " ".join("build/%s.o" % f.replace("/", "_")[:-2] for f in files)
     rules = "\n".join("build/%s.o: %s\n\t$(CC) $(CFLAGS) -c $< -o $@\n" % (f.replace("/", "_")[:-2], f)
                       for f in files)
@@ -244,10 +253,61 @@ def project(tmp, ports, rounds):
     return n, {k: med(v[0]) for k, v in times.items()}, {k: med(v[1]) for k, v in times.items()}
 
 
+def floor(tmp, ports, rounds):
+    """Plain mode against its floor, per liblzma job (client CPU, and wall).
+
+    The floor of a plain-mode job is what no plain client can avoid: the
+    preprocessor run (the `cc1 -E` line of the driver's plan, alone) plus
+    starting `distcc` and sending one request to the loopback daemon
+    (our `distcc` compiling the already-preprocessed `.i` of the same
+    file, which runs no preprocessor). Every liblzma file is compiled
+    once per client per round, rounds interleaved and rotated; the
+    figures are the per-round sums / number of files, medians over rounds.
+    """
+    src = fetch_liblzma(tmp)
+    write_makefile(src)
+    os.makedirs(os.path.join(src, "build"), exist_ok=True)
+    jobs = []
+    for f in LIBLZMA_FILES:
+        obj = "build/%s.o" % f.replace("/", "_")[:-2]
+        cpp = cpp_alone("gcc", f, src, LIBLZMA_FLAGS)
+        jobs.append((f, obj, cpp, f + ".cpp.i"))
+    env_of = lambda name: client_env(tmp, "floor-" + name, ports["ours" if name != "3.4" else "3.4"])
+    for f, obj, cpp, ipath in jobs:  # the .i files, and warm caches
+        subprocess.run(cpp, cwd=src, check=True, stdout=subprocess.DEVNULL)
+    clients = {
+        "cpp": lambda j: j[2],
+        "ours .i": lambda j: [OURS, "gcc"] + LIBLZMA_FLAGS + ["-c", j[3], "-o", j[1]],
+        "ours": lambda j: [OURS, "gcc"] + LIBLZMA_FLAGS + ["-c", j[0], "-o", j[1]],
+        "3.4 .i": lambda j: [DEBIAN_DISTCC, "gcc"] + LIBLZMA_FLAGS + ["-c", j[3], "-o", j[1]],
+        "3.4": lambda j: [DEBIAN_DISTCC, "gcc"] + LIBLZMA_FLAGS + ["-c", j[0], "-o", j[1]],
+    }
+    names = list(clients)
+    for name in names:
+        run(clients[name](jobs[0]), env_of(name), src)
+    sums = {n: ([], []) for n in names}
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            w = c = 0.0
+            for j in jobs:
+                dw, dc = run(clients[name](j), env_of(name), src)
+                w += dw
+                c += dc
+            sums[name][0].append(w / len(jobs))
+            sums[name][1].append(c / len(jobs))
+    wall = {n: med(v[0]) for n, v in sums.items()}
+    cpu = {n: med(v[1]) for n, v in sums.items()}
+    return len(jobs), wall, cpu
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15, help="per-job rounds (0: none)")
     ap.add_argument("--project-rounds", type=int, default=3)
+    ap.add_argument("--floor", type=int, default=0, metavar="ROUNDS",
+                    help="also measure plain mode against its floor on every liblzma file "
+                         "(ROUNDS rounds); with --rounds 0 --project-rounds 0, only that")
     ap.add_argument("--daemon-tmpdir", default=None,
                     help="where the daemon's TMPDIR goes (default: in the benchmark's temp dir)")
     ap.add_argument("--daemon", choices=["debian", "ours", "each"], default="debian",
@@ -278,6 +338,20 @@ def main():
             print("daemon: %s distccd on 127.0.0.1:%d" % (a.daemon, port))
         print("%d rounds per job, %d per project build" % (a.rounds, a.project_rounds))
         print()
+        if a.floor > 0:
+            n, wall, cpu = floor(tmp, ports, a.floor)
+            fl = cpu["cpp"] + cpu["ours .i"]
+            print("Plain mode against its floor, per liblzma job (%d files, %d rounds): client "
+                  "CPU (user+sys of the client and its children), wall in brackets" % (n, a.floor))
+            print()
+            print("| cc1 -E alone | distcc on the .i | **floor** | ours plain | 3.4 on the .i "
+                  "| 3.4 plain | **ours/floor** | 3.4/floor | ours/3.4 |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            ms = lambda k: "%.2f ms (%.1f)" % (1e3 * cpu[k], 1e3 * wall[k])
+            print("| %s | %s | %.2f ms | %s | %s | %s | **%.2f** | %.2f | %.2f |" % (
+                ms("cpp"), ms("ours .i"), 1e3 * fl, ms("ours"), ms("3.4 .i"), ms("3.4"),
+                cpu["ours"] / fl, cpu["3.4"] / fl, cpu["ours"] / cpu["3.4"]))
+            print()
         if a.rounds > 0:
             print("| job | local gcc wall | 3.4 overhead | ours overhead | ours pump overhead "
                   "| overhead ours/3.4 | pump/3.4 | client CPU 3.4 | ours | pump | CPU ours/3.4 "

@@ -308,6 +308,12 @@ impl Vars {
         self.bool_or("DISTCC_CPP_DIRECT", true)
     }
 
+    /// `DISTCC_RACE=0`: never compile a late remote job here too
+    /// (src/client/race); on by default.
+    pub fn race(&self) -> bool {
+        self.bool_or("DISTCC_RACE", true)
+    }
+
     /// Pump mode for `,cpp,lzo` hosts: `DISTCC_PUMP=1` (set by our
     /// `pump`), or a running 3.4 include server (`INCLUDE_SERVER_PORT`),
     /// whose work our client does itself. `DISTCC_PUMP=0` turns it off.

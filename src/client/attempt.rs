@@ -17,8 +17,10 @@ use crate::client::ctx::Ctx;
 use crate::client::local::cleanup::TempPath;
 use crate::client::local::spawn::{Cpp, CppError};
 use crate::client::pump::{self as pumpmode, PumpState};
+use crate::client::race::run::{self as race, LocalJob, Waited};
 use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
+use crate::client::stats;
 use crate::client::stats::Counted;
 use crate::client::transport::conn::{self, Conn};
 use crate::client::transport::remote::{self, RemoteError, Reply};
@@ -61,6 +63,9 @@ pub enum AttemptError {
     Local(String),
     /// The host failed.
     Host(RemoteError),
+    /// The host was late and a local compile finished first with this
+    /// exit code (its outputs are in place, its messages shown).
+    Overtaken(i32),
 }
 
 impl From<RemoteError> for AttemptError {
@@ -182,6 +187,8 @@ pub fn run(
     };
     remote::send_source(c, version, source).map_err(RemoteError::Io)?;
     status.set(Phase::Compile, name, slot);
+    let local = || LocalJob::plain(&server_argv, source);
+    wait_or_race(ctx, host, c.0, local)?;
     let limits = Limits::default();
     let mut stdout = std::io::stdout().lock();
     let reply = remote::receive(
@@ -227,6 +234,17 @@ fn run_pump(
     status.set(Phase::Send, name, slot);
     conn.write_all(&request).map_err(RemoteError::Io)?;
     status.set(Phase::Compile, name, slot);
+    let local = || {
+        Some(LocalJob {
+            job: job.clone(),
+            input: job.input.clone(),
+            dotd: pumped
+                .dotd
+                .as_ref()
+                .map(|d| (d.path.clone().into(), d.target.clone())),
+        })
+    };
+    wait_or_race(ctx, host, conn.0, local)?;
     let mut stdout = std::io::stdout().lock();
     let reply = remote::receive(
         &mut conn,
@@ -238,6 +256,29 @@ fn run_pump(
         || status.set(Phase::Receive, name, slot),
     )?;
     Ok(reply)
+}
+
+/// Wait for the reply; a late one is raced by a local compile
+/// ([`crate::client::race`]; `DISTCC_RACE=0` turns that off).
+fn wait_or_race(
+    ctx: &Ctx,
+    host: &HostSpec,
+    conn: &Conn,
+    local: impl FnOnce() -> Option<LocalJob>,
+) -> Result<(), AttemptError> {
+    if !ctx.vars.race() {
+        return Ok(());
+    }
+    match race::wait_reply(ctx, host, conn.read_fd(), stats::sent(), local())
+        .map_err(RemoteError::Io)?
+    {
+        Waited::Reply => Ok(()),
+        Waited::Overtaken(code) => Err(AttemptError::Overtaken(code)),
+        Waited::TimedOut => Err(AttemptError::Host(RemoteError::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no DONE from the server within DISTCC_IO_TIMEOUT",
+        )))),
+    }
 }
 
 /// Wait for a running cpp and record its output.

@@ -286,6 +286,11 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
                 stats::nowhere("cpp-failed");
                 return code;
             }
+            Err(AttemptError::Overtaken(code)) => {
+                stats::local("raced");
+                log_result(&lossy(&job.input), "localhost", code);
+                return code;
+            }
             Err(AttemptError::Local(e)) => {
                 stats::local("client-error");
                 // Our side failed (temp dir, cpp could not start): no host

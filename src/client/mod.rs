@@ -15,6 +15,8 @@
 //! * [`probe`]: what compilers answered once (`-march=native`, cross
 //!   triples, default include directories), cached in `$DISTCC_DIR`.
 //! * [`stats`]: this compile's counters, one line in `$DISTCC_DIR/stats`.
+//! * [`race`]: a late remote job compiled here too, the first result
+//!   taken.
 
 pub mod attempt;
 pub mod ctx;
@@ -25,6 +27,7 @@ pub mod placement;
 pub mod plan;
 pub mod probe;
 pub mod pump;
+pub mod race;
 pub mod scan;
 pub mod slots;
 pub mod stats;

@@ -229,6 +229,11 @@ pub fn local_reason(reason: &LocalReason) -> &'static str {
     }
 }
 
+/// The bytes sent to servers so far.
+pub fn sent() -> u64 {
+    SENT.load(Ordering::Relaxed)
+}
+
 /// A connection that counts the bytes through it.
 #[derive(Debug)]
 pub struct Counted<'a, T>(pub &'a mut T);

@@ -77,6 +77,10 @@ pub const FALLBACKS: &[(&str, &str)] = &[
         "client-error",
         "this side failed (temp files, cpp not started)",
     ),
+    (
+        "raced",
+        "the server was late; compiled here too, and here finished first",
+    ),
 ];
 
 /// Whether `why` (a record's reason) is a fallback.

@@ -17,6 +17,7 @@ mod pump;
 mod pump_cache;
 mod pump_corpus;
 mod pump_paths;
+mod race;
 mod realbuilds;
 mod sharing;
 mod signals;

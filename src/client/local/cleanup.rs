@@ -21,6 +21,7 @@ use nix::unistd::Pid;
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     paths: Vec::new(),
     children: Vec::new(),
+    groups: Vec::new(),
     keep: false,
 });
 
@@ -28,6 +29,9 @@ struct Registry {
     /// Registered paths, and whether they go even with `DISTCC_SAVE_TEMPS`.
     paths: Vec<(PathBuf, bool)>,
     children: Vec<u32>,
+    /// Process groups of their own (a local compile racing a remote one,
+    /// [`crate::client::race`]): the terminal's Ctrl-C does not reach them.
+    groups: Vec<u32>,
     keep: bool,
 }
 
@@ -48,6 +52,16 @@ pub fn add_child(pid: u32) {
 /// Forget a child process (it has been waited for).
 pub fn remove_child(pid: u32) {
     registry().children.retain(|&p| p != pid);
+}
+
+/// Remember a process group (led by `pgid`) to stop if we are interrupted.
+pub fn add_group(pgid: u32) {
+    registry().groups.push(pgid);
+}
+
+/// Forget a process group (its leader has been waited for).
+pub fn remove_group(pgid: u32) {
+    registry().groups.retain(|&p| p != pgid);
 }
 
 /// `cmd.output()` for the short probes the client runs (`gcc -###`,
@@ -175,6 +189,9 @@ pub fn install_signal_handler() {
                 if let Ok(s) = Signal::try_from(sig) {
                     for &pid in &reg.children {
                         let _ = kill(Pid::from_raw(pid as i32), s);
+                    }
+                    for &pgid in &reg.groups {
+                        let _ = nix::sys::signal::killpg(Pid::from_raw(pgid as i32), s);
                     }
                 }
                 for (p, always) in &reg.paths {

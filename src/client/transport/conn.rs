@@ -87,6 +87,18 @@ fn wait_fd(fd: impl AsFd, flags: PollFlags, t: Duration, what: &str) -> io::Resu
     }
 }
 
+impl Conn {
+    /// The descriptor replies are read from, to wait on it beside other
+    /// things (a local compile racing the job, src/client/race).
+    pub fn read_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match self {
+            Self::Tcp(s) => s.as_fd(),
+            Self::Unix(s) => s.as_fd(),
+            Self::Ssh(s) => s.stdout.as_fd(),
+        }
+    }
+}
+
 impl Read for Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {

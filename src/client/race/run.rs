@@ -1,0 +1,311 @@
+//! The mechanics of a race ([`super::policy`] decides): wait for the
+//! remote reply; once the job is late, take a local compile slot if one is
+//! free right now and start the compile here, in its own process group,
+//! with its object (and dependency file) under temp names next to the
+//! real ones and its stdout/stderr in temp files. The first to finish
+//! wins: the remote reply (the local group is killed and its files
+//! removed) or the local compile (its outputs are renamed into place, its
+//! messages shown, and the caller drops the connection). The host that
+//! lost is charged the time it took ([`hoststate`]), so the placement
+//! learns it is slow.
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::fd::BorrowedFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::Instant;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tracing::{debug, warn};
+
+use crate::args::os::{line, lossy};
+use crate::args::{Job, Scan};
+use crate::client::ctx::Ctx;
+use crate::client::local::cleanup::{self, TempPath, create_temp};
+use crate::client::local::spawn::status_code;
+use crate::client::race::policy::{self, Step};
+use crate::client::slots::hostlist::{self, Loaded};
+use crate::client::slots::hoststate;
+use crate::client::slots::locks::SlotLock;
+use crate::error::ExitCode;
+use crate::hosts::{DEFAULT_LOCALSLOTS, HostSpec};
+
+/// The compile to run here if the remote one is late.
+#[derive(Debug)]
+pub struct LocalJob {
+    /// The command, scanned (its input and output are replaced).
+    pub job: Job,
+    /// The input to compile: the preprocessed file in plain mode, the
+    /// source in pump mode.
+    pub input: OsString,
+    /// The dependency file the remote job would have written, and the
+    /// `-MT` target to add (when the command names none).
+    pub dotd: Option<(PathBuf, Option<OsString>)>,
+}
+
+impl LocalJob {
+    /// The plain-mode race: the command the server runs (`server_argv`),
+    /// on the preprocessed file `source`.
+    pub fn plain(server_argv: &[OsString], source: &Path) -> Option<Self> {
+        match crate::args::scan(server_argv) {
+            Scan::Distribute(job) => Some(Self {
+                job,
+                input: source.as_os_str().to_owned(),
+                dotd: None,
+            }),
+            Scan::Local(_) => None,
+        }
+    }
+}
+
+/// How the wait for a reply ended.
+#[derive(Debug)]
+pub enum Waited {
+    /// The reply is arriving (or the connection ended): read it.
+    Reply,
+    /// The local compile finished first with this exit code; its outputs
+    /// are in place and its messages shown.
+    Overtaken(i32),
+    /// No reply within `DISTCC_IO_TIMEOUT`.
+    TimedOut,
+}
+
+/// A local compile under way. Dropped unfinished (it lost, or waiting
+/// failed), it kills its whole group (the driver, cc1, as), reaps the
+/// driver and removes its temp files.
+struct Running {
+    child: Option<Child>,
+    _slot: SlotLock,
+    outputs: Vec<(TempPath, PathBuf)>,
+    stdout: TempPath,
+    stderr: TempPath,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id();
+            let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+            let _ = child.wait();
+            cleanup::remove_group(pid);
+        }
+    }
+}
+
+impl Running {
+    /// Whether it has finished, and how.
+    fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
+        let child = self.child.as_mut().expect("running");
+        let status = child.try_wait()?;
+        if status.is_some() {
+            cleanup::remove_group(child.id());
+            self.child = None;
+        }
+        Ok(status)
+    }
+
+    /// The winner: outputs into place (only on success), messages out.
+    fn finish(mut self, mut code: i32) -> i32 {
+        if code == 0 {
+            for (temp, target) in std::mem::take(&mut self.outputs) {
+                if let Err(e) = std::fs::rename(temp.path(), &target) {
+                    warn!("cannot rename into {}: {e}", target.display());
+                    code = ExitCode::IoError.code();
+                    break;
+                }
+                temp.persist();
+            }
+        }
+        let copy = |from: &Path, to: &mut dyn Write| {
+            let data = std::fs::read(from)?;
+            to.write_all(&data)?;
+            to.flush()
+        };
+        let _ = copy(self.stdout.path(), &mut io::stdout().lock());
+        let _ = copy(self.stderr.path(), &mut io::stderr().lock());
+        code
+    }
+}
+
+/// A temp name next to `target`, created (so that it is ours) and
+/// registered for removal.
+fn temp_beside(target: &Path) -> io::Result<TempPath> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut n = std::process::id();
+    loop {
+        let tmp = dir.join(format!(".{name}.distcc-race-{n:08x}.tmp"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&tmp)
+        {
+            Ok(_) => return Ok(TempPath::register_always(tmp)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n = n.wrapping_add(7777),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A free local compile slot right now, or none (never waits).
+fn free_slot(ctx: &Ctx) -> Option<SlotLock> {
+    let dir = ctx.lock_dir()?;
+    let slots = match hostlist::load(&ctx.vars) {
+        Loaded::List { list, .. } => list.local_slots,
+        _ => DEFAULT_LOCALSLOTS,
+    };
+    (0..slots.max(1)).find_map(|s| dir.try_lock("localhost", s).ok().flatten())
+}
+
+/// Start `local` under `slot`.
+fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
+    let target = Path::new(&local.job.output);
+    let mut outputs = vec![(temp_beside(target)?, target.to_owned())];
+    let mut argv = local
+        .job
+        .with_input_output(&local.input, outputs[0].0.path().as_os_str());
+    if let Some((dotd, mt)) = &local.dotd {
+        let temp = temp_beside(dotd)?;
+        argv.extend([OsString::from("-MF"), temp.path().as_os_str().to_owned()]);
+        if let Some(t) = mt {
+            argv.extend([OsString::from("-MT"), t.clone()]);
+        }
+        outputs.push((temp, dotd.clone()));
+    }
+    let (stdout, out_file) = create_temp(&ctx.tmpdir, "distcc-race", ".out")?;
+    let (stderr, err_file) = create_temp(&ctx.tmpdir, "distcc-race", ".err")?;
+    debug!("racing locally: {}", line(&argv));
+    let mut cmd = ctx.spawner.command(&argv);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(out_file))
+        .stderr(Stdio::from(err_file))
+        .process_group(0);
+    let child = cmd.spawn()?;
+    cleanup::add_group(child.id());
+    Ok(Running {
+        child: Some(child),
+        _slot: slot,
+        outputs,
+        stdout,
+        stderr,
+    })
+}
+
+fn readable(fd: BorrowedFd<'_>, wait: std::time::Duration) -> io::Result<bool> {
+    let ms = wait.as_millis().min(i32::MAX as u128) as i32;
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    match poll(
+        &mut fds,
+        PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+    ) {
+        Ok(n) => Ok(n > 0),
+        Err(nix::errno::Errno::EINTR) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Wait for the reply of a job sent to `host` on `conn` (`sent` bytes of
+/// request), racing it with `local` once it is late (`local` is `None`
+/// when racing is off or the job cannot be raced).
+pub fn wait_reply(
+    ctx: &Ctx,
+    host: &HostSpec,
+    conn: BorrowedFd<'_>,
+    sent: u64,
+    local: Option<LocalJob>,
+) -> io::Result<Waited> {
+    let lock_id = host.lock_id();
+    let local = local.filter(|l| {
+        let refused = policy::refusal(&l.job.argv);
+        // `-o /dev/null` and fifos are written in place, never renamed.
+        let special = std::fs::metadata(&l.job.output).is_ok_and(|m| !m.is_file());
+        if let Some(why) = &refused {
+            debug!("not racing {}: {why}", lossy(&l.job.input));
+        }
+        refused.is_none() && !special
+    });
+    let late = local.as_ref().map(|_| {
+        let speed = ctx
+            .topdir
+            .as_deref()
+            .and_then(|t| hoststate::speed(t, &lock_id));
+        policy::late_after(policy::expected(speed, sent))
+    });
+    let since = Instant::now();
+    let mut tried: Option<Instant> = None;
+    loop {
+        let step = policy::step(
+            since.elapsed(),
+            late,
+            tried.map(|t| t.elapsed()),
+            ctx.io_timeout,
+        );
+        let wait = match step {
+            Step::Wait(d) => d,
+            Step::TimedOut => return Ok(Waited::TimedOut),
+            Step::TryLocal => {
+                tried = Some(Instant::now());
+                let Some(slot) = free_slot(ctx) else {
+                    continue;
+                };
+                let job = local.as_ref().expect("late only when racing");
+                match start(ctx, job, slot) {
+                    Ok(running) => return race(ctx, &lock_id, conn, sent, since, running),
+                    Err(e) => {
+                        warn!("cannot race {} locally: {e}", lossy(&job.job.input));
+                        // Wait for the reply as without racing.
+                        return wait_reply(ctx, host, conn, sent, None);
+                    }
+                }
+            }
+        };
+        if readable(conn, wait)? {
+            return Ok(Waited::Reply);
+        }
+    }
+}
+
+/// Both run: the first to finish wins.
+fn race(
+    ctx: &Ctx,
+    lock_id: &str,
+    conn: BorrowedFd<'_>,
+    sent: u64,
+    since: Instant,
+    mut running: Running,
+) -> io::Result<Waited> {
+    debug!(
+        "{lock_id} is late after {} ms: compiling here too",
+        since.elapsed().as_millis()
+    );
+    loop {
+        if readable(conn, policy::TICK)? {
+            debug!("the server answered first: stopping the local compile");
+            drop(running);
+            return Ok(Waited::Reply);
+        }
+        if let Some(status) = running.try_wait()? {
+            let waited = since.elapsed();
+            debug!(
+                "the local compile finished first, after {} ms",
+                waited.as_millis()
+            );
+            if let Some(top) = ctx.topdir.as_deref() {
+                hoststate::record(top, lock_id, policy::charged_ms(waited), sent);
+            }
+            return Ok(Waited::Overtaken(running.finish(status_code(status))));
+        }
+    }
+}

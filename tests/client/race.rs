@@ -1,0 +1,258 @@
+//! Local racing (issue 13): a remote job that is late is compiled here
+//! too and the first result taken. Real gcc, real daemons (ours and
+//! Debian's 3.4) on loopback, frozen with SIGSTOP to stall them.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+
+use super::harness::{Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, text};
+use crate::support;
+
+/// A daemon's whole process group stopped (3.4's preforked children
+/// too) until dropped: connections are still accepted by the kernel, and
+/// nothing answers.
+struct Frozen(i32);
+
+impl Frozen {
+    fn new(d: &Daemon) -> Self {
+        killpg(Pid::from_raw(d.pid()), Signal::SIGSTOP).unwrap();
+        Self(d.pid())
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = killpg(Pid::from_raw(self.0), Signal::SIGCONT);
+    }
+}
+
+const CC: &[&str] = &["gcc", "-O2", "-c", "hello.c", "-o", "hello.o"];
+
+/// A farm with the sources, the reference object `ref.o`, and a daemon
+/// whose speed the client has measured (two compiles: a trusted figure).
+fn measured(tag: &str, kind: Kind, options: &str) -> (Farm, Daemon, String) {
+    measured_with(tag, kind, options, &[])
+}
+
+fn measured_with(
+    tag: &str,
+    kind: Kind,
+    options: &str,
+    env: &[(&str, &str)],
+) -> (Farm, Daemon, String) {
+    let f = Farm::new(tag);
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    assert_ok(
+        &f.local(&["gcc", "-O2", "-c", "hello.c", "-o", "ref.o"]),
+        "local",
+    );
+    let d = f.daemon(kind);
+    let hosts = d.host(options);
+    for _ in 0..2 {
+        let out = f.distcc(
+            &hosts,
+            &["gcc", "-O2", "-c", "hello.c", "-o", "warm.o"],
+            env,
+        );
+        assert_ok(&out, "warm-up");
+    }
+    assert_eq!(d.wait_compiles(2), 2, "the warm-up ran remotely");
+    std::fs::remove_file(f.work().join("warm.o")).unwrap();
+    (f, d, hosts)
+}
+
+/// The host's figure in `$DISTCC_DIR/hosts` (ms per KiB).
+fn figure(f: &Farm) -> f64 {
+    let dir = f.path("ddir/hosts");
+    let entries: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let line = std::fs::read_to_string(&entries[0]).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Nothing but the sources and objects in `work/`, nothing in the temp dir.
+#[track_caller]
+fn no_leftovers(f: &Farm) {
+    let mut work: Vec<String> = f
+        .leftovers("work")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    work.sort();
+    assert_eq!(work, ["hello.c", "hello.o", "ref.o", "util.h"]);
+    assert_eq!(f.leftovers("ctmp"), Vec::<std::path::PathBuf>::new());
+}
+
+fn stalled_host_costs_one_local_compile(kind: Kind, options: &str) {
+    let (f, d, hosts) = measured("race-stall", kind, options);
+    let before = figure(&f);
+    let _frozen = Frozen::new(&d);
+    let started = Instant::now();
+    let out = f.distcc(
+        &hosts,
+        CC,
+        &[("DISTCC_VERBOSE", "1"), ("DISTCC_IO_TIMEOUT", "60")],
+    );
+    let took = started.elapsed();
+    assert_ok(&out, "distcc against a stalled host");
+    let err = text(&out.stderr);
+    assert!(err.contains("compiling here too"), "{err}");
+    assert!(err.contains("the local compile finished first"), "{err}");
+    // Late after the 2 s floor (the host was measured fast), then one
+    // local compile; 10 s would mean the figure was not used, 60 s that
+    // nothing raced.
+    assert!(took < Duration::from_secs(8), "took {took:?}:\n{err}");
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
+    no_leftovers(&f);
+    assert!(
+        figure(&f) > before,
+        "the host is charged: {before} -> {}",
+        figure(&f)
+    );
+    let records = std::fs::read_to_string(f.path("ddir/stats/jobs")).unwrap();
+    assert!(
+        records.lines().last().unwrap().contains("raced"),
+        "{records}"
+    );
+}
+
+#[test]
+fn a_stalled_daemon_costs_one_local_compile() {
+    crate::require_tool!("gcc");
+    stalled_host_costs_one_local_compile(Kind::Ours, "/2");
+}
+
+#[test]
+fn a_stalled_3_4_daemon_costs_one_local_compile() {
+    crate::require_tool!("gcc");
+    stalled_host_costs_one_local_compile(Kind::Debian, "/2,lzo");
+}
+
+#[test]
+fn a_fast_daemon_is_not_raced_and_racing_can_be_turned_off() {
+    crate::require_tool!("gcc");
+    let (f, d, hosts) = measured("race-fast", Kind::Ours, "/2,lzo");
+    let out = f.distcc(&hosts, CC, &[("DISTCC_VERBOSE", "1")]);
+    assert_ok(&out, "distcc");
+    let err = text(&out.stderr);
+    assert!(!err.contains("compiling here too"), "{err}");
+    assert_eq!(d.wait_compiles(3), 3);
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
+    // DISTCC_RACE=0: a stalled host holds the job until DISTCC_IO_TIMEOUT,
+    // then the job falls back, as with 3.4.
+    std::fs::remove_file(f.work().join("hello.o")).unwrap();
+    let _frozen = Frozen::new(&d);
+    let started = Instant::now();
+    let out = f.distcc(
+        &hosts,
+        CC,
+        &[
+            ("DISTCC_VERBOSE", "1"),
+            ("DISTCC_RACE", "0"),
+            ("DISTCC_IO_TIMEOUT", "4"),
+        ],
+    );
+    assert_ok(&out, "distcc, racing off");
+    let err = text(&out.stderr);
+    assert!(!err.contains("compiling here too"), "{err}");
+    assert!(err.contains("running locally instead"), "{err}");
+    assert!(started.elapsed() >= Duration::from_secs(4), "{err}");
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
+    no_leftovers(&f);
+}
+
+#[test]
+fn the_server_answering_first_stops_the_local_compile() {
+    crate::require_tool!("gcc");
+    let (f, d, hosts) = measured("race-remote-wins", Kind::Ours, "/2");
+    // The client's gcc: a raced local compile (its output is a
+    // `distcc-race` temp name) notes its pid and hangs.
+    let wrap = f.path("wrap");
+    std::fs::create_dir_all(&wrap).unwrap();
+    let pidfile = f.path("racepid");
+    std::fs::write(
+        wrap.join("gcc"),
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *distcc-race*) echo $$ > {}; exec sleep 30;; esac\n\
+             exec /usr/bin/gcc \"$@\"\n",
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(wrap.join("gcc"), PermissionsExt::from_mode(0o755)).unwrap();
+    // The client sends (and runs) gcc under its full cross name.
+    std::os::unix::fs::symlink("gcc", wrap.join("x86_64-linux-gnu-gcc")).unwrap();
+    let frozen = Frozen::new(&d);
+    let started = Instant::now();
+    let path = format!("{}:/usr/bin:/bin", wrap.display());
+    let child = f
+        .command(
+            &support::bin("distcc"),
+            &hosts,
+            CC,
+            &[("DISTCC_VERBOSE", "1"), ("PATH", &path)],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        support::eventually(|| pidfile.exists() && !support::read(&pidfile).is_empty()),
+        "no local race started"
+    );
+    let pid: i32 = support::read(&pidfile).trim().parse().unwrap();
+    drop(frozen); // the server answers now
+    let out = child.wait_with_output().unwrap();
+    assert_ok(&out, "distcc");
+    let err = text(&out.stderr);
+    assert!(err.contains("the server answered first"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(25), "{err}");
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the local compile {pid} is still there"
+    );
+    assert_eq!(d.wait_compiles(3), 3);
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
+    no_leftovers(&f);
+}
+
+#[test]
+fn a_stalled_daemon_in_pump_mode_costs_one_local_compile_from_source() {
+    crate::require_tool!("gcc");
+    let pump = [("DISTCC_PUMP", "1")];
+    let (f, d, hosts) = measured_with("race-pump", Kind::Ours, "/2,cpp,lzo", &pump);
+    assert_ok(
+        &f.local(&["gcc", "-O2", "-MD", "-c", "hello.c", "-o", "ref.o"]),
+        "local",
+    );
+    let _frozen = Frozen::new(&d);
+    let started = Instant::now();
+    let out = f.distcc(
+        &hosts,
+        &["gcc", "-O2", "-MD", "-c", "hello.c", "-o", "hello.o"],
+        &[("DISTCC_VERBOSE", "1"), ("DISTCC_PUMP", "1")],
+    );
+    assert_ok(&out, "distcc in pump mode against a stalled host");
+    let err = text(&out.stderr);
+    assert!(err.contains("the local compile finished first"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(8), "{err}");
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
+    // The dependency file, as a local build writes it.
+    let dotd = support::read(&f.work().join("hello.d"));
+    assert_eq!(
+        dotd.replace("hello.o:", "ref.o:"),
+        support::read(&f.work().join("ref.d"))
+    );
+    std::fs::remove_file(f.work().join("hello.d")).unwrap();
+    std::fs::remove_file(f.work().join("ref.d")).unwrap();
+    no_leftovers(&f);
+}
