@@ -305,6 +305,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15, help="per-job rounds (0: none)")
     ap.add_argument("--project-rounds", type=int, default=3)
+    ap.add_argument("--ours", default=None, metavar="PATH",
+                    help="our distcc binary (default: target/release/distcc), e.g. an older build "
+                         "for a before/after comparison")
     ap.add_argument("--floor", type=int, default=0, metavar="ROUNDS",
                     help="also measure plain mode against its floor on every liblzma file "
                          "(ROUNDS rounds); with --rounds 0 --project-rounds 0, only that")
@@ -314,6 +317,9 @@ def main():
                     help="the one daemon both clients use, or 'each': 3.4's client with "
                          "Debian's distccd and ours with ours (the whole stack replaced)")
     a = ap.parse_args()
+    global OURS
+    if a.ours:
+        OURS = os.path.abspath(a.ours)
     for p in (OURS, DEBIAN_DISTCC, DEBIAN_DISTCCD):
         if not os.path.exists(p):
             sys.exit("missing %s (run bench/client.sh, which builds first)" % p)

@@ -14,10 +14,9 @@ use tracing::debug;
 use crate::args::os::{line, lossy};
 use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
 use crate::client::ctx::Ctx;
-use crate::client::local::cleanup::TempPath;
-use crate::client::local::spawn::{Cpp, CppError};
+use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
 use crate::client::pump::{self as pumpmode, PumpState};
-use crate::client::race::run::{self as race, LocalJob, Waited};
+use crate::client::race::run::{self as race, LocalJob, Source, Waited};
 use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
 use crate::client::stats;
@@ -38,8 +37,8 @@ pub enum CppState {
         /// `-MD`/`-MMD` were given to the driver itself.
         driver_deps: bool,
     },
-    /// Done: the file to send.
-    Done(TempPath),
+    /// Done: the text to send.
+    Done(Preprocessed),
 }
 
 impl CppState {
@@ -147,7 +146,6 @@ pub fn run(
             .start_cpp(
                 job,
                 driver_deps,
-                &ctx.tmpdir,
                 direct_cache.as_ref().map(|c| c.as_deref()),
             )
             .map_err(|e: CppError| AttemptError::Local(e.to_string()))?;
@@ -160,7 +158,7 @@ pub fn run(
     let mut conn = match connected {
         Ok(c) => Some(c),
         Err(e) => {
-            finish_cpp(cpp, running.take(), status)?;
+            finish_cpp(ctx, cpp, running.take(), status)?;
             return Err(AttemptError::Host(RemoteError::Io(e)));
         }
     };
@@ -178,14 +176,18 @@ pub fn run(
     status.set(Phase::Send, name, slot);
     let c = &mut Counted(conn.as_mut().expect("connected"));
     let sent = remote::send_head(c, version, &server_argv);
-    finish_cpp(cpp, running.take(), status)?;
+    finish_cpp(ctx, cpp, running.take(), status)?;
     sent.map_err(RemoteError::Io)?;
-    let source: &Path = match cpp {
-        CppState::Input => Path::new(&job.input),
-        CppState::Done(t) => t.path(),
+    let input;
+    let source: Source = match cpp {
+        CppState::Input => {
+            input = std::fs::read(&job.input).map_err(RemoteError::Io)?;
+            Source::File(&job.input, &input)
+        }
+        CppState::Done(p) => Source::Text(&p.bytes, p.ext),
         CppState::Pending { .. } => unreachable!("cpp finished above"),
     };
-    remote::send_source(c, version, source).map_err(RemoteError::Io)?;
+    remote::send_source(c, version, source.bytes()).map_err(RemoteError::Io)?;
     status.set(Phase::Compile, name, slot);
     let local = || LocalJob::plain(&server_argv, source);
     wait_or_race(ctx, host, c.0, local)?;
@@ -237,7 +239,7 @@ fn run_pump(
     let local = || {
         Some(LocalJob {
             job: job.clone(),
-            input: job.input.clone(),
+            input: Source::File(&job.input, &[]),
             dotd: pumped
                 .dotd
                 .as_ref()
@@ -260,13 +262,14 @@ fn run_pump(
 
 /// Wait for the reply; a late one is raced by a local compile
 /// ([`crate::client::race`]; `DISTCC_RACE=0` turns that off).
-fn wait_or_race(
+fn wait_or_race<'a>(
     ctx: &Ctx,
     host: &HostSpec,
     conn: &Conn,
-    local: impl FnOnce() -> Option<LocalJob>,
+    local: impl FnOnce() -> Option<LocalJob<'a>>,
 ) -> Result<(), AttemptError> {
-    if !ctx.vars.race() {
+    // DISTCC_FALLBACK=0 forbids compiling here, racing included.
+    if !ctx.vars.race() || !ctx.policy.fallback {
         return Ok(());
     }
     match race::wait_reply(ctx, host, conn.read_fd(), stats::sent(), local())
@@ -283,6 +286,7 @@ fn wait_or_race(
 
 /// Wait for a running cpp and record its output.
 fn finish_cpp(
+    ctx: &Ctx,
     cpp: &mut CppState,
     running: Option<(Cpp, Option<crate::client::slots::locks::SlotLock>)>,
     status: &mut Status,
@@ -295,11 +299,13 @@ fn finish_cpp(
         "localhost",
         lock.as_ref().map_or(0, |l| l.slot),
     );
-    let (code, out) = child.wait();
+    let (code, out) = child.wait(ctx.vars.save_temps().then_some(ctx.tmpdir.as_path()));
     drop(lock);
     if code != 0 {
         return Err(AttemptError::Cpp(code));
     }
+    let out =
+        out.map_err(|e| AttemptError::Local(format!("reading the preprocessor's output: {e}")))?;
     *cpp = CppState::Done(out);
     Ok(())
 }

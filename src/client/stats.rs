@@ -253,6 +253,12 @@ impl<T: Write> Write for Counted<'_, T> {
         Ok(n)
     }
 
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let n = self.0.write_vectored(bufs)?;
+        SENT.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.0.flush()
     }

@@ -216,3 +216,43 @@ fn usage_errors_exit_1_as_in_3_4() {
         );
     }
 }
+
+#[test]
+fn save_temps_keeps_the_preprocessed_file_as_3_4_does() {
+    require_tool!(DEBIAN_DISTCC);
+    require_tool!("gcc");
+    // Ours preprocesses into a pipe, not a temp file: with
+    // DISTCC_SAVE_TEMPS=1 it still leaves `$TMPDIR/distcc_*.i`, with the
+    // text 3.4's leaves.
+    let f = Farm::new("save-temps");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    let d = f.daemon(Kind::Ours);
+    let mut kept = Vec::new();
+    for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
+        for e in f.leftovers("ctmp") {
+            std::fs::remove_file(e).unwrap();
+        }
+        let out = f
+            .command(
+                &program,
+                &d.host(""),
+                &["gcc", "-c", "hello.c", "-o", "hello.o"],
+                &[("DISTCC_SAVE_TEMPS", "1")],
+            )
+            .output()
+            .unwrap();
+        assert_ok(&out, &program.display().to_string());
+        let left: Vec<_> = f
+            .leftovers("ctmp")
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "i"))
+            .collect();
+        assert_eq!(left.len(), 1, "{}: {left:?}", program.display());
+        let name = left[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("distcc_"), "{name}");
+        kept.push(std::fs::read(&left[0]).unwrap());
+    }
+    assert!(text(&kept[0]).contains("twice"), "{}", text(&kept[0]));
+    assert_eq!(text(&kept[0]), text(&kept[1]));
+}

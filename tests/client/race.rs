@@ -170,12 +170,10 @@ fn a_fast_daemon_is_not_raced_and_racing_can_be_turned_off() {
     no_leftovers(&f);
 }
 
-#[test]
-fn the_server_answering_first_stops_the_local_compile() {
-    crate::require_tool!("gcc");
-    let (f, d, hosts) = measured("race-remote-wins", Kind::Ours, "/2");
-    // The client's gcc: a raced local compile (its output is a
-    // `distcc-race` temp name) notes its pid and hangs.
+/// A client racing a frozen daemon with a local compile that hangs (the
+/// client's gcc notes its pid in `racepid` and sleeps when it is given a
+/// `distcc-race` output): the running client and the local compiler's pid.
+fn hanging_race(f: &Farm, hosts: &str) -> (std::process::Child, i32) {
     let wrap = f.path("wrap");
     std::fs::create_dir_all(&wrap).unwrap();
     let pidfile = f.path("racepid");
@@ -191,13 +189,11 @@ fn the_server_answering_first_stops_the_local_compile() {
     std::fs::set_permissions(wrap.join("gcc"), PermissionsExt::from_mode(0o755)).unwrap();
     // The client sends (and runs) gcc under its full cross name.
     std::os::unix::fs::symlink("gcc", wrap.join("x86_64-linux-gnu-gcc")).unwrap();
-    let frozen = Frozen::new(&d);
-    let started = Instant::now();
     let path = format!("{}:/usr/bin:/bin", wrap.display());
     let child = f
         .command(
             &support::bin("distcc"),
-            &hosts,
+            hosts,
             CC,
             &[("DISTCC_VERBOSE", "1"), ("PATH", &path)],
         )
@@ -206,10 +202,19 @@ fn the_server_answering_first_stops_the_local_compile() {
         .spawn()
         .unwrap();
     assert!(
-        support::eventually(|| pidfile.exists() && !support::read(&pidfile).is_empty()),
+        support::eventually(|| pidfile.exists() && !support::read(&pidfile).trim().is_empty()),
         "no local race started"
     );
-    let pid: i32 = support::read(&pidfile).trim().parse().unwrap();
+    (child, support::read(&pidfile).trim().parse().unwrap())
+}
+
+#[test]
+fn the_server_answering_first_stops_the_local_compile() {
+    crate::require_tool!("gcc");
+    let (f, d, hosts) = measured("race-remote-wins", Kind::Ours, "/2");
+    let frozen = Frozen::new(&d);
+    let started = Instant::now();
+    let (child, pid) = hanging_race(&f, &hosts);
     drop(frozen); // the server answers now
     let out = child.wait_with_output().unwrap();
     assert_ok(&out, "distcc");
@@ -223,6 +228,34 @@ fn the_server_answering_first_stops_the_local_compile() {
     assert_eq!(d.wait_compiles(3), 3);
     assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
     no_leftovers(&f);
+}
+
+#[test]
+fn a_signal_during_a_race_stops_the_local_compile_and_removes_its_files() {
+    crate::require_tool!("gcc");
+    let (f, d, hosts) = measured("race-signal", Kind::Ours, "/2");
+    let _frozen = Frozen::new(&d);
+    let (child, pid) = hanging_race(&f, &hosts);
+    // The race's files exist: its object beside the target, its
+    // messages in TMPDIR.
+    assert!(!f.leftovers("ctmp").is_empty());
+    let id = child.id() as i32;
+    nix::sys::signal::kill(Pid::from_raw(id), Signal::SIGTERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(Signal::SIGTERM as i32));
+    assert!(
+        support::eventually(|| !Path::new(&format!("/proc/{pid}")).exists()),
+        "the local compile {pid} outlived the client"
+    );
+    assert_eq!(f.leftovers("ctmp"), Vec::<std::path::PathBuf>::new());
+    let mut work: Vec<String> = f
+        .leftovers("work")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    work.sort();
+    assert_eq!(work, ["hello.c", "ref.o", "util.h"]);
 }
 
 #[test]

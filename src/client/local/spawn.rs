@@ -1,16 +1,18 @@
 //! Running things on this machine: the compiler itself (local jobs and
 //! fallbacks, stdio untouched) and the preprocessor of a remote job
-//! (spec §3.6 step 1: stdin `/dev/null`, stdout into a temp file).
+//! (spec §3.6 step 1: stdin `/dev/null`; its stdout is read through a
+//! pipe into memory, where 3.4 uses a temp file).
 //!
 //! Children get `_DISTCC_SAFEGUARD` raised (spec §3.2) and, in masquerade
 //! mode, the trimmed PATH, so a compiler that finds our masquerade link
 //! again cannot loop.
 
 use std::ffi::{OsStr, OsString};
-use std::io;
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 
 use crate::args::{Job, cpp_argv, preprocessed_ext};
 use crate::client::local::cleanup::{self, TempPath, create_temp};
@@ -87,18 +89,17 @@ impl Spawner {
         Ok(status_code(status))
     }
 
-    /// Start the preprocessor for `job`, writing to a temp file in `tmpdir`
-    /// (`driver_deps`: see [`cpp_argv`]); with `direct_cache`, `cc1` is
-    /// started without the driver when [`cppfast`] knows how.
+    /// Start the preprocessor for `job` (`driver_deps`: see [`cpp_argv`]),
+    /// its output into a pipe that [`Cpp::wait`] reads; with
+    /// `direct_cache`, `cc1` is started without the driver when
+    /// [`cppfast`] knows how.
     pub fn start_cpp(
         &self,
         job: &Job,
         driver_deps: bool,
-        tmpdir: &Path,
         direct_cache: Option<Option<&Path>>,
     ) -> Result<Cpp, CppError> {
         let ext = preprocessed_ext(&job.input).unwrap_or(".i");
-        let (out, file) = create_temp(tmpdir, "distcc", ext).map_err(CppError::Temp)?;
         let argv = cpp_argv(job, driver_deps);
         let direct = direct_cache.and_then(|cache| {
             // The direct start fills a text template: only for UTF-8 names.
@@ -123,11 +124,23 @@ impl Spawner {
             }
             None => self.command(&argv),
         };
-        cmd.stdin(Stdio::null()).stdout(Stdio::from(file));
-        let child = self.spawn(&mut cmd, &argv[0]).map_err(CppError::Spawn)?;
-        Ok(Cpp { child, out })
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+        let mut child = self.spawn(&mut cmd, &argv[0]).map_err(CppError::Spawn)?;
+        let out = child.stdout.take().expect("piped");
+        // Room for a whole preprocessed file of most jobs, so cpp runs on
+        // while we connect and send the request head (spec §3.9) instead
+        // of stopping at the default 64 KiB. Best effort: the limit is
+        // /proc/sys/fs/pipe-max-size.
+        let _ = nix::fcntl::fcntl(
+            out.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_SIZE),
+        );
+        Ok(Cpp { child, out, ext })
     }
 }
+
+/// The pipe size asked for cpp's output (Linux's default maximum).
+const PIPE_SIZE: i32 = 1 << 20;
 
 fn wait(child: &mut Child) -> ExitStatus {
     let status = loop {
@@ -150,8 +163,6 @@ pub fn status_code(status: ExitStatus) -> i32 {
 /// Why the preprocessor could not be started.
 #[derive(Debug)]
 pub enum CppError {
-    /// No temp file.
-    Temp(io::Error),
     /// No process.
     Spawn(SpawnError),
 }
@@ -159,7 +170,6 @@ pub enum CppError {
 impl std::fmt::Display for CppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Temp(e) => write!(f, "{e}"),
             Self::Spawn(e) => write!(f, "{e}"),
         }
     }
@@ -169,13 +179,49 @@ impl std::fmt::Display for CppError {
 #[derive(Debug)]
 pub struct Cpp {
     child: Child,
-    out: TempPath,
+    out: ChildStdout,
+    ext: &'static str,
+}
+
+/// A preprocessed source, in memory: it is sent from there (and kept for
+/// a second host), so no temp file is created, written, read back and
+/// deleted per job.
+#[derive(Debug)]
+pub struct Preprocessed {
+    /// The text.
+    pub bytes: Vec<u8>,
+    /// Its extension (`.i`, `.ii`, ...), for a file made of it.
+    pub ext: &'static str,
+    /// With `DISTCC_SAVE_TEMPS=1`, the copy kept in `$TMPDIR` (3.4 keeps
+    /// its `.i` files then).
+    pub saved: Option<TempPath>,
 }
 
 impl Cpp {
-    /// Wait for it: the critique status and the preprocessed file.
-    pub fn wait(mut self) -> (i32, TempPath) {
+    /// Read its output to the end and wait for it: the critique status
+    /// and the text (`Err` when the pipe cannot be read; the child is
+    /// then reaped all the same). With `save_in`, a copy is written there.
+    pub fn wait(mut self, save_in: Option<&Path>) -> (i32, io::Result<Preprocessed>) {
+        let mut bytes = Vec::new();
+        let read = self.out.read_to_end(&mut bytes);
+        drop(self.out);
         let status = wait(&mut self.child);
-        (status_code(status), self.out)
+        let code = status_code(status);
+        let text = read.and_then(|_| {
+            let saved = match save_in {
+                Some(dir) => {
+                    let (path, mut file) = create_temp(dir, "distcc", self.ext)?;
+                    file.write_all(&bytes)?;
+                    Some(path)
+                }
+                None => None,
+            };
+            Ok(Preprocessed {
+                bytes,
+                ext: self.ext,
+                saved,
+            })
+        });
+        (code, text)
     }
 }

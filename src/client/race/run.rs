@@ -9,7 +9,7 @@
 //! lost is charged the time it took ([`hoststate`]), so the placement
 //! learns it is slow.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
 use std::os::fd::BorrowedFd;
 use std::os::unix::fs::OpenOptionsExt;
@@ -35,27 +35,47 @@ use crate::client::slots::locks::SlotLock;
 use crate::error::ExitCode;
 use crate::hosts::{DEFAULT_LOCALSLOTS, HostSpec};
 
+/// What a raced job compiles.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// A file (the source in pump mode, a `.i` given on the command
+    /// line), and its bytes when they were read for sending.
+    File(&'a OsStr, &'a [u8]),
+    /// The preprocessed text in memory, and its extension: written to a
+    /// temp file if a race starts.
+    Text(&'a [u8], &'static str),
+}
+
+impl Source<'_> {
+    /// The bytes to send (empty for a file not read).
+    pub fn bytes(&self) -> &[u8] {
+        match *self {
+            Self::File(_, b) | Self::Text(b, _) => b,
+        }
+    }
+}
+
 /// The compile to run here if the remote one is late.
 #[derive(Debug)]
-pub struct LocalJob {
+pub struct LocalJob<'a> {
     /// The command, scanned (its input and output are replaced).
     pub job: Job,
-    /// The input to compile: the preprocessed file in plain mode, the
+    /// The input to compile: the preprocessed text in plain mode, the
     /// source in pump mode.
-    pub input: OsString,
+    pub input: Source<'a>,
     /// The dependency file the remote job would have written, and the
     /// `-MT` target to add (when the command names none).
     pub dotd: Option<(PathBuf, Option<OsString>)>,
 }
 
-impl LocalJob {
+impl<'a> LocalJob<'a> {
     /// The plain-mode race: the command the server runs (`server_argv`),
-    /// on the preprocessed file `source`.
-    pub fn plain(server_argv: &[OsString], source: &Path) -> Option<Self> {
+    /// on the preprocessed `source`.
+    pub fn plain(server_argv: &[OsString], source: Source<'a>) -> Option<Self> {
         match crate::args::scan(server_argv) {
             Scan::Distribute(job) => Some(Self {
                 job,
-                input: source.as_os_str().to_owned(),
+                input: source,
                 dotd: None,
             }),
             Scan::Local(_) => None,
@@ -68,8 +88,9 @@ impl LocalJob {
 pub enum Waited {
     /// The reply is arriving (or the connection ended): read it.
     Reply,
-    /// The local compile finished first with this exit code; its outputs
-    /// are in place and its messages shown.
+    /// The local compile succeeded first; its outputs are in place and
+    /// its messages shown. The exit code is 0, or distcc's when the
+    /// outputs could not be renamed into place.
     Overtaken(i32),
     /// No reply within `DISTCC_IO_TIMEOUT`.
     TimedOut,
@@ -84,6 +105,8 @@ struct Running {
     outputs: Vec<(TempPath, PathBuf)>,
     stdout: TempPath,
     stderr: TempPath,
+    /// The preprocessed text written out for the compiler.
+    _input: Option<TempPath>,
 }
 
 impl Drop for Running {
@@ -173,9 +196,17 @@ fn free_slot(ctx: &Ctx) -> Option<SlotLock> {
 fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
     let target = Path::new(&local.job.output);
     let mut outputs = vec![(temp_beside(target)?, target.to_owned())];
+    let (input, written) = match local.input {
+        Source::File(name, _) => (name.to_owned(), None),
+        Source::Text(text, ext) => {
+            let (path, mut file) = create_temp(&ctx.tmpdir, "distcc-race", ext)?;
+            file.write_all(text)?;
+            (path.path().as_os_str().to_owned(), Some(path))
+        }
+    };
     let mut argv = local
         .job
-        .with_input_output(&local.input, outputs[0].0.path().as_os_str());
+        .with_input_output(&input, outputs[0].0.path().as_os_str());
     if let Some((dotd, mt)) = &local.dotd {
         let temp = temp_beside(dotd)?;
         argv.extend([OsString::from("-MF"), temp.path().as_os_str().to_owned()]);
@@ -200,6 +231,7 @@ fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
         outputs,
         stdout,
         stderr,
+        _input: written,
     })
 }
 
@@ -236,7 +268,7 @@ pub fn wait_reply(
         }
         refused.is_none() && !special
     });
-    let late = local.as_ref().map(|_| {
+    let mut late = local.as_ref().map(|_| {
         let speed = ctx
             .topdir
             .as_deref()
@@ -261,14 +293,19 @@ pub fn wait_reply(
                     continue;
                 };
                 let job = local.as_ref().expect("late only when racing");
-                match start(ctx, job, slot) {
-                    Ok(running) => return race(ctx, &lock_id, conn, sent, since, running),
+                let raced = match start(ctx, job, slot) {
+                    Ok(running) => race(ctx, &lock_id, conn, sent, since, running)?,
                     Err(e) => {
                         warn!("cannot race {} locally: {e}", lossy(&job.job.input));
-                        // Wait for the reply as without racing.
-                        return wait_reply(ctx, host, conn, sent, None);
+                        None
                     }
+                };
+                match raced {
+                    Some(done) => return Ok(done),
+                    // Wait for the reply as without racing.
+                    None => late = None,
                 }
+                continue;
             }
         };
         if readable(conn, wait)? {
@@ -277,7 +314,9 @@ pub fn wait_reply(
     }
 }
 
-/// Both run: the first to finish wins.
+/// Both run: the first to finish wins. A local compile that fails is no
+/// answer (the compiler here may be missing or different; the server's
+/// verdict, or the usual local retry after it, decides): `None`, wait on.
 fn race(
     ctx: &Ctx,
     lock_id: &str,
@@ -285,7 +324,7 @@ fn race(
     sent: u64,
     since: Instant,
     mut running: Running,
-) -> io::Result<Waited> {
+) -> io::Result<Option<Waited>> {
     debug!(
         "{lock_id} is late after {} ms: compiling here too",
         since.elapsed().as_millis()
@@ -294,9 +333,14 @@ fn race(
         if readable(conn, policy::TICK)? {
             debug!("the server answered first: stopping the local compile");
             drop(running);
-            return Ok(Waited::Reply);
+            return Ok(Some(Waited::Reply));
         }
         if let Some(status) = running.try_wait()? {
+            let code = status_code(status);
+            if code != 0 {
+                debug!("the local compile failed (exit {code}): waiting for the server");
+                return Ok(None);
+            }
             let waited = since.elapsed();
             debug!(
                 "the local compile finished first, after {} ms",
@@ -305,7 +349,7 @@ fn race(
             if let Some(top) = ctx.topdir.as_deref() {
                 hoststate::record(top, lock_id, policy::charged_ms(waited), sent);
             }
-            return Ok(Waited::Overtaken(running.finish(status_code(status))));
+            return Ok(Some(Waited::Overtaken(running.finish(code))));
         }
     }
 }

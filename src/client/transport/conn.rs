@@ -131,6 +131,17 @@ impl Write for Conn {
         }
     }
 
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.write_vectored(bufs),
+            Self::Unix(s) => s.write_vectored(bufs),
+            Self::Ssh(_) => {
+                let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| b);
+                self.write(first)
+            }
+        }
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Self::Tls(s) => s.flush(),

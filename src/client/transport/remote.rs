@@ -7,8 +7,7 @@
 //! output (spec §3.11), and only when the compile succeeded.
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::path::Path;
 
 use crate::client::local::output::Output;
@@ -88,21 +87,39 @@ pub fn send_head(
     conn.write_all(&head.encode())
 }
 
-/// Send DOTI with the preprocessed source (compressed for v2), header and
-/// body in one write: small writes would each cost a round through the
-/// server's socket buffer.
-pub fn send_source(conn: &mut impl Write, version: u32, source: &Path) -> io::Result<()> {
-    let mut data = Vec::new();
-    File::open(source)?.read_to_end(&mut data)?;
+/// Send DOTI with the preprocessed source (compressed for v2): header and
+/// body in one `writev`, without copying the body: small writes would
+/// each cost a round through the server's socket buffer.
+pub fn send_source(conn: &mut impl Write, version: u32, data: &[u8]) -> io::Result<()> {
+    let compressed_body;
     let body = if compressed(version) {
-        lzo::compress(&data)
+        compressed_body = lzo::compress(data);
+        &compressed_body[..]
     } else {
         data
     };
-    let mut msg = Vec::with_capacity(HEADER_LEN + body.len());
-    msg.extend_from_slice(&header_bytes(Token::Doti, len32(body.len())?));
-    msg.extend_from_slice(&body);
-    conn.write_all(&msg)
+    let head = header_bytes(Token::Doti, len32(body.len())?);
+    write_both(conn, &head, body)
+}
+
+/// `a` then `b`, through vectored writes.
+fn write_both(conn: &mut impl Write, a: &[u8], b: &[u8]) -> io::Result<()> {
+    let mut done = 0;
+    let total = a.len() + b.len();
+    while done < total {
+        let bufs = if done < a.len() {
+            [IoSlice::new(&a[done..]), IoSlice::new(b)]
+        } else {
+            [IoSlice::new(&b[done - a.len()..]), IoSlice::new(&[])]
+        };
+        match conn.write_vectored(&bufs) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 fn too_big(len: u64) -> io::Error {
