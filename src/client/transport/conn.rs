@@ -95,6 +95,9 @@ impl Conn {
             Self::Tcp(s) => s.as_fd(),
             Self::Unix(s) => s.as_fd(),
             Self::Ssh(s) => s.stdout.as_fd(),
+            // Nothing is buffered in TLS while a job waits for its reply:
+            // the server sends nothing before the compile has finished.
+            Self::Tls(s) => s.sock.read_fd(),
         }
     }
 }
@@ -135,6 +138,7 @@ impl Write for Conn {
         match self {
             Self::Tcp(s) => s.write_vectored(bufs),
             Self::Unix(s) => s.write_vectored(bufs),
+            Self::Tls(s) => s.write_vectored(bufs),
             Self::Ssh(_) => {
                 let first = bufs.iter().find(|b| !b.is_empty()).map_or(&[][..], |b| b);
                 self.write(first)
