@@ -18,6 +18,7 @@ mod images;
 mod project;
 mod setup;
 
+mod s10_tls;
 mod s1_make;
 mod s2_cross;
 mod s3_allow;
@@ -120,7 +121,7 @@ macro_rules! farm {
 }
 use farm;
 
-// The nine scenarios of issue #6, named so that `farm::scenario_N` selects
+// The nine scenarios of issue #6 and the TLS farm of issue 14, named so that `farm::scenario_N` selects
 // one; each module's `run` says what it proves.
 
 /// Scenario 1: `make -j` across two volunteers, byte-identical objects.
@@ -175,4 +176,10 @@ fn scenario_8_mixed_fleet_with_distcc_3_4() {
 #[test]
 fn scenario_9_ssh_transport() {
     s9_ssh::run();
+}
+
+/// Scenario 10: an authenticated farm over TLS (issue 14).
+#[test]
+fn scenario_10_tls_farm() {
+    s10_tls::run();
 }
