@@ -14,6 +14,7 @@ use tracing::debug;
 use crate::args::os::{line, lossy};
 use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
 use crate::client::ctx::Ctx;
+use crate::client::extension;
 use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
 use crate::client::pump::{self as pumpmode, PumpState};
 use crate::client::race::run::{self as race, LocalJob, Source, Waited};
@@ -25,6 +26,7 @@ use crate::client::transport::conn::{self, Conn};
 use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::Limits;
+use crate::protocol::codec::Codec;
 use crate::state::Phase;
 
 /// Where the preprocessed source stands.
@@ -162,7 +164,41 @@ pub fn run(
             return Err(AttemptError::Host(RemoteError::Io(e)));
         }
     };
-    let version = if host.protover >= 2 { 2 } else { 1 };
+    // Our own daemon gets the extension (docs/extension.md); a 3.4 one
+    // that closes at the hello gets the job on a new connection.
+    let opening = extension::opening(ctx, host);
+    let session = if opening == extension::Opening::Hello {
+        let c = &mut Counted(conn.as_mut().expect("connected"));
+        match extension::hello(c, ctx, &host.lock_id()) {
+            Ok(extension::Hello::Ours(s)) => Some(s),
+            Ok(extension::Hello::Theirs) => {
+                drop(conn.take());
+                match connect(ctx, host) {
+                    Ok(c) => conn = Some(c),
+                    Err(e) => {
+                        finish_cpp(ctx, cpp, running.take(), status)?;
+                        return Err(AttemptError::Host(RemoteError::Io(e)));
+                    }
+                }
+                None
+            }
+            Err(e) => {
+                finish_cpp(ctx, cpp, running.take(), status)?;
+                return Err(AttemptError::Host(e));
+            }
+        }
+    } else {
+        None
+    };
+    // zstd needs a compressed protocol: with the extension, always 2.
+    let version = if host.protover >= 2 || session.is_some() {
+        2
+    } else {
+        1
+    };
+    let codec = session
+        .as_ref()
+        .map_or(Codec::for_version(version), |s| s.codec(version));
     let mut server_argv = strip_local_args(&job.argv);
     if !matches!(cpp, CppState::Input) {
         server_argv = preprocessed_languages(&server_argv);
@@ -187,21 +223,25 @@ pub fn run(
         CppState::Done(p) => Source::Text(&p.bytes, p.ext),
         CppState::Pending { .. } => unreachable!("cpp finished above"),
     };
-    remote::send_source(c, version, source.bytes()).map_err(RemoteError::Io)?;
+    remote::send_source_with(c, codec, source.bytes()).map_err(RemoteError::Io)?;
     status.set(Phase::Compile, name, slot);
     let local = || LocalJob::plain(&server_argv, source);
     wait_or_race(ctx, host, c.0, local)?;
     let limits = Limits::default();
     let mut stdout = std::io::stdout().lock();
-    let reply = remote::receive(
+    let reply = extension::receive(
         c,
+        session.as_ref(),
         version,
         Path::new(&job.output),
-        None,
         &mut stdout,
         &limits,
         || status.set(Phase::Receive, name, slot),
     )?;
+    drop(conn);
+    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
+    }
     Ok(reply)
 }
 

@@ -20,6 +20,7 @@
 
 pub mod attempt;
 pub mod ctx;
+pub mod extension;
 pub mod invoke;
 pub mod job;
 pub mod local;

@@ -18,6 +18,7 @@ use super::jobdir::JobDir;
 use super::summary::Category;
 use crate::error::ExitCode;
 use crate::protocol::Response;
+use crate::protocol::codec::Codec;
 
 /// How long a terminated compiler gets before SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -159,10 +160,14 @@ async fn stop(child: &mut dyn Running) -> Finished {
     }
 }
 
-/// Send the reply and close our side, within the IO timeout.
+/// Send the reply and close our side, within the IO timeout: `before`
+/// (the extension's items before DONE, empty for 3.4 clients), then the
+/// 3.4 reply with its bodies in `codec`.
 pub(super) async fn reply<W: AsyncWrite + Unpin>(
     writer: &mut W,
     response: Response,
+    codec: Codec,
+    before: Vec<u8>,
     timeout: Duration,
 ) -> io::Result<()> {
     let size = response.object.len() + response.stderr.len() + response.stdout.len();
@@ -180,8 +185,9 @@ pub(super) async fn reply<W: AsyncWrite + Unpin>(
             .map_or(String::new(), |d| format!(", DOTD {} bytes", d.len()))
     );
     let encode = move || {
-        let mut bytes = response.encode_head();
-        response.encode_object(&mut bytes);
+        let mut bytes = before;
+        bytes.extend(response.encode_head_with(codec));
+        response.encode_object_with(&mut bytes, codec);
         bytes
     };
     let bytes = offload(size, encode).await?;

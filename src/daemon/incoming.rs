@@ -18,7 +18,8 @@
 //!
 //! The head is decoded incrementally ([`HeadDecoder`]): linear in its
 //! size whatever the reads. The source of protocols 1 and 2 is read by
-//! the `source` submodule, a protocol 3 request's files by `files`.
+//! the `source` submodule, a protocol 3 request's files by `files`. Our
+//! own clients open with the extension's hello ([`hello`]) first.
 
 use std::fmt;
 use std::io;
@@ -34,6 +35,7 @@ use crate::protocol::{Decoded, HeadDecoder, Limits, ProtocolError, RequestHead};
 
 pub mod budget;
 mod files;
+pub mod hello;
 pub mod pace;
 pub mod pending;
 mod source;
@@ -179,6 +181,8 @@ pub struct Incoming<R> {
     files_left: u32,
     files_wire: u64,
     files_out: u64,
+    /// The extension agreed on zstd bodies ([`hello`]).
+    zstd: bool,
 }
 
 impl<R: AsyncRead + Unpin> Incoming<R> {
@@ -209,6 +213,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
             files_left: 0,
             files_wire: 0,
             files_out: 0,
+            zstd: false,
         }
     }
 

@@ -23,6 +23,7 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -31,6 +32,7 @@ use tracing::trace;
 
 use super::compile::{compile, reply};
 use super::exec::Launcher;
+use super::extension::{self, Session};
 use super::incoming::pending::{Caps, Pending, Ticket};
 use super::incoming::{Incoming, ReadError};
 use super::jobdir::{JobDir, JobDirs};
@@ -45,6 +47,7 @@ use crate::args::os::line;
 use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
 use crate::logging::{REASON_MAX, clip, clip_to};
+use crate::protocol::codec::Codec;
 use crate::protocol::token::HEADER_LEN;
 use crate::protocol::{Limits, RequestHead, Response, server_cpp};
 
@@ -87,6 +90,9 @@ pub struct Shared {
     /// The open connections and the memory their requests use (caps set
     /// by the accept loop).
     pub pending: Arc<Pending>,
+    /// Jobs received and waiting for a compile slot (the extension's
+    /// status).
+    pub waiting: AtomicU32,
 }
 
 impl Shared {
@@ -100,6 +106,7 @@ impl Shared {
             pending: Arc::new(Pending::new(Caps::UNLIMITED)),
             stats,
             abort: watch::channel(false).0,
+            waiting: AtomicU32::new(0),
         }
     }
 }
@@ -191,7 +198,7 @@ where
 
 async fn run<R, W>(
     reader: R,
-    writer: W,
+    mut writer: W,
     ticket: Ticket,
     shared: &Shared,
     compiler: &mut Option<String>,
@@ -203,6 +210,10 @@ where
 {
     let s = &shared.settings;
     let mut inc = Incoming::with_ticket(reader, s.io_timeout, ticket);
+    let session = extension::open(&mut inc, &mut writer, shared).await?;
+    if let Some(session) = &session {
+        trace!("client speaks {}", session.describe());
+    }
     let head = inc.head(&s.limits).await.map_err(read_stop)?;
     let (argv, cwd) = check_head(&head)?;
     trace!(
@@ -263,7 +274,7 @@ where
         Some(cwd) => pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s).await?,
         None => plain::receive(&mut inc, head.version, &job, &dir, s).await?,
     };
-    finish(prepared, head.version, dir, inc, writer, shared).await
+    finish(prepared, head.version, dir, inc, writer, shared, session).await
 }
 
 /// A received job, ready to compile.
@@ -289,29 +300,31 @@ async fn finish<R, W>(
     mut inc: Incoming<R>,
     mut writer: W,
     shared: &Shared,
+    session: Option<Session>,
 ) -> Result<(Category, u32), Stop>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let s = &shared.settings;
-    let outcome = {
+    let work = async {
         let waited = Instant::now();
-        let _slot = shared
-            .compile_slots
-            .acquire()
-            .await
-            .expect("the compile semaphore is never closed");
+        shared.waiting.fetch_add(1, Ordering::Relaxed);
+        let slot = shared.compile_slots.acquire().await;
+        shared.waiting.fetch_sub(1, Ordering::Relaxed);
+        let _slot = slot.expect("the compile semaphore is never closed");
         trace!(
             "compile slot taken after {} ms; compile command (in {}): {}",
             waited.elapsed().as_millis(),
             job.cwd.display(),
             line(&job.argv)
         );
-        compile(&job.argv, job.stdin, &job.cwd, &dir, &mut inc, shared)
-            .await
-            .map_err(io_stop)?
+        compile(&job.argv, job.stdin, &job.cwd, &dir, &mut inc, shared).await
     };
+    let beat = session.as_ref().and_then(Session::heartbeat);
+    let outcome = extension::beating(beat, &mut writer, s.io_timeout, work)
+        .await
+        .map_err(io_stop)?;
     if s.save_temps {
         // 3.4 keeps .stdout/.stderr files; so do we, in the kept directory.
         let _ = std::fs::write(dir.file("stdout"), &outcome.stdout);
@@ -342,7 +355,11 @@ where
     };
     // Everything is in memory now: clean up before the client hears back.
     drop(dir);
-    if let Err(e) = reply(&mut writer, response, s.io_timeout).await {
+    let (codec, before) = match &session {
+        Some(x) => (x.codec(version), x.before_done(shared)),
+        None => (Codec::for_version(version), Vec::new()),
+    };
+    if let Err(e) = reply(&mut writer, response, codec, before, s.io_timeout).await {
         if outcome.category == Category::CliDisconn {
             return Ok((outcome.category, outcome.status));
         }

@@ -30,6 +30,7 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod exec;
+pub mod extension;
 pub mod incoming;
 pub mod inetd;
 pub mod iorate;

@@ -42,6 +42,14 @@ pub fn disk_sectors_now() -> Option<u64> {
         .and_then(|t| disk_sectors(&t))
 }
 
+/// The one-minute load average now (for the extension's status).
+pub fn load1() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut sys = System::default();
+    parse_loadavg(&text, &mut sys);
+    Some(sys.load[0])
+}
+
 impl Sampler {
     /// Read everything now (`io_rate` stays -1).
     pub fn sample(&self, tmpdir: &Path) -> System {

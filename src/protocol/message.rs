@@ -11,6 +11,7 @@
 //! bytes to wait for. The head, which may have hundreds of thousands of
 //! items, has its own incremental decoder ([`super::head`]), used here too.
 
+use super::codec::Codec;
 use super::head::HeadDecoder;
 use super::token::{HEADER_LEN, Header, Token, encode_header};
 use super::{Decoded, Limits, MAX_VERSION, ProtocolError, compressed, lzo, server_cpp};
@@ -87,11 +88,14 @@ fn put_string(out: &mut Vec<u8>, token: Token, body: &[u8]) {
 /// Append a bulk body: LZO-compressed when `version` says so, and never
 /// compressed when empty.
 pub fn put_bulk(out: &mut Vec<u8>, token: Token, version: u32, body: &[u8]) {
-    if compressed(version) {
-        let c = lzo::compress(body);
-        put_string(out, token, &c);
-    } else {
-        put_string(out, token, body);
+    put_bulk_with(out, token, Codec::for_version(version), body);
+}
+
+/// Append a bulk body in `codec`.
+pub fn put_bulk_with(out: &mut Vec<u8>, token: Token, codec: Codec, body: &[u8]) {
+    match codec {
+        Codec::Raw => put_string(out, token, body),
+        c => put_string(out, token, &c.compress(body)),
     }
 }
 
@@ -144,25 +148,30 @@ impl Response {
 
     /// DONE, STAT, SERR and SOUT.
     pub fn encode_head(&self) -> Vec<u8> {
+        self.encode_head_with(Codec::for_version(self.version))
+    }
+
+    /// DONE, STAT, SERR and SOUT with bodies in `codec`.
+    pub fn encode_head_with(&self, codec: Codec) -> Vec<u8> {
         let mut out = Vec::new();
         put_int(&mut out, Token::Done, self.version);
         put_int(&mut out, Token::Stat, self.status);
-        put_bulk(&mut out, Token::Serr, self.version, &self.stderr);
-        put_bulk(&mut out, Token::Sout, self.version, &self.stdout);
+        put_bulk_with(&mut out, Token::Serr, codec, &self.stderr);
+        put_bulk_with(&mut out, Token::Sout, codec, &self.stdout);
         out
     }
 
     /// DOTO and, for v3 success, DOTD.
     pub fn encode_object(&self, out: &mut Vec<u8>) {
+        self.encode_object_with(out, Codec::for_version(self.version));
+    }
+
+    /// DOTO and, for v3 success, DOTD, with bodies in `codec`.
+    pub fn encode_object_with(&self, out: &mut Vec<u8>, codec: Codec) {
         if self.status == 0 {
-            put_bulk(out, Token::Doto, self.version, &self.object);
+            put_bulk_with(out, Token::Doto, codec, &self.object);
             if server_cpp(self.version) {
-                put_bulk(
-                    out,
-                    Token::Dotd,
-                    self.version,
-                    self.dotd.as_deref().unwrap_or(b""),
-                );
+                put_bulk_with(out, Token::Dotd, codec, self.dotd.as_deref().unwrap_or(b""));
             }
         } else {
             put_int(out, Token::Doto, 0);

@@ -2,6 +2,10 @@
 //!
 //! * [`token`]: the 12-byte packet header (`DIST00000001`) and its tokens.
 //! * [`lzo`]: LZO1X compression of bulk bodies in protocols 2 and 3.
+//! * [`codec`]: which compression a body uses: none, LZO, or zstd when
+//!   our client and daemon agreed on it.
+//! * [`ext`]: the extension our client and daemon negotiate
+//!   (docs/extension.md): hello, choice, heartbeats, status.
 //! * [`message`]: whole requests and responses: encoders, and decoders that
 //!   take the bytes received so far and answer "need more" or a value.
 //! * [`head`]: the request head, decoded incrementally (linear in its size
@@ -11,11 +15,15 @@
 //! (style.md, example 3): each keeps a buffer, appends what it reads, and
 //! calls `decode` again until it gets a value or an error.
 
+pub mod codec;
+pub mod ext;
 pub mod head;
 pub mod lzo;
 pub mod message;
 pub mod token;
 
+#[cfg(test)]
+mod ext_fuzz_tests;
 #[cfg(test)]
 mod fuzz_tests;
 
@@ -125,6 +133,24 @@ pub enum ProtocolError {
     EmptyArgv,
     /// A compressed body could not be decompressed.
     Lzo(lzo::LzoError),
+    /// A body in the extension's codec could not be decoded.
+    Codec(codec::CodecError),
+    /// An extension item breaks docs/extension.md.
+    Ext {
+        /// The item's token.
+        token: [u8; 4],
+        /// What is wrong with it.
+        what: &'static str,
+    },
+    /// An extension item's length is above its cap.
+    ExtTooLarge {
+        /// The item's token.
+        token: [u8; 4],
+        /// The length announced.
+        len: u32,
+        /// The cap.
+        cap: u32,
+    },
 }
 
 impl fmt::Display for ProtocolError {
@@ -164,11 +190,24 @@ impl fmt::Display for ProtocolError {
             Self::BadVersion(v) => write!(f, "unsupported protocol version {v}"),
             Self::EmptyArgv => write!(f, "request has no arguments (ARGC 0)"),
             Self::Lzo(e) => write!(f, "decompression failed: {e}"),
+            Self::Codec(e) => write!(f, "decompression failed: {e}"),
+            Self::Ext { token, what } => write!(f, "extension item {} has {what}", show(token)),
+            Self::ExtTooLarge { token, len, cap } => write!(
+                f,
+                "extension item {} announces {len} bytes, above the limit of {cap}",
+                show(token)
+            ),
         }
     }
 }
 
 impl std::error::Error for ProtocolError {}
+
+impl From<codec::CodecError> for ProtocolError {
+    fn from(e: codec::CodecError) -> Self {
+        Self::Codec(e)
+    }
+}
 
 impl From<lzo::LzoError> for ProtocolError {
     fn from(e: lzo::LzoError) -> Self {

@@ -7,6 +7,7 @@
 mod bench_farm;
 mod cli;
 mod corpus;
+mod extension;
 mod fake;
 mod fallback;
 mod fidelity;

@@ -49,6 +49,7 @@ CRATES="
 	foldhash@0.1.5
 	getrandom@0.2.17
 	getrandom@0.3.4
+	getrandom@0.4.3
 	hashbrown@0.15.5
 	hashbrown@0.17.1
 	heck@0.5.0
@@ -61,6 +62,7 @@ CRATES="
 	is_terminal_polyfill@1.70.2
 	itertools@0.13.0
 	itoa@1.0.19
+	jobserver@0.1.35
 	landlock@0.4.8
 	lazy_static@1.5.1
 	libc@0.2.191
@@ -81,11 +83,13 @@ CRATES="
 	parking_lot_core@0.9.12
 	paste@1.0.15
 	pin-project-lite@0.2.17
+	pkg-config@0.3.34
 	ppv-lite86@0.2.21
 	proc-macro2@1.0.107
 	proptest@1.11.0
 	quote@1.0.47
 	r-efi@5.3.0
+	r-efi@6.0.0
 	rand@0.9.5
 	rand_chacha@0.9.0
 	rand_core@0.9.5
@@ -171,6 +175,9 @@ CRATES="
 	zerocopy@0.8.63
 	zerocopy-derive@0.8.63
 	zeroize@1.9.2
+	zstd@0.13.6
+	zstd-safe@7.4.2
+	zstd-sys@2.2.0+zstd.1.6.0
 "
 # CRATES-END
 

@@ -2,7 +2,8 @@
 //! shared by every client process of every build through
 //! `$DISTCC_DIR/hosts/<lock id>`: one line, `v1 <ms per KiB> <samples>
 //! <unix seconds>`, the averaged compile time per KiB sent
-//! ([`crate::client::placement`]).
+//! ([`crate::client::placement`]), then, when the host's daemon speaks
+//! the extension, the status it last reported ([`record_status`]).
 //!
 //! Cheap and safe under concurrency: a client reads a few small files
 //! when it picks a host, and after a remote compile writes its host's file
@@ -61,19 +62,85 @@ pub fn record(topdir: &Path, lock_id: &str, compile_ms: f64, sent_bytes: u64) {
     if compile_ms <= 0.0 || lock_id.is_empty() || lock_id.contains('/') {
         return;
     }
-    let file = path(topdir, lock_id);
-    let old = fs::read_to_string(&file)
-        .ok()
-        .and_then(|t| parse(&t))
+    let text = fs::read_to_string(path(topdir, lock_id)).unwrap_or_default();
+    let old = parse(&text)
         .filter(|&(_, _, at)| now_secs().saturating_sub(at) < MAX_AGE_SECS)
         .map(|(ms, n, _)| (ms, n));
     let (ms, n) = placement::update(old, placement::sample(compile_ms, sent_bytes));
+    // The daemon's last status (the extension's), if any, stays.
+    let status = status_part(&text);
+    let sep = if status.is_empty() { "" } else { " " };
+    write_line(
+        topdir,
+        lock_id,
+        &format!("v1 {ms} {n} {}{sep}{status}\n", now_secs()),
+    );
+}
+
+/// Note a host's status as its daemon reported it through the extension
+/// (docs/extension.md, `XSTA`), on the same line as its speed, after it:
+/// `... s <free> <slots> <queued> <load×100> <unix seconds>` (`-` for a
+/// figure not sent). Readers of the speed ignore it; [`record`] keeps it.
+/// Best effort, like [`record`].
+pub fn record_status(topdir: &Path, lock_id: &str, status: &crate::protocol::ext::Status) {
+    if lock_id.is_empty() || lock_id.contains('/') {
+        return;
+    }
+    let show = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
+    let tail = format!(
+        "s {} {} {} {} {}",
+        show(status.free),
+        show(status.slots),
+        show(status.queued),
+        show(status.load_centi),
+        now_secs()
+    );
+    let old = fs::read_to_string(path(topdir, lock_id)).unwrap_or_default();
+    let speed = speed_part(&old);
+    let speed = if speed.is_empty() { "v1 - 0 0" } else { speed };
+    write_line(topdir, lock_id, &format!("{speed} {tail}\n"));
+}
+
+/// The last status `lock_id`'s daemon reported, if younger than
+/// [`MAX_AGE_SECS`].
+pub fn status(topdir: &Path, lock_id: &str) -> Option<crate::protocol::ext::Status> {
+    let text = fs::read_to_string(path(topdir, lock_id)).ok()?;
+    let w: Vec<&str> = status_part(&text).split_whitespace().collect();
+    if w.len() != 6 || w[0] != "s" {
+        return None;
+    }
+    let at: u64 = w[5].parse().ok()?;
+    if now_secs().saturating_sub(at) >= MAX_AGE_SECS {
+        return None;
+    }
+    let num = |s: &str| s.parse().ok();
+    Some(crate::protocol::ext::Status {
+        free: num(w[1]),
+        slots: num(w[2]),
+        queued: num(w[3]),
+        load_centi: num(w[4]),
+    })
+}
+
+/// The speed part of a line (before ` s `).
+fn speed_part(line: &str) -> &str {
+    line.trim_end().split(" s ").next().unwrap_or("")
+}
+
+/// The status part of a line (from `s `), or "".
+fn status_part(line: &str) -> &str {
+    line.trim_end()
+        .find(" s ")
+        .map_or("", |i| &line.trim_end()[i + 1..])
+}
+
+/// Write a host's line through a temp file and a rename.
+fn write_line(topdir: &Path, lock_id: &str, line: &str) {
     let dir = topdir.join(DIR);
     let _ = fs::create_dir_all(&dir);
     let tmp = dir.join(format!(".{lock_id}.{}", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(format!("v1 {ms} {n} {}\n", now_secs()).as_bytes()));
-    if written.is_err() || fs::rename(&tmp, &file).is_err() {
+    let written = fs::File::create(&tmp).and_then(|mut f| f.write_all(line.as_bytes()));
+    if written.is_err() || fs::rename(&tmp, path(topdir, lock_id)).is_err() {
         let _ = fs::remove_file(&tmp);
     }
 }
@@ -101,6 +168,23 @@ mod tests {
             3,
             "no temp file left"
         );
+        let st = crate::protocol::ext::Status {
+            free: Some(2),
+            slots: Some(4),
+            queued: None,
+            load_centi: Some(150),
+        };
+        record_status(&top, "tcp_h_3632", &st);
+        assert_eq!(status(&top, "tcp_h_3632"), Some(st));
+        assert_eq!(speed(&top, "tcp_h_3632"), Some(200.0), "speed untouched");
+        record(&top, "tcp_h_3632", 200.0, 9 * 1024);
+        assert_eq!(status(&top, "tcp_h_3632"), Some(st), "status kept");
+        assert!(speed(&top, "tcp_h_3632").unwrap() < 200.0);
+        // A status before any speed: no speed yet, and the first speed keeps it.
+        record_status(&top, "fresh", &st);
+        assert_eq!(speed(&top, "fresh"), None);
+        record(&top, "fresh", 100.0, 0);
+        assert_eq!(status(&top, "fresh"), Some(st));
         fs::remove_dir_all(&top).unwrap();
     }
 }

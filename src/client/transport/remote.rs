@@ -12,8 +12,9 @@ use std::path::Path;
 
 use crate::client::local::output::Output;
 use crate::error::ExitCode;
+use crate::protocol::codec::Codec;
 use crate::protocol::token::{HEADER_LEN, Header, Token, header_bytes};
-use crate::protocol::{Limits, ProtocolError, RequestHead, compressed, lzo, server_cpp};
+use crate::protocol::{Limits, ProtocolError, RequestHead, server_cpp};
 
 /// Why a remote job did not produce a reply. All of these blame the host
 /// except [`RemoteError::Output`].
@@ -91,12 +92,17 @@ pub fn send_head(
 /// body in one `writev`, without copying the body: small writes would
 /// each cost a round through the server's socket buffer.
 pub fn send_source(conn: &mut impl Write, version: u32, data: &[u8]) -> io::Result<()> {
+    send_source_with(conn, Codec::for_version(version), data)
+}
+
+/// [`send_source`] with the body encoded in `codec` (the extension's zstd).
+pub fn send_source_with(conn: &mut impl Write, codec: Codec, data: &[u8]) -> io::Result<()> {
     let compressed_body;
-    let body = if compressed(version) {
-        compressed_body = lzo::compress(data);
-        &compressed_body[..]
-    } else {
+    let body = if codec == Codec::Raw {
         data
+    } else {
+        compressed_body = codec.compress(data);
+        &compressed_body[..]
     };
     let head = header_bytes(Token::Doti, len32(body.len())?);
     write_both(conn, &head, body)
@@ -160,7 +166,7 @@ fn read_header(conn: &mut impl Read, token: Token, what: &'static str) -> Result
 fn read_body(
     conn: &mut impl Read,
     len: u32,
-    version: u32,
+    codec: Codec,
     limits: &Limits,
     what: &'static str,
 ) -> Result<Vec<u8>, RemoteError> {
@@ -176,12 +182,9 @@ fn read_body(
         io::ErrorKind::UnexpectedEof => RemoteError::Eof(what),
         _ => RemoteError::Io(e),
     })?;
-    if compressed(version) && !data.is_empty() {
-        lzo::decompress(&data, limits.max_body)
-            .map_err(|e| RemoteError::Protocol(ProtocolError::Lzo(e)))
-    } else {
-        Ok(data)
-    }
+    codec
+        .decompress(&data, limits.max_body)
+        .map_err(|e| RemoteError::Protocol(ProtocolError::Codec(e)))
 }
 
 /// Read the reply. `on_receive` is called once the first bytes (DONE)
@@ -195,6 +198,24 @@ pub fn receive(
     limits: &Limits,
     on_receive: impl FnOnce(),
 ) -> Result<Reply, RemoteError> {
+    let codec = Codec::for_version(version);
+    receive_with(
+        conn, version, codec, output, dotd, stdout, limits, on_receive,
+    )
+}
+
+/// [`receive`] with bodies in `codec` (the extension's zstd).
+#[allow(clippy::too_many_arguments)]
+pub fn receive_with(
+    conn: &mut impl Read,
+    version: u32,
+    codec: Codec,
+    output: &Path,
+    dotd: Option<&Path>,
+    stdout: &mut impl Write,
+    limits: &Limits,
+    on_receive: impl FnOnce(),
+) -> Result<Reply, RemoteError> {
     let done = read_header(conn, Token::Done, "DONE")?;
     on_receive();
     if done != version {
@@ -202,9 +223,9 @@ pub fn receive(
     }
     let status = read_header(conn, Token::Stat, "STAT")?;
     let len = read_header(conn, Token::Serr, "SERR")?;
-    let stderr = read_body(conn, len, version, limits, "SERR")?;
+    let stderr = read_body(conn, len, codec, limits, "SERR")?;
     let len = read_header(conn, Token::Sout, "SOUT")?;
-    let out = read_body(conn, len, version, limits, "SOUT")?;
+    let out = read_body(conn, len, codec, limits, "SOUT")?;
     if !out.is_empty() {
         // The user's stdout going away is not the server's fault.
         let _ = stdout.write_all(&out).and_then(|()| stdout.flush());
@@ -213,13 +234,13 @@ pub fn receive(
     if status != 0 {
         // 3.4 sends an empty DOTO on failure; a non-empty one is ignored.
         if len > 0 {
-            read_body(conn, len, version, limits, "DOTO")?;
+            read_body(conn, len, codec, limits, "DOTO")?;
         }
         return Ok(Reply { status, stderr });
     }
     let mut file = Output::create(output).map_err(RemoteError::Output)?;
-    if compressed(version) {
-        let data = read_body(conn, len, version, limits, "DOTO")?;
+    if codec != Codec::Raw {
+        let data = read_body(conn, len, codec, limits, "DOTO")?;
         file.write_all(&data).map_err(RemoteError::Output)?;
     } else {
         let mut body = conn.take(u64::from(len));
@@ -244,10 +265,10 @@ pub fn receive(
         // reset.
         match (read_header(conn, Token::Dotd, "DOTD"), dotd) {
             (Ok(len), None) => {
-                read_body(conn, len, version, limits, "DOTD")?;
+                read_body(conn, len, codec, limits, "DOTD")?;
             }
             (Ok(len), Some(path)) => {
-                let text = read_body(conn, len, version, limits, "DOTD")?;
+                let text = read_body(conn, len, codec, limits, "DOTD")?;
                 let text = crate::client::local::dotd::rewrap(&text)
                     .ok_or(RemoteError::BadReply("its DOTD holds no make rule"))?;
                 let mut file = Output::create(path).map_err(RemoteError::Output)?;

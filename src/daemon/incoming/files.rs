@@ -13,9 +13,10 @@ use tokio::io::AsyncRead;
 
 use super::pace::Part;
 use super::{Incoming, ReadError, offload, too_large};
+use crate::protocol::codec::Codec;
 use crate::protocol::token::{HEADER_LEN, Header, Token};
 use crate::protocol::{
-    Decoded, FileEntry, FileKind, Limits, ProtocolError, compressed, decode_raw_file_entry, lzo,
+    Decoded, FileEntry, FileKind, Limits, ProtocolError, compressed, decode_raw_file_entry,
 };
 
 impl<R: AsyncRead + Unpin> Incoming<R> {
@@ -84,7 +85,8 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         for FileEntry { name, kind } in raw {
             let kind = match kind {
                 FileKind::File(body) if compressed(version) && !body.is_empty() => {
-                    FileKind::File(self.expand(body, limits).await?)
+                    let codec = self.codec(version);
+                    FileKind::File(self.expand(codec, body, limits).await?)
                 }
                 other => other,
             };
@@ -98,11 +100,16 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
     }
 
     /// One compressed FILE body, measured, charged, then decompressed.
-    async fn expand(&mut self, body: Vec<u8>, limits: &Limits) -> Result<Vec<u8>, ReadError> {
+    async fn expand(
+        &mut self,
+        codec: Codec,
+        body: Vec<u8>,
+        limits: &Limits,
+    ) -> Result<Vec<u8>, ReadError> {
         let max = limits.max_body;
         let len = body.len();
         let (body, size) = offload(len, move || {
-            let size = lzo::decompressed_len(&body, max);
+            let size = codec.decompressed_len(&body, max);
             (body, size)
         })
         .await?;
@@ -115,7 +122,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         }
         self.charge(size).await?;
         self.passing += size;
-        let data = offload(len, move || lzo::decompress(&body, max))
+        let data = offload(len, move || codec.decompress(&body, max))
             .await?
             .map_err(ProtocolError::from)?;
         Ok(data)

@@ -18,8 +18,9 @@ use tokio::io::AsyncRead;
 
 use super::pace::Part;
 use super::{Incoming, MAX_READ, ReadError, offload, too_large};
+use crate::protocol::codec::Codec;
 use crate::protocol::token::{HEADER_LEN, Header, Token};
-use crate::protocol::{Limits, ProtocolError, compressed, lzo};
+use crate::protocol::{Limits, ProtocolError};
 
 /// Memory a streaming decompression uses (its window).
 const STREAMING: u64 = 5 << 18;
@@ -52,8 +53,10 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         self.consume(HEADER_LEN);
         self.begin(Part::Body);
         let len = len as usize;
-        let source = if compressed(version) && len > 0 {
-            self.compressed(len, limits, memory_max, spill).await?
+        let codec = self.codec(version);
+        let source = if codec != Codec::Raw && len > 0 {
+            self.compressed(codec, len, limits, memory_max, spill)
+                .await?
         } else if len <= memory_max && self.fill_in_memory(len).await? {
             let rest = self.buf.split_off(len);
             self.consumed += len;
@@ -108,9 +111,10 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         Ok(Source::File(len as u64))
     }
 
-    /// A protocol 2 body: compressed, `len` bytes.
+    /// A protocol 2 body: compressed in `codec`, `len` bytes.
     async fn compressed(
         &mut self,
+        codec: Codec,
         len: usize,
         limits: &Limits,
         memory_max: usize,
@@ -124,7 +128,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         self.settle();
         let max = limits.max_body;
         let (packed, size) = offload(len, move || {
-            let size = lzo::decompressed_len(&packed, max);
+            let size = codec.decompressed_len(&packed, max);
             (packed, size)
         })
         .await?;
@@ -132,7 +136,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         let in_memory = size <= memory_max as u64 && self.ticket.try_hold(self.in_use() + size);
         let source = if in_memory {
             self.passing += size;
-            let data = offload(len, move || lzo::decompress(&packed, max))
+            let data = offload(len, move || codec.decompress(&packed, max))
                 .await?
                 .map_err(ProtocolError::from)?;
             self.kept += data.capacity() as u64;
@@ -141,7 +145,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
             self.charge(STREAMING).await?;
             // The window writes about 1 MiB at a time: no BufWriter needed.
             let mut out = spill()?;
-            let n = offload(len, move || lzo::decompress_to(&packed, max, &mut out)).await??;
+            let n = offload(len, move || codec.decompress_to(&packed, max, &mut out)).await??;
             Source::File(n)
         };
         self.passing = 0;

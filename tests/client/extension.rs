@@ -1,0 +1,161 @@
+//! The extension (docs/extension.md, issue 12): our client and our daemon
+//! use it with each other, and Debian's 3.4 daemon costs the client one
+//! probe, remembered in `$DISTCC_DIR`, and no failed job.
+
+use std::thread;
+
+use super::harness::{Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, read};
+
+fn farm(tag: &str) -> Farm {
+    let f = Farm::new(&format!("ext-{tag}"));
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    f
+}
+
+/// The memory file of the one host the farm's client talked to.
+fn memory(f: &Farm) -> String {
+    let dir = f.path("ddir/extension");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().ends_with(".probe"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    read(&files[0])
+}
+
+#[test]
+fn our_client_and_daemon_speak_the_extension_with_zstd() {
+    let f = farm("ours");
+    let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
+    // The first job goes in 3.4's protocol, then the client probes; the
+    // next ones say hello. Without ,lzo too: the extension compresses.
+    for (i, host) in [d.host(",lzo"), d.host(""), d.host(",lzo")]
+        .iter()
+        .enumerate()
+    {
+        let obj = format!("remote{i}.o");
+        let out = f.distcc(host, &["gcc", "-c", "-g", "hello.c", "-o", &obj], &[]);
+        assert_ok(&out, "distcc");
+        assert_eq!(d.wait_count("COMPILE_OK", i + 1), i + 1, "{}", d.log_text());
+        f.local(&["gcc", "-c", "-g", "hello.c", "-o", "local.o"]);
+        assert_same(&f.work().join(&obj), &f.work().join("local.o"));
+    }
+    let log = d.log_text();
+    assert_eq!(
+        log.matches("client speaks extension 1 (zstd, heartbeats, status)")
+            .count(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("client probed for the extension and closed")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("Warning"), "{log}");
+    assert!(memory(&f).starts_with("v1 ours "), "{}", memory(&f));
+    // The status the daemon sent is where placement reads host state.
+    let hosts: Vec<_> = std::fs::read_dir(f.path("ddir/hosts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(hosts.len(), 1, "{hosts:?}");
+    let line = read(&hosts[0]);
+    assert!(line.starts_with("v1 ") && line.contains(" s "), "{line}");
+    // DISTCC_EXTENSION=0: 3.4's protocol with our daemon too.
+    let out = f.distcc(
+        &d.host(",lzo"),
+        &["gcc", "-c", "hello.c", "-o", "plain.o"],
+        &[("DISTCC_EXTENSION", "0")],
+    );
+    assert_ok(&out, "distcc");
+    assert_eq!(d.wait_count("COMPILE_OK", 4), 4);
+    assert_eq!(
+        d.log_text().matches("client speaks extension").count(),
+        2,
+        "DISTCC_EXTENSION=0 said hello"
+    );
+}
+
+/// Debian's 3.4 daemon: the first job goes in protocol 2, then the client
+/// probes (3.4 logs one refused version and closes); every later job,
+/// sequential or parallel, goes straight to protocol 2 with no probe. No
+/// job fails, no host is backed off.
+#[test]
+fn a_3_4_daemon_is_probed_once_and_remembered() {
+    crate::require_tool!(crate::support::distccd::DEBIAN_DISTCCD);
+    let f = farm("debian");
+    let d = f.daemon(Kind::Debian);
+    let host = d.host(",lzo");
+    let out = f.distcc(&host, &["gcc", "-c", "hello.c", "-o", "a.o"], &[]);
+    assert_ok(&out, "first job");
+    assert!(memory(&f).starts_with("v1 3.4 "), "{}", memory(&f));
+    for i in 0..2 {
+        let obj = format!("s{i}.o");
+        assert_ok(
+            &f.distcc(&host, &["gcc", "-c", "hello.c", "-o", &obj], &[]),
+            "sequential",
+        );
+    }
+    let jobs: Vec<_> = (0..4)
+        .map(|i| {
+            let cmd = f.command(
+                &crate::support::bin("distcc"),
+                &format!("{host} {host}"),
+                &["gcc", "-c", "hello.c", "-o", &format!("p{i}.o")],
+                &[],
+            );
+            thread::spawn(move || {
+                let mut cmd = cmd;
+                cmd.output().unwrap()
+            })
+        })
+        .collect();
+    for j in jobs {
+        assert_ok(&j.join().unwrap(), "parallel");
+    }
+    assert_eq!(d.wait_count("COMPILE_OK", 7), 7, "{}", d.log_text());
+    let log = d.log_text();
+    let probes = log.matches("2020868097").count();
+    assert_eq!(probes, 1, "one probe in 3.4's log:\n{log}");
+    assert!(
+        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
+        "{:?}",
+        f.lock_files()
+    );
+    f.local(&["gcc", "-c", "hello.c", "-o", "local.o"]);
+    assert_same(&f.work().join("a.o"), &f.work().join("local.o"));
+}
+
+/// A fresh `$DISTCC_DIR` and a parallel start: the clients that find the
+/// probe lock taken skip the probe; still one probe in all.
+#[test]
+fn parallel_first_jobs_probe_a_3_4_daemon_once() {
+    crate::require_tool!(crate::support::distccd::DEBIAN_DISTCCD);
+    let f = farm("debian-par");
+    let d = f.daemon(Kind::Debian);
+    let host = d.host(",lzo");
+    let jobs: Vec<_> = (0..6)
+        .map(|i| {
+            let cmd = f.command(
+                &crate::support::bin("distcc"),
+                &format!("{host} {host} {host}"),
+                &["gcc", "-c", "hello.c", "-o", &format!("p{i}.o")],
+                &[],
+            );
+            thread::spawn(move || {
+                let mut cmd = cmd;
+                cmd.output().unwrap()
+            })
+        })
+        .collect();
+    for j in jobs {
+        assert_ok(&j.join().unwrap(), "parallel");
+    }
+    assert_eq!(d.wait_count("COMPILE_OK", 6), 6, "{}", d.log_text());
+    let log = d.log_text();
+    assert!(log.matches("2020868097").count() <= 1, "{log}");
+}
