@@ -2,9 +2,13 @@
 //! use it with each other, and Debian's 3.4 daemon costs the client one
 //! probe, remembered in `$DISTCC_DIR`, and no failed job.
 
+use std::os::unix::fs::{PermissionsExt, symlink};
 use std::thread;
+use std::time::{Duration, Instant};
 
-use super::harness::{Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, read};
+use nix::sys::signal::Signal;
+
+use super::harness::{COMPILERS, Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, read};
 
 fn farm(tag: &str) -> Farm {
     let f = Farm::new(&format!("ext-{tag}"));
@@ -68,7 +72,7 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     // DISTCC_EXTENSION=0: 3.4's protocol with our daemon too.
     let out = f.distcc(
         &d.host(",lzo"),
-        &["gcc", "-c", "hello.c", "-o", "plain.o"],
+        &["gcc", SLOW, "-c", "hello.c", "-o", "plain.o"],
         &[("DISTCC_EXTENSION", "0")],
     );
     assert_ok(&out, "distcc");
@@ -158,4 +162,122 @@ fn parallel_first_jobs_probe_a_3_4_daemon_once() {
     assert_eq!(d.wait_count("COMPILE_OK", 6), 6, "{}", d.log_text());
     let log = d.log_text();
     assert!(log.matches("2020868097").count() <= 1, "{log}");
+}
+
+/// The flag that makes [`sleepy_daemon`]'s compilers sleep (the
+/// sandbox lets them read nothing of the test's, so the command line
+/// says it).
+const SLOW: &str = "-Wno-unused";
+
+/// Our daemon whose compilers sleep `secs` first when given [`SLOW`],
+/// and a first quick job that lets the client learn the host speaks the
+/// extension.
+fn sleepy_daemon(f: &Farm, secs: u32) -> Daemon {
+    let masq = f.path("sleepmasq");
+    std::fs::create_dir_all(&masq).unwrap();
+    std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
+    let script = masq.join("sleepgcc");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \" $* \" in *\" {SLOW} \"*) sleep {secs};; esac\n\
+             exec /usr/bin/gcc \"$@\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
+    for cc in COMPILERS {
+        symlink("sleepgcc", masq.join(cc)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", masq.display());
+    let cfg = f
+        .daemon_config(Kind::Ours)
+        .masquerade_dir(&masq)
+        .env("DISTCCD_PATH", path)
+        .args(["--log-level", "debug"]);
+    let d = Daemon::start(&cfg);
+    let out = f.distcc(
+        &d.host(",lzo"),
+        &["gcc", "-c", "hello.c", "-o", "warm.o"],
+        &[],
+    );
+    assert_ok(&out, "warm-up job");
+    assert!(memory(f).starts_with("v1 ours "), "{}", memory(f));
+    d
+}
+
+/// Heartbeats: a 4-second compile with DISTCC_IO_TIMEOUT=1 succeeds
+/// remotely; in 3.4's protocol (DISTCC_EXTENSION=0) the same job times
+/// out, which shows the test can fail.
+#[test]
+fn a_compile_longer_than_the_io_timeout_succeeds() {
+    let f = farm("long");
+    let d = sleepy_daemon(&f, 4);
+    let env = [("DISTCC_IO_TIMEOUT", "1")];
+    let out = f.distcc(
+        &d.host(",lzo"),
+        &["gcc", SLOW, "-c", "hello.c", "-o", "long.o"],
+        &env,
+    );
+    assert_ok(&out, "long compile");
+    let err = crate::support::text(&out.stderr);
+    assert!(!err.contains("DISTCC_IO_TIMEOUT"), "{err}");
+    assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
+    f.local(&["gcc", SLOW, "-c", "hello.c", "-o", "local.o"]);
+    assert_same(&f.work().join("long.o"), &f.work().join("local.o"));
+    let env = [("DISTCC_IO_TIMEOUT", "1"), ("DISTCC_EXTENSION", "0")];
+    let out = f.distcc(
+        &d.host(",lzo"),
+        &["gcc", SLOW, "-c", "hello.c", "-o", "plain.o"],
+        &env,
+    );
+    assert_ok(&out, "local fallback");
+    let err = crate::support::text(&out.stderr);
+    assert!(err.contains("DISTCC_IO_TIMEOUT"), "{err}");
+}
+
+/// A daemon stopped mid-compile sends no heartbeat: the client gives up
+/// on it within DISTCC_IO_TIMEOUT (2 s) and compiles locally, long
+/// before the 20-second compile would end.
+#[test]
+fn a_stopped_daemon_is_detected_within_the_io_timeout() {
+    let f = farm("sigstop");
+    let d = sleepy_daemon(&f, 20);
+    let cmd = f.command(
+        &crate::support::bin("distcc"),
+        &d.host(",lzo"),
+        &["gcc", SLOW, "-c", "hello.c", "-o", "stopped.o"],
+        &[("DISTCC_IO_TIMEOUT", "2")],
+    );
+    let began = Instant::now();
+    let job = thread::spawn(move || {
+        let mut cmd = cmd;
+        cmd.output().unwrap()
+    });
+    assert!(
+        d.wait_log("compile slot taken")
+            && crate::support::eventually(
+                || d.log_text().matches("compile slot taken").count() == 2
+            ),
+        "the compile never started: {}",
+        d.log_text()
+    );
+    // Heartbeats flow meanwhile (every 500 ms): the job is alive.
+    thread::sleep(Duration::from_millis(2500));
+    assert!(!job.is_finished(), "the job ended early");
+    d.signal(Signal::SIGSTOP);
+    let stopped = Instant::now();
+    let out = job.join().unwrap();
+    let detected = stopped.elapsed();
+    d.signal(Signal::SIGCONT);
+    assert_ok(&out, "fallback");
+    assert!(
+        detected < Duration::from_secs(6) && began.elapsed() < Duration::from_secs(15),
+        "detected after {detected:?}: {}",
+        crate::support::text(&out.stderr)
+    );
+    let err = crate::support::text(&out.stderr);
+    assert!(err.contains("DISTCC_IO_TIMEOUT"), "{err}");
+    f.local(&["gcc", SLOW, "-c", "hello.c", "-o", "local.o"]);
+    assert_same(&f.work().join("stopped.o"), &f.work().join("local.o"));
 }
