@@ -64,12 +64,17 @@ WRAPPER = """#!/usr/bin/python3
 # bench/farm.py's compiler for one simulated host: the real gcc, then a wait
 # until the job took FACTOR x SCALE x (input bytes / RATE) seconds.
 import os, subprocess, sys, time
+# Our distccd gives small sources on stdin ("-"), 3.4's a file.
 t0 = time.monotonic()
-rc = subprocess.call(["/usr/bin/gcc"] + sys.argv[1:])
-size = 0
+size, data = 0, None
 for a in sys.argv[1:]:
-    if a.endswith((".i", ".c")) and os.path.isfile(a):
+    if a == "-":
+        data = sys.stdin.buffer.read()
+        size = len(data)
+    elif a.endswith((".i", ".ii", ".c")) and os.path.isfile(a):
         size = os.path.getsize(a)
+real = "/usr/bin/" + os.path.basename(sys.argv[0])
+rc = subprocess.run([real] + sys.argv[1:], input=data).returncode
 left = size / %(rate)r * %(scale)r * %(factor)r - (time.monotonic() - t0)
 if left > 0:
     time.sleep(left)
@@ -212,10 +217,15 @@ class Farm:
         os.makedirs(dtmp)
         os.chmod(home, 0o755)
         os.chmod(dtmp, 0o1777)
-        wrapper = os.path.join(bindir, "gcc")
-        with open(wrapper, "w") as f:
-            f.write(WRAPPER % {"rate": float(rate), "scale": float(scale), "factor": float(factor)})
-        os.chmod(wrapper, 0o755)
+        # Clients send gcc as x86_64-linux-gnu-gcc (3.4 rewrites it too).
+        machine = subprocess.run(["gcc", "-dumpmachine"], capture_output=True, text=True,
+                                 check=True).stdout.strip()
+        for name in ("gcc", "cc", machine + "-gcc"):
+            wrapper = os.path.join(bindir, name)
+            with open(wrapper, "w") as f:
+                f.write(WRAPPER % {"rate": float(rate), "scale": float(scale),
+                                   "factor": float(factor)})
+            os.chmod(wrapper, 0o755)
         log = os.path.join(home, "distccd.log")
         open(log, "w").close()
         os.chmod(log, 0o666)
@@ -352,6 +362,8 @@ def main():
     ap.add_argument("--bin-dir", default=BIN, help="where distcc and distccd are [target/release]")
     a = ap.parse_args()
     BIN = os.path.abspath(a.bin_dir)
+    # SIGTERM unwinds like ^C: every farm's namespaces and daemons go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     if os.geteuid() != 0:
         sys.exit("bench/farm.py needs root (network namespaces)")
     for prog in [os.path.join(BIN, "distcc"),
