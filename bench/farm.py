@@ -308,11 +308,13 @@ def build(farm, src, files, ref, client, hosts, jobs, io_timeout=None, stop=None
             farm.signal_host(host, signal.SIGSTOP)
     _, err = proc.communicate()
     wall = time.monotonic() - t0
+    # Counted before a stopped host resumes: what it finishes afterwards
+    # was compiled locally by the client meanwhile.
+    per_host = [a - b for a, b in zip(farm.compiled(), before_jobs)]
     if stop:
         farm.signal_host(stop[0], signal.SIGCONT)
     if proc.returncode != 0:
         sys.exit("build with %s failed:\n%s" % (client, err[-3000:]))
-    per_host = [a - b for a, b in zip(farm.compiled(), before_jobs)]
     same = all(
         open(os.path.join(src, obj_name(f)), "rb").read()
         == open(os.path.join(ref, os.path.basename(obj_name(f))), "rb").read()
