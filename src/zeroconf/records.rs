@@ -105,6 +105,9 @@ impl Advert {
             ("gnuhost".into(), self.machine.clone()),
             ("distcc-rs".into(), self.version.clone()),
             ("protocols".into(), protocols.join(",")),
+            // The protocol extension our client and daemon negotiate
+            // (issue 12), by its version.
+            ("ext".into(), crate::protocol::ext::VERSION.to_string()),
             ("compilers".into(), compilers),
         ]
     }
@@ -287,5 +290,6 @@ mod tests {
         assert_eq!(&keys[..5], ["txtvers", "cpus", "jobs", "distcc", "gnuhost"]);
         assert!(txt.iter().all(|(k, v)| k.len() + 1 + v.len() <= 255));
         assert!(txt.iter().any(|(k, v)| k == "protocols" && v == "1,2,3"));
+        assert!(txt.iter().any(|(k, _)| k == "ext"));
     }
 }
