@@ -28,10 +28,67 @@ enum Step {
 
 /// Caches `stat` answers: the same directories and headers come up again
 /// and again in one analysis.
+///
+/// Most lookups fail: `<stdint.h>` is tried in every `-I` directory before
+/// the compiler's own. A directory asked about [`LIST_AFTER`] times is
+/// read once instead, and names it lacks are answered without a `stat`
+/// (which was a fifth of a pump-mode client's CPU on liblzma). Names it has
+/// are still `stat`ed. A directory that finds names in another case
+/// (`casefold` ext4, vfat, SMB) is never answered from its listing.
 #[derive(Debug, Default)]
 pub struct Fs {
     steps: FastMap<OsString, Step>,
     files: FastMap<OsString, bool>,
+    entries: FastMap<OsString, Entries>,
+}
+
+/// How many lookups in one directory are `stat`ed before it is read.
+pub const LIST_AFTER: u8 = 3;
+
+/// What is known of a directory's names.
+#[derive(Debug)]
+enum Entries {
+    /// Looked up in this many times.
+    Seen(u8),
+    /// Its names: nothing else is in it.
+    Listed(FastSet<Vec<u8>>),
+    /// Cannot be read, or matches names in another case: `stat` each time.
+    Unlistable,
+}
+
+fn list(dir: &Path) -> Entries {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        // Nothing can be found under a missing directory or a file.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
+            return Entries::Listed(FastSet::default());
+        }
+        Err(_) => return Entries::Unlistable,
+    };
+    let mut names = FastSet::default();
+    for e in rd {
+        match e {
+            Ok(e) => names.insert(e.file_name().into_vec()),
+            Err(_) => return Entries::Unlistable,
+        };
+    }
+    // A case-insensitive directory finds a name it does not list.
+    let lettered = names.iter().find(|n| n.iter().any(u8::is_ascii_alphabetic));
+    if let Some(n) = lettered {
+        let flipped: Vec<u8> = n
+            .iter()
+            .map(|c| match c {
+                b'a'..=b'z' => c.to_ascii_uppercase(),
+                _ => c.to_ascii_lowercase(),
+            })
+            .collect();
+        if !names.contains(&flipped)
+            && std::fs::symlink_metadata(dir.join(OsStr::from_bytes(&flipped))).is_ok()
+        {
+            return Entries::Unlistable;
+        }
+    }
+    Entries::Listed(names)
 }
 
 impl Fs {
@@ -98,14 +155,36 @@ impl Fs {
         if let Some(&f) = self.files.get(p.as_os_str()) {
             return f;
         }
-        let f = std::fs::metadata(p).is_ok_and(|m| !m.is_dir());
+        let f = self.may_exist(p) && std::fs::metadata(p).is_ok_and(|m| !m.is_dir());
         self.files.insert(p.as_os_str().to_owned(), f);
         f
     }
 
     /// Whether anything at all is at `p` (for `.gch` files and directories).
-    pub fn exists(&self, p: &Path) -> bool {
-        std::fs::metadata(p).is_ok()
+    pub fn exists(&mut self, p: &Path) -> bool {
+        self.may_exist(p) && std::fs::metadata(p).is_ok()
+    }
+
+    /// `false` when `p`'s directory is known not to hold its name.
+    fn may_exist(&mut self, p: &Path) -> bool {
+        let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
+            return true;
+        };
+        let e = self
+            .entries
+            .entry(dir.as_os_str().to_owned())
+            .or_insert(Entries::Seen(0));
+        if let Entries::Seen(n) = e {
+            if *n < LIST_AFTER {
+                *n += 1;
+                return true;
+            }
+            *e = list(dir);
+        }
+        match e {
+            Entries::Listed(names) => names.contains(name.as_bytes()),
+            _ => true,
+        }
     }
 }
 
@@ -209,6 +288,44 @@ mod tests {
         let mut fs = Fs::default();
         let got = fs.normalise(PathBuf::from("/usr/no-such-dir-here/../include/x.h"));
         assert_eq!(got, Ok(None));
+    }
+
+    #[test]
+    fn a_directory_asked_about_often_is_read_once() {
+        let dir = std::env::temp_dir().join(format!("dcc-paths-list-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("a.h"), "").unwrap();
+        std::fs::write(dir.join("B.h"), "").unwrap();
+        let mut fs = Fs::default();
+        for round in 0..2 {
+            for (name, want) in [
+                ("a.h", true),
+                ("A.h", false),
+                ("b.h", false),
+                ("B.h", true),
+                ("sub", false),
+                ("none.h", false),
+                ("x1.h", false),
+                ("x2.h", false),
+            ] {
+                assert_eq!(fs.is_file(&dir.join(name)), want, "{name}, round {round}");
+            }
+        }
+        assert!(matches!(
+            fs.entries.get(dir.as_os_str()),
+            Some(Entries::Listed(_))
+        ));
+        // From now on a name the listing lacks is not looked up.
+        std::fs::write(dir.join("late.h"), "").unwrap();
+        assert!(!fs.is_file(&dir.join("late.h")));
+        assert!(Fs::default().is_file(&dir.join("late.h")));
+        // A missing directory holds nothing.
+        for i in 0..5 {
+            assert!(!fs.is_file(&dir.join(format!("gone/{i}.h"))));
+        }
+        assert!(!fs.exists(&dir.join("gone/x.gch")));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
