@@ -6,7 +6,7 @@
 //! the header list. We work it out in-process ([`crate::pump::includes`]):
 //! scanning a few dozen headers costs well under a millisecond, against
 //! several milliseconds for `cc1 -E` on every job. Whenever the analysis
-//! cannot be sure (a computed `#include`, `-I-`, ...), the job is
+//! cannot be sure (an `#include MACRO` it cannot resolve, `-I-`, ...), the job is
 //! preprocessed here as in plain mode, on the same host with protocol 2.
 //! What one job learns about the headers is kept for the build's next
 //! ones ([`Cache`]; `DISTCC_PUMP_CACHE=0` turns that off).

@@ -159,16 +159,32 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
         "src/computed.c",
         "#define HDR \"config.h\"\n#include HDR\nint level = LEVEL;\n",
     );
+    farm.write(
+        "src/stringified.c",
+        "#define PICK(x) #x\n#define HDR PICK(config.h)\n#include HDR\nint level = LEVEL;\n",
+    );
     let daemon = farm.daemon(Kind::Ours);
     let hosts = daemon.host(",cpp,lzo");
-    let log = check(
+    // A macro defined as a header name: followed, the job goes out in pump mode.
+    check(
         &farm,
         &hosts,
         &["gcc", "-c", "src/computed.c", "-o", "computed.o"],
         &["computed.o"],
+        false,
+    );
+    // One the analysis cannot list the values of: preprocessed here.
+    let log = check(
+        &farm,
+        &hosts,
+        &["gcc", "-c", "src/stringified.c", "-o", "stringified.o"],
+        &["stringified.o"],
         true,
     );
-    assert!(log.contains("computed #include"), "{log}");
+    assert!(
+        log.contains("computed #include at") && log.contains("HDR is defined at"),
+        "{log}"
+    );
     // -Wp,-MD,file goes through the server's preprocessor, which takes
     // only -D/-U that way: preprocessed here.
     let log = check(

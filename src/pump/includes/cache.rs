@@ -276,12 +276,12 @@ fn read_small(p: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-const MAGIC: &[u8; 8] = b"DCCINC1\n";
+const MAGIC: &[u8; 8] = b"DCCINC2\n";
 
 /// A record as bytes: the magic, the path, the key, the hash, the names,
 /// then an FNV-1a checksum of everything before it.
 pub fn encode(r: &Record) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128 + r.path.len() + r.directives.len() * 24);
+    let mut out = Vec::with_capacity(128 + r.path.len() + r.directives.len() * 32);
     out.extend_from_slice(MAGIC);
     put_bytes(&mut out, &r.path);
     for v in [r.key.dev, r.key.ino, r.key.size] {
@@ -297,6 +297,7 @@ pub fn encode(r: &Record) -> Vec<u8> {
         out.push(d.angled as u8);
         out.extend_from_slice(&d.line.to_le_bytes());
         put_bytes(&mut out, &d.name);
+        put_bytes(&mut out, &d.value);
     }
     let sum = fnv1a(&out);
     out.extend_from_slice(&sum.to_le_bytes());
@@ -330,10 +331,12 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
         };
         let line = r.u32()?;
         let name = r.bytes()?.to_vec();
+        let value = r.bytes()?.to_vec();
         directives.push(Directive {
             kind,
             angled,
             name,
+            value,
             line,
         });
     }
@@ -371,12 +374,15 @@ impl<'a> Reader<'a> {
 }
 
 /// The one table of kind codes in records.
-const KINDS: [Kind; 5] = [
+const KINDS: [Kind; 8] = [
     Kind::Include,
     Kind::IncludeNext,
     Kind::Probe,
     Kind::ProbeNext,
     Kind::Maybe,
+    Kind::Macro,
+    Kind::MacroNext,
+    Kind::Define,
 ];
 
 fn kind_code(k: Kind) -> u8 {

@@ -26,13 +26,22 @@ fn record() -> Record {
                 kind: Kind::Include,
                 angled: false,
                 name: b"b.h".to_vec(),
+                value: Vec::new(),
                 line: 3,
             },
             Directive {
                 kind: Kind::Maybe,
                 angled: true,
                 name: b"sys/x.h".to_vec(),
+                value: Vec::new(),
                 line: 9,
+            },
+            Directive {
+                kind: Kind::Define,
+                angled: false,
+                name: b"CONFIG_H".to_vec(),
+                value: b"<cfg/config.h>".to_vec(),
+                line: 12,
             },
         ],
     }

@@ -45,7 +45,12 @@ impl Lexer<'_> {
             }
             b"embed" => self.operand(end, Kind::Probe, hash, "computed #embed")?,
             b"if" | b"elif" => return Ok((end, Some(Expr { hash, cond: true }))),
-            b"define" => return Ok((end, Some(Expr { hash, cond: false }))),
+            b"define" => {
+                if self.defines {
+                    self.define(end, hash);
+                }
+                return Ok((end, Some(Expr { hash, cond: false })));
+            }
             b"pragma" => self.pragma(end, hash)?,
             _ => end,
         };
@@ -78,13 +83,35 @@ impl Lexer<'_> {
     }
 
     fn push(&mut self, kind: Kind, angled: bool, name: Vec<u8>, hash: usize) {
+        self.push_value(kind, angled, name, Vec::new(), hash);
+    }
+
+    fn push_value(&mut self, kind: Kind, angled: bool, name: Vec<u8>, value: Vec<u8>, hash: usize) {
         let line = self.line_at(hash);
         self.out.push(Directive {
             kind,
             angled,
             name,
+            value,
             line,
         });
+    }
+
+    /// Nothing but whitespace and comments from `i` to the end of the line.
+    fn blank_from(&self, i: usize) -> bool {
+        let k = self.skip_hspace(i);
+        self.peek(k).is_none_or(|(_, p, _)| self.eol_at(p))
+    }
+
+    /// A lone identifier from `i` to the end of the line.
+    fn lone_ident(&self, i: usize) -> Option<(usize, Vec<u8>)> {
+        let j = self.skip_hspace(i);
+        let (c, p, _) = self.peek(j)?;
+        if !is_ident(c) || c.is_ascii_digit() {
+            return None;
+        }
+        let (end, name) = self.ident(p);
+        self.blank_from(end).then(|| (end, name.into_owned()))
     }
 
     fn operand(
@@ -94,16 +121,59 @@ impl Lexer<'_> {
         hash: usize,
         what: &'static str,
     ) -> Result<usize, Computed> {
-        match self.header_name(i) {
-            Some((end, angled, name)) => {
-                self.push(kind, angled, name, hash);
-                Ok(end)
-            }
-            None => Err(Computed {
-                line: self.line_at(hash),
-                what,
-            }),
+        if let Some((end, angled, name)) = self.header_name(i) {
+            self.push(kind, angled, name, hash);
+            return Ok(end);
         }
+        // `#include MACRO`: the walk resolves it from the definitions it
+        // sees (`define`), or gives up.
+        let by_macro = match kind {
+            Kind::Include => Some(Kind::Macro),
+            Kind::IncludeNext => Some(Kind::MacroNext),
+            _ => None,
+        };
+        if let (Some(k), Some((end, name))) = (by_macro, self.lone_ident(i)) {
+            self.push(k, false, name, hash);
+            return Ok(end);
+        }
+        Err(Computed {
+            line: self.line_at(hash),
+            what,
+        })
+    }
+
+    /// `#define NAME ...`: recorded for `#include NAME` (see [`Kind::Define`]).
+    /// The value is kept only when it is a lone header name gcc would
+    /// rebuild byte for byte (no spaces, comments or backslashes inside)
+    /// or a lone identifier; anything else, function-like macros included,
+    /// is recorded with an empty value, which the walk cannot follow.
+    fn define(&mut self, i: usize, hash: usize) {
+        let j = self.skip_hspace(i);
+        let Some((c, p, _)) = self.peek(j) else {
+            return;
+        };
+        if !is_ident(c) || c.is_ascii_digit() {
+            return;
+        }
+        let (end, name) = self.ident(p);
+        let name = name.into_owned();
+        let function_like = matches!(self.peek(end), Some((b'(', q, _)) if q == end);
+        let mut value = Vec::new();
+        if !function_like {
+            if let Some((e, angled, text)) = self.header_name(end) {
+                let clean = !text.iter().any(|&b| matches!(b, b' ' | b'\\' | b'\t'))
+                    && !text.windows(2).any(|w| w == b"//" || w == b"/*");
+                if clean && !text.is_empty() && self.blank_from(e) {
+                    let (open, close) = if angled { (b'<', b'>') } else { (b'"', b'"') };
+                    value.push(open);
+                    value.extend_from_slice(&text);
+                    value.push(close);
+                }
+            } else if let Some((_, alias)) = self.lone_ident(end) {
+                value = alias;
+            }
+        }
+        self.push_value(Kind::Define, false, name, value, hash);
     }
 
     /// `#pragma GCC dependency "file"` makes gcc find and stat the file.

@@ -32,6 +32,17 @@ pub enum Kind {
     Probe,
     /// `__has_include_next`.
     ProbeNext,
+    /// `#include NAME` (and `#import NAME`): a computed include naming one
+    /// object-like macro, resolved by the walk from the [`Kind::Define`]s
+    /// of the files it scans and the command line's `-D`s.
+    Macro,
+    /// `#include_next NAME`.
+    MacroNext,
+    /// `#define NAME VALUE` (only from [`defines`]); `name` is the macro,
+    /// `value` a header name with its delimiters (`<a/b.h>`, `"c.h"`),
+    /// another macro's name, or empty for anything else (which the walk
+    /// cannot follow).
+    Define,
     /// A `("...")` or `(<...>)` macro argument in `#if` or `#define`: possibly
     /// a `__has_include` hidden in a wrapper macro such as fmt's
     /// `FMT_HAS_INCLUDE(x)`, which cannot be told apart without expanding macros.
@@ -45,6 +56,8 @@ pub struct Directive {
     /// `<...>` rather than `"..."`.
     pub angled: bool,
     pub name: Vec<u8>,
+    /// What a [`Kind::Define`] defines `name` as; empty for other kinds.
+    pub value: Vec<u8>,
     /// 1-based line of the `#`, for messages.
     pub line: u32,
 }
@@ -59,17 +72,30 @@ pub struct Computed {
 
 /// Every name `src` may make gcc open, in order of appearance.
 pub fn scan(src: &[u8]) -> Result<Vec<Directive>, Computed> {
+    scan_with(src, false)
+}
+
+/// Every `#define` of `src` ([`Kind::Define`]), for the rare compile with
+/// an `#include MACRO`: the walk asks for them only then, so that other
+/// compiles do not pay for recording every macro of every header.
+pub fn defines(src: &[u8]) -> Result<Vec<Directive>, Computed> {
+    let mut all = scan_with(src, true)?;
+    all.retain(|d| d.kind == Kind::Define);
+    Ok(all)
+}
+
+fn scan_with(src: &[u8], defines: bool) -> Result<Vec<Directive>, Computed> {
     let trigraphs = has_trigraph(src);
-    let mut lx = Lexer::new(src, Mode::DEFAULT);
+    let mut lx = Lexer::new(src, Mode::DEFAULT, defines);
     lx.run()?;
     let mut todo = lx.flips(trigraphs);
     if todo.is_empty() {
         return Ok(lx.out);
     }
     let mut out = lx.out;
-    let mut seen: HashSet<(Kind, bool, Vec<u8>)> = out
+    let mut seen: HashSet<(Kind, bool, Vec<u8>, Vec<u8>)> = out
         .iter()
-        .map(|d| (d.kind, d.angled, d.name.clone()))
+        .map(|d| (d.kind, d.angled, d.name.clone(), d.value.clone()))
         .collect();
     let mut done = vec![Mode::DEFAULT];
     while let Some(mode) = todo.pop() {
@@ -77,11 +103,11 @@ pub fn scan(src: &[u8]) -> Result<Vec<Directive>, Computed> {
             continue;
         }
         done.push(mode);
-        let mut lx = Lexer::new(src, mode);
+        let mut lx = Lexer::new(src, mode, defines);
         lx.run()?;
         todo.extend(lx.flips(trigraphs));
         for d in lx.out {
-            if seen.insert((d.kind, d.angled, d.name.clone())) {
+            if seen.insert((d.kind, d.angled, d.name.clone(), d.value.clone())) {
                 out.push(d);
             }
         }
@@ -109,6 +135,8 @@ impl Mode {
 struct Lexer<'a> {
     s: &'a [u8],
     mode: Mode,
+    /// Record `#define`s too.
+    defines: bool,
     /// A raw string prefix, a digit separator were seen: the other mode
     /// might lex this file differently.
     saw_raw: bool,
@@ -119,10 +147,11 @@ struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
-    fn new(s: &'a [u8], mode: Mode) -> Self {
+    fn new(s: &'a [u8], mode: Mode, defines: bool) -> Self {
         Lexer {
             s,
             mode,
+            defines,
             saw_raw: false,
             saw_sep: false,
             out: Vec::new(),

@@ -1,7 +1,7 @@
 //! Table tests for the directive scanner: one row per lexing rule; every
 //! bug fix adds a row (style.md example 7).
 
-use super::{Computed, Kind, scan};
+use super::{Computed, Kind, defines, scan};
 
 /// How a result reads in the tables: `inc "a.h"`, `next <b.h>`, ...
 fn show(src: &str) -> Result<Vec<String>, Computed> {
@@ -14,7 +14,13 @@ fn show(src: &str) -> Result<Vec<String>, Computed> {
                 Kind::Probe => "probe",
                 Kind::ProbeNext => "probenext",
                 Kind::Maybe => "maybe",
+                Kind::Macro => "macro",
+                Kind::MacroNext => "macronext",
+                Kind::Define => "define",
             };
+            if d.kind == Kind::Macro || d.kind == Kind::MacroNext {
+                return format!("{kind} {}", String::from_utf8_lossy(&d.name));
+            }
             let name = String::from_utf8_lossy(&d.name);
             let (l, r) = if d.angled { ('<', '>') } else { ('"', '"') };
             format!("{kind} {l}{name}{r}")
@@ -78,6 +84,12 @@ const FOUND: &[(&str, &str, &[&str])] = &[
     ("trigraph hash", "??=include <a.h>\n", &["inc <a.h>"]),
     ("trigraph splice", "// x ??/\n#include <a.h>\n#include <b.h>\n", &["inc <a.h>", "inc <b.h>"]),
     ("no final newline", "#include <a.h>", &["inc <a.h>"]),
+    ("macro operand", "\n#include FOO\n", &["macro FOO"]),
+    ("macro operand and comment", "#include FOO /* x */ // y\n", &["macro FOO"]),
+    ("import macro", "#import FOO\n", &["macro FOO"]),
+    ("include_next macro", "/*\n\n*/\n#include_next NEXT\n", &["macronext NEXT"]),
+    ("macro under if 0", "#if 0\n#include FOO\n#endif\n", &["macro FOO"]),
+    ("defines are not recorded by scan", "#define H <a.h>\n", &[]),
 ];
 
 #[test]
@@ -90,14 +102,16 @@ fn scanner_finds_what_gcc_would_open() {
 
 #[rustfmt::skip]
 const COMPUTED: &[(&str, &str, u32, &str)] = &[
-    ("macro operand", "\n#include FOO\n", 2, "computed #include"),
     ("macro call", "#include HDR(x)\n", 1, "computed #include"),
+    ("macro and more", "#include HDR x\n", 1, "computed #include"),
+    ("pasted name", "#include A/B\n", 1, "computed #include"),
     ("empty", "#include\n", 1, "computed #include"),
     ("unterminated", "#include \"a.h\n", 1, "computed #include"),
-    ("include_next macro", "/*\n\n*/\n#include_next NEXT\n", 4, "computed #include_next"),
+    ("include_next call", "/*\n\n*/\n#include_next NEXT()\n", 4, "computed #include_next"),
     ("has_include macro", "#if __has_include(HDR)\n", 1, "computed __has_include"),
-    ("under if 0", "#if 0\n#include FOO\n#endif\n", 2, "computed #include"),
-    ("spliced line count", "a \\\nb\n#include X\n", 3, "computed #include"),
+    ("under if 0", "#if 0\n#include FOO(1)\n#endif\n", 2, "computed #include"),
+    ("spliced line count", "a \\\nb\n#include X Y\n", 3, "computed #include"),
+    ("embed macro", "#embed DATA\n", 1, "computed #embed"),
     ("pragma dependency macro", "#pragma GCC dependency DEP\n", 1, "computed #pragma GCC dependency"),
 ];
 
@@ -106,6 +120,42 @@ fn scanner_gives_up_on_computed_names() {
     for (name, src, line, what) in COMPUTED {
         let got = show(src);
         assert_eq!(got, Err(Computed { line: *line, what }), "{name}: {src:?}");
+    }
+}
+
+/// `#define`s as [`defines`] records them: `NAME=VALUE`, with the value
+/// empty when the walk cannot follow it.
+#[rustfmt::skip]
+const DEFINES: &[(&str, &str, &[&str])] = &[
+    ("angled", "#define FT_H <freetype/freetype.h>\n", &["FT_H=<freetype/freetype.h>"]),
+    ("quoted", "#  define CFG \"config.h\" // the config\n", &["CFG=\"config.h\""]),
+    ("alias", "#define A B\n#define B <b.h>\n", &["A=B", "B=<b.h>"]),
+    ("function-like", "#define F(x) <x.h>\n", &["F="]),
+    ("object-like with a space", "#define F (x)\n", &["F="]),
+    ("more than a name", "#define A <a.h> + 1\n#define B 1\n#define C\n", &["A=", "B=", "C="]),
+    ("spaces in the name", "#define A < a.h >\n#define B <a b.h>\n", &["A=", "B="]),
+    ("comment in the name", "#define A <a//b.h>\n#define B <a/*b.h>\n", &["A=", "B="]),
+    ("backslash in the name", "#define A \"a\\\\b.h\"\n", &["A="]),
+    ("spliced", "#define A \\\n <a.h>\n", &["A=<a.h>"]),
+    ("in both branches", "#if X\n#define A <a.h>\n#else\n#define A <b.h>\n#endif\n", &["A=<a.h>", "A=<b.h>"]),
+    ("in a comment", "/* #define A <a.h> */\n", &[]),
+];
+
+#[test]
+fn defines_are_recorded_when_asked_for() {
+    for (name, src, want) in DEFINES {
+        let got: Vec<String> = defines(src.as_bytes())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}={}",
+                    String::from_utf8_lossy(&d.name),
+                    String::from_utf8_lossy(&d.value)
+                )
+            })
+            .collect();
+        assert_eq!(got, *want, "{name}: {src:?}");
     }
 }
 
@@ -148,7 +198,7 @@ fn lexer_throughput() {
     for _ in 0..5 {
         let t = std::time::Instant::now();
         for f in &files {
-            let mut lx = super::Lexer::new(f, super::Mode::DEFAULT);
+            let mut lx = super::Lexer::new(f, super::Mode::DEFAULT, false);
             let _ = std::hint::black_box(lx.run());
         }
         best = best.min(t.elapsed().as_secs_f64());

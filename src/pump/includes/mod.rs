@@ -14,7 +14,9 @@
 //! * `walk.rs`: [`closure`], which resolves each name exactly as gcc does
 //!   (current directory, `-iquote`, `-I`, `-isystem`, defaults,
 //!   `-idirafter`, `#include_next`) and follows user headers; files in the
-//!   compiler's default directories are neither sent nor scanned;
+//!   compiler's default directories are neither sent nor scanned. An
+//!   `#include MACRO` is followed to every header name the macro is
+//!   defined as in the files scanned or with `-D`;
 //! * `paths.rs`: lexical normalisation checked against symbolic links,
 //!   and cached `stat`s;
 //! * `cache.rs`: [`Cache`], what one process learned about each header (its names,
@@ -25,7 +27,8 @@
 //! header that only a system header includes is missed: a `-I` directory
 //! holding a header named like one of those (`-I.` with a `./limits.h`).
 //!
-//! Whenever the answer could be wrong (a computed `#include`, a `..` out
+//! Whenever the answer could be wrong (an `#include MACRO` whose values
+//! cannot all be listed, a `..` out
 //! of a symbolic link, an option we do not model) the analysis gives up
 //! with a reason and the caller preprocesses locally, as 3.4 does when its
 //! include server fails. Only `stat` and file reads here; no processes,

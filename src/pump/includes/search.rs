@@ -33,6 +33,9 @@ pub struct SearchPath {
     pub after: Vec<PathBuf>,
     /// `-include` and `-imacros` files, as written.
     pub forced: Vec<PathBuf>,
+    /// `-D` operands as written (`NAME`, `NAME=VALUE`), for computed
+    /// `#include NAME`s.
+    pub defines: Vec<Vec<u8>>,
     /// Directories the directory options step out of with `..`
     /// (`-Isub/../inc` goes through `sub`): the server's gcc, given the
     /// options as written, needs them to exist (issue 11).
@@ -136,7 +139,7 @@ impl SearchPath {
                     };
                     // distccd lets only macros through to its preprocessor.
                     if let Some(v) = parts
-                        .into_iter()
+                        .iter()
                         .find(|v| !v.is_empty() && !v.starts_with(b"-D") && !v.starts_with(b"-U"))
                     {
                         return Err(GiveUp(format!(
@@ -145,7 +148,14 @@ impl SearchPath {
                             String::from_utf8_lossy(v)
                         )));
                     }
+                    sp.defines.extend(
+                        parts
+                            .iter()
+                            .filter_map(|v| v.strip_prefix(b"-D"))
+                            .map(<[u8]>::to_vec),
+                    );
                 }
+                (Class::Cpp(Cpp::Macro), "-D") => sp.defines.push(bytes(value).to_vec()),
                 _ => {}
             }
         }

@@ -67,7 +67,22 @@ pub fn closure_cached(
         todo: Vec::new(),
         main: PathBuf::new(),
         dirs: Vec::new(),
+        macros: FastMap::default(),
+        scanned: Vec::new(),
+        indexed: 0,
+        pending: Vec::new(),
+        expanded: FastSet::default(),
     };
+    for d in &search.defines {
+        let (name, value) = match d.iter().position(|&c| c == b'=') {
+            Some(k) => (&d[..k], macro_value(&d[k + 1..])),
+            None => (&d[..], Vec::new()),
+        };
+        w.macros
+            .entry(name.to_vec())
+            .or_default()
+            .push((value, format!("-D{}", String::from_utf8_lossy(d))));
+    }
     let raw = cwd.join(source);
     let src =
         w.fs.normalise(raw.clone())
@@ -85,12 +100,20 @@ pub fn closure_cached(
         kind: Kind::Include,
         angled: true,
         name: b"stdc-predef.h".to_vec(),
+        value: Vec::new(),
         line: 0,
     };
     w.follow(&src, Origin::Nowhere, &predef)?;
     w.todo.push((src, Origin::Nowhere));
-    while let Some((file, origin)) = w.todo.pop() {
-        w.visit(file, origin)?;
+    // Computed includes may name macros that files found through them
+    // define: go round until nothing new is found.
+    loop {
+        while let Some((file, origin)) = w.todo.pop() {
+            w.visit(file, origin)?;
+        }
+        if !w.expand_pending()? {
+            break;
+        }
     }
     w.dirs.extend(search.through.iter().cloned());
     // The server makes the working directory and every sent file's
@@ -155,6 +178,17 @@ struct Walk<'c> {
     main: PathBuf,
     /// Directories a found header's path steps out of with `..`.
     dirs: Vec<PathBuf>,
+    /// Every definition of every macro in the files scanned and on the
+    /// command line: its value (see [`Kind::Define`]) and where it is.
+    /// Filled only once an `#include MACRO` is met.
+    macros: FastMap<Vec<u8>, Vec<(Vec<u8>, String)>>,
+    /// Files scanned, in order, and how many of them are in `macros`.
+    scanned: Vec<PathBuf>,
+    indexed: usize,
+    /// `#include MACRO`s met, with the file and origin they are in.
+    pending: Vec<(PathBuf, Origin, Directive)>,
+    /// (index in `pending`, header name) already followed.
+    expanded: FastSet<(usize, Vec<u8>)>,
 }
 
 impl Walk<'_> {
@@ -191,13 +225,107 @@ impl Walk<'_> {
         }
         let first = self.resolved.insert(file.as_os_str().to_owned());
         let directives = self.scan(&file)?;
+        if first {
+            self.scanned.push(file.clone());
+        }
         for d in directives.iter() {
-            let next = matches!(d.kind, Kind::IncludeNext | Kind::ProbeNext);
-            if first || next {
-                self.follow(&file, origin, d)?;
+            let next = matches!(
+                d.kind,
+                Kind::IncludeNext | Kind::ProbeNext | Kind::MacroNext
+            );
+            if !(first || next) {
+                continue;
+            }
+            match d.kind {
+                Kind::Macro | Kind::MacroNext => {
+                    self.pending.push((file.clone(), origin, d.clone()));
+                }
+                _ => self.follow(&file, origin, d)?,
             }
         }
         Ok(())
+    }
+
+    /// The header names `name` can expand to through the definitions seen
+    /// so far. `Err` names a definition that cannot be followed (a value
+    /// other than a lone header name or macro name). Every definition
+    /// counts, whatever `#if` or `#undef` surrounds it, so the answer is a
+    /// superset. A macro that no file sent and no `-D` defines expands to
+    /// nothing here (lua's `#if defined(LUA_USER_H)` / `#include
+    /// LUA_USER_H`): only a system header could define it, and system
+    /// headers are the server's own, like the headers they include.
+    fn expansions(&self, name: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+        let mut out = Vec::new();
+        let mut todo = vec![name.to_vec()];
+        let mut seen: FastSet<Vec<u8>> = FastSet::default();
+        while let Some(m) = todo.pop() {
+            if !seen.insert(m.clone()) {
+                continue;
+            }
+            let Some(defs) = self.macros.get(&m) else {
+                continue;
+            };
+            for (value, at) in defs {
+                match value.first() {
+                    Some(b'<' | b'"') => out.push(value.clone()),
+                    Some(_) => todo.push(value.clone()),
+                    None => {
+                        return Err(format!(
+                            "{} is defined at {at} as something other than a header name",
+                            String::from_utf8_lossy(&m)
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Follows every header name the pending `#include MACRO`s can name
+    /// now; `Ok(true)` when something new was followed.
+    fn expand_pending(&mut self) -> Result<bool, GiveUp> {
+        if self.pending.is_empty() {
+            return Ok(false);
+        }
+        while self.indexed < self.scanned.len() {
+            let file = self.scanned[self.indexed].clone();
+            self.indexed += 1;
+            for d in lexer::defines(&read(&file)?).map_err(|c| computed(&file, c))? {
+                let at = format!("{}:{}", file.display(), d.line);
+                self.macros.entry(d.name).or_default().push((d.value, at));
+            }
+        }
+        let mut progress = false;
+        for i in 0..self.pending.len() {
+            let (file, origin, d) = self.pending[i].clone();
+            let values = self.expansions(&d.name).map_err(|why| {
+                GiveUp(format!(
+                    "computed #include at {}:{}: {why}",
+                    file.display(),
+                    d.line
+                ))
+            })?;
+            for v in values {
+                if !self.expanded.insert((i, v.clone())) {
+                    continue;
+                }
+                progress = true;
+                let kind = if d.kind == Kind::MacroNext {
+                    Kind::IncludeNext
+                } else {
+                    Kind::Include
+                };
+                let named = Directive {
+                    kind,
+                    angled: v[0] == b'<',
+                    name: v[1..v.len() - 1].to_vec(),
+                    value: Vec::new(),
+                    line: d.line,
+                };
+                self.follow(&file, origin, &named)?;
+            }
+        }
+        Ok(progress)
     }
 
     fn scan(&mut self, file: &Path) -> Result<Rc<[Directive]>, GiveUp> {
@@ -388,12 +516,34 @@ impl Walk<'_> {
     }
 }
 
+/// A `-DNAME=VALUE` value as a [`Kind::Define`] value: a clean header
+/// name with its delimiters, a macro name, or empty (cannot be followed).
+fn macro_value(v: &[u8]) -> Vec<u8> {
+    let header = v.len() > 2
+        && matches!((v[0], v[v.len() - 1]), (b'<', b'>') | (b'"', b'"'))
+        && !v[1..v.len() - 1]
+            .iter()
+            .any(|&c| matches!(c, b' ' | b'\t' | b'\\' | b'"' | b'<' | b'>'));
+    let ident = !v.is_empty()
+        && !v[0].is_ascii_digit()
+        && v.iter().all(|&c| c == b'_' || c.is_ascii_alphanumeric());
+    if header || ident {
+        v.to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
 fn read(file: &Path) -> Result<Vec<u8>, GiveUp> {
     std::fs::read(file).map_err(|e| GiveUp(format!("cannot read {}: {e}", file.display())))
 }
 
 fn lex(bytes: &[u8], file: &Path) -> Result<Vec<Directive>, GiveUp> {
-    lexer::scan(bytes).map_err(|c| GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line)))
+    lexer::scan(bytes).map_err(|c| computed(file, c))
+}
+
+fn computed(file: &Path, c: lexer::Computed) -> GiveUp {
+    GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line))
 }
 
 /// The names `file` mentions, from its record in `cache` when that still
@@ -456,3 +606,7 @@ pub(super) mod tests;
 #[cfg(test)]
 #[path = "gcc_tests.rs"]
 mod gcc_tests;
+
+#[cfg(test)]
+#[path = "macro_tests.rs"]
+mod macro_tests;

@@ -227,10 +227,16 @@ fn forced_includes_look_in_the_working_directory_first() {
 fn computed_include_gives_up_with_the_place() {
     let t = Tree::new("computed");
     t.file("main.c", "#include \"a.h\"\n");
-    t.file("a.h", "\n\n#include HEADER\n");
+    t.file("a.h", "\n\n#include HEADER\n#include HDR(x)\n");
     let err = t.run(".", "main.c", &[], &[]).unwrap_err();
     assert!(
-        err.starts_with("computed #include at ") && err.ends_with("a.h:3"),
+        err.starts_with("computed #include at ") && err.ends_with("a.h:4"),
+        "{err}"
+    );
+    t.file("a.h", "\n#define HEADER 2\n#include HEADER\n");
+    let err = t.run(".", "main.c", &[], &[]).unwrap_err();
+    assert!(
+        err.starts_with("computed #include at ") && err.contains("a.h:3: HEADER is defined at"),
         "{err}"
     );
 }
