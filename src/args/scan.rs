@@ -183,6 +183,13 @@ fn option(
 fn language(argv: &[OsString], i: usize, opt: &Opt, value: &OsStr) -> Result<(), LocalReason> {
     let next = argv.get(i + 1).map(|n| n.as_os_str());
     let joined = opt.used == 1 && opt.canonical.len() == 1;
+    // A joined `-xLANG` as the last word is 3.4's quirk at its edge: the
+    // derived `-o` we append would follow it and fail the same check on
+    // the server, so such a command (where gcc ignores the `-x` anyway)
+    // runs here.
+    if joined && next.is_none() {
+        return Err(LocalReason::Language(lossy(value).into_owned()));
+    }
     let checked = if joined { next } else { Some(value) };
     for lang in [checked, joined.then_some(value)].into_iter().flatten() {
         if !is_c_family(bytes(lang)) {

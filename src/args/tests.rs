@@ -83,6 +83,7 @@ scan_cases! {
     frepo_local: "g++ -frepo -c x.cc" => local(L::Repo);
     x_assembler_local: "gcc -x assembler -c x.c" => local(L::Language(_));
     xc_joined_checks_next_arg: "gcc -xc -c x.c" => local(L::Language(_));
+    xc_joined_last_is_local: "gcc x.c -c -xc" => local(L::Language(_));
     dr_local: "gcc -drtl -c x.c" => local(L::RtlDump(_));
     link_local: "gcc x.c -o x" => local(L::NotCompiling);
     link_objects_is_two_outputs_like_3_4: "gcc a.o b.o -o prog" => local(L::TwoOutputs(..));
