@@ -169,7 +169,9 @@ pub fn run(
     let opening = extension::opening(ctx, host);
     let session = if opening == extension::Opening::Hello {
         let c = &mut Counted(conn.as_mut().expect("connected"));
-        match extension::hello(c, ctx, &host.lock_id()) {
+        let racing = ctx.vars.race() && ctx.policy.fallback;
+        let wait = crate::client::race::policy::hello_wait(ctx.io_timeout, racing);
+        match extension::hello(c, ctx, &host.lock_id(), wait) {
             Ok(extension::Hello::Ours(s)) => Some(s),
             Ok(extension::Hello::Theirs) => {
                 drop(conn.take());

@@ -22,6 +22,8 @@ use tracing::debug;
 
 use crate::client::ctx::Ctx;
 use crate::client::slots::hoststate;
+use crate::client::stats::Counted;
+use crate::client::transport::conn::Conn;
 use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::codec::Codec;
@@ -229,11 +231,14 @@ fn io_error(e: io::Error, what: &'static str) -> RemoteError {
 
 /// Say hello on `conn` and, if the server answers, send the choice.
 pub fn hello(
-    conn: &mut (impl Read + Write),
+    conn: &mut Counted<'_, Conn>,
     ctx: &Ctx,
     lock_id: &str,
+    wait: Duration,
 ) -> Result<Hello, RemoteError> {
     conn.write_all(&ext::hello(ext::VERSION))?;
+    // A stopped server accepts (the kernel does) and then says nothing.
+    conn.0.await_readable(wait, "the extension's offer")?;
     let Some(offer) = read_offer(conn)? else {
         return Ok(closed(ctx, lock_id));
     };

@@ -35,9 +35,16 @@ const CC: &[&str] = &["gcc", "-O2", "-c", "hello.c", "-o", "hello.o"];
 
 /// A farm with the sources, the reference object `ref.o`, and a daemon
 /// whose speed the client has measured (two compiles: a trusted figure).
+///
+/// The protocol extension is off here: these tests stop the daemon before
+/// the job, and our daemon stopped before its hello is
+/// [`a_daemon_silent_at_the_extension_hello_is_left_within_five_seconds`]'s
+/// case. With it off, the stall comes after the request, which is racing's.
 fn measured(tag: &str, kind: Kind, options: &str) -> (Farm, Daemon, String) {
-    measured_with(tag, kind, options, &[])
+    measured_with(tag, kind, options, NO_EXT)
 }
+
+const NO_EXT: &[(&str, &str)] = &[("DISTCC_EXTENSION", "0")];
 
 fn measured_with(
     tag: &str,
@@ -100,7 +107,11 @@ fn stalled_host_costs_one_local_compile(kind: Kind, options: &str) {
     let out = f.distcc(
         &hosts,
         CC,
-        &[("DISTCC_VERBOSE", "1"), ("DISTCC_IO_TIMEOUT", "60")],
+        &[
+            ("DISTCC_VERBOSE", "1"),
+            ("DISTCC_IO_TIMEOUT", "60"),
+            ("DISTCC_EXTENSION", "0"),
+        ],
     );
     let took = started.elapsed();
     assert_ok(&out, "distcc against a stalled host");
@@ -141,7 +152,11 @@ fn a_stalled_3_4_daemon_costs_one_local_compile() {
 fn a_fast_daemon_is_not_raced_and_racing_can_be_turned_off() {
     crate::require_tool!("gcc");
     let (f, d, hosts) = measured("race-fast", Kind::Ours, "/2,lzo");
-    let out = f.distcc(&hosts, CC, &[("DISTCC_VERBOSE", "1")]);
+    let out = f.distcc(
+        &hosts,
+        CC,
+        &[("DISTCC_VERBOSE", "1"), ("DISTCC_EXTENSION", "0")],
+    );
     assert_ok(&out, "distcc");
     let err = text(&out.stderr);
     assert!(!err.contains("compiling here too"), "{err}");
@@ -159,6 +174,7 @@ fn a_fast_daemon_is_not_raced_and_racing_can_be_turned_off() {
             ("DISTCC_VERBOSE", "1"),
             ("DISTCC_RACE", "0"),
             ("DISTCC_IO_TIMEOUT", "4"),
+            ("DISTCC_EXTENSION", "0"),
         ],
     );
     assert_ok(&out, "distcc, racing off");
@@ -195,7 +211,11 @@ fn hanging_race(f: &Farm, hosts: &str) -> (std::process::Child, i32) {
             &support::bin("distcc"),
             hosts,
             CC,
-            &[("DISTCC_VERBOSE", "1"), ("PATH", &path)],
+            &[
+                ("DISTCC_VERBOSE", "1"),
+                ("PATH", &path),
+                ("DISTCC_EXTENSION", "0"),
+            ],
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -287,5 +307,35 @@ fn a_stalled_daemon_in_pump_mode_costs_one_local_compile_from_source() {
     );
     std::fs::remove_file(f.work().join("hello.d")).unwrap();
     std::fs::remove_file(f.work().join("ref.d")).unwrap();
+    no_leftovers(&f);
+}
+
+/// Our daemon, known to speak the extension, stopped: it accepts (the
+/// kernel does) and never answers the hello. The job is not held until
+/// `DISTCC_IO_TIMEOUT` before a request was even sent: after
+/// `race::policy::HELLO` (5 s) it runs here, identical to a local build.
+#[test]
+fn a_daemon_silent_at_the_extension_hello_is_left_within_five_seconds() {
+    crate::require_tool!("gcc");
+    let (f, d, hosts) = measured_with("race-hello", Kind::Ours, "/2", &[]);
+    // The warm-up's first job probed the daemon; the second said hello.
+    assert!(
+        f.path("ddir/extension").read_dir().unwrap().count() > 0,
+        "the daemon is remembered as speaking the extension"
+    );
+    let _frozen = Frozen::new(&d);
+    let started = Instant::now();
+    let out = f.distcc(
+        &hosts,
+        CC,
+        &[("DISTCC_VERBOSE", "1"), ("DISTCC_IO_TIMEOUT", "60")],
+    );
+    let took = started.elapsed();
+    assert_ok(&out, "distcc against a daemon silent at the hello");
+    let err = text(&out.stderr);
+    assert!(err.contains("the extension's offer"), "{err}");
+    assert!(took >= Duration::from_secs(5), "took {took:?}:\n{err}");
+    assert!(took < Duration::from_secs(15), "took {took:?}:\n{err}");
+    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
     no_leftovers(&f);
 }

@@ -37,6 +37,23 @@ pub fn expected(ms_per_kib: Option<f64>, sent: u64) -> Option<Duration> {
     (ms.is_finite() && ms > 0.0).then(|| Duration::from_secs_f64(ms / 1000.0))
 }
 
+/// How long a server that speaks the extension may take to answer its
+/// hello when the job could be raced. The offer comes from the daemon's
+/// accept loop, before any compile slot, so a server silent this long has
+/// stopped: the job goes elsewhere or here rather than waiting for
+/// `DISTCC_IO_TIMEOUT` before a request was even sent.
+pub const HELLO: Duration = Duration::from_secs(5);
+
+/// How long to wait for the extension's offer: [`HELLO`] when a late job
+/// may be compiled here, else `DISTCC_IO_TIMEOUT` as for any reply.
+pub fn hello_wait(io_timeout: Duration, may_compile_here: bool) -> Duration {
+    if may_compile_here {
+        io_timeout.min(HELLO)
+    } else {
+        io_timeout
+    }
+}
+
 /// How long after the request was sent the job counts as late.
 pub fn late_after(expected: Option<Duration>) -> Duration {
     match expected {
@@ -128,6 +145,22 @@ mod tests {
     use super::*;
 
     const S: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn a_silent_hello_is_given_up_early_only_when_the_job_may_run_here() {
+        let io = Duration::from_secs(300);
+        assert_eq!(hello_wait(io, true), HELLO);
+        assert_eq!(
+            hello_wait(io, false),
+            io,
+            "DISTCC_FALLBACK=0 or DISTCC_RACE=0"
+        );
+        assert_eq!(
+            hello_wait(S(1500), true),
+            S(1500),
+            "never past the I/O timeout"
+        );
+    }
 
     #[test]
     fn a_job_is_late_after_three_times_its_expected_time_and_at_least_the_floor() {

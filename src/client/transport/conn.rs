@@ -88,6 +88,12 @@ fn wait_fd(fd: impl AsFd, flags: PollFlags, t: Duration, what: &str) -> io::Resu
 }
 
 impl Conn {
+    /// Wait up to `t` for something to read (`what` names it in the
+    /// timeout's message).
+    pub fn await_readable(&self, t: Duration, what: &str) -> io::Result<()> {
+        wait_fd(self.read_fd(), PollFlags::POLLIN, t, what)
+    }
+
     /// The descriptor replies are read from, to wait on it beside other
     /// things (a local compile racing the job, src/client/race).
     pub fn read_fd(&self) -> std::os::fd::BorrowedFd<'_> {
