@@ -119,11 +119,11 @@ fn jobs_go_through_a_socks5_proxy() {
             !err.contains("running locally"),
             "{proxy}: fell back:\n{err}"
         );
-        assert_eq!(
-            counter.load(Ordering::SeqCst),
-            before + 1,
-            "{proxy}: not used"
-        );
+        // The job's connection, and after a host's first success the
+        // protocol extension's one probe (docs/extension.md), which must
+        // take the proxy too.
+        let used = counter.load(Ordering::SeqCst) - before;
+        assert!((1..=2).contains(&used), "{proxy}: used {used} times");
         assert_eq!(daemon.wait_compiles(n + 1), n + 1);
         assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
     }
