@@ -164,33 +164,13 @@ pub fn run(
             return Err(AttemptError::Host(RemoteError::Io(e)));
         }
     };
-    // Our own daemon gets the extension (docs/extension.md); a 3.4 one
-    // that closes at the hello gets the job on a new connection.
     let opening = extension::opening(ctx, host);
-    let session = if opening == extension::Opening::Hello {
-        let c = &mut Counted(conn.as_mut().expect("connected"));
-        let racing = ctx.vars.race() && ctx.policy.fallback;
-        let wait = crate::client::race::policy::hello_wait(ctx.io_timeout, racing);
-        match extension::hello(c, ctx, &host.lock_id(), wait) {
-            Ok(extension::Hello::Ours(s)) => Some(s),
-            Ok(extension::Hello::Theirs) => {
-                drop(conn.take());
-                match connect(ctx, host) {
-                    Ok(c) => conn = Some(c),
-                    Err(e) => {
-                        finish_cpp(ctx, cpp, running.take(), status)?;
-                        return Err(AttemptError::Host(RemoteError::Io(e)));
-                    }
-                }
-                None
-            }
-            Err(e) => {
-                finish_cpp(ctx, cpp, running.take(), status)?;
-                return Err(AttemptError::Host(e));
-            }
+    let session = match open(ctx, host, conn.as_mut().expect("connected"), &opening) {
+        Ok(s) => s,
+        Err(e) => {
+            finish_cpp(ctx, cpp, running.take(), status)?;
+            return Err(AttemptError::Host(e));
         }
-    } else {
-        None
     };
     // zstd needs a compressed protocol: with the extension, always 2.
     let version = if host.protover >= 2 || session.is_some() {
@@ -236,6 +216,7 @@ pub fn run(
         session.as_ref(),
         version,
         Path::new(&job.output),
+        None,
         &mut stdout,
         &limits,
         || status.set(Phase::Receive, name, slot),
@@ -263,11 +244,17 @@ fn run_pump(
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
         argv.extend([OsString::from("-MT"), target.clone()]);
     }
-    let request = pumpmode::request(&argv, &pumped.cwd, files, &pumped.dirs)
+    let entries = pumpmode::entries(files, &pumped.dirs)
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
     status.set(Phase::Connect, name, slot);
-    let mut conn = connect(ctx, host).map_err(RemoteError::Io)?;
-    let mut conn = Counted(&mut conn);
+    let mut raw = connect(ctx, host).map_err(RemoteError::Io)?;
+    let opening = extension::opening(ctx, host);
+    let session = open(ctx, host, &mut raw, &opening)?;
+    let codec = session
+        .as_ref()
+        .map_or(Codec::for_version(3), |s| s.codec(3));
+    let request = pumpmode::request(&argv, &pumped.cwd, entries, codec);
+    let mut conn = Counted(&mut raw);
     debug!(
         "sending {} with {} files to {} (protocol 3): {}",
         lossy(&job.input),
@@ -290,8 +277,9 @@ fn run_pump(
     };
     wait_or_race(ctx, host, conn.0, local)?;
     let mut stdout = std::io::stdout().lock();
-    let reply = remote::receive(
+    let reply = extension::receive(
         &mut conn,
+        session.as_ref(),
         3,
         Path::new(&job.output),
         pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
@@ -299,7 +287,35 @@ fn run_pump(
         &Limits::default(),
         || status.set(Phase::Receive, name, slot),
     )?;
+    drop(raw);
+    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
+    }
     Ok(reply)
+}
+
+/// Our own daemon gets the extension (docs/extension.md): when `host` is
+/// known to be ours, say hello on `conn`. A 3.4 one that closes at the
+/// hello gets the job on a new connection (put in `conn`), in 3.4's
+/// protocol.
+fn open(
+    ctx: &Ctx,
+    host: &HostSpec,
+    conn: &mut Conn,
+    opening: &extension::Opening,
+) -> Result<Option<extension::Session>, RemoteError> {
+    if *opening != extension::Opening::Hello {
+        return Ok(None);
+    }
+    let racing = ctx.vars.race() && ctx.policy.fallback;
+    let wait = crate::client::race::policy::hello_wait(ctx.io_timeout, racing);
+    match extension::hello(&mut Counted(conn), ctx, &host.lock_id(), wait)? {
+        extension::Hello::Ours(s) => Ok(Some(s)),
+        extension::Hello::Theirs => {
+            *conn = connect(ctx, host)?;
+            Ok(None)
+        }
+    }
 }
 
 /// Wait for the reply; a late one is raced by a local compile

@@ -308,25 +308,27 @@ fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LE
 }
 
 /// Read the reply of a job sent in the extension (or in 3.4's protocol
-/// when `session` is `None`).
+/// when `session` is `None`); `dotd` is where a pump job's dependency
+/// file goes.
 #[allow(clippy::too_many_arguments)]
 pub fn receive(
     conn: &mut impl Read,
     session: Option<&Session>,
     version: u32,
     output: &Path,
+    dotd: Option<&Path>,
     stdout: &mut impl Write,
     limits: &Limits,
     on_receive: impl FnOnce(),
 ) -> Result<Reply, RemoteError> {
     let Some(session) = session else {
-        return remote::receive(conn, version, output, None, stdout, limits, on_receive);
+        return remote::receive(conn, version, output, dotd, stdout, limits, on_receive);
     };
     let done = before_done(conn, session)?;
     let mut rest = (&done[..]).chain(conn);
     let codec = session.codec(version);
     remote::receive_with(
-        &mut rest, version, codec, output, None, stdout, limits, on_receive,
+        &mut rest, version, codec, output, dotd, stdout, limits, on_receive,
     )
 }
 

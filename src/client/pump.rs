@@ -31,6 +31,7 @@ use crate::client::ctx::Ctx;
 use crate::client::probe::cross::find_on_path;
 use crate::client::probe::sysdirs;
 use crate::env::Vars;
+use crate::protocol::codec::Codec;
 use crate::protocol::{FileEntry, FileKind, Request, RequestHead};
 use crate::pump::includes::{Cache, ENV_GIVE_UP, SearchPath, closure_cached};
 
@@ -240,15 +241,9 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
 /// 3.4's include server names it (spec §5).
 pub const FORCING_FILE: &str = "forcing_technique_271828";
 
-/// The whole protocol 3 request: DIST, CDIR, the argv as it is (the
-/// server needs `-I` and `-D`), NFIL, the files (LZO-compressed), then an
-/// empty [`FORCING_FILE`] in each of `dirs`.
-pub fn request(
-    argv: &[OsString],
-    cwd: &Path,
-    files: &[PathBuf],
-    dirs: &[PathBuf],
-) -> io::Result<Vec<u8>> {
+/// The files of a protocol 3 request, read now: `files` by their
+/// absolute names, then an empty [`FORCING_FILE`] in each of `dirs`.
+pub fn entries(files: &[PathBuf], dirs: &[PathBuf]) -> io::Result<Vec<FileEntry>> {
     let mut entries = Vec::with_capacity(files.len() + dirs.len());
     for f in files {
         let data = std::fs::read(f)
@@ -264,7 +259,14 @@ pub fn request(
             kind: FileKind::File(Vec::new()),
         });
     }
-    let request = Request {
+    Ok(entries)
+}
+
+/// The whole protocol 3 request: DIST, CDIR, the argv as it is (the
+/// server needs `-I` and `-D`), NFIL and the `entries`, bodies in `codec`
+/// (LZO, or the extension's zstd).
+pub fn request(argv: &[OsString], cwd: &Path, entries: Vec<FileEntry>, codec: Codec) -> Vec<u8> {
+    Request {
         head: RequestHead {
             version: 3,
             cwd: Some(cwd.as_os_str().as_bytes().to_vec()),
@@ -272,8 +274,8 @@ pub fn request(
         },
         source: Vec::new(),
         files: entries,
-    };
-    Ok(request.encode())
+    }
+    .encode_with(codec)
 }
 
 #[cfg(test)]
@@ -338,13 +340,8 @@ mod tests {
         std::fs::write(&src, "#include \"x.h\"\nint x;\n").unwrap();
         let hdr = dir.join("x.h");
         std::fs::write(&hdr, "int y;\n").unwrap();
-        let bytes = request(
-            &v("gcc -c x.c -o x.o"),
-            &dir,
-            &[src.clone(), hdr.clone()],
-            &[dir.join("sub")],
-        )
-        .unwrap();
+        let files = entries(&[src.clone(), hdr.clone()], &[dir.join("sub")]).unwrap();
+        let bytes = request(&v("gcc -c x.c -o x.o"), &dir, files, Codec::Lzo);
         let Decoded::Done(req, used) = decode_request(&bytes, &Limits::default()).unwrap() else {
             panic!("incomplete request");
         };
@@ -357,7 +354,7 @@ mod tests {
         let forcing = dir.join("sub").join(FORCING_FILE);
         assert_eq!(req.files[2].name, forcing.as_os_str().as_bytes());
         assert_eq!(req.files[2].kind, FileKind::File(Vec::new()));
-        let gone = request(&v("gcc -c x.c"), &dir, &[dir.join("missing.h")], &[]).unwrap_err();
+        let gone = entries(&[dir.join("missing.h")], &[]).unwrap_err();
         assert!(gone.to_string().contains("missing.h"), "{gone}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

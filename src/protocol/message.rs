@@ -119,19 +119,24 @@ impl RequestHead {
 impl Request {
     /// Encode the whole request.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_with(Codec::for_version(self.head.version))
+    }
+
+    /// Encode the whole request with bodies in `codec` (the extension's
+    /// zstd).
+    pub fn encode_with(&self, codec: Codec) -> Vec<u8> {
         let mut out = self.head.encode();
-        let v = self.head.version;
-        if server_cpp(v) {
+        if server_cpp(self.head.version) {
             put_int(&mut out, Token::Nfil, self.files.len() as u32);
             for f in &self.files {
                 put_string(&mut out, Token::Name, &f.name);
                 match &f.kind {
-                    FileKind::File(data) => put_bulk(&mut out, Token::File, v, data),
+                    FileKind::File(data) => put_bulk_with(&mut out, Token::File, codec, data),
                     FileKind::Link(target) => put_string(&mut out, Token::Link, target),
                 }
             }
         } else {
-            put_bulk(&mut out, Token::Doti, v, &self.source);
+            put_bulk_with(&mut out, Token::Doti, codec, &self.source);
         }
         out
     }

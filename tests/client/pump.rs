@@ -7,7 +7,7 @@
 use crate::require_tool;
 use crate::support::eventually;
 
-use super::harness::{Farm, Kind, assert_ok, assert_same, text};
+use super::harness::{Daemon, Farm, Kind, assert_ok, assert_same, text};
 
 const MAIN_C: &str = "#include <stdio.h>\n#include \"config.h\"\n#include <proj/api.h>\n\
 int main(void) { printf(\"%d %s\\n\", api_version(), __FILE__); return LEVEL; }\n";
@@ -234,13 +234,15 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
 }
 
 /// Dependency files come back from the server (DOTD) and are written as a
-/// local gcc writes them: same names, same line breaks.
+/// local gcc writes them: same names, same line breaks. With our daemon
+/// the first job goes in 3.4's protocol 3, the client then probes, and
+/// the later ones use the extension (zstd bodies, DOTD included).
 fn dependency_files_match_local_ones(kind: Kind) {
     require_tool!("gcc");
     let farm = Farm::new(&format!("pump-deps-{kind:?}"));
     setup(&farm);
     std::fs::create_dir_all(farm.work().join("objs/.deps")).unwrap();
-    let daemon = farm.daemon(kind);
+    let daemon = Daemon::start(&farm.daemon_config(kind).args(["--log-level", "debug"]));
     let hosts = daemon.host(",cpp,lzo");
     let abs = format!("-I{}", farm.work().join("include").display());
     let cases: &[(&[&str], &[&str])] = &[
@@ -288,6 +290,18 @@ fn dependency_files_match_local_ones(kind: Kind) {
     ];
     for (args, outputs) in cases {
         check(&farm, &hosts, args, outputs, false);
+    }
+    if kind == Kind::Ours {
+        assert_eq!(daemon.wait_count("COMPILE_OK", 3), 3);
+        let log = daemon.log_text();
+        assert_eq!(
+            log.matches("client speaks extension 1 (zstd, heartbeats, status")
+                .count(),
+            2,
+            "{log}"
+        );
+        assert_eq!(log.matches("pump job: ").count(), 3, "{log}");
+        assert!(!log.contains("Warning"), "{log}");
     }
 }
 
@@ -337,7 +351,7 @@ fn a_pump_failure_that_compiles_here_does_not_back_the_host_off() {
 /// Our daemon with a compiler that fails pump jobs the way a server
 /// without `config.h` would, and compiles preprocessed (protocol 2) jobs
 /// (which our daemon gives it as `-x cpp-output -`, 3.4 as a `.i` file).
-fn pump_jobs_fail(farm: &Farm) -> crate::support::distccd::Daemon {
+fn pump_jobs_fail(farm: &Farm) -> Daemon {
     let bin = farm.path("missing-header-bin");
     std::fs::create_dir_all(&bin).unwrap();
     for name in ["gcc", "x86_64-linux-gnu-gcc"] {
@@ -351,7 +365,7 @@ fn pump_jobs_fail(farm: &Farm) -> crate::support::distccd::Daemon {
         std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     }
     let config = farm.daemon_config(Kind::Ours).env("DISTCCD_PATH", &bin);
-    crate::support::distccd::Daemon::start(&config)
+    Daemon::start(&config)
 }
 
 /// 3.4's discrepancy counter (spec §5): a pump job that fails on the
