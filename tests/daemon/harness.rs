@@ -200,6 +200,31 @@ impl Default for Opts {
 /// A real 3.4 request (`gcc -c hello.c -o hello.o`, protocol 1).
 pub const GOOD_V1: &[u8] = include_bytes!("../fixtures/proto/v1-hello.req");
 
+/// `GET path` from a stats server. 3.4's server writes its page and
+/// closes without reading the request, so the kernel may answer our unread
+/// request with a reset that arrives before the page is read: a reset is
+/// tried again, anything else is a failure.
+pub fn http_get(port: u16, path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut page = String::new();
+        let got = s
+            .write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
+            .and_then(|()| s.read_to_string(&mut page));
+        match got {
+            Ok(_) => return page,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::ConnectionReset && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("stats page on port {port}: {e}"),
+        }
+    }
+}
+
 /// Connect, send `bytes`, optionally half-close, and read whatever comes
 /// back until the daemon closes (a reset counts as the end).
 pub fn exchange(port: u16, bytes: &[u8], close: bool) -> Vec<u8> {

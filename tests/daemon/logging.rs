@@ -6,11 +6,10 @@
 //! failed) counted as 3.4 counts it, not as a bad request.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::harness::{DEBIAN_DISTCCD, Daemon, Farm, Kind, Opts, distcc, text};
+use super::harness::{DEBIAN_DISTCCD, Daemon, Farm, Kind, Opts, distcc, http_get, text};
 use crate::{require_tool, support};
 
 const HELLO: &str = "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n";
@@ -30,15 +29,6 @@ fn wait_listening(port: u16) {
         assert!(Instant::now() < deadline, "port {port} not listening");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn stats_page(port: u16) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
-    let mut page = String::new();
-    s.read_to_string(&mut page).unwrap();
-    page
 }
 
 /// The value of `key` on a stats page.
@@ -219,8 +209,8 @@ fn io_rate_is_the_same_for_two_requests_in_a_row() {
     }
     // The window needs a second of history.
     std::thread::sleep(Duration::from_millis(1100));
-    let first = stat(&stats_page(stats_port), "dcc_io_rate");
-    let second = stat(&stats_page(stats_port), "dcc_io_rate");
+    let first = stat(&http_get(stats_port, "/"), "dcc_io_rate");
+    let second = stat(&http_get(stats_port, "/"), "dcc_io_rate");
     // 3.4 measures over about a minute, so asking twice in a row gives
     // about the same answer, and the writes above are in it.
     assert!(first > 0, "first request: {first}");
@@ -261,10 +251,10 @@ fn a_client_whose_preprocessor_failed_is_not_a_bad_request() {
         // 3.4's children report to the stats server through a pipe: the
         // page may lag the log for a moment.
         let deadline = Instant::now() + Duration::from_secs(10);
-        let mut page = stats_page(stats_port);
+        let mut page = http_get(stats_port, "/");
         while stat(&page, "dcc_other") < 2 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(50));
-            page = stats_page(stats_port);
+            page = http_get(stats_port, "/");
         }
         if kind == Kind::Ours {
             assert!(!d.log_text().contains("Warning"), "{}", d.log_text());

@@ -8,19 +8,9 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::harness::{Daemon, Farm, GOOD_V1, Kind, Opts, exchange, text};
+use super::harness::{Daemon, Farm, GOOD_V1, Kind, Opts, exchange, http_get, text};
 use super::malformed::{SRC, request};
 use crate::support;
-
-fn http_get(port: u16, path: &str) -> String {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut page = String::new();
-    s.read_to_string(&mut page).unwrap();
-    page
-}
 
 /// The `dcc_*` keys of a stats page, in order.
 fn keys(page: &str) -> Vec<String> {
