@@ -17,6 +17,7 @@ use crate::client::ctx::Ctx;
 use crate::client::extension;
 use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
 use crate::client::pump::{self as pumpmode, PumpState};
+use crate::client::race::incoming::Incoming;
 use crate::client::race::run::{self as race, LocalJob, Source, Waited};
 use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
@@ -208,12 +209,15 @@ pub fn run(
     remote::send_source_with(c, codec, source.bytes()).map_err(RemoteError::Io)?;
     status.set(Phase::Compile, name, slot);
     let local = || LocalJob::plain(&server_argv, source);
-    wait_or_race(ctx, host, c.0, local)?;
+    let mut incoming = Incoming::new(c, session.as_ref());
+    wait_or_race(ctx, host, &mut incoming, local)?;
+    let done = incoming.done();
     let limits = Limits::default();
     let mut stdout = std::io::stdout().lock();
     let reply = extension::receive(
         c,
         session.as_ref(),
+        done,
         version,
         Path::new(&job.output),
         None,
@@ -275,11 +279,14 @@ fn run_pump(
                 .map(|d| (d.path.clone().into(), d.target.clone())),
         })
     };
-    wait_or_race(ctx, host, conn.0, local)?;
+    let mut incoming = Incoming::new(&mut conn, session.as_ref());
+    wait_or_race(ctx, host, &mut incoming, local)?;
+    let done = incoming.done();
     let mut stdout = std::io::stdout().lock();
     let reply = extension::receive(
         &mut conn,
         session.as_ref(),
+        done,
         3,
         Path::new(&job.output),
         pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
@@ -323,16 +330,14 @@ fn open(
 fn wait_or_race<'a>(
     ctx: &Ctx,
     host: &HostSpec,
-    conn: &Conn,
+    conn: &mut Incoming,
     local: impl FnOnce() -> Option<LocalJob<'a>>,
 ) -> Result<(), AttemptError> {
     // DISTCC_FALLBACK=0 forbids compiling here, racing included.
     if !ctx.vars.race() || !ctx.policy.fallback {
         return Ok(());
     }
-    match race::wait_reply(ctx, host, conn.read_fd(), stats::sent(), local())
-        .map_err(RemoteError::Io)?
-    {
+    match race::wait_reply(ctx, host, conn, stats::sent(), local())? {
         Waited::Reply => Ok(()),
         Waited::Overtaken(code) => Err(AttemptError::Overtaken(code)),
         Waited::TimedOut => Err(AttemptError::Host(RemoteError::Io(std::io::Error::new(

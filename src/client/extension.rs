@@ -270,50 +270,70 @@ fn closed(ctx: &Ctx, lock_id: &str) -> Hello {
     Hello::Theirs
 }
 
+/// One thing a server speaking the extension sent while its job ran.
+#[derive(Debug)]
+pub enum Item {
+    /// A heartbeat, or its status (noted in `$DISTCC_DIR`): the server
+    /// is alive and the job goes on.
+    Alive,
+    /// The header of `DONE` (or of whatever else came), for the 3.4 reply
+    /// reader.
+    Reply([u8; HEADER_LEN]),
+}
+
+/// Read the next thing the server sends before `DONE`.
+pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, RemoteError> {
+    let mut head = [0u8; HEADER_LEN];
+    conn.read_exact(&mut head)
+        .map_err(|e| io_error(e, "heartbeat or reply"))?;
+    let h = Header::decode(&head)
+        .map_err(RemoteError::Protocol)?
+        .expect("12 bytes");
+    let body_len = match &h.token {
+        b"XBEA" => 0,
+        b"XSTA" if h.param <= ext::MAX_STATUS => h.param,
+        b"XSTA" => {
+            return Err(RemoteError::Protocol(ProtocolError::ExtTooLarge {
+                token: h.token,
+                len: h.param,
+                cap: ext::MAX_STATUS,
+            }));
+        }
+        _ => return Ok(Item::Reply(head)),
+    };
+    let mut item = head.to_vec();
+    item.resize(HEADER_LEN + body_len as usize, 0);
+    conn.read_exact(&mut item[HEADER_LEN..])
+        .map_err(|e| io_error(e, "XSTA"))?;
+    if let Decoded::Done(Some(Before::Status(s)), _) =
+        Before::decode(&item).map_err(RemoteError::Protocol)?
+    {
+        if let Some((top, id)) = &session.record {
+            hoststate::record_status(top, id, &s);
+        }
+    }
+    Ok(Item::Alive)
+}
+
 /// Read what the server sends before `DONE` (heartbeats, its status) and
 /// return `DONE`'s header, still to be read by the 3.4 reply reader.
 fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LEN], RemoteError> {
     loop {
-        let mut head = [0u8; HEADER_LEN];
-        conn.read_exact(&mut head)
-            .map_err(|e| io_error(e, "heartbeat or reply"))?;
-        let h = Header::decode(&head)
-            .map_err(RemoteError::Protocol)?
-            .expect("12 bytes");
-        let body_len = match &h.token {
-            b"XBEA" => 0,
-            b"XSTA" if h.param <= ext::MAX_STATUS => h.param,
-            b"XSTA" => {
-                return Err(RemoteError::Protocol(ProtocolError::ExtTooLarge {
-                    token: h.token,
-                    len: h.param,
-                    cap: ext::MAX_STATUS,
-                }));
-            }
-            _ => return Ok(head),
-        };
-        let mut item = head.to_vec();
-        item.resize(HEADER_LEN + body_len as usize, 0);
-        conn.read_exact(&mut item[HEADER_LEN..])
-            .map_err(|e| io_error(e, "XSTA"))?;
-        match Before::decode(&item).map_err(RemoteError::Protocol)? {
-            Decoded::Done(Some(Before::Status(s)), _) => {
-                if let Some((top, id)) = &session.record {
-                    hoststate::record_status(top, id, &s);
-                }
-            }
-            Decoded::Done(..) | Decoded::NeedMore(_) => {}
+        if let Item::Reply(head) = next_item(conn, session)? {
+            return Ok(head);
         }
     }
 }
 
 /// Read the reply of a job sent in the extension (or in 3.4's protocol
-/// when `session` is `None`); `dotd` is where a pump job's dependency
-/// file goes.
+/// when `session` is `None`); `done` is `DONE`'s header when the wait for
+/// the reply read it already ([`next_item`]); `dotd` is where a pump job's
+/// dependency file goes.
 #[allow(clippy::too_many_arguments)]
 pub fn receive(
     conn: &mut impl Read,
     session: Option<&Session>,
+    done: Option<[u8; HEADER_LEN]>,
     version: u32,
     output: &Path,
     dotd: Option<&Path>,
@@ -324,7 +344,10 @@ pub fn receive(
     let Some(session) = session else {
         return remote::receive(conn, version, output, dotd, stdout, limits, on_receive);
     };
-    let done = before_done(conn, session)?;
+    let done = match done {
+        Some(head) => head,
+        None => before_done(conn, session)?,
+    };
     let mut rest = (&done[..]).chain(conn);
     let codec = session.codec(version);
     remote::receive_with(

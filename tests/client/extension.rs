@@ -167,12 +167,12 @@ fn parallel_first_jobs_probe_a_3_4_daemon_once() {
 /// The flag that makes [`sleepy_daemon`]'s compilers sleep (the
 /// sandbox lets them read nothing of the test's, so the command line
 /// says it).
-const SLOW: &str = "-Wno-unused";
+pub(super) const SLOW: &str = "-Wno-unused";
 
 /// Our daemon whose compilers sleep `secs` first when given [`SLOW`],
 /// and a first quick job that lets the client learn the host speaks the
 /// extension.
-fn sleepy_daemon(f: &Farm, secs: u32) -> Daemon {
+pub(super) fn sleepy_daemon(f: &Farm, secs: u32) -> Daemon {
     let masq = f.path("sleepmasq");
     std::fs::create_dir_all(&masq).unwrap();
     std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();

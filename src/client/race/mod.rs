@@ -10,5 +10,6 @@
 //! a stalled host holds its jobs until `DISTCC_IO_TIMEOUT`.
 //! `DISTCC_RACE=0` turns racing off.
 
+pub mod incoming;
 pub mod policy;
 pub mod run;

@@ -74,18 +74,21 @@ pub enum Step {
 }
 
 /// The next step of a job waiting `elapsed` for its reply, with no local
-/// compile running. `tried` is how long ago a free local slot was last
-/// looked for (`None`: never).
+/// compile running, its server `silent` for that long (since the request
+/// or its last heartbeat: a heartbeat keeps the connection alive, it does
+/// not make a late job on time). `tried` is how long ago a free local
+/// slot was last looked for (`None`: never).
 pub fn step(
     elapsed: Duration,
+    silent: Duration,
     late: Option<Duration>,
     tried: Option<Duration>,
     io_timeout: Duration,
 ) -> Step {
-    if elapsed >= io_timeout {
+    if silent >= io_timeout {
         return Step::TimedOut;
     }
-    let left = io_timeout - elapsed;
+    let left = io_timeout - silent;
     let Some(late) = late else {
         return Step::Wait(left);
     };
@@ -179,20 +182,40 @@ mod tests {
     fn the_waiting_loop_races_only_once_late_and_retries_for_a_slot() {
         let t = Duration::from_secs(300);
         let late = Some(S(2000));
-        assert_eq!(step(S(0), late, None, t), Step::Wait(S(2000)));
-        assert_eq!(step(S(1500), late, None, t), Step::Wait(S(500)));
-        assert_eq!(step(S(2000), late, None, t), Step::TryLocal);
+        let at = |ms| (S(ms), S(ms));
+        let step2 = |(e, s), late, tried, t| step(e, s, late, tried, t);
+        assert_eq!(step2(at(0), late, None, t), Step::Wait(S(2000)));
+        assert_eq!(step2(at(1500), late, None, t), Step::Wait(S(500)));
+        assert_eq!(step2(at(2000), late, None, t), Step::TryLocal);
         // No slot was free 100 ms ago: look again 150 ms later.
-        assert_eq!(step(S(2100), late, Some(S(100)), t), Step::Wait(S(150)));
-        assert_eq!(step(S(2300), late, Some(S(300)), t), Step::TryLocal);
+        assert_eq!(step2(at(2100), late, Some(S(100)), t), Step::Wait(S(150)));
+        assert_eq!(step2(at(2300), late, Some(S(300)), t), Step::TryLocal);
         // Racing off: wait for the reply until the I/O timeout.
-        assert_eq!(step(S(100), None, None, t), Step::Wait(S(299_900)));
-        assert_eq!(step(t, None, None, t), Step::TimedOut);
+        assert_eq!(step2(at(100), None, None, t), Step::Wait(S(299_900)));
+        assert_eq!(step2((t, t), None, None, t), Step::TimedOut);
         // The timeout wins over a far deadline.
         assert_eq!(
-            step(S(0), Some(S(10_000)), None, S(3000)),
+            step2(at(0), Some(S(10_000)), None, S(3000)),
             Step::Wait(S(3000))
         );
+    }
+
+    #[test]
+    fn heartbeats_keep_a_job_alive_but_never_make_it_on_time() {
+        let t = S(2000);
+        // A heartbeat 100 ms ago: 5 s after the request, not timed out.
+        assert_eq!(step(S(5000), S(100), None, None, t), Step::Wait(S(1900)));
+        // Still late after the time it should take, heartbeats or not.
+        assert_eq!(
+            step(S(2500), S(100), Some(S(2000)), None, t),
+            Step::TryLocal
+        );
+        assert_eq!(
+            step(S(1000), S(100), Some(S(2000)), None, t),
+            Step::Wait(S(1000))
+        );
+        // Silent for the whole timeout since the last one: failed.
+        assert_eq!(step(S(9000), t, Some(S(2000)), None, t), Step::TimedOut);
     }
 
     #[test]

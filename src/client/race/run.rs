@@ -11,7 +11,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
-use std::os::fd::BorrowedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -28,10 +27,12 @@ use crate::args::{Job, Scan};
 use crate::client::ctx::Ctx;
 use crate::client::local::cleanup::{self, TempPath, create_temp};
 use crate::client::local::spawn::status_code;
+use crate::client::race::incoming::{Arrival, Incoming};
 use crate::client::race::policy::{self, Step};
 use crate::client::slots::hostlist::{self, Loaded};
 use crate::client::slots::hoststate;
 use crate::client::slots::locks::SlotLock;
+use crate::client::transport::remote::RemoteError;
 use crate::error::ExitCode;
 use crate::hosts::{DEFAULT_LOCALSLOTS, HostSpec};
 
@@ -235,9 +236,13 @@ fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
     })
 }
 
-fn readable(fd: BorrowedFd<'_>, wait: std::time::Duration) -> io::Result<bool> {
+/// Whether something came on `conn` within `wait`.
+fn readable(conn: &mut Incoming, wait: std::time::Duration) -> io::Result<bool> {
+    if conn.buffered() {
+        return Ok(true);
+    }
     let ms = wait.as_millis().min(i32::MAX as u128) as i32;
-    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    let mut fds = [PollFd::new(conn.fd(), PollFlags::POLLIN)];
     match poll(
         &mut fds,
         PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
@@ -250,14 +255,15 @@ fn readable(fd: BorrowedFd<'_>, wait: std::time::Duration) -> io::Result<bool> {
 
 /// Wait for the reply of a job sent to `host` on `conn` (`sent` bytes of
 /// request), racing it with `local` once it is late (`local` is `None`
-/// when racing is off or the job cannot be raced).
+/// when racing is off or the job cannot be raced). Heartbeats restart
+/// the silence timer only: lateness counts from the request.
 pub fn wait_reply(
     ctx: &Ctx,
     host: &HostSpec,
-    conn: BorrowedFd<'_>,
+    conn: &mut Incoming,
     sent: u64,
     local: Option<LocalJob>,
-) -> io::Result<Waited> {
+) -> Result<Waited, RemoteError> {
     let lock_id = host.lock_id();
     let local = local.filter(|l| {
         let refused = policy::refusal(&l.job.argv);
@@ -276,10 +282,12 @@ pub fn wait_reply(
         policy::late_after(policy::expected(speed, sent))
     });
     let since = Instant::now();
+    let mut alive = since;
     let mut tried: Option<Instant> = None;
     loop {
         let step = policy::step(
             since.elapsed(),
+            alive.elapsed(),
             late,
             tried.map(|t| t.elapsed()),
             ctx.io_timeout,
@@ -294,7 +302,7 @@ pub fn wait_reply(
                 };
                 let job = local.as_ref().expect("late only when racing");
                 let raced = match start(ctx, job, slot) {
-                    Ok(running) => race(ctx, &lock_id, conn, sent, since, running)?,
+                    Ok(running) => race(ctx, &lock_id, conn, sent, since, &mut alive, running)?,
                     Err(e) => {
                         warn!("cannot race {} locally: {e}", lossy(&job.job.input));
                         None
@@ -309,7 +317,16 @@ pub fn wait_reply(
             }
         };
         if readable(conn, wait)? {
-            return Ok(Waited::Reply);
+            match conn.arrived()? {
+                Arrival::Alive => {
+                    debug!(
+                        "{lock_id} is alive after {} ms",
+                        since.elapsed().as_millis()
+                    );
+                    alive = Instant::now();
+                }
+                Arrival::Reply => return Ok(Waited::Reply),
+            }
         }
     }
 }
@@ -317,20 +334,30 @@ pub fn wait_reply(
 /// Both run: the first to finish wins. A local compile that fails is no
 /// answer (the compiler here may be missing or different; the server's
 /// verdict, or the usual local retry after it, decides): `None`, wait on.
+/// A heartbeat is no answer either: it only restarts `alive`.
 fn race(
     ctx: &Ctx,
     lock_id: &str,
-    conn: BorrowedFd<'_>,
+    conn: &mut Incoming,
     sent: u64,
     since: Instant,
+    alive: &mut Instant,
     mut running: Running,
-) -> io::Result<Option<Waited>> {
+) -> Result<Option<Waited>, RemoteError> {
     debug!(
         "{lock_id} is late after {} ms: compiling here too",
         since.elapsed().as_millis()
     );
     loop {
         if readable(conn, policy::TICK)? {
+            if conn.arrived()? == Arrival::Alive {
+                debug!(
+                    "{lock_id} is alive after {} ms",
+                    since.elapsed().as_millis()
+                );
+                *alive = Instant::now();
+                continue;
+            }
             debug!("the server answered first: stopping the local compile");
             drop(running);
             return Ok(Some(Waited::Reply));

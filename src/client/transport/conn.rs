@@ -101,9 +101,23 @@ impl Conn {
             Self::Tcp(s) => s.as_fd(),
             Self::Unix(s) => s.as_fd(),
             Self::Ssh(s) => s.stdout.as_fd(),
-            // Nothing is buffered in TLS while a job waits for its reply:
-            // the server sends nothing before the compile has finished.
+            // What TLS read ahead is seen by [`Conn::buffered`].
             Self::Tls(s) => s.sock.read_fd(),
+        }
+    }
+
+    /// Whether bytes already taken from the descriptor wait to be read
+    /// (TLS reads whole records: a heartbeat and `DONE` can come in one
+    /// read), so that a wait on [`Conn::read_fd`] would not see them.
+    pub fn buffered(&mut self) -> bool {
+        match self {
+            // An error is for the next read to report: say there is
+            // something to read.
+            Self::Tls(s) => s
+                .conn
+                .process_new_packets()
+                .map_or(true, |st| st.plaintext_bytes_to_read() > 0),
+            Self::Tcp(_) | Self::Unix(_) | Self::Ssh(_) => false,
         }
     }
 }
