@@ -27,7 +27,6 @@ a temp directory and kills the daemon it starts.
 """
 
 import argparse
-import glob
 import os
 import shutil
 import signal
@@ -37,6 +36,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import projects
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, "target/release/distcc")
@@ -188,56 +189,29 @@ def per_job(tmp, ports, rounds):
     return rows
 
 
-def fetch_liblzma(tmp):
-    """liblzma's sources from the lzma-sys crate, through cargo's registry."""
-    proj = os.path.join(tmp, "fetch")
-    os.makedirs(os.path.join(proj, "src"))
-    with open(os.path.join(proj, "Cargo.toml"), "w") as f:
-        f.write('[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n'
-                '[dependencies]\nlzma-sys = "=0.1.20"\n')
-    with open(os.path.join(proj, "src/main.rs"), "w") as f:
-        f.write("fn main() {}\n")
-    subprocess.run(["cargo", "fetch", "--quiet"], cwd=proj, check=True)
-    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
-    found = glob.glob(os.path.join(home, "registry/src/*/lzma-sys-0.1.20"))
-    if not found:
-        sys.exit("lzma-sys-0.1.20 not found after cargo fetch")
-    src = os.path.join(tmp, "liblzma")
-    shutil.copytree(found[0], src)
-    return src
-
-
 LIBLZMA_FLAGS = []
 LIBLZMA_FILES = []
 
 
-def write_makefile(src):
-    """A Makefile with the sources and flags of lzma-sys's build.rs."""
-    dirs = ["common", "lzma", "lz", "check", "delta", "rangecoder", "simple"]
-    files = []
-    for d in dirs:
-        for f in sorted(glob.glob(os.path.join(src, "xz-5.2/src/liblzma", d, "*.c"))):
-            stem = os.path.basename(f)[:-2]
-            if stem in ("crc32_small", "crc64_small") or stem.endswith("tablegen"):
-                continue
-            files.append(os.path.relpath(f, src))
-    files += ["xz-5.2/src/common/tuklib_cpucores.c", "xz-5.2/src/common/tuklib_physmem.c"]
-    incs = " ".join("-Ixz-5.2/src/liblzma/" + d for d in ["api"] + dirs) + " -Ixz-5.2/src/common -I."
-    LIBLZMA_FLAGS[:] = ("-O2 -std=c99 -pthread -DHAVE_CONFIG_H=1 " + incs).split()
+def liblzma_with_makefile(tmp):
+    """liblzma (bench/projects.py) and a Makefile with the flags of
+    lzma-sys's build.rs, at -O2; its flags and files are kept in
+    LIBLZMA_FLAGS and LIBLZMA_FILES."""
+    src, files, flags = projects.liblzma(tmp)
+    LIBLZMA_FLAGS[:] = ["-O2"] + flags
     LIBLZMA_FILES[:] = files
-    objs = " ".join("build/%s.o" % f.replace("/", "_")[:-2] for f in files)
-    rules = "\n".join("build/%s.o: %s\n\t$(CC) $(CFLAGS) -c $< -o $@\n" % (f.replace("/", "_")[:-2], f)
+    objs = " ".join(projects.obj_name(f) for f in files)
+    rules = "\n".join("%s: %s\n\t$(CC) $(CFLAGS) -c $< -o $@\n" % (projects.obj_name(f), f)
                       for f in files)
     with open(os.path.join(src, "Makefile"), "w") as fh:
-        fh.write("CFLAGS = -O2 -std=c99 -pthread -DHAVE_CONFIG_H=1 %s\n" % incs)
+        fh.write("CFLAGS = %s\n" % " ".join(LIBLZMA_FLAGS))
         fh.write("all: build/liblzma.a\n\nbuild/liblzma.a: %s\n\tar rcs $@ $^\n\n" % objs)
         fh.write("$(shell mkdir -p build)\n\n" + rules)
-    return len(files)
+    return src, len(files)
 
 
 def project(tmp, ports, rounds):
-    src = fetch_liblzma(tmp)
-    n = write_makefile(src)
+    src, n = liblzma_with_makefile(tmp)
     clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc"),
                ("pump", OURS + " gcc"), ("pump-nocache", OURS + " gcc")]
     times = {name: ([], []) for name, _ in clients}
@@ -264,12 +238,11 @@ def floor(tmp, ports, rounds):
     once per client per round, rounds interleaved and rotated; the
     figures are the per-round sums / number of files, medians over rounds.
     """
-    src = fetch_liblzma(tmp)
-    write_makefile(src)
+    src, _ = liblzma_with_makefile(tmp)
     os.makedirs(os.path.join(src, "build"), exist_ok=True)
     jobs = []
     for f in LIBLZMA_FILES:
-        obj = "build/%s.o" % f.replace("/", "_")[:-2]
+        obj = projects.obj_name(f)
         cpp = cpp_alone("gcc", f, src, LIBLZMA_FLAGS)
         jobs.append((f, obj, cpp, f + ".cpp.i"))
     env_of = lambda name: client_env(tmp, "floor-" + name, ports["ours" if name != "3.4" else "3.4"])

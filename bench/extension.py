@@ -14,15 +14,14 @@ wire each way and in all (hello and status included), client CPU (user+sys
 of distcc and its children, cpp included, which both modes share), daemon
 CPU (utime+stime of the distccd process from /proc, compilers excluded).
 
-Projects: liblzma (the lzma-sys crate's C sources, flags of its build.rs)
-and Dear ImGui (the imgui-sys crate's C++ sources), both fetched through
-cargo's registry as bench/client.py does.
+Projects (bench/projects.py): liblzma (the lzma-sys crate's C sources,
+flags of its build.rs) and Dear ImGui (the imgui-sys crate's C++
+sources), both fetched through cargo's registry.
 
 Usage: bench/extension.py [--rounds N] [--bin DIR]   (DIR: target/release)
 """
 
 import argparse
-import glob
 import os
 import resource
 import shutil
@@ -34,49 +33,19 @@ import tempfile
 import threading
 import time
 
+import projects
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def crate_src(tmp, name, version):
-    proj = os.path.join(tmp, "fetch-" + name)
-    os.makedirs(os.path.join(proj, "src"))
-    with open(os.path.join(proj, "Cargo.toml"), "w") as f:
-        f.write('[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n'
-                '[dependencies]\n%s = "=%s"\n' % (name, version))
-    with open(os.path.join(proj, "src/main.rs"), "w") as f:
-        f.write("fn main() {}\n")
-    subprocess.run(["cargo", "fetch", "--quiet"], cwd=proj, check=True)
-    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
-    found = glob.glob(os.path.join(home, "registry/src/*/%s-%s" % (name, version)))
-    if not found:
-        sys.exit("%s-%s not found after cargo fetch" % (name, version))
-    dst = os.path.join(tmp, name)
-    shutil.copytree(found[0], dst)
-    return dst
-
-
 def liblzma(tmp):
-    src = crate_src(tmp, "lzma-sys", "0.1.20")
-    dirs = ["common", "lzma", "lz", "check", "delta", "rangecoder", "simple"]
-    files = []
-    for d in dirs:
-        for f in sorted(glob.glob(os.path.join(src, "xz-5.2/src/liblzma", d, "*.c"))):
-            stem = os.path.basename(f)[:-2]
-            if stem in ("crc32_small", "crc64_small") or stem.endswith("tablegen"):
-                continue
-            files.append(os.path.relpath(f, src))
-    incs = ["-Ixz-5.2/src/liblzma/" + d for d in ["api"] + dirs] + ["-Ixz-5.2/src/common", "-I."]
-    flags = ["-O2", "-std=c99", "-pthread", "-DHAVE_CONFIG_H=1"] + incs
-    return src, "gcc", flags, files
+    src, files, flags = projects.liblzma(tmp)
+    return src, "gcc", ["-O2"] + flags, files
 
 
 def imgui(tmp):
-    src = crate_src(tmp, "imgui-sys", "0.12.0")
-    base = "third-party/imgui-master/imgui"
-    files = [os.path.join(base, f) for f in
-             ("imgui.cpp", "imgui_draw.cpp", "imgui_widgets.cpp", "imgui_tables.cpp", "imgui_demo.cpp")]
-    flags = ["-O2", "-std=c++11", "-fno-exceptions", "-fno-rtti", "-I" + base]
-    return src, "g++", flags, files
+    src, files, flags = projects.imgui(tmp)
+    return src, "g++", ["-O2"] + flags, files
 
 
 class Relay:

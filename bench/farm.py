@@ -12,32 +12,38 @@ Links are shaped with tc: `netem` rate and delay (1gbit with 0.1 ms, 25mbit
 with 10 ms each way) where the kernel has sch_netem, else `tbf` for the rate
 alone (said in the output).
 
-Real projects are built with make -jSLOTS through our client and Debian's
-3.4 client (/usr/bin/distcc) against the same farm, each build with a fresh
-DISTCC_DIR (nothing learnt before it): liblzma (lzma-sys 0.1.20) and zlib
-(libz-sys 1.1.33) from cargo's registry, as tests/client/realbuilds.rs.
-Reported per build: wall time, jobs per host (the daemons' COMPILE_OK lines;
-"local" = files not compiled remotely), bytes on the wire (the client's
-interface), the ideal (sum of the jobs' simulated cost / sum of slots/factor)
-and whether every object equals a local compile's.
+Real projects (bench/projects.py) are built with make -j(slots of the hosts
+listed) through our client and Debian's 3.4 client (/usr/bin/distcc)
+against the same farm, the clients alternating which goes first each round,
+each build with a fresh DISTCC_DIR (nothing learnt before it). Reported per
+build: wall time (median of the rounds, and each round's), jobs per host
+(ours: its own records; 3.4: the daemons' COMPILE_OK lines), "local" (jobs
+compiled on the client: raced or fallen back), bytes on the wire (the
+client's interface), the ideal and whether every object equals a local
+compile's. The ideal is the jobs' simulated compile time over the farm's
+total speed (sum of slots/factor), or the client's preprocessing (measured
+serially) over this machine's cores when that is longer: every job is
+preprocessed on the client first.
 
-Scenarios:
+Scenarios (host numbers are list order):
   equal   3 equal hosts; target: our wall within 15 % of the ideal
-  slow    2 equal hosts, then the same plus one 4x slower: ours must be no
-          slower with it, 3.4's is
-  stop    3 equal hosts, one SIGSTOPped (all its processes) mid-build; the
-          clients get DISTCC_IO_TIMEOUT=20 (3.4's default is 300 s)
+  slow    hosts 4x,1,1: "without slow" lists hosts 2-3 only, "with 4x slow
+          first" lists all three, the slow one first (3.4 gives the first
+          free slot in list order to it); target: ours no slower with it
+  stop    3 equal hosts; "stop 1 of 3" SIGSTOPs every process of host 1 at
+          30 % of the ideal; DISTCC_IO_TIMEOUT=20 for both clients (3.4's
+          default is 300 s); target: the stopped host's jobs cost a local
+          compile each
 
-Usage (root; build first: cargo build --release):
+Usage (root; build first: cargo build --release --bin distcc --bin distccd):
   bench/farm.py [--project liblzma,zlib] [--scenario equal,slow,stop]
-                [--link 1gbit,25mbit] [--rounds 1] [--slots 2] [--scale 4]
+                [--link 1gbit,25mbit] [--rounds 1] [--slots 2] [--scale 20]
                 [--clients ours,3.4] [--bin-dir DIR] [--smoke]
 --smoke: 2 equal hosts, 6 zlib files, 1gbit, scale 1, both clients: a check
-that the script works (tests/bench_farm.rs runs it), not a measurement.
+that the script works (tests/client/bench_farm.rs runs it), not a measurement.
 """
 
 import argparse
-import glob
 import os
 import shutil
 import signal
@@ -46,6 +52,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import projects
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NET = "10.214.0"
@@ -92,50 +100,17 @@ def ns_run(ns, cmd, **kw):
 
 # ---------------------------------------------------------------- projects
 
-def registry_crate(tmp, name, version):
-    proj = os.path.join(tmp, "fetch-" + name)
-    os.makedirs(os.path.join(proj, "src"), exist_ok=True)
-    with open(os.path.join(proj, "Cargo.toml"), "w") as f:
-        f.write('[package]\nname = "fetch"\nversion = "0.0.0"\nedition = "2021"\n'
-                '[dependencies]\n%s = "=%s"\n' % (name, version))
-    with open(os.path.join(proj, "src/main.rs"), "w") as f:
-        f.write("fn main() {}\n")
-    sh(["cargo", "fetch", "--quiet"], cwd=proj)
-    home = os.environ.get("CARGO_HOME", os.path.expanduser("~/.cargo"))
-    found = glob.glob(os.path.join(home, "registry/src/*/%s-%s" % (name, version)))
-    if not found:
-        sys.exit("%s-%s not in cargo's registry after cargo fetch" % (name, version))
-    return found[0]
-
-
 def liblzma(tmp):
-    src = os.path.join(tmp, "liblzma")
-    shutil.copytree(registry_crate(tmp, "lzma-sys", "0.1.20"), src)
-    dirs = ["common", "lzma", "lz", "check", "delta", "rangecoder", "simple"]
-    files = []
-    for d in dirs:
-        for f in sorted(glob.glob(os.path.join(src, "xz-5.2/src/liblzma", d, "*.c"))):
-            stem = os.path.basename(f)[:-2]
-            if stem in ("crc32_small", "crc64_small") or stem.endswith("tablegen"):
-                continue
-            files.append(os.path.relpath(f, src))
-    files += ["xz-5.2/src/common/tuklib_cpucores.c", "xz-5.2/src/common/tuklib_physmem.c"]
-    incs = " ".join("-Ixz-5.2/src/liblzma/" + d for d in ["api"] + dirs)
-    cflags = "%s -std=c99 -pthread -DHAVE_CONFIG_H=1 %s -Ixz-5.2/src/common -I." % (
-        ARCH_CFLAGS, incs)
-    return src, files, cflags
+    src, files, flags = projects.liblzma(tmp)
+    return src, files, "%s %s" % (ARCH_CFLAGS, " ".join(flags))
 
 
 def zlib(tmp):
-    src = os.path.join(tmp, "zlib")
-    shutil.copytree(os.path.join(registry_crate(tmp, "libz-sys", "1.1.33"), "src/zlib"), src)
-    files = sorted(os.path.basename(f) for f in glob.glob(os.path.join(src, "*.c")))
-    cflags = DEBIAN_CFLAGS + " -fPIC -DSTDC -D_LARGEFILE64_SOURCE -fvisibility=hidden -I."
-    return src, files, cflags
+    src, files, flags = projects.zlib(tmp)
+    return src, files, "%s %s" % (DEBIAN_CFLAGS, " ".join(flags))
 
 
-def obj_name(f):
-    return "build/%s.o" % f.replace("/", "_")[:-2]
+obj_name = projects.obj_name
 
 
 def write_makefile(src, files, cflags):
@@ -146,21 +121,24 @@ def write_makefile(src, files, cflags):
 
 
 def calibrate(src, files, cflags):
-    """Local serial compile: reference objects, preprocessed sizes, and the
-    bytes per second the compiler manages (the cost model's rate)."""
+    """Local serial compile: reference objects, preprocessed sizes, the
+    bytes per second the compiler manages (the cost model's rate) and the
+    seconds the preprocessor took in all (the client's own share)."""
     ref = os.path.join(src, "reference")
     os.makedirs(ref, exist_ok=True)
-    total_bytes, total_secs, sizes = 0, 0.0, {}
+    total_bytes, total_secs, cpp_secs, sizes = 0, 0.0, 0.0, {}
     for f in files:
         i_file = os.path.join(ref, os.path.basename(f) + ".i")
+        t0 = time.monotonic()
         sh(["gcc"] + cflags.split() + ["-E", f, "-o", i_file], cwd=src)
+        cpp_secs += time.monotonic() - t0
         sizes[f] = os.path.getsize(i_file)
         t0 = time.monotonic()
         sh(["gcc"] + cflags.split() + ["-c", f, "-o", os.path.join(ref, os.path.basename(obj_name(f)))],
            cwd=src)
         total_secs += time.monotonic() - t0
         total_bytes += sizes[f]
-    return ref, sizes, total_bytes / total_secs
+    return ref, sizes, total_bytes / total_secs, cpp_secs
 
 
 # ---------------------------------------------------------------- the farm
@@ -247,9 +225,9 @@ class Farm:
             time.sleep(0.1)
         sys.exit("distccd in %s did not start" % self.ns(i))
 
-    def hosts(self, count=None):
-        n = len(self.factors) if count is None else count
-        return " ".join("%s/%d,lzo" % (self.addr(i), self.slots) for i in range(1, n + 1))
+    def hosts(self, which):
+        """The host list of the hosts numbered WHICH (1-based), in that order."""
+        return " ".join("%s/%d,lzo" % (self.addr(i), self.slots) for i in which)
 
     def wire_bytes(self):
         out = subprocess.run(["ip", "netns", "exec", self.ns(0), "cat",
@@ -286,15 +264,34 @@ class Farm:
 
 # ---------------------------------------------------------------- builds
 
-def build(farm, src, files, ref, client, hosts, jobs, io_timeout=None, stop=None):
-    """One clean make -jJOBS; returns a result dict."""
+def ours_counts(ddir, farm):
+    """Where our client's jobs ran, from its records ($DISTCC_DIR/stats/jobs):
+    remote jobs per host, and jobs compiled here (raced or fallen back)."""
+    per_host = [0] * len(farm.factors)
+    local = 0
+    path = os.path.join(ddir, "stats", "jobs")
+    with open(path) as f:
+        for line in f:
+            words = dict(w.split("=", 1) for w in line.split() if "=" in w)
+            if words.get("ran") == "local":
+                local += 1
+            elif words.get("ran") == "remote":
+                addr = words.get("host", "").split("_")[1]
+                per_host[int(addr.rsplit(".", 1)[1]) - 2] += 1
+    return per_host, local
+
+
+def build(farm, src, files, ref, client, which, io_timeout=None, stop=None):
+    """One clean make -j(slots of the hosts listed) with the hosts numbered
+    WHICH; STOP = (host, seconds): SIGSTOP that host then. Returns a dict."""
     shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
     ddir = tempfile.mkdtemp(prefix="distcc-dir-", dir=farm.tmp)
     cc = os.path.join(BIN, "distcc") if client == "ours" else DEBIAN_DISTCC
     env = {"PATH": "/usr/bin:/bin", "HOME": farm.tmp, "DISTCC_DIR": ddir,
-           "DISTCC_HOSTS": hosts, "TMPDIR": "/tmp"}
+           "DISTCC_HOSTS": farm.hosts(which), "TMPDIR": "/tmp"}
     if io_timeout:
         env["DISTCC_IO_TIMEOUT"] = str(io_timeout)
+    jobs = farm.slots * len(which)
     before_jobs, before_bytes = farm.compiled(), farm.wire_bytes()
     t0 = time.monotonic()
     proc = subprocess.Popen(["ip", "netns", "exec", farm.ns(0), "make", "-s", "-j%d" % jobs,
@@ -315,50 +312,101 @@ def build(farm, src, files, ref, client, hosts, jobs, io_timeout=None, stop=None
         farm.signal_host(stop[0], signal.SIGCONT)
     if proc.returncode != 0:
         sys.exit("build with %s failed:\n%s" % (client, err[-3000:]))
+    local = len(files) - sum(per_host)
+    if client == "ours":
+        # Exact: a raced job's remote compile may still have finished.
+        per_host, local = ours_counts(ddir, farm)
     same = all(
         open(os.path.join(src, obj_name(f)), "rb").read()
         == open(os.path.join(ref, os.path.basename(obj_name(f))), "rb").read()
         for f in files)
-    return {"wall": wall, "per_host": per_host, "local": len(files) - sum(per_host),
+    return {"wall": wall, "per_host": per_host, "local": local,
             "bytes": farm.wire_bytes() - before_bytes, "same": same}
 
 
-def ideal(sizes, rate, scale, factors, slots):
+def ideal(sizes, rate, cpp_secs, scale, factors, slots):
+    """The shortest the build can take: its simulated compile time over the
+    farm's total speed, or the client's preprocessing over its cores if
+    that is longer (cpp runs here, on this machine's cores)."""
     work = sum(sizes.values()) / rate * scale
-    return work / sum(slots / f for f in factors)
+    return max(work / sum(slots / f for f in factors), cpp_secs / (os.cpu_count() or 1))
 
 
-def median_build(rounds, *args, **kw):
-    runs = [build(*args, **kw) for _ in range(rounds)]
-    best = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
-    best = dict(best)
-    best["wall"] = statistics.median(r["wall"] for r in runs)
-    best["same"] = all(r["same"] for r in runs)
-    return best
+def summary(label, link, project, client, factors, runs, ideal_s, wall_ref=None):
+    walls = [r["wall"] for r in runs]
+    mid = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+    wall = statistics.median(walls)
+    vs = " - |" if wall_ref is None else " %.2f |" % (wall / wall_ref)
+    return "| %s | %s | %s | %s | %s | %.1f | %s | %.1f | %.2f |%s %s | %d | %.1f | %s |" % (
+        label, link, project, client, ",".join("%g" % f for f in factors), wall,
+        " ".join("%.1f" % w for w in walls), ideal_s, wall / ideal_s, vs,
+        "/".join(str(n) for n in mid["per_host"]), mid["local"], mid["bytes"] / 1e6,
+        "yes" if all(r["same"] for r in runs) else "NO")
 
 
-def row(scenario, link, project, client, factors, res, ideal_s):
-    return "| %s | %s | %s | %s | %s | %.1f | %.1f | %.2f | %s | %d | %.1f | %s |" % (
-        scenario, link, project, client, ",".join("%g" % f for f in factors), res["wall"],
-        ideal_s, res["wall"] / ideal_s, "/".join(str(n) for n in res["per_host"]),
-        res["local"], res["bytes"] / 1e6, "yes" if res["same"] else "NO")
+HEADER = ("| scenario | link | project | client | host speeds, list order (1 = fast) | wall s (median) "
+          "| rounds | ideal s | wall/ideal | vs without | jobs per host (median run) | local | MB on wire "
+          "| objects = local |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+# Each scenario: its farm's speed factors (list order) and the builds of a
+# round: (label, hosts listed (1-based), special).
+SCENARIOS = {
+    "smoke": ([1, 1], [("smoke", [1, 2], None)]),
+    "equal": ([1, 1, 1], [("equal", [1, 2, 3], None)]),
+    # The slow host first in the list: 3.4's first free slot is its.
+    "slow": ([4, 1, 1], [("without slow", [2, 3], None), ("with 4x slow first", [1, 2, 3], None)]),
+    # The first host listed is stopped: it has jobs in both clients.
+    "stop": ([1, 1, 1], [("no stop", [1, 2, 3], None), ("stop 1 of 3", [1, 2, 3], "stop")]),
+}
 
 
-HEADER = ("| scenario | link | project | client | host speeds (1 = fast) | wall s | ideal s | "
-          "wall/ideal | jobs per host | local | MB on wire | objects = local |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+def run_scenario(a, scen, link, pname, src, files, ref, sizes, rate, cpp_secs, clients):
+    factors, plan = SCENARIOS[scen]
+    fdir = tempfile.mkdtemp(prefix="farm-", dir=os.path.dirname(src))
+    os.chmod(fdir, 0o755)
+    farm = Farm(fdir, factors, a.slots, link, rate, a.scale)
+    runs = {}
+    try:
+        for rnd in range(a.rounds):
+            # Clients alternate which goes first, round by round.
+            order = clients[rnd % len(clients):] + clients[:rnd % len(clients)]
+            for label, which, special in plan:
+                ideal_s = ideal(sizes, rate, cpp_secs, a.scale, [factors[i - 1] for i in which],
+                                a.slots)
+                for client in order:
+                    kw = {}
+                    if special == "stop":
+                        kw = {"io_timeout": 20, "stop": (which[0], ideal_s * 0.3)}
+                    res = build(farm, src, files, ref, client, which, **kw)
+                    runs.setdefault((label, client), []).append(res)
+                    print("  round %d %s %s: %.1f s, jobs %s, local %d, same %s" % (
+                        rnd + 1, label, client, res["wall"], res["per_host"], res["local"],
+                        res["same"]), flush=True)
+    finally:
+        print("  shaping: %s" % farm.shaping, flush=True)
+        farm.close()
+    lines = []
+    for label, which, _ in plan:
+        speeds = [factors[i - 1] for i in which]
+        ideal_s = ideal(sizes, rate, cpp_secs, a.scale, speeds, a.slots)
+        for client in clients:
+            ref_runs = runs.get((plan[0][0], client)) if len(plan) > 1 else None
+            wall_ref = statistics.median(r["wall"] for r in ref_runs) if ref_runs else None
+            lines.append(summary(label, link, pname, client, speeds, runs[(label, client)],
+                                 ideal_s, wall_ref))
+    return lines
 
 
 def main():
     global BIN
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--project", default="liblzma,zlib")
+    ap.add_argument("--project", default="liblzma")
     ap.add_argument("--scenario", default="equal,slow,stop")
-    ap.add_argument("--link", default="1gbit,25mbit")
+    ap.add_argument("--link", default="1gbit")
     ap.add_argument("--clients", default="ours,3.4")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--slots", type=int, default=2)
-    ap.add_argument("--scale", type=float, default=4.0,
+    ap.add_argument("--scale", type=float, default=20.0,
                     help="simulated compile time over real (keeps the real CPU from being the limit)")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--bin-dir", default=BIN, help="where distcc and distccd are [target/release]")
@@ -380,44 +428,24 @@ def main():
     tmp = tempfile.mkdtemp(prefix="distcc-farm-")
     os.chmod(tmp, 0o755)
     lines = []
+    print("load average at the start: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     try:
         for pname in a.project.split(","):
             src, files, cflags = {"liblzma": liblzma, "zlib": zlib}[pname](tmp)
             if a.smoke:
                 files = files[:6]
             write_makefile(src, files, cflags)
-            ref, sizes, rate = calibrate(src, files, cflags)
-            print("%s: %d files, local serial compile %.1f s (%.0f KB/s preprocessed)" % (
-                pname, len(files), sum(sizes.values()) / rate, rate / 1e3), flush=True)
+            ref, sizes, rate, cpp_secs = calibrate(src, files, cflags)
+            print("%s: %d files, local serial compile %.1f s (%.0f KB/s preprocessed), "
+                  "preprocessing %.1f s" % (pname, len(files), sum(sizes.values()) / rate,
+                                            rate / 1e3, cpp_secs), flush=True)
             for link in a.link.split(","):
                 for scen in a.scenario.split(","):
-                    plans = {
-                        "smoke": [("smoke", [1, 1], None)],
-                        "equal": [("equal", [1, 1, 1], None)],
-                        "slow": [("without slow", [1, 1], None), ("with 4x slow", [1, 1, 4], None)],
-                        "stop": [("stop 1 of 3", [1, 1, 1], "stop")],
-                    }[scen]
-                    for label, factors, special in plans:
-                        fdir = tempfile.mkdtemp(prefix="farm-", dir=tmp)
-                        os.chmod(fdir, 0o755)
-                        farm = Farm(fdir, factors, a.slots, link, rate, a.scale)
-                        try:
-                            ideal_s = ideal(sizes, rate, a.scale, factors, a.slots)
-                            jobs = a.slots * len(factors)
-                            for client in clients:
-                                kw = {}
-                                if special == "stop":
-                                    kw = {"io_timeout": 20, "stop": (len(factors), ideal_s * 0.3)}
-                                res = median_build(a.rounds, farm, src, files, ref, client,
-                                                   farm.hosts(), jobs, **kw)
-                                line = row(label, link, pname, client, factors, res, ideal_s)
-                                lines.append(line)
-                                print(line, flush=True)
-                        finally:
-                            print("  shaping: %s" % farm.shaping, flush=True)
-                            farm.close()
+                    lines += run_scenario(a, scen, link, pname, src, files, ref, sizes, rate,
+                                          cpp_secs, clients)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     print()
     print(HEADER)
     print("\n".join(lines))
