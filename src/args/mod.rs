@@ -14,6 +14,7 @@
 //! * [`rewrite`]: `-Wp,` expansion, the server argv, the cpp argv.
 //! * [`ext`]: source and preprocessed extensions.
 //! * [`driver`]: reading `gcc -###` output.
+//! * [`outputs`]: the side files a compile writes beside its object.
 //!
 //! Reading `@file`s, resolving `-march=native` and cross rewriting need the
 //! file system or the compiler, so they live in the client.
@@ -22,6 +23,7 @@ pub mod driver;
 pub mod ext;
 pub mod options;
 pub mod os;
+pub mod outputs;
 pub mod rewrite;
 mod scan;
 
@@ -31,6 +33,7 @@ use std::fmt;
 pub use options::Why;
 
 pub use ext::{is_preprocessed, is_source, preprocessed_ext};
+pub use outputs::{SideOutputs, side_outputs};
 pub use rewrite::{
     cpp_argv, expand_wp, has_driver_deps, preprocessed_languages, strip_local_args,
     without_preprocessor_options,
@@ -171,6 +174,9 @@ pub enum LocalReason {
     MissingValue(String),
     /// Beyond the request caps distccd enforces (issue 10).
     TooLarge(String),
+    /// A side output a server cannot make as it would be made here
+    /// ([`outputs`]); the text says which and why.
+    SideOutput(String),
 }
 
 impl LocalReason {
@@ -217,6 +223,7 @@ impl fmt::Display for LocalReason {
             ),
             Self::MissingValue(o) => write!(f, "{o} has no value after it"),
             Self::TooLarge(what) => write!(f, "{what} is more than distccd accepts in a request"),
+            Self::SideOutput(why) => write!(f, "{why}"),
         }
     }
 }

@@ -7,18 +7,20 @@
 
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tracing::debug;
 
 use crate::args::os::{line, lossy};
-use crate::args::{Job, is_preprocessed, preprocessed_languages, strip_local_args};
+use crate::args::outputs::{output_dir, side_name};
+use crate::args::{Job, is_preprocessed, preprocessed_languages, side_outputs, strip_local_args};
 use crate::client::ctx::Ctx;
 use crate::client::extension;
 use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
 use crate::client::pump::{self as pumpmode, PumpState};
 use crate::client::race::incoming::Incoming;
 use crate::client::race::run::{self as race, LocalJob, Source, Waited};
+use crate::client::sidefiles;
 use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
 use crate::client::stats;
@@ -123,7 +125,7 @@ pub fn run(
     pump: &mut PumpState,
 ) -> Result<Reply, AttemptError> {
     if let CppState::Pending { driver_deps } = *cpp {
-        if host.protover >= 3 && ctx.vars.pump() {
+        if host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job) {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
                 return run_pump(ctx, job, host, name, slot, pumped, status);
             }
@@ -198,7 +200,7 @@ pub fn run(
     finish_cpp(ctx, cpp, running.take(), status)?;
     sent.map_err(RemoteError::Io)?;
     let input;
-    let source: Source = match cpp {
+    let source: Source = match &*cpp {
         CppState::Input => {
             input = std::fs::read(&job.input).map_err(RemoteError::Io)?;
             Source::File(&job.input, &input)
@@ -213,6 +215,7 @@ pub fn run(
     wait_or_race(ctx, host, &mut incoming, local)?;
     let done = incoming.done();
     let limits = Limits::default();
+    let side = side_files(job, cpp);
     let mut stdout = std::io::stdout().lock();
     let reply = extension::receive(
         c,
@@ -221,6 +224,7 @@ pub fn run(
         version,
         Path::new(&job.output),
         None,
+        Some(&side),
         &mut stdout,
         &limits,
         || status.set(Phase::Receive, name, slot),
@@ -230,6 +234,36 @@ pub fn run(
         extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
     }
     Ok(reply)
+}
+
+/// A job with side outputs goes to a host known to be ours in plain mode,
+/// where the extension carries them back (docs/extension.md §8).
+fn side_outputs_need_plain(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
+    let need = extension::opening(ctx, host) == extension::Opening::Hello
+        && side_outputs(job).is_ok_and(|s| !s.is_empty());
+    if need {
+        debug!("preprocessing here: side outputs come back only in plain mode");
+    }
+    need
+}
+
+/// What may come back beside the object when the server carries side
+/// files back (`OUTPUTS`), and the one made here: `-save-temps`' copy of
+/// the preprocessed text, which is what cpp gave us.
+fn side_files<'a>(job: &Job, cpp: &'a CppState) -> sidefiles::Side<'a> {
+    // The scan kept a job whose side files a server cannot reproduce here.
+    let planned = side_outputs(job).unwrap_or_default();
+    let own = match cpp {
+        CppState::Done(p) if planned.keeps_preprocessed => {
+            vec![(side_name(job, p.ext), &p.bytes[..])]
+        }
+        _ => Vec::new(),
+    };
+    sidefiles::Side {
+        dir: PathBuf::from(output_dir(job)),
+        allowed: planned.compiler,
+        own,
+    }
 }
 
 /// Run the job on `host` in pump mode: the source and its headers go to
@@ -290,6 +324,7 @@ fn run_pump(
         3,
         Path::new(&job.output),
         pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
+        None,
         &mut stdout,
         &Limits::default(),
         || status.set(Phase::Receive, name, slot),

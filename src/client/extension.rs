@@ -21,6 +21,7 @@ use nix::fcntl::{Flock, FlockArg};
 use tracing::debug;
 
 use crate::client::ctx::Ctx;
+use crate::client::sidefiles::{Side, read_outputs};
 use crate::client::slots::hoststate;
 use crate::client::stats::Counted;
 use crate::client::transport::conn::Conn;
@@ -38,7 +39,7 @@ pub const DIR: &str = "extension";
 /// at most one probe an hour from this user.
 pub const REPROBE_SECS: u64 = 3600;
 /// What this client asks for, of what it implements.
-pub const WANTED: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS;
+pub const WANTED: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS;
 
 /// What is known of a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,7 +222,7 @@ fn timed_out(what: &str) -> RemoteError {
     ))
 }
 
-fn io_error(e: io::Error, what: &'static str) -> RemoteError {
+pub(crate) fn io_error(e: io::Error, what: &'static str) -> RemoteError {
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => timed_out(what),
         io::ErrorKind::UnexpectedEof => RemoteError::Eof(what),
@@ -328,7 +329,8 @@ fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LE
 /// Read the reply of a job sent in the extension (or in 3.4's protocol
 /// when `session` is `None`); `done` is `DONE`'s header when the wait for
 /// the reply read it already ([`next_item`]); `dotd` is where a pump job's
-/// dependency file goes.
+/// dependency file goes. With `OUTPUTS`, `XOUT` follows the reply and
+/// `side` says what it may hold.
 #[allow(clippy::too_many_arguments)]
 pub fn receive(
     conn: &mut impl Read,
@@ -337,6 +339,7 @@ pub fn receive(
     version: u32,
     output: &Path,
     dotd: Option<&Path>,
+    side: Option<&Side<'_>>,
     stdout: &mut impl Write,
     limits: &Limits,
     on_receive: impl FnOnce(),
@@ -350,8 +353,16 @@ pub fn receive(
     };
     let mut rest = (&done[..]).chain(conn);
     let codec = session.codec(version);
+    let none = Side {
+        dir: PathBuf::new(),
+        allowed: Vec::new(),
+        own: Vec::new(),
+    };
+    let side = side.unwrap_or(&none);
+    let mut read = |c: &mut dyn Read| read_outputs(c, codec, limits, side);
+    let after: Option<remote::After<'_>> = session.choice.has(cap::OUTPUTS).then_some(&mut read);
     remote::receive_with(
-        &mut rest, version, codec, output, dotd, stdout, limits, on_receive,
+        &mut rest, version, codec, output, dotd, after, stdout, limits, on_receive,
     )
 }
 

@@ -56,10 +56,15 @@ pub fn prepare(ctx: &Ctx, argv: Vec<OsString>) -> Prepared {
     };
     rewrite(&mut local_argv);
     let scan = match args::scan(&remote_argv) {
-        Scan::Distribute(mut job) => {
-            rewrite(&mut job.argv);
-            Ok(job)
-        }
+        // A side file a server would make differently: never a silent
+        // difference, whichever host it would go to.
+        Scan::Distribute(mut job) => match args::side_outputs(&job) {
+            Err(why) => Err((LocalReason::SideOutput(why), None)),
+            Ok(_) => {
+                rewrite(&mut job.argv);
+                Ok(job)
+            }
+        },
         Scan::Local(reason) => Err((reason, native_error)),
     };
     Prepared {

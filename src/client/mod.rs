@@ -17,6 +17,8 @@
 //! * [`stats`]: this compile's counters, one line in `$DISTCC_DIR/stats`.
 //! * [`race`]: a late remote job compiled here too, the first result
 //!   taken.
+//! * [`sidefiles`]: the side files (`.dwo`, `.su`, ...) that come back
+//!   after a reply in the protocol extension.
 
 pub mod attempt;
 pub mod ctx;
@@ -30,6 +32,7 @@ pub mod probe;
 pub mod pump;
 pub mod race;
 pub mod scan;
+pub mod sidefiles;
 pub mod slots;
 pub mod stats;
 pub mod transport;

@@ -226,6 +226,7 @@ pub fn local_reason(reason: &LocalReason) -> &'static str {
         LocalReason::ExtraWord(_) => "extra-word",
         LocalReason::MissingValue(_) => "missing-value",
         LocalReason::TooLarge(_) => "too-large",
+        LocalReason::SideOutput(_) => "side-output",
     }
 }
 

@@ -19,6 +19,7 @@ use super::summary::Category;
 use crate::error::ExitCode;
 use crate::protocol::Response;
 use crate::protocol::codec::Codec;
+use crate::protocol::ext;
 
 /// How long a terminated compiler gets before SIGKILL.
 const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -162,15 +163,18 @@ async fn stop(child: &mut dyn Running) -> Finished {
 
 /// Send the reply and close our side, within the IO timeout: `before`
 /// (the extension's items before DONE, empty for 3.4 clients), then the
-/// 3.4 reply with its bodies in `codec`.
+/// 3.4 reply with its bodies in `codec`, then `XOUT` with the `side`
+/// files when the client chose `OUTPUTS`.
 pub(super) async fn reply<W: AsyncWrite + Unpin>(
     writer: &mut W,
     response: Response,
     codec: Codec,
     before: Vec<u8>,
+    side: Option<Vec<(Vec<u8>, Vec<u8>)>>,
     timeout: Duration,
 ) -> io::Result<()> {
-    let size = response.object.len() + response.stderr.len() + response.stdout.len();
+    let side_size: usize = side.iter().flatten().map(|(_, d)| d.len()).sum();
+    let size = response.object.len() + response.stderr.len() + response.stdout.len() + side_size;
     let started = Instant::now();
     let what = format!(
         "DONE{:08x} STAT{:08x} SERR {} bytes, SOUT {} bytes, DOTO {} bytes{}",
@@ -183,11 +187,20 @@ pub(super) async fn reply<W: AsyncWrite + Unpin>(
             .dotd
             .as_ref()
             .map_or(String::new(), |d| format!(", DOTD {} bytes", d.len()))
-    );
+    ) + &side.as_ref().map_or(String::new(), |files| {
+        let names: Vec<String> = files
+            .iter()
+            .map(|(n, d)| format!("{} ({} bytes)", String::from_utf8_lossy(n), d.len()))
+            .collect();
+        format!(", XOUT {}", names.join(" "))
+    });
     let encode = move || {
         let mut bytes = before;
         bytes.extend(response.encode_head_with(codec));
         response.encode_object_with(&mut bytes, codec);
+        if let Some(files) = &side {
+            ext::encode_outputs(files, codec, &mut bytes);
+        }
         bytes
     };
     let bytes = offload(size, encode).await?;

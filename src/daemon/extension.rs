@@ -21,7 +21,7 @@ use crate::protocol::ext::{self, Before, Choice, ServerHello, Status, cap};
 use crate::protocol::token::HEADER_LEN;
 
 /// What this daemon offers.
-pub const OFFER: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS;
+pub const OFFER: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS;
 
 /// One connection's agreement.
 #[derive(Clone, Debug)]

@@ -48,6 +48,7 @@ use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
 use crate::logging::{REASON_MAX, clip, clip_to};
 use crate::protocol::codec::Codec;
+use crate::protocol::ext::cap;
 use crate::protocol::token::HEADER_LEN;
 use crate::protocol::{Limits, RequestHead, Response, server_cpp};
 
@@ -272,7 +273,10 @@ where
     trace!("job directory {}", dir.path().display());
     let prepared = match cwd {
         Some(cwd) => pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s).await?,
-        None => plain::receive(&mut inc, head.version, &job, &dir, s).await?,
+        None => {
+            let outputs = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));
+            plain::receive(&mut inc, head.version, &job, &dir, s, outputs).await?
+        }
     };
     finish(prepared, head.version, dir, inc, writer, shared, session).await
 }
@@ -287,6 +291,11 @@ pub(super) struct Prepared {
     pub cwd: PathBuf,
     /// Protocol 3: how to make the DOTD reply.
     pub dotd: Option<pumpjob::Dotd>,
+    /// Where the compiler writes the object.
+    pub output: PathBuf,
+    /// The side files to send back in `XOUT` (the extension's `OUTPUTS`):
+    /// their names for the client and where the compiler writes them.
+    pub side: Vec<(OsString, PathBuf)>,
 }
 
 /// The compiler's output file in the job directory.
@@ -347,19 +356,32 @@ where
         stderr: outcome.stderr,
         stdout: outcome.stdout,
         object: if ok {
-            read_or_empty(&dir.file(OUTPUT))
+            read_or_empty(&job.output)
         } else {
             Vec::new()
         },
         dotd,
     };
+    // With OUTPUTS, XOUT follows every reply: what the compiler made of
+    // the expected names, nothing on failure.
+    let wants_side = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));
+    let side = wants_side.then(|| {
+        job.side
+            .iter()
+            .filter(|_| ok)
+            .filter_map(|(name, path)| {
+                let data = std::fs::read(path).ok()?;
+                Some((args::os::bytes(name).to_vec(), data))
+            })
+            .collect::<Vec<_>>()
+    });
     // Everything is in memory now: clean up before the client hears back.
     drop(dir);
     let (codec, before) = match &session {
         Some(x) => (x.codec(version), x.before_done(shared)),
         None => (Codec::for_version(version), Vec::new()),
     };
-    if let Err(e) = reply(&mut writer, response, codec, before, s.io_timeout).await {
+    if let Err(e) = reply(&mut writer, response, codec, before, side, s.io_timeout).await {
         if outcome.category == Category::CliDisconn {
             return Ok((outcome.category, outcome.status));
         }

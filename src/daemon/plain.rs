@@ -1,5 +1,7 @@
 //! Protocols 1 and 2 on the server (spec §4.5 step 4): receive the
-//! preprocessed source (DOTI) and point the command at it. Checking,
+//! preprocessed source (DOTI) and point the command at it, laid out so
+//! that side outputs come out as they would on the client when the
+//! extension carries them back. Checking,
 //! compiling and replying are shared with protocol 3 ([`super::job`]).
 //!
 //! The source reaches the compiler on stdin (`-x <language> -`, the
@@ -7,7 +9,8 @@
 //! enough to hold in memory, else through a file as in 3.4. Same objects,
 //! no file creation on disk for a normal job.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use tokio::io::AsyncRead;
@@ -15,6 +18,8 @@ use tokio::io::AsyncRead;
 use super::incoming::{Incoming, Source};
 use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop_after_head};
 use super::jobdir::JobDir;
+use crate::args::ext::basename;
+use crate::args::os::bytes;
 use crate::args::{self, Job};
 
 /// Sources up to this size reach the compiler from memory; bigger ones
@@ -41,6 +46,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
     job: &Job,
     dir: &JobDir,
     s: &JobSettings,
+    outputs: bool,
 ) -> Result<Prepared, Stop> {
     // spec §3.5: the extension (3.4's temp file name) gives the language.
     let ext = args::preprocessed_ext(&job.input).unwrap_or(".tmp");
@@ -61,25 +67,89 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
         "received the preprocessed source: {size} bytes in {} ms, into {place} ({input_name})",
         started.elapsed().as_millis()
     );
-    let output = dir.file(OUTPUT).into_os_string();
+    let layout = side_layout(job, dir, outputs).map_err(io_stop)?;
+    let output = layout.output_arg.as_os_str();
     let input_path = dir.file(&input_name).into_os_string();
     let (argv, stdin) = match (source, stdin_language(ext)) {
         // Small sources go to the compiler's stdin: no file to create.
         (Source::Memory(data), Some(lang)) => {
-            let mut argv = job.with_input_output(OsStr::new("-"), &output);
+            let mut argv = job.with_input_output(OsStr::new("-"), output);
             argv.splice(job.input_index..job.input_index, ["-x".into(), lang.into()]);
             (argv, Some(data))
         }
         (Source::Memory(data), None) => {
             std::fs::write(dir.file(&input_name), data).map_err(io_stop)?;
-            (job.with_input_output(&input_path, &output), None)
+            (job.with_input_output(&input_path, output), None)
         }
-        (Source::File(_), _) => (job.with_input_output(&input_path, &output), None),
+        (Source::File(_), _) => (job.with_input_output(&input_path, output), None),
     };
     Ok(Prepared {
         argv,
         stdin,
-        cwd: dir.path().to_path_buf(),
+        cwd: layout.cwd,
         dotd: None,
+        output: layout.output,
+        side: layout.side,
+    })
+}
+
+/// Where a job's compiler runs and writes.
+struct Layout {
+    cwd: PathBuf,
+    /// The `-o` value given to the compiler.
+    output_arg: OsString,
+    /// The object, for reading it back.
+    output: PathBuf,
+    side: Vec<(OsString, PathBuf)>,
+}
+
+/// The job directory's subdirectory where side outputs are made.
+const WORK: &str = "w";
+
+/// Without side outputs to send back (`outputs`: the client chose
+/// `OUTPUTS`), the compiler writes our `output.o`. With them it runs in
+/// `<job dir>/w` with the client's `-o` value as written when that is
+/// relative without `..` (its directories made there), else with its
+/// base name: gcc names the side files after the `-o` value, and the
+/// object names its `.dwo` by it (docs/extension.md §8). Names the
+/// client cannot get back identical keep the job here as it is today.
+fn side_layout(job: &Job, dir: &JobDir, outputs: bool) -> std::io::Result<Layout> {
+    let side = outputs
+        .then(|| args::side_outputs(job).ok())
+        .flatten()
+        .filter(|s| !s.compiler.is_empty());
+    let Some(side) = side else {
+        let output = dir.file(OUTPUT);
+        return Ok(Layout {
+            cwd: dir.path().to_path_buf(),
+            output_arg: output.clone().into_os_string(),
+            output,
+            side: Vec::new(),
+        });
+    };
+    let cwd = dir.file(WORK);
+    let written = bytes(&job.output);
+    let clean = !written.starts_with(b"/") && !written.split(|&c| c == b'/').any(|c| c == b"..");
+    let output_arg = if clean {
+        job.output.clone()
+    } else {
+        basename(&job.output).to_os_string()
+    };
+    let output = cwd.join(&output_arg);
+    let beside = output.parent().unwrap_or(&cwd).to_path_buf();
+    std::fs::create_dir_all(&beside)?;
+    let side = side
+        .compiler
+        .into_iter()
+        .map(|name| {
+            let path = beside.join(&name);
+            (name, path)
+        })
+        .collect();
+    Ok(Layout {
+        cwd,
+        output_arg,
+        output,
+        side,
     })
 }

@@ -134,6 +134,8 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
         argv: args.argv,
         stdin: None,
         cwd: cwd_path,
+        output: PathBuf::from(&output),
+        side: Vec::new(),
         dotd: Some(Dotd {
             deps,
             output,

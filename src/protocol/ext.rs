@@ -1,7 +1,7 @@
 //! The extension between our client and our daemon (docs/extension.md):
 //! the hello, the client's choice, what the server may send before
-//! `DONE` (heartbeats, its status, a compiler mismatch) and, later, the
-//! extra output files. Pure encoders and "need more" decoders like
+//! `DONE` (heartbeats, its status, a compiler mismatch) and the side
+//! output files after it (`XOUT`). Pure encoders and "need more" decoders like
 //! [`super::message`]'s; the 3.4 request and reply in between are
 //! unchanged but for the codec of their bodies ([`super::codec`]).
 //!
@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use super::codec::Codec;
 use super::token::{HEADER_LEN, Header};
 use super::{Decoded, ProtocolError};
 
@@ -272,6 +273,24 @@ impl Before {
     }
 }
 
+/// Most files one `XOUT` may carry.
+pub const MAX_OUTPUTS: u32 = 16;
+/// Longest file name in `XOUT`.
+pub const MAX_OUTPUT_NAME: u32 = 255;
+
+/// `XOUT <n>`, then per file `NAME <len> <name>` and `FILE <len> <body>`
+/// with the body in `codec` (docs/extension.md §8).
+pub fn encode_outputs(files: &[(Vec<u8>, Vec<u8>)], codec: Codec, out: &mut Vec<u8>) {
+    put(out, b"XOUT", files.len() as u32);
+    for (name, body) in files {
+        put(out, b"NAME", name.len() as u32);
+        out.extend_from_slice(name);
+        let body = codec.compress(body);
+        put(out, b"FILE", body.len() as u32);
+        out.extend_from_slice(&body);
+    }
+}
+
 // ---------------------------------------------------------------- helpers
 
 /// Append a header.
@@ -436,6 +455,26 @@ mod tests {
         assert!(Choice::decode(&bytes, cap::ZSTD).is_err(), "not offered");
         let plain = Choice::default().encode();
         assert_eq!(plain, b"XCAP00000000");
+    }
+
+    #[test]
+    fn outputs_bytes_are_as_documented() {
+        let mut out = Vec::new();
+        let files = [(b"x.su".to_vec(), b"x.c:1:5:main\t16\tstatic\n".to_vec())];
+        encode_outputs(&files, Codec::Raw, &mut out);
+        assert_eq!(
+            out,
+            b"XOUT00000001NAME00000004x.suFILE00000017x.c:1:5:main\t16\tstatic\n"
+        );
+        // docs/extension.md §8's example.
+        let mut zstd = Vec::new();
+        let su = b"src/x.c:1:5:main\t16\tstatic\n".to_vec();
+        encode_outputs(&[(b"x.su".to_vec(), su.clone())], Codec::Zstd, &mut zstd);
+        assert_eq!(&zstd[..40], b"XOUT00000001NAME00000004x.suFILE00000024");
+        assert_eq!(Codec::Zstd.decompress(&zstd[40..], 100).unwrap(), su);
+        let mut none = Vec::new();
+        encode_outputs(&[], Codec::Zstd, &mut none);
+        assert_eq!(none, b"XOUT00000000");
     }
 
     #[test]

@@ -200,11 +200,18 @@ pub fn receive(
 ) -> Result<Reply, RemoteError> {
     let codec = Codec::for_version(version);
     receive_with(
-        conn, version, codec, output, dotd, stdout, limits, on_receive,
+        conn, version, codec, output, dotd, None, stdout, limits, on_receive,
     )
 }
 
-/// [`receive`] with bodies in `codec` (the extension's zstd).
+/// Reads what follows a successful 3.4 reply (the extension's `XOUT`)
+/// into side files not yet in place.
+pub type After<'a> = &'a mut dyn FnMut(&mut dyn Read) -> Result<Vec<Output>, RemoteError>;
+
+/// [`receive`] with bodies in `codec` (the extension's zstd), and
+/// `after` reading the side files that follow a success. The object and
+/// the side files are renamed into place only once all have arrived, the
+/// object last.
 #[allow(clippy::too_many_arguments)]
 pub fn receive_with(
     conn: &mut impl Read,
@@ -212,6 +219,7 @@ pub fn receive_with(
     codec: Codec,
     output: &Path,
     dotd: Option<&Path>,
+    after: Option<After<'_>>,
     stdout: &mut impl Write,
     limits: &Limits,
     on_receive: impl FnOnce(),
@@ -257,7 +265,6 @@ pub fn receive_with(
             left -= n as u64;
         }
     }
-    file.commit().map_err(RemoteError::Output)?;
     if server_cpp(version) {
         // Pump mode: DOTD follows a success. 3.4 accepts a reply without
         // it; so do we when we did not ask for a dependency file, reading
@@ -279,6 +286,14 @@ pub fn receive_with(
             (Err(e), Some(_)) => return Err(e),
         }
     }
+    let side = match after {
+        Some(read) => read(conn)?,
+        None => Vec::new(),
+    };
+    for f in side {
+        f.commit().map_err(RemoteError::Output)?;
+    }
+    file.commit().map_err(RemoteError::Output)?;
     Ok(Reply { status, stderr })
 }
 

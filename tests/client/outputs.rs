@@ -1,0 +1,279 @@
+//! Every output file back (docs/extension.md §8, issue 12 item 3): with
+//! our client and daemon, `-gsplit-dwarf`'s `.dwo`, `-fstack-usage`'s
+//! `.su`, `-fcallgraph-info`'s `.ci`, `-save-temps`' `.i` and `.s` and
+//! the `-MD` dependency file are byte-identical to a local build's, and
+//! gdb finds the `.dwo` through the object; what a server cannot
+//! reproduce runs here, saying why.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Command;
+
+use super::harness::{Daemon, Farm, Kind, assert_ok, text};
+
+/// A source without system headers: its `-g` objects are identical from
+/// preprocessed text too (docs/reference.md, "Known limit").
+const PROG: &str = "struct point { int x, y; };\n\
+static int helper(struct point *p)\n{\n    int buf[16];\n\
+    for (int i = 0; i < 16; i++)\n        buf[i] = p->x * i;\n    return buf[p->y & 15];\n}\n\
+int main(int argc, char **argv)\n{\n    struct point pt = { argc, 2 };\n    (void)argv;\n\
+    return helper(&pt);\n}\n";
+
+/// Every file under `dir`, by name, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect()
+}
+
+/// Our daemon, known to the client as ours after a first job (the client
+/// probes after it), and with `clang` in its whitelist too.
+fn farm_and_daemon(tag: &str) -> (Farm, Daemon) {
+    let f = Farm::new(&format!("outputs-{tag}"));
+    f.write("src/prog.c", PROG);
+    symlink("/usr/bin/clang", f.path("masq/clang")).unwrap();
+    let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
+    let out = f.distcc(
+        &d.host(""),
+        &["gcc", "-c", "src/prog.c", "-o", "warm.o"],
+        &[],
+    );
+    assert_ok(&out, "warm-up job");
+    (f, d)
+}
+
+/// `args` compiled here into `obj/` (then moved to `ref/`) and through
+/// distcc into `obj/`: the same files, byte for byte.
+fn same_as_local(f: &Farm, d: &Daemon, args: &[&str], jobs: usize) {
+    same_as_local_on(f, d, "", &[], args, jobs);
+}
+
+fn same_as_local_on(
+    f: &Farm,
+    d: &Daemon,
+    options: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+    jobs: usize,
+) {
+    let (obj, reference) = (f.work().join("obj"), f.work().join("ref"));
+    for dir in [&obj, &reference] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    std::fs::create_dir_all(&obj).unwrap();
+    assert_ok(&f.local(args), "local build");
+    std::fs::rename(&obj, &reference).unwrap();
+    std::fs::create_dir_all(&obj).unwrap();
+    let out = f.distcc(&d.host(options), args, env);
+    assert_ok(&out, "distcc");
+    assert_eq!(d.wait_count("COMPILE_OK", jobs), jobs, "{}", d.log_text());
+    let (want, got) = (files(&reference), files(&obj));
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>(),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+    for (name, bytes) in &want {
+        assert!(
+            &got[name] == bytes,
+            "{args:?}: {name} differs from the local one"
+        );
+    }
+}
+
+fn gdb(f: &Farm, binary: &str, command: &str) -> String {
+    let out = Command::new("gdb")
+        .args(["-nx", "-batch", "-ex", command, binary])
+        .current_dir(f.work())
+        .output()
+        .expect("run gdb");
+    format!("{}{}", text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
+    crate::require_tool!("gdb");
+    let (f, d) = farm_and_daemon("gcc");
+    let all = [
+        "gcc",
+        "-g",
+        "-O1",
+        "-gsplit-dwarf",
+        "-fstack-usage",
+        "-fcallgraph-info",
+        "-save-temps",
+        "-MD",
+        "-c",
+        "src/prog.c",
+        "-o",
+        "obj/prog.o",
+    ];
+    same_as_local(&f, &d, &all, 2);
+    let log = d.log_text();
+    assert!(
+        log.contains("client speaks extension 1 (") && log.contains("outputs)"),
+        "{log}"
+    );
+    for name in [
+        "prog.dwo", "prog.su", "prog.ci", "prog.i", "prog.s", "prog.d",
+    ] {
+        assert!(f.work().join("obj").join(name).exists(), "{name}");
+    }
+    let su = std::fs::read_to_string(f.work().join("obj/prog.su")).unwrap();
+    assert!(su.starts_with("src/prog.c:"), "{su}");
+    // -S with side files, and the .dwo alone.
+    same_as_local(
+        &f,
+        &d,
+        &[
+            "gcc",
+            "-fstack-usage",
+            "-save-temps",
+            "-S",
+            "src/prog.c",
+            "-o",
+            "obj/prog.s",
+        ],
+        3,
+    );
+    same_as_local(
+        &f,
+        &d,
+        &[
+            "gcc",
+            "-g",
+            "-gsplit-dwarf",
+            "-c",
+            "src/prog.c",
+            "-o",
+            "obj/prog.o",
+        ],
+        4,
+    );
+    // A pump-mode host that is ours: such a job goes in plain mode, where
+    // its side files come back.
+    same_as_local_on(
+        &f,
+        &d,
+        ",cpp,lzo",
+        &[("DISTCC_PUMP", "1")],
+        &[
+            "gcc",
+            "-g",
+            "-gsplit-dwarf",
+            "-fstack-usage",
+            "-c",
+            "src/prog.c",
+            "-o",
+            "obj/prog.o",
+        ],
+        5,
+    );
+    // gdb reads the types from the .dwo the object names.
+    assert_ok(&f.local(&["gcc", "obj/prog.o", "-o", "prog"]), "link");
+    let seen = gdb(&f, "prog", "ptype struct point");
+    assert!(seen.contains("int x;") && seen.contains("int y;"), "{seen}");
+    std::fs::rename(f.work().join("obj/prog.dwo"), f.work().join("gone.dwo")).unwrap();
+    let blind = gdb(&f, "prog", "ptype struct point");
+    assert!(
+        !blind.contains("int x;"),
+        "gdb saw the type without the .dwo: {blind}"
+    );
+
+    // An absolute -o would make the object name the server's path: here,
+    // with the reason.
+    let abs = f.work().join("obj/abs.o");
+    let abs = abs.to_str().unwrap();
+    let out = f.distcc(
+        &d.host(""),
+        &["gcc", "-g", "-gsplit-dwarf", "-c", "src/prog.c", "-o", abs],
+        &[("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "absolute -o");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("running locally because -gsplit-dwarf with -o /"),
+        "{err}"
+    );
+    assert!(f.work().join("obj/abs.dwo").exists());
+    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 5);
+
+    // Without the extension: 3.4's protocol, as before (the .dwo stays on
+    // the server and is lost, as with distcc 3.4).
+    std::fs::remove_file(f.work().join("obj/prog.o")).unwrap();
+    let out = f.distcc(
+        &d.host(""),
+        &[
+            "gcc",
+            "-g",
+            "-gsplit-dwarf",
+            "-c",
+            "src/prog.c",
+            "-o",
+            "obj/prog.o",
+        ],
+        &[("DISTCC_EXTENSION", "0")],
+    );
+    assert_ok(&out, "3.4's protocol");
+    assert_eq!(d.wait_count("COMPILE_OK", 6), 6, "{}", d.log_text());
+    assert!(f.work().join("obj/prog.o").exists());
+    assert!(!f.work().join("obj/prog.dwo").exists());
+
+    // Nothing left behind on either side.
+    let temps: Vec<_> = files(&f.work().join("obj"))
+        .into_keys()
+        .filter(|n| n.contains(".distcc-"))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    let held = crate::support::job_dir_contents(&f.path("dtmp"));
+    assert!(held.is_empty(), "{held:?}");
+}
+
+#[test]
+fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
+    crate::require_tool!("clang");
+    let (f, d) = farm_and_daemon("clang");
+    same_as_local(
+        &f,
+        &d,
+        &[
+            "clang",
+            "-O1",
+            "-fstack-usage",
+            "-MD",
+            "-c",
+            "src/prog.c",
+            "-o",
+            "obj/prog.o",
+        ],
+        2,
+    );
+    let out = f.distcc(
+        &d.host(""),
+        &[
+            "clang",
+            "-g",
+            "-gsplit-dwarf",
+            "-c",
+            "src/prog.c",
+            "-o",
+            "obj/c.o",
+        ],
+        &[("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "clang -gsplit-dwarf");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("running locally because -gsplit-dwarf: clang"),
+        "{err}"
+    );
+    assert!(f.work().join("obj/c.dwo").exists());
+    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 2);
+}
