@@ -124,6 +124,7 @@ pub fn run(
     status: &mut Status,
     pump: &mut PumpState,
 ) -> Result<Reply, AttemptError> {
+    probe_for_side_outputs(ctx, host, job);
     if let CppState::Pending { driver_deps } = *cpp {
         if host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job) {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
@@ -234,6 +235,17 @@ pub fn run(
         extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
     }
     Ok(reply)
+}
+
+/// Side outputs come back only through the extension: before a job with
+/// some goes to a host of unknown kind, the host is probed (the probe a
+/// success there would make, made first; docs/extension.md §3).
+fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
+    if extension::opening(ctx, host) == extension::Opening::PlainThenProbe
+        && side_outputs(job).is_ok_and(|s| !s.is_empty())
+    {
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
+    }
 }
 
 /// A job with side outputs goes to a host known to be ours in plain mode,

@@ -32,19 +32,13 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Our daemon, known to the client as ours after a first job (the client
-/// probes after it), and with `clang` in its whitelist too.
+/// Our daemon, with `clang` in its whitelist too.
 fn farm_and_daemon(tag: &str) -> (Farm, Daemon) {
     let f = Farm::new(&format!("outputs-{tag}"));
     f.write("src/prog.c", PROG);
+    f.write("src/prog.cc", PROG);
     symlink("/usr/bin/clang", f.path("masq/clang")).unwrap();
     let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
-    let out = f.distcc(
-        &d.host(""),
-        &["gcc", "-c", "src/prog.c", "-o", "warm.o"],
-        &[],
-    );
-    assert_ok(&out, "warm-up job");
     (f, d)
 }
 
@@ -101,6 +95,14 @@ fn gdb(f: &Farm, binary: &str, command: &str) -> String {
 fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     crate::require_tool!("gdb");
     let (f, d) = farm_and_daemon("gcc");
+    // A first job without side files goes in 3.4's protocol; the client
+    // probes after it.
+    let out = f.distcc(
+        &d.host(""),
+        &["gcc", "-c", "src/prog.c", "-o", "warm.o"],
+        &[],
+    );
+    assert_ok(&out, "warm-up job");
     let all = [
         "gcc",
         "-g",
@@ -143,6 +145,22 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         ],
         3,
     );
+    // C++: the preprocessed text is kept as .ii.
+    same_as_local(
+        &f,
+        &d,
+        &[
+            "g++",
+            "-O1",
+            "-save-temps",
+            "-c",
+            "src/prog.cc",
+            "-o",
+            "obj/prog.o",
+        ],
+        4,
+    );
+    assert!(f.work().join("obj/prog.ii").exists());
     same_as_local(
         &f,
         &d,
@@ -155,7 +173,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
             "-o",
             "obj/prog.o",
         ],
-        4,
+        5,
     );
     // A pump-mode host that is ours: such a job goes in plain mode, where
     // its side files come back.
@@ -174,7 +192,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
             "-o",
             "obj/prog.o",
         ],
-        5,
+        6,
     );
     // gdb reads the types from the .dwo the object names.
     assert_ok(&f.local(&["gcc", "obj/prog.o", "-o", "prog"]), "link");
@@ -203,7 +221,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         "{err}"
     );
     assert!(f.work().join("obj/abs.dwo").exists());
-    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 5);
+    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 6);
 
     // Without the extension: 3.4's protocol, as before (the .dwo stays on
     // the server and is lost, as with distcc 3.4).
@@ -222,7 +240,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         &[("DISTCC_EXTENSION", "0")],
     );
     assert_ok(&out, "3.4's protocol");
-    assert_eq!(d.wait_count("COMPILE_OK", 6), 6, "{}", d.log_text());
+    assert_eq!(d.wait_count("COMPILE_OK", 7), 7, "{}", d.log_text());
     assert!(f.work().join("obj/prog.o").exists());
     assert!(!f.work().join("obj/prog.dwo").exists());
 
@@ -240,6 +258,8 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
 fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     crate::require_tool!("clang");
     let (f, d) = farm_and_daemon("clang");
+    // The first job to a host of unknown kind has side files: the client
+    // probes first, then uses the extension.
     same_as_local(
         &f,
         &d,
@@ -253,8 +273,12 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
             "-o",
             "obj/prog.o",
         ],
-        2,
+        1,
     );
+    let log = d.log_text();
+    let probes = log.matches("client probed for the extension and closed");
+    assert_eq!(probes.count(), 1, "{log}");
+    assert!(log.contains("outputs)"), "{log}");
     let out = f.distcc(
         &d.host(""),
         &[
@@ -275,5 +299,5 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
         "{err}"
     );
     assert!(f.work().join("obj/c.dwo").exists());
-    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 2);
+    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 1);
 }
