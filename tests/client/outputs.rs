@@ -301,3 +301,37 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     assert!(f.work().join("obj/c.dwo").exists());
     assert_eq!(d.log_text().matches("COMPILE_OK").count(), 1);
 }
+
+/// Debian's 3.4 daemon: the job is probed for first (one refused hello in
+/// its log), then sent in 3.4's protocol as before; the side files stay
+/// there, as with distcc 3.4's client. No job fails, no backoff.
+#[test]
+fn a_3_4_daemon_gets_side_output_jobs_as_before() {
+    crate::require_tool!(crate::support::distccd::DEBIAN_DISTCCD);
+    let f = Farm::new("outputs-debian");
+    f.write("src/prog.c", PROG);
+    let d = f.daemon(Kind::Debian);
+    for obj in ["obj/a.o", "obj/b.o"] {
+        let args = [
+            "gcc",
+            "-g",
+            "-gsplit-dwarf",
+            "-fstack-usage",
+            "-c",
+            "src/prog.c",
+            "-o",
+            obj,
+        ];
+        assert_ok(&f.distcc(&d.host(",lzo"), &args, &[]), obj);
+    }
+    assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
+    let log = d.log_text();
+    assert_eq!(log.matches("2020868097").count(), 1, "one probe:\n{log}");
+    let made: Vec<String> = files(&f.work().join("obj")).into_keys().collect();
+    assert_eq!(made, ["a.o", "b.o"]);
+    assert!(
+        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
+        "{:?}",
+        f.lock_files()
+    );
+}
