@@ -6,9 +6,16 @@
 //! reproduce runs here, saying why.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
+
+use distcc::protocol::Response;
+use distcc::protocol::codec::Codec;
+use distcc::protocol::ext::{self, ServerHello, Status, cap};
 
 use super::harness::{Daemon, Farm, Kind, assert_ok, text};
 
@@ -333,5 +340,69 @@ fn a_3_4_daemon_gets_side_output_jobs_as_before() {
         !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
         "{:?}",
         f.lock_files()
+    );
+}
+
+/// A server that speaks the extension and sends back a file the command
+/// does not write (`../evil`): the client refuses the reply, writes
+/// nothing of it, and compiles here.
+#[test]
+fn a_server_cannot_make_the_client_write_another_file() {
+    let f = Farm::new("outputs-hostile");
+    f.write("src/prog.c", PROG);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // The client knows the host as ours: it says hello on the job's
+    // connection.
+    let memory = f.path("ddir/extension");
+    std::fs::create_dir_all(&memory).unwrap();
+    std::fs::write(memory.join(format!("tcp_127.0.0.1_{port}")), "v1 ours 1\n").unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let mut hello = [0u8; 12];
+            if s.read_exact(&mut hello).is_err() {
+                continue;
+            }
+            let offer = ServerHello {
+                version: 1,
+                caps: cap::OUTPUTS,
+                status: Status::default(),
+            };
+            let _ = s.write_all(&offer.encode());
+            // The choice and the request, until the client waits.
+            s.set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let mut buf = [0u8; 65536];
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            let mut reply = Response {
+                version: 2,
+                object: b"not an object".to_vec(),
+                ..Response::default()
+            }
+            .encode();
+            let evil = [(b"../evil".to_vec(), b"written by the server".to_vec())];
+            ext::encode_outputs(&evil, Codec::Lzo, &mut reply);
+            let _ = s.write_all(&reply);
+        }
+    });
+    let args = [
+        "gcc",
+        "-fstack-usage",
+        "-c",
+        "src/prog.c",
+        "-o",
+        "obj/prog.o",
+    ];
+    let out = f.distcc(&format!("127.0.0.1:{port},lzo"), &args, &[]);
+    assert_ok(&out, "distcc");
+    let err = text(&out.stderr);
+    assert!(err.contains("XOUT"), "{err}");
+    assert!(!f.work().join("evil").exists(), "the server wrote ../evil");
+    let made = files(&f.work().join("obj"));
+    assert_eq!(made.keys().collect::<Vec<_>>(), ["prog.o", "prog.su"]);
+    assert!(
+        made["prog.o"].starts_with(b"\x7fELF"),
+        "the server's object was kept"
     );
 }
