@@ -1,18 +1,35 @@
-#!/usr/bin/env python3
-"""Per-job cost of TLS (issue 14): the same tiny job sent by our client to
-our daemon on 127.0.0.1, once through `HOST` (clear protocol) and once
-through `tls+HOST` (TLS 1.3, pinned Ed25519 keys, the daemon's accept
-byte), interleaved, one job at a time. Reports the median wall time of a
-whole `distcc gcc -c x.i` (the compile itself included, so the difference
-is what TLS adds) and the client's CPU time (user+sys) per job.
+#!/usr/bin/env -S python3 -u
+"""Per-job cost of TLS (issue 14): the same tiny job sent to our daemon on
+127.0.0.1, one job at a time, by
 
-Not a timed test. Run after `cargo build --release --bin distcc --bin
-distccd --bin distcc-config`:
+  * "3.4":   Debian's distcc 3.4 client, `HOST` (clear protocol 1);
+  * "clear": our client, `HOST` (clear; the extension's hello included);
+  * "tls":   our client, `tls+HOST` (TLS 1.3, pinned Ed25519 keys, the
+             daemon's accept byte, then the same exchange inside TLS).
 
-    bench/tls.py --jobs 200
+The three kinds are interleaved (the order rotates every job) so that the
+machine's load hits them alike. Per round and kind: the median wall time
+of a whole `distcc gcc -c x.i` (the compile itself included, so the
+difference is what TLS adds), the median client CPU (user+sys of the
+client process), and the daemon's own CPU per job (its threads' time on
+CPU from /proc/PID/task/*/schedstat, compilers excluded, a mean since it
+is read around each job). Reported: the median over rounds of each
+round's figure, and each round's tls - clear.
+
+`--rtt-ms D` puts a relay in front of the daemon that holds every chunk
+for D/2 ms each way, as a network with that round-trip time would (TCP's
+own connect round trip is not delayed): the wall difference then shows
+the round trips TLS adds.
+
+Builds the release binaries first (`cargo build --release`; `--no-build`
+to skip). Not a timed test.
+
+    bench/tls.py --rounds 5 --jobs 60
+    bench/tls.py --rounds 3 --jobs 30 --rtt-ms 2
 """
 
 import argparse
+import glob
 import os
 import resource
 import shutil
@@ -21,13 +38,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEBIAN_DISTCC = "/usr/bin/distcc"
+KINDS = ["3.4", "clear", "tls"]
 
 
-def binary(name, profile):
-    return os.path.join(ROOT, "target", profile, name)
+def binary(name, args):
+    return os.path.join(args.bin or os.path.join(ROOT, "target", args.profile), name)
 
 
 def free_port():
@@ -50,12 +70,106 @@ def fingerprint(text):
     return next(w for w in text.split() if w.startswith("SHA256:"))
 
 
+def daemon_cpu_ns(pid):
+    """The daemon's threads' time on CPU so far (ns)."""
+    total = 0
+    for path in glob.glob(f"/proc/{pid}/task/*/schedstat"):
+        try:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass  # a thread that just ended
+    return total
+
+
+class DelayRelay:
+    """127.0.0.1:port -> 127.0.0.1:target, every chunk held `one_way` s in
+    each direction. Counts the round trips: each time the daemon answers
+    after the client spoke (the client then waits one network round trip).
+    """
+
+    def __init__(self, target, one_way):
+        self.target, self.one_way = target, one_way
+        self.lock = threading.Lock()
+        self.round_trips = 0
+        self.last = {}
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            client, _ = self.sock.accept()
+            server = socket.create_connection(("127.0.0.1", self.target))
+            conn = object()
+            for a, b, side in [(client, server, "c"), (server, client, "d")]:
+                a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                threading.Thread(target=self.pipe, args=(a, b, conn, side),
+                                 daemon=True).start()
+
+    def turn(self, conn, side):
+        with self.lock:
+            if side == "d" and self.last.get(conn) == "c":
+                self.round_trips += 1
+            self.last[conn] = side
+
+    def pipe(self, src, dst, conn, side):
+        # Reading and sending in one thread, each chunk sent when it is
+        # due: chunks never overtake each other, as on a wire.
+        queue, cond = [], threading.Condition()
+
+        def sender():
+            while True:
+                with cond:
+                    while not queue:
+                        cond.wait()
+                    due, data = queue.pop(0)
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                try:
+                    if data:
+                        dst.sendall(data)
+                    else:
+                        dst.shutdown(socket.SHUT_WR)
+                        return
+                except OSError:
+                    return
+
+        threading.Thread(target=sender, daemon=True).start()
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                data = b""
+            if data:
+                self.turn(conn, side)
+            with cond:
+                queue.append((time.perf_counter() + self.one_way, data))
+                cond.notify()
+            if not data:
+                return
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--jobs", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=60, help="jobs per kind per round")
     ap.add_argument("--profile", default="release")
-    ap.add_argument("--lzo", action="store_true", help="add ,lzo to both hosts")
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--bin", help="our binaries' directory (no build)")
+    ap.add_argument("--lzo", action="store_true", help="add ,lzo to the hosts")
+    ap.add_argument("--rtt-ms", type=float, help="through a relay adding this round-trip time")
     args = ap.parse_args()
+    if not os.access(DEBIAN_DISTCC, os.X_OK):
+        sys.exit(f"{DEBIAN_DISTCC} (Debian's distcc 3.4) is needed")
+    if not (args.no_build or args.bin):
+        flag = ["--release"] if args.profile == "release" else []
+        subprocess.run(["cargo", "build", "--quiet", *flag, "--bin", "distcc",
+                        "--bin", "distccd", "--bin", "distcc-config"],
+                       cwd=ROOT, check=True)
 
     tmp = tempfile.mkdtemp(prefix="distcc-tls-bench-")
     try:
@@ -64,10 +178,8 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(args, tmp):
-    distcc = binary("distcc", args.profile)
-    distccd = binary("distccd", args.profile)
-    config = binary("distcc-config", args.profile)
+def setup(args, tmp):
+    config = binary("distcc-config", args)
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": tmp,
@@ -92,7 +204,13 @@ def run(args, tmp):
     cfp = fingerprint(cfg("--tls-keygen", "client"))
     cfg("--tls-dir", dtls, "--tls-trust-client", cfp)
     cfg("--tls-trust-daemon", "127.0.0.1", dfp)
+    return env, dtls, masq, dtmp
 
+
+def run(args, tmp):
+    distcc = binary("distcc", args)
+    distccd = binary("distccd", args)
+    env, dtls, masq, dtmp = setup(args, tmp)
     port = free_port()
     log = os.path.join(tmp, "daemon.log")
     daemon = subprocess.Popen(
@@ -103,30 +221,27 @@ def run(args, tmp):
         env={"PATH": "/usr/bin:/bin", "TMPDIR": dtmp}, start_new_session=True)
     try:
         wait_port(port)
+        relay = None
+        if args.rtt_ms is not None:
+            relay = DelayRelay(port, args.rtt_ms / 2000)
+        target = relay.port if relay else port
         src = os.path.join(tmp, "x.i")
         with open(src, "w") as f:
             f.write("int f(int a) { return a * 3 + 1; }\n")
         opts = ",lzo" if args.lzo else ""
         hosts = {
-            "clear": f"127.0.0.1:{port}{opts}",
-            "tls": f"tls+127.0.0.1:{port}{opts}",
+            "3.4": f"127.0.0.1:{target}{opts}",
+            "clear": f"127.0.0.1:{target}{opts}",
+            "tls": f"tls+127.0.0.1:{target}{opts}",
         }
-        wall = {k: [] for k in hosts}
-        cpu = {k: [] for k in hosts}
-        for i in range(args.jobs):
-            order = ["clear", "tls"] if i % 2 == 0 else ["tls", "clear"]
-            for kind in order:
-                e = dict(env, DISTCC_HOSTS=hosts[kind], DISTCC_FALLBACK="0")
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.perf_counter()
-                subprocess.run([distcc, "gcc", "-c", src, "-o",
-                                os.path.join(tmp, "x.o")],
-                               env=e, check=True, cwd=tmp)
-                t1 = time.perf_counter()
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                wall[kind].append((t1 - t0) * 1000)
-                cpu[kind].append(((after.ru_utime - before.ru_utime)
-                                  + (after.ru_stime - before.ru_stime)) * 1000)
+        clients = {"3.4": DEBIAN_DISTCC, "clear": distcc, "tls": distcc}
+        rounds = []
+        for r in range(args.rounds):
+            rounds.append(one_round(args, env, tmp, src, hosts, clients, daemon.pid, relay))
+            print(f"round {r + 1}: " + ", ".join(
+                f"{k} {statistics.median(rounds[-1]['wall'][k]):.2f}/"
+                f"{statistics.median(rounds[-1]['cpu'][k]):.2f} ms"
+                for k in KINDS) + " (wall/client CPU)")
         with open(log) as f:
             problems = [l for l in f if "refused" in l or "ERROR" in l]
         if problems:
@@ -134,17 +249,59 @@ def run(args, tmp):
     finally:
         os.killpg(daemon.pid, 15)
         daemon.wait()
+    report(args, hosts, rounds)
 
-    print(f"jobs per kind: {args.jobs}, hosts: {hosts}")
-    print("| metric | clear | tls | tls - clear |")
-    print("|---|---:|---:|---:|")
-    for name, data in [("wall per job, median (ms)", wall),
-                       ("client CPU per job, median (ms)", cpu)]:
-        c, t = statistics.median(data["clear"]), statistics.median(data["tls"])
-        print(f"| {name} | {c:.2f} | {t:.2f} | {t - c:+.2f} |")
-    diffs = sorted(t - c for c, t in zip(wall["clear"], wall["tls"]))
-    print(f"| median of paired differences, wall (ms) | | | "
-          f"{statistics.median(diffs):+.2f} |")
+
+def one_round(args, env, tmp, src, hosts, clients, dpid, relay):
+    wall = {k: [] for k in KINDS}
+    cpu = {k: [] for k in KINDS}
+    dcpu = {k: [] for k in KINDS}
+    trips = {k: [] for k in KINDS}
+    for i in range(args.jobs):
+        order = KINDS[i % 3:] + KINDS[:i % 3]
+        for kind in order:
+            e = dict(env, DISTCC_HOSTS=hosts[kind], DISTCC_FALLBACK="0")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            d0 = daemon_cpu_ns(dpid)
+            r0 = relay.round_trips if relay else 0
+            t0 = time.perf_counter()
+            subprocess.run([clients[kind], "gcc", "-c", src, "-o",
+                            os.path.join(tmp, "x.o")],
+                           env=e, check=True, cwd=tmp)
+            t1 = time.perf_counter()
+            # The daemon's last bookkeeping after the reply.
+            time.sleep(0.002)
+            dcpu[kind].append((daemon_cpu_ns(dpid) - d0) / 1e6)
+            if relay:
+                trips[kind].append(relay.round_trips - r0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall[kind].append((t1 - t0) * 1000)
+            cpu[kind].append(((after.ru_utime - before.ru_utime)
+                              + (after.ru_stime - before.ru_stime)) * 1000)
+    return {"wall": wall, "cpu": cpu, "dcpu": dcpu, "trips": trips}
+
+
+def report(args, hosts, rounds):
+    med = statistics.median
+    print(f"\nrounds: {args.rounds}, jobs per kind per round: {args.jobs}, "
+          f"added rtt: {args.rtt_ms} ms, hosts: {hosts}")
+    print("| per job (median over rounds) | 3.4 clear | ours clear | ours tls "
+          "| tls - clear | tls / 3.4 |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rows = [("wall, median (ms)", "wall", med),
+            ("client CPU, median (ms)", "cpu", med),
+            ("daemon CPU, mean (ms)", "dcpu", statistics.mean)]
+    if args.rtt_ms is not None:
+        rows.append(("network round trips, median", "trips", med))
+    for name, key, stat in rows:
+        per = {k: med([stat(r[key][k]) for r in rounds]) for k in KINDS}
+        print(f"| {name} | {per['3.4']:.2f} | {per['clear']:.2f} | "
+              f"{per['tls']:.2f} | {per['tls'] - per['clear']:+.2f} | "
+              f"{per['tls'] / per['3.4']:.2f} |")
+    for key, label in [("cpu", "client CPU"), ("wall", "wall")]:
+        diffs = [med(r[key]["tls"]) - med(r[key]["clear"]) for r in rounds]
+        print(f"tls - clear, {label}, per round (ms): "
+              + " ".join(f"{d:+.2f}" for d in diffs))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ use crate::client::stats;
 use crate::client::stats::Counted;
 use crate::client::transport::conn::{self, Conn};
 use crate::client::transport::remote::{self, RemoteError, Reply};
+use crate::client::transport::tls;
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
@@ -81,18 +82,31 @@ impl From<RemoteError> for AttemptError {
     }
 }
 
-fn connect(ctx: &Ctx, host: &HostSpec) -> std::io::Result<Conn> {
+/// Connect to `host`; a `tls+` host says whether it accepts our key at
+/// the first read (`hello_first`: only the extension's hello is written
+/// before) or before this returns.
+fn connect(ctx: &Ctx, host: &HostSpec, hello_first: bool) -> std::io::Result<Conn> {
     match &host.kind {
         HostKind::Tcp { host: h, port } => {
+            let tls = if host.tls {
+                let dir = ctx.vars.distcc_dir().unwrap_or_default().join("tls");
+                Some(tls::prepare(&dir, h, *port)?)
+            } else {
+                None
+            };
             let raw = match ctx.vars.socks_proxy() {
                 Some(proxy) => conn::via_socks(&proxy, h, *port, ctx.io_timeout),
                 None => conn::tcp(h, *port, ctx.io_timeout),
             };
-            if !host.tls {
+            let Some(tls) = tls else {
                 return raw;
-            }
-            let dir = ctx.vars.distcc_dir().unwrap_or_default().join("tls");
-            crate::client::transport::tls::connect(raw?, &dir, h, *port)
+            };
+            let verdict = if hello_first {
+                tls::Verdict::WithFirstRead
+            } else {
+                tls::Verdict::Now
+            };
+            tls::connect(raw?, tls, h, verdict)
         }
         HostKind::Ssh {
             user,
@@ -157,8 +171,9 @@ pub fn run(
             .map_err(|e: CppError| AttemptError::Local(e.to_string()))?;
         running = Some((child, lock));
     }
+    let opening = extension::opening(ctx, host);
     status.set(Phase::Connect, name, slot);
-    let connected = connect(ctx, host);
+    let connected = connect(ctx, host, opening == extension::Opening::Hello);
     // Even when the connection fails, let cpp finish: the next host (or
     // the local fallback decision) may use its output.
     let mut conn = match connected {
@@ -168,7 +183,6 @@ pub fn run(
             return Err(AttemptError::Host(RemoteError::Io(e)));
         }
     };
-    let opening = extension::opening(ctx, host);
     let session = match open(ctx, host, conn.as_mut().expect("connected"), &opening) {
         Ok(s) => s,
         Err(e) => {
@@ -232,7 +246,7 @@ pub fn run(
     )?;
     drop(conn);
     if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
     }
     Ok(reply)
 }
@@ -297,8 +311,9 @@ fn run_pump(
     let entries = pumpmode::entries(files, &pumped.dirs)
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
     status.set(Phase::Connect, name, slot);
-    let mut raw = connect(ctx, host).map_err(RemoteError::Io)?;
     let opening = extension::opening(ctx, host);
+    let mut raw =
+        connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
     let session = open(ctx, host, &mut raw, &opening)?;
     let codec = session
         .as_ref()
@@ -343,7 +358,7 @@ fn run_pump(
     )?;
     drop(raw);
     if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
     }
     Ok(reply)
 }
@@ -366,7 +381,7 @@ fn open(
     match extension::hello(&mut Counted(conn), ctx, &host.lock_id(), wait)? {
         extension::Hello::Ours(s) => Ok(Some(s)),
         extension::Hello::Theirs => {
-            *conn = connect(ctx, host)?;
+            *conn = connect(ctx, host, false)?;
             Ok(None)
         }
     }

@@ -14,7 +14,9 @@
 //! Once the daemon has checked the client's key it sends one byte,
 //! [`ACCEPTED`]: in TLS 1.3 the client finishes its handshake before the
 //! daemon has judged its key, so without it a refused client could only
-//! guess why its request went unanswered.
+//! guess why its request went unanswered. A client may send the
+//! extension's hello before that byte arrives; a refused one is read to
+//! its end so that the refusal reaches it (`linger`).
 
 use std::io;
 use std::path::PathBuf;
@@ -36,6 +38,11 @@ const TLS_HANDSHAKE: u8 = 0x16;
 /// How long a client may take to send its first byte and to finish the
 /// handshake; a compile request has deadlines of its own after that.
 const HANDSHAKE_TIME: Duration = Duration::from_secs(10);
+
+/// How long, and for how many bytes, a refused client is read before
+/// the connection is closed ([`linger`]).
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 64 * 1024;
 
 /// What a connection turned out to be.
 #[derive(Debug)]
@@ -136,7 +143,13 @@ impl Gate {
         }
         let acceptor = tokio_rustls::TlsAcceptor::from(self.current().config.clone());
         let handshake = tokio::time::timeout(HANDSHAKE_TIME, async {
-            let mut tls = acceptor.accept(stream).await?;
+            let mut tls = match acceptor.accept(stream).into_fallible().await {
+                Ok(tls) => tls,
+                Err((e, stream)) => {
+                    linger(stream).await;
+                    return Err(e);
+                }
+            };
             tls.write_all(&[ACCEPTED]).await?;
             tls.flush().await?;
             io::Result::Ok(tls)
@@ -168,6 +181,26 @@ impl Gate {
             }
         }
     }
+}
+
+/// After a refusal (its alert sent): read what the client sent meanwhile
+/// (its extension's hello, sent without waiting for the accept byte)
+/// until it closes. Closing with that unread would reset the connection,
+/// and the client's kernel would drop the alert with the reason unread.
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let _ = stream.shutdown().await;
+    let mut buf = [0u8; 4096];
+    let mut read = 0;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            read += n;
+            if read >= LINGER_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The innermost reason of a handshake failure (our verifier's words

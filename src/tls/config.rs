@@ -93,6 +93,40 @@ fn check_signature(
     )
 }
 
+/// The signature half of both verifiers, the same on each side: TLS 1.3
+/// only, Ed25519 signatures by raw public keys. `ClientCertVerifier` and
+/// `ServerCertVerifier` declare these four methods separately, so a
+/// macro rather than a shared trait implementation.
+macro_rules! ed25519_raw_key_signatures {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            _message: &[u8],
+            _cert: &CertificateDer<'_>,
+            _dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            Err(rustls::Error::General("TLS 1.2 is not offered".into()))
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            check_signature(message, cert, dss)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            vec![SignatureScheme::ED25519]
+        }
+
+        fn requires_raw_public_keys(&self) -> bool {
+            true
+        }
+    };
+}
+
 // ---------------------------------------------------------------- daemon
 
 /// The daemon's half: its key and the clients it serves.
@@ -131,31 +165,7 @@ impl ClientCertVerifier for AuthorizedClients {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General("TLS 1.2 is not offered".into()))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        check_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        vec![SignatureScheme::ED25519]
-    }
-
-    fn requires_raw_public_keys(&self) -> bool {
-        true
-    }
+    ed25519_raw_key_signatures!();
 }
 
 impl DaemonTls {
@@ -199,7 +209,7 @@ impl DaemonTls {
             .map_err(io::Error::other)?
             .with_client_cert_verifier(verifier)
             .with_cert_resolver(Arc::new(
-                rustls::server::AlwaysResolvesServerRawPublicKeys::new(identity.certified_key()?),
+                rustls::server::AlwaysResolvesServerRawPublicKeys::new(identity.certified_key()),
             ));
         // One job per connection: tickets would only cost bytes.
         config.send_tls13_tickets = 0;
@@ -248,31 +258,7 @@ impl ServerCertVerifier for PinnedDaemon {
         }
     }
 
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General("TLS 1.2 is not offered".into()))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        check_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        vec![SignatureScheme::ED25519]
-    }
-
-    fn requires_raw_public_keys(&self) -> bool {
-        true
-    }
+    ed25519_raw_key_signatures!();
 }
 
 /// The client's half for one daemon.
@@ -319,7 +305,7 @@ impl ClientTls {
             .dangerous()
             .with_custom_certificate_verifier(verifier.clone())
             .with_client_cert_resolver(Arc::new(
-                rustls::client::AlwaysResolvesClientRawPublicKeys::new(identity.certified_key()?),
+                rustls::client::AlwaysResolvesClientRawPublicKeys::new(identity.certified_key()),
             ));
         config.resumption = rustls::client::Resumption::disabled();
         Ok(Self {

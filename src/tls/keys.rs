@@ -15,10 +15,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ring::signature::KeyPair;
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use rustls::pki_types::PrivatePkcs8KeyDer;
 use rustls::pki_types::pem::PemObject;
-use rustls::sign::CertifiedKey;
+use rustls::sign::{CertifiedKey, Signer, SigningKey};
+use rustls::{SignatureAlgorithm, SignatureScheme};
 
 use super::pins::{Fingerprint, base64_nopad, ed25519_spki};
 
@@ -62,6 +63,9 @@ impl Role {
 #[derive(Clone)]
 pub struct Identity {
     pkcs8: Vec<u8>,
+    /// Parsed once: each parse derives the public key again, which costs
+    /// a client about as much as a signature, per job.
+    pair: Arc<Ed25519KeyPair>,
     /// The public key as sent in the handshake (RFC 7250).
     pub spki: Vec<u8>,
     pub fingerprint: Fingerprint,
@@ -82,13 +86,13 @@ impl Identity {
     /// A new random key pair.
     pub fn generate() -> io::Result<Self> {
         let rng = ring::rand::SystemRandom::new();
-        let doc = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng)
+        let doc = Ed25519KeyPair::generate_pkcs8(&rng)
             .map_err(|_| io::Error::other("cannot generate an Ed25519 key"))?;
         Self::from_pkcs8(doc.as_ref().to_vec())
     }
 
     fn from_pkcs8(pkcs8: Vec<u8>) -> io::Result<Self> {
-        let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
             .map_err(|e| invalid(format!("not an Ed25519 key: {e}")))?;
         let public: [u8; 32] = pair
             .public_key()
@@ -99,6 +103,7 @@ impl Identity {
         Ok(Self {
             fingerprint: Fingerprint::of_spki(&spki),
             pkcs8,
+            pair: Arc::new(pair),
             spki,
         })
     }
@@ -138,13 +143,38 @@ impl Identity {
 
     /// The key as rustls signs with it, the SPKI standing in for a
     /// certificate (RFC 7250).
-    pub fn certified_key(&self) -> io::Result<Arc<CertifiedKey>> {
-        let der = PrivatePkcs8KeyDer::from(self.pkcs8.clone());
-        let signer = rustls::crypto::ring::sign::any_eddsa_type(&der).map_err(invalid)?;
-        Ok(Arc::new(CertifiedKey::new(
+    pub fn certified_key(&self) -> Arc<CertifiedKey> {
+        Arc::new(CertifiedKey::new(
             vec![self.spki.clone().into()],
-            signer,
-        )))
+            Arc::new(Ed25519Signer(self.pair.clone())),
+        ))
+    }
+}
+
+/// rustls' signer over the pair [`Identity`] parsed already (rustls' own,
+/// `any_eddsa_type`, would parse the PKCS#8 document again).
+#[derive(Debug)]
+struct Ed25519Signer(Arc<Ed25519KeyPair>);
+
+impl SigningKey for Ed25519Signer {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        offered
+            .contains(&SignatureScheme::ED25519)
+            .then(|| Box::new(Ed25519Signer(self.0.clone())) as Box<dyn Signer>)
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        SignatureAlgorithm::ED25519
+    }
+}
+
+impl Signer for Ed25519Signer {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rustls::Error> {
+        Ok(self.0.sign(message).as_ref().to_vec())
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        SignatureScheme::ED25519
     }
 }
 
@@ -167,7 +197,20 @@ mod tests {
         let back = Identity::load(&path).unwrap();
         assert_eq!(back.fingerprint, id.fingerprint);
         assert_eq!(back.spki, id.spki);
-        assert!(id.certified_key().is_ok());
+        let signer = id
+            .certified_key()
+            .key
+            .choose_scheme(&[SignatureScheme::ED25519]);
+        let signature = signer.unwrap().sign(b"message").unwrap();
+        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &id.spki[12..])
+            .verify(b"message", &signature)
+            .expect("a signature the public key verifies");
+        assert!(
+            id.certified_key()
+                .key
+                .choose_scheme(&[SignatureScheme::ECDSA_NISTP256_SHA256])
+                .is_none()
+        );
         assert!(
             id.public_line("me")
                 .starts_with(&id.fingerprint.to_string())

@@ -15,3 +15,6 @@ pub mod pins;
 /// judged the client's key: waiting for this byte tells a refused client
 /// why, before it sends a job.
 pub const ACCEPTED: u8 = b'K';
+
+#[cfg(test)]
+mod tests;

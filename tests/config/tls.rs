@@ -134,3 +134,43 @@ fn portage_build_user_owns_the_gentoo_client_key() {
     assert!(out.status.success(), "{out:?}");
     assert!(other.join("tls/client.key").is_file());
 }
+
+#[test]
+fn makepkg_user_keeps_the_client_key_in_its_home() {
+    if !is_root() {
+        // Running as another user needs root; CI runs as root.
+        assert!(!crate::support::ci(), "CI runs the tests as root");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let r = Root::new("arch");
+    std::fs::set_permissions(r.path(""), PermissionsExt::from_mode(0o755)).unwrap();
+    let home = r.path("home/builder");
+    std::fs::create_dir_all(&home).unwrap();
+    std::os::unix::fs::chown(&home, Some(1000), Some(1000)).unwrap();
+    let as_builder = |args: &[&str]| -> super::Run {
+        let mut c = r.cmd();
+        c.env("HOME", &home).uid(1000).gid(1000);
+        c.args(args).output().unwrap().into()
+    };
+
+    // No role named: a user's key is the client's.
+    let made = as_builder(&["--tls-keygen"]);
+    assert_eq!(made.status, 0, "{made:?}");
+    let fp = fingerprint_in(&made.stdout);
+    let dir = home.join(".distcc/tls");
+    for (p, mode) in [(dir.clone(), 0o700), (dir.join("client.key"), 0o600)] {
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (1000, 1000), "{}", p.display());
+        assert_eq!(m.permissions().mode() & 0o777, mode, "{}", p.display());
+    }
+    assert!(!r.path("etc/distcc/tls").exists(), "no daemon key made");
+    let t = as_builder(&["--tls-trust-daemon", "tls+build1", &fp]);
+    assert_eq!(t.status, 0, "{t:?}");
+    assert_eq!(
+        std::fs::metadata(dir.join("known_daemons")).unwrap().uid(),
+        1000
+    );
+    let printed = as_builder(&["--tls-fingerprint"]);
+    assert_eq!(printed.stdout.trim(), fp, "{printed:?}");
+}

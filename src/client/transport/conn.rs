@@ -102,7 +102,7 @@ impl Conn {
             Self::Unix(s) => s.as_fd(),
             Self::Ssh(s) => s.stdout.as_fd(),
             // What TLS read ahead is seen by [`Conn::buffered`].
-            Self::Tls(s) => s.sock.read_fd(),
+            Self::Tls(s) => s.stream.sock.read_fd(),
         }
     }
 
@@ -113,10 +113,7 @@ impl Conn {
         match self {
             // An error is for the next read to report: say there is
             // something to read.
-            Self::Tls(s) => s
-                .conn
-                .process_new_packets()
-                .map_or(true, |st| st.plaintext_bytes_to_read() > 0),
+            Self::Tls(s) => s.buffered(),
             Self::Tcp(_) | Self::Unix(_) | Self::Ssh(_) => false,
         }
     }
