@@ -17,8 +17,8 @@
 //! * `-gsplit-dwarf`: the object names its `.dwo` by the `-o` value as
 //!   written (`DW_AT_dwo_name`), which `-fdebug-prefix-map` does not
 //!   remap, and gdb looks for it under `DW_AT_comp_dir`. A server can
-//!   reproduce a relative `-o` without `..` in a directory of its own;
-//!   an absolute one (or one climbing out) would name the server's path.
+//!   reproduce a relative `-o` in directories of its own (nested deep
+//!   enough for its `..`); an absolute one would name the server's path.
 //!   `DW_AT_comp_dir` comes from the preprocessed text's first line
 //!   marker, so `-fno-working-directory` leaves the server's. clang
 //!   records its own working directory there whatever the text says.
@@ -31,7 +31,7 @@ use super::Job;
 use super::StopAt;
 use super::ext::{basename, replace_suffix};
 use super::options::Dialect;
-use super::os::{bytes, lossy, strip_prefix};
+use super::os::{bytes, climbs_above_root, lossy, strip_prefix};
 
 /// The side outputs of a job.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -129,10 +129,10 @@ pub fn side_outputs(job: &Job) -> Result<SideOutputs, String> {
                     .into(),
             );
         }
-        if output.starts_with(b"/") || output.split(|&c| c == b'/').any(|c| c == b"..") {
+        if output_climb(&job.output).is_none() {
             return Err(format!(
                 "-gsplit-dwarf with -o {}: the object would name the server's path to its .dwo \
-                 (only a relative -o without .. is reproduced there)",
+                 (only a relative -o is reproduced there)",
                 lossy(&job.output)
             ));
         }
@@ -160,6 +160,21 @@ pub fn side_outputs(job: &Job) -> Result<SideOutputs, String> {
         }
     }
     Ok(out)
+}
+
+/// Deepest `..` climb of a relative `-o` a server reproduces.
+pub const MAX_CLIMB: usize = 16;
+
+/// How deep in directories of its own a server must run the compiler for
+/// the relative `output` to stay inside them (`obj/x.o`: 0,
+/// `../b/x.o`: 1); `None` for an absolute one or one climbing more than
+/// [`MAX_CLIMB`].
+pub fn output_climb(output: &OsStr) -> Option<usize> {
+    let b = bytes(output);
+    if b.starts_with(b"/") {
+        return None;
+    }
+    (0..=MAX_CLIMB).find(|&depth| !climbs_above_root(b, depth))
 }
 
 /// Whether `name` may be written beside the output for `allowed`: one of
@@ -216,6 +231,7 @@ mod tests {
         assert_eq!(names("gcc -g -gsplit-dwarf -c src/x.c"), ["x.dwo"]);
         assert_eq!(names("gcc -gsplit-dwarf -c x.c -o y.foo.o"), ["y.foo.dwo"]);
         assert_eq!(names("gcc -gsplit-dwarf -c x.c -o obj/y"), ["y.dwo"]);
+        assert_eq!(names("gcc -gsplit-dwarf -c x.c -o ../b/y.o"), ["y.dwo"]);
         assert!(names("gcc -gsplit-dwarf -S x.c -o x.s").is_empty());
         assert!(names("gcc -gsplit-dwarf -gno-split-dwarf -c x.c").is_empty());
         assert_eq!(
@@ -240,8 +256,8 @@ mod tests {
         for (cmd, needle) in [
             ("gcc -g -gsplit-dwarf -c x.c -o /abs/x.o", "-o /abs/x.o"),
             (
-                "gcc -g -gsplit-dwarf -c x.c -o ../b/x.o",
-                "relative -o without ..",
+                "gcc -g -gsplit-dwarf -c x.c -o ../../../../../../../../../../../../../../../../../x.o",
+                "only a relative -o",
             ),
             (
                 "gcc -g -gsplit-dwarf -fno-working-directory -c x.c",
@@ -256,6 +272,21 @@ mod tests {
                 Ok(s) => panic!("{cmd}: {s:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_relative_output_is_reproduced_deep_enough() {
+        for (o, depth) in [
+            ("x.o", Some(0)),
+            ("obj/x.o", Some(0)),
+            ("../x.o", Some(1)),
+            ("a/../../b/../../x.o", Some(2)),
+            ("/abs/x.o", None),
+        ] {
+            assert_eq!(output_climb(OsStr::new(o)), depth, "{o}");
+        }
+        let deep = "../".repeat(MAX_CLIMB + 1) + "x.o";
+        assert_eq!(output_climb(OsStr::new(&deep)), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::incoming::{Incoming, Source};
 use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop_after_head};
 use super::jobdir::JobDir;
 use crate::args::ext::basename;
-use crate::args::os::bytes;
+use crate::args::outputs::output_climb;
 use crate::args::{self, Job};
 
 /// Sources up to this size reach the compiler from memory; bigger ones
@@ -108,11 +108,12 @@ const WORK: &str = "w";
 
 /// Without side outputs to send back (`outputs`: the client chose
 /// `OUTPUTS`), the compiler writes our `output.o`. With them it runs in
-/// `<job dir>/w` with the client's `-o` value as written when that is
-/// relative without `..` (its directories made there), else with its
-/// base name: gcc names the side files after the `-o` value, and the
-/// object names its `.dwo` by it (docs/extension.md §8). Names the
-/// client cannot get back identical keep the job here as it is today.
+/// `<job dir>/w` (nested deep enough for the `-o` value's `..`) with the
+/// client's `-o` value as written when that is relative (its directories
+/// made there), else with its base name: gcc names the side files after
+/// the `-o` value, and the object names its `.dwo` by it
+/// (docs/extension.md §8). [`output_climb`] keeps every path inside
+/// `<job dir>/w`.
 fn side_layout(job: &Job, dir: &JobDir, outputs: bool) -> std::io::Result<Layout> {
     let side = outputs
         .then(|| args::side_outputs(job).ok())
@@ -127,14 +128,15 @@ fn side_layout(job: &Job, dir: &JobDir, outputs: bool) -> std::io::Result<Layout
             side: Vec::new(),
         });
     };
-    let cwd = dir.file(WORK);
-    let written = bytes(&job.output);
-    let clean = !written.starts_with(b"/") && !written.split(|&c| c == b'/').any(|c| c == b"..");
-    let output_arg = if clean {
-        job.output.clone()
-    } else {
-        basename(&job.output).to_os_string()
+    let mut cwd = dir.file(WORK);
+    let output_arg = match output_climb(&job.output) {
+        Some(depth) => {
+            cwd.extend(std::iter::repeat_n("d", depth));
+            job.output.clone()
+        }
+        None => basename(&job.output).to_os_string(),
     };
+    std::fs::create_dir_all(&cwd)?;
     let output = cwd.join(&output_arg);
     let beside = output.parent().unwrap_or(&cwd).to_path_buf();
     std::fs::create_dir_all(&beside)?;

@@ -251,6 +251,26 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     assert!(f.work().join("obj/prog.o").exists());
     assert!(!f.work().join("obj/prog.dwo").exists());
 
+    // An output climbing out of the working directory: the server nests
+    // its compile as deep, and the object names ../build/prog.dwo as here.
+    let args = [
+        "gcc",
+        "-g",
+        "-gsplit-dwarf",
+        "-c",
+        "src/prog.c",
+        "-o",
+        "../build/prog.o",
+    ];
+    let (build, reference) = (f.path("build"), f.path("build-ref"));
+    std::fs::create_dir_all(&build).unwrap();
+    assert_ok(&f.local(&args), "local build");
+    std::fs::rename(&build, &reference).unwrap();
+    assert_ok(&f.distcc(&d.host(""), &args, &[]), "distcc");
+    assert_eq!(d.wait_count("COMPILE_OK", 8), 8, "{}", d.log_text());
+    assert_eq!(files(&build), files(&reference));
+    assert!(files(&build).contains_key("prog.dwo"));
+
     // Nothing left behind on either side.
     let temps: Vec<_> = files(&f.work().join("obj"))
         .into_keys()
