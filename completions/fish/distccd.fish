@@ -24,6 +24,7 @@ complete -c distccd -l job-lifetime -x -d 'Kill jobs running longer than SECONDS
 complete -c distccd -l job-memory-limit -x -d 'Cap each compiler process at MIB mebibytes'
 complete -c distccd -l job-file-size-limit -x -d 'Largest file a compiler may write, MIB'
 complete -c distccd -l job-process-limit -x -d 'Processes allowed beyond those at start-up'
+complete -c distccd -l header-cache-size -x -d 'Memory for pump-mode headers by content, MIB'
 complete -c distccd -l tls -d 'Also serve TLS clients with trusted keys'
 complete -c distccd -l tls-required -d 'Serve only TLS clients with trusted keys'
 complete -c distccd -l tls-dir -x -a '(__fish_complete_directories)' -d 'TLS key directory'

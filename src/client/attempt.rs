@@ -18,6 +18,7 @@ use crate::client::ctx::Ctx;
 use crate::client::extension;
 use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
 use crate::client::pump::{self as pumpmode, PumpState};
+use crate::client::pumpcache;
 use crate::client::race::incoming::Incoming;
 use crate::client::race::run::{self as race, LocalJob, Source, Waited};
 use crate::client::sidefiles;
@@ -31,6 +32,7 @@ use crate::client::transport::tls;
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
+use crate::protocol::ext::cap;
 use crate::state::Phase;
 
 /// Where the preprocessed source stands.
@@ -318,7 +320,6 @@ fn run_pump(
     let codec = session
         .as_ref()
         .map_or(Codec::for_version(3), |s| s.codec(3));
-    let request = pumpmode::request(&argv, &pumped.cwd, entries, codec);
     let mut conn = Counted(&mut raw);
     debug!(
         "sending {} with {} files to {} (protocol 3): {}",
@@ -328,7 +329,19 @@ fn run_pump(
         line(&argv)
     );
     status.set(Phase::Send, name, slot);
-    conn.write_all(&request).map_err(RemoteError::Io)?;
+    if session
+        .as_ref()
+        .is_some_and(|s| s.choice.has(cap::HEADER_CACHE))
+    {
+        let sent = pumpcache::send(&mut conn, &argv, &pumped.cwd, &entries, codec)?;
+        debug!(
+            "pump: header cache: sent {} of {} files ({} bytes)",
+            sent.bodies, sent.files, sent.bytes
+        );
+    } else {
+        let request = pumpmode::request(&argv, &pumped.cwd, entries, codec);
+        conn.write_all(&request).map_err(RemoteError::Io)?;
+    }
     status.set(Phase::Compile, name, slot);
     let local = || {
         Some(LocalJob {

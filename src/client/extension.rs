@@ -39,7 +39,7 @@ pub const DIR: &str = "extension";
 /// at most one probe an hour from this user.
 pub const REPROBE_SECS: u64 = 3600;
 /// What this client asks for, of what it implements.
-pub const WANTED: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS;
+pub const WANTED: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS | cap::HEADER_CACHE;
 
 /// What is known of a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,6 +30,7 @@ pub mod placement;
 pub mod plan;
 pub mod probe;
 pub mod pump;
+pub mod pumpcache;
 pub mod race;
 pub mod scan;
 pub mod sidefiles;

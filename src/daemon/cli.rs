@@ -209,6 +209,11 @@ pub struct Cli {
     #[arg(long, value_name = "N")]
     pub job_process_limit: Option<u64>,
 
+    /// Keep up to MIB mebibytes of pump-mode headers in memory for our
+    /// clients, by content (docs/extension.md; default 256, 0 = off).
+    #[arg(long, value_name = "MIB")]
+    pub header_cache_size: Option<u64>,
+
     /// Tests only: use at most this Landlock ABI (0: act as if the kernel
     /// had no Landlock).
     #[arg(long, value_name = "N", hide = true)]

@@ -211,6 +211,14 @@ impl Config {
                 limits: Limits::default(),
                 policy,
                 compiler_env,
+                // One process per connection under inetd: nothing to share.
+                header_cache: match mode {
+                    Mode::Daemon => cli
+                        .header_cache_size
+                        .unwrap_or(crate::daemon::hdrstore::DEFAULT_SIZE >> 20)
+                        .saturating_mul(1 << 20),
+                    Mode::Inetd => 0,
+                },
             },
             sandbox,
             warnings,

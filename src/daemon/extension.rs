@@ -23,6 +23,15 @@ use crate::protocol::token::HEADER_LEN;
 /// What this daemon offers.
 pub const OFFER: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS;
 
+/// What this daemon offers now: [`OFFER`], and the header cache when its
+/// store is on.
+pub fn offer(shared: &Shared) -> u32 {
+    match shared.headers {
+        Some(_) => OFFER | cap::HEADER_CACHE,
+        None => OFFER,
+    }
+}
+
 /// One connection's agreement.
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -62,6 +71,7 @@ impl Session {
             (cap::STATUS, "status"),
             (cap::COMPILER_ID, "compiler check"),
             (cap::OUTPUTS, "outputs"),
+            (cap::HEADER_CACHE, "header cache"),
         ];
         let used: Vec<&str> = names
             .iter()
@@ -99,15 +109,16 @@ where
         return Ok(None);
     };
     let version = theirs.min(ext::VERSION);
+    let caps = offer(shared);
     let offer = ServerHello {
         version,
-        caps: OFFER,
+        caps,
         status: status(shared),
     };
     send(writer, &offer.encode(), shared.settings.io_timeout)
         .await
         .map_err(|e| read_stop(ReadError::Io(e)))?;
-    let choice = match inc.choice(OFFER).await {
+    let choice = match inc.choice(caps).await {
         Ok(c) => c,
         Err(ReadError::Truncated { have, want }) if want - have == HEADER_LEN => {
             return Err(Stop {

@@ -36,6 +36,7 @@ use crate::protocol::{Decoded, HeadDecoder, Limits, ProtocolError, RequestHead};
 pub mod budget;
 mod files;
 pub mod hello;
+mod manifest;
 pub mod pace;
 pub mod pending;
 mod source;

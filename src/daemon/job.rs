@@ -33,6 +33,7 @@ use tracing::trace;
 use super::compile::{compile, reply};
 use super::exec::Launcher;
 use super::extension::{self, Session};
+use super::hdrstore::HeaderStore;
 use super::incoming::pending::{Caps, Pending, Ticket};
 use super::incoming::{Incoming, ReadError};
 use super::jobdir::{JobDir, JobDirs};
@@ -69,6 +70,8 @@ pub struct JobSettings {
     pub policy: Policy,
     /// The compilers' environment, without `TMPDIR` (set per job).
     pub compiler_env: Vec<(OsString, OsString)>,
+    /// `--header-cache-size` in bytes (0: no header cache).
+    pub header_cache: u64,
 }
 
 /// Everything jobs share.
@@ -94,6 +97,8 @@ pub struct Shared {
     /// Jobs received and waiting for a compile slot (the extension's
     /// status).
     pub waiting: AtomicU32,
+    /// The extension's header cache, if on.
+    pub headers: Option<HeaderStore>,
 }
 
 impl Shared {
@@ -101,6 +106,7 @@ impl Shared {
     pub fn new(settings: JobSettings, launcher: Box<dyn Launcher>, stats: Stats) -> Self {
         Self {
             dirs: JobDirs::new(&settings.tmpdir, settings.save_temps),
+            headers: (settings.header_cache > 0).then(|| HeaderStore::new(settings.header_cache)),
             settings,
             launcher,
             compile_slots: Semaphore::new(stats.max_kids().max(1) as usize),
@@ -272,7 +278,20 @@ where
     })?;
     trace!("job directory {}", dir.path().display());
     let prepared = match cwd {
-        Some(cwd) => pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s).await?,
+        Some(cwd) => {
+            // With the header cache, the files come by digest and the
+            // daemon answers which it lacks, on the same connection.
+            let cached = shared
+                .headers
+                .as_ref()
+                .filter(|_| {
+                    session
+                        .as_ref()
+                        .is_some_and(|x| x.choice.has(cap::HEADER_CACHE))
+                })
+                .map(|store| (store, &mut writer));
+            pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s, cached).await?
+        }
         None => {
             let outputs = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));
             plain::receive(&mut inc, head.version, &job, &dir, s, outputs).await?

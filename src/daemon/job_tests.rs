@@ -128,6 +128,7 @@ impl Harness {
                 ..Policy::default()
             },
             compiler_env: Vec::new(),
+            header_cache: 0,
         };
         let fake = Fake {
             behaviour,

@@ -40,10 +40,11 @@ pub mod cap {
     pub const OUTPUTS: u32 = 1 << 4;
     /// Reserved for authentication (issue 14).
     pub const RESERVED_AUTH: u32 = 1 << 5;
-    /// Reserved for a header cache (issue 16).
-    pub const RESERVED_HEADER_CACHE: u32 = 1 << 6;
+    /// Protocol 3 requests list their files by digest (`XMAN`); the
+    /// server asks for the contents it lacks (`XWNT`).
+    pub const HEADER_CACHE: u32 = 1 << 6;
     /// Every bit this code implements.
-    pub const KNOWN: u32 = ZSTD | HEARTBEAT | STATUS | COMPILER_ID | OUTPUTS;
+    pub const KNOWN: u32 = ZSTD | HEARTBEAT | STATUS | COMPILER_ID | OUTPUTS | HEADER_CACHE;
 }
 
 /// Longest compiler identity (`XCID`, `XCMM`) accepted.

@@ -6,6 +6,8 @@
 //!   our client and daemon agreed on it.
 //! * [`ext`]: the extension our client and daemon negotiate
 //!   (docs/extension.md): hello, choice, heartbeats, status.
+//! * [`hdrcache`]: the extension's header cache: a pump job's files by
+//!   digest, and which of them the server lacks.
 //! * [`message`]: whole requests and responses: encoders, and decoders that
 //!   take the bytes received so far and answer "need more" or a value.
 //! * [`head`]: the request head, decoded incrementally (linear in its size
@@ -17,6 +19,7 @@
 
 pub mod codec;
 pub mod ext;
+pub mod hdrcache;
 pub mod head;
 pub mod lzo;
 pub mod message;

@@ -48,7 +48,7 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     }
     let log = d.log_text();
     assert_eq!(
-        log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs)")
+        log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs, header cache)")
             .count(),
         2,
         "{log}"

@@ -12,6 +12,7 @@ mod fake;
 mod fallback;
 mod fidelity;
 pub mod harness;
+mod hdrcache;
 mod outputs;
 mod placement;
 mod project;

@@ -12,6 +12,7 @@
 mod corpus;
 mod flood;
 pub mod harness;
+mod hdrcache;
 pub mod hostile;
 pub mod hostile_args;
 mod interop;

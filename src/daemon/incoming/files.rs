@@ -100,7 +100,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
     }
 
     /// One compressed FILE body, measured, charged, then decompressed.
-    async fn expand(
+    pub(super) async fn expand(
         &mut self,
         codec: Codec,
         body: Vec<u8>,

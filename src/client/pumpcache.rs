@@ -1,0 +1,206 @@
+//! A pump job's files through the server's header cache
+//! (docs/extension.md §10): send the request head and a manifest naming
+//! each file by the SHA-256 of its contents, read which contents the
+//! server lacks, send only those. A header the server got from an
+//! earlier job (of this build, of another build, of another client with
+//! the same bytes) costs its name and 32 bytes instead of its contents.
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::client::transport::remote::RemoteError;
+use crate::protocol::codec::Codec;
+use crate::protocol::hdrcache::{self, Content, Digest, Item};
+use crate::protocol::message::put_bulk_with;
+use crate::protocol::token::{HEADER_LEN, Header, Token};
+use crate::protocol::{Decoded, FileEntry, FileKind, RequestHead};
+
+/// What the server's answer cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// Regular files in the manifest.
+    pub files: usize,
+    /// Those whose contents were sent.
+    pub bodies: usize,
+    /// Their bytes, before compression.
+    pub bytes: u64,
+}
+
+/// The manifest of `entries`: each file by its digest.
+pub fn manifest(entries: &[FileEntry]) -> Vec<Item> {
+    entries
+        .iter()
+        .map(|e| Item {
+            name: e.name.clone(),
+            content: match &e.kind {
+                FileKind::File(data) => Content::File(Digest::of(data)),
+                FileKind::Link(target) => Content::Link(target.clone()),
+            },
+        })
+        .collect()
+}
+
+fn read_error(e: io::Error) -> RemoteError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => RemoteError::Io(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "no XWNT from the server within DISTCC_IO_TIMEOUT",
+        )),
+        io::ErrorKind::UnexpectedEof => RemoteError::Eof("XWNT"),
+        _ => RemoteError::Io(e),
+    }
+}
+
+/// Read `XWNT`, answering `items`.
+fn read_want(conn: &mut impl Read, items: &[Item]) -> Result<Vec<u32>, RemoteError> {
+    let mut buf = vec![0u8; HEADER_LEN];
+    conn.read_exact(&mut buf).map_err(read_error)?;
+    let len = Header::decode(&buf)
+        .map_err(RemoteError::Protocol)?
+        .expect("12 bytes")
+        .param as usize;
+    // A length other than the manifest's is refused by the decoder before
+    // anything that large is read.
+    if len == hdrcache::want_len(items.len() as u32) {
+        buf.resize(HEADER_LEN + len, 0);
+        conn.read_exact(&mut buf[HEADER_LEN..])
+            .map_err(read_error)?;
+    }
+    match hdrcache::decode_want(&buf, items).map_err(RemoteError::Protocol)? {
+        Decoded::Done(wanted, _) => Ok(wanted),
+        Decoded::NeedMore(_) => unreachable!("the whole bitmap was read"),
+    }
+}
+
+/// Send the protocol 3 request of `argv` in `cwd` with `entries` through
+/// the header cache: head and manifest, then the bodies asked for, in
+/// `codec`.
+pub fn send<C: Read + Write>(
+    conn: &mut C,
+    argv: &[OsString],
+    cwd: &Path,
+    entries: &[FileEntry],
+    codec: Codec,
+) -> Result<Sent, RemoteError> {
+    let items = manifest(entries);
+    let mut out = RequestHead {
+        version: 3,
+        cwd: Some(cwd.as_os_str().as_bytes().to_vec()),
+        argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+    }
+    .encode();
+    hdrcache::encode_manifest(&mut out, &items);
+    conn.write_all(&out)?;
+    let wanted = read_want(conn, &items)?;
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for &i in &wanted {
+        let FileKind::File(data) = &entries[i as usize].kind else {
+            unreachable!("the decoder lets only files be asked for");
+        };
+        bytes += data.len() as u64;
+        put_bulk_with(&mut out, Token::File, codec, data);
+    }
+    conn.write_all(&out)?;
+    Ok(Sent {
+        files: items
+            .iter()
+            .filter(|i| matches!(i.content, Content::File(_)))
+            .count(),
+        bodies: wanted.len(),
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    /// A connection whose reads come from `answer` and whose writes are kept.
+    struct Fake {
+        answer: Cursor<Vec<u8>>,
+        written: Vec<u8>,
+    }
+
+    impl Read for Fake {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.answer.read(buf)
+        }
+    }
+
+    impl Write for Fake {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn only_the_contents_asked_for_are_sent() {
+        let entries = vec![
+            FileEntry {
+                name: b"/w/x.c".to_vec(),
+                kind: FileKind::File(b"int x;\n".to_vec()),
+            },
+            FileEntry {
+                name: b"/w/l.h".to_vec(),
+                kind: FileKind::Link(b"x.h".to_vec()),
+            },
+            FileEntry {
+                name: b"/w/x.h".to_vec(),
+                kind: FileKind::File(b"#define X 1\n".to_vec()),
+            },
+        ];
+        let mut answer = Vec::new();
+        hdrcache::encode_want(&mut answer, 3, &[2]);
+        let mut conn = Fake {
+            answer: Cursor::new(answer),
+            written: Vec::new(),
+        };
+        let argv = [OsString::from("gcc"), OsString::from("-c")];
+        let sent = send(&mut conn, &argv, Path::new("/w"), &entries, Codec::Raw).unwrap();
+        assert_eq!(
+            sent,
+            Sent {
+                files: 2,
+                bodies: 1,
+                bytes: 12
+            }
+        );
+        let w = &conn.written;
+        let text = String::from_utf8_lossy(w);
+        assert!(
+            text.starts_with("DIST00000003CDIR00000002/wARGC00000002"),
+            "{text}"
+        );
+        assert!(
+            text.contains("XMAN00000003NAME00000006/w/x.cXDIG00000020"),
+            "{text}"
+        );
+        assert!(w.ends_with(b"FILE0000000c#define X 1\n"), "{text}");
+        assert!(!text.contains("int x;"), "{text}");
+        // A server asking for a link, or closing instead of answering.
+        let mut bad = Vec::new();
+        hdrcache::encode_want(&mut bad, 3, &[1]);
+        let mut conn = Fake {
+            answer: Cursor::new(bad),
+            written: Vec::new(),
+        };
+        assert!(send(&mut conn, &argv, Path::new("/w"), &entries, Codec::Raw).is_err());
+        let mut conn = Fake {
+            answer: Cursor::new(Vec::new()),
+            written: Vec::new(),
+        };
+        assert!(matches!(
+            send(&mut conn, &argv, Path::new("/w"), &entries, Codec::Raw),
+            Err(RemoteError::Eof("XWNT"))
+        ));
+    }
+}

@@ -1,0 +1,133 @@
+//! The header cache on our daemon, byte by byte (docs/extension.md §10):
+//! a hand-driven client says hello, picks the header cache, sends a
+//! manifest and the bodies asked for. A body whose digest is not its
+//! entry's is refused and never stored; a right one is stored and not
+//! asked for again; `--header-cache-size 0` offers no header cache.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use distcc::protocol::codec::Codec;
+use distcc::protocol::ext::{self, Choice, ServerHello, cap};
+use distcc::protocol::hdrcache::{self, Content, Digest, Item};
+use distcc::protocol::message::put_bulk_with;
+use distcc::protocol::{Decoded, Limits, RequestHead, Token, decode_response};
+
+use super::harness::{Daemon, Farm, Kind, Opts, text};
+
+const OK_C: &[u8] = b"int ok = 1;\n";
+
+/// Connect and say hello; the offer's capabilities.
+fn hello(port: u16) -> (TcpStream, u32) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(&ext::hello(ext::VERSION)).unwrap();
+    let mut buf = Vec::new();
+    loop {
+        if let Decoded::Done(h, _) = ServerHello::decode(&buf).unwrap() {
+            return (s, h.caps);
+        }
+        let mut b = [0u8; 256];
+        let n = s.read(&mut b).unwrap();
+        assert!(n > 0, "closed at the hello");
+        buf.extend_from_slice(&b[..n]);
+    }
+}
+
+/// Pick the header cache alone (LZO bodies), send `gcc -c ok.c` from the
+/// farm's sources with ok.c's digest, read XWNT: the entries asked for.
+fn manifest(farm: &Farm, port: u16) -> (TcpStream, Vec<u32>) {
+    let (mut s, caps) = hello(port);
+    assert_ne!(caps & cap::HEADER_CACHE, 0, "offer {caps:#x}");
+    let choice = Choice {
+        caps: cap::HEADER_CACHE,
+        ..Choice::default()
+    };
+    let src = farm.src();
+    let mut out = choice.encode();
+    out.extend(
+        RequestHead {
+            version: 3,
+            cwd: Some(src.to_str().unwrap().as_bytes().to_vec()),
+            argv: ["gcc", "-c", "ok.c", "-o", "ok.o"]
+                .iter()
+                .map(|a| a.as_bytes().to_vec())
+                .collect(),
+        }
+        .encode(),
+    );
+    let items = [Item {
+        name: src.join("ok.c").to_str().unwrap().as_bytes().to_vec(),
+        content: Content::File(Digest::of(OK_C)),
+    }];
+    hdrcache::encode_manifest(&mut out, &items);
+    s.write_all(&out).unwrap();
+    let mut want = [0u8; 13];
+    s.read_exact(&mut want).unwrap();
+    let Decoded::Done(wanted, _) = hdrcache::decode_want(&want, &items).unwrap() else {
+        panic!("short XWNT");
+    };
+    (s, wanted)
+}
+
+fn send_body(s: &mut TcpStream, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_bulk_with(&mut out, Token::File, Codec::Lzo, body);
+    s.write_all(&out).unwrap();
+    let mut reply = Vec::new();
+    let _ = s.read_to_end(&mut reply);
+    reply
+}
+
+fn compiled(reply: &[u8]) {
+    match decode_response(reply, &Limits::default(), true) {
+        Ok(Decoded::Done(r, _)) => assert_eq!(r.status, 0, "{}", text(&r.stderr)),
+        other => panic!("bad reply {other:?}: {:?}", text(reply)),
+    }
+}
+
+#[test]
+fn the_daemon_keeps_only_contents_whose_digest_is_right() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("hdrcache");
+    farm.write_src("ok.c", OK_C);
+    let d = farm.daemon(
+        Kind::Ours,
+        &Opts {
+            args: vec!["--log-level".into(), "debug".into()],
+            ..Opts::default()
+        },
+    );
+    // Other bytes than the digest names: refused, no reply.
+    let (mut s, wanted) = manifest(&farm, d.port);
+    assert_eq!(wanted, [0]);
+    let reply = send_body(&mut s, b"int evil = 1;\n");
+    assert!(reply.is_empty(), "{:?}", text(&reply));
+    assert!(d.wait_log("do not have the digest its manifest entry names"));
+    assert_eq!(d.wait_count("REJ_BAD_REQ", 1), 1, "{}", d.log_text());
+    // Not stored: asked for again; the right bytes compile.
+    let (mut s, wanted) = manifest(&farm, d.port);
+    assert_eq!(wanted, [0]);
+    compiled(&send_body(&mut s, OK_C));
+    // Stored: not asked for; the request ends with the manifest.
+    let (mut s, wanted) = manifest(&farm, d.port);
+    assert_eq!(wanted, Vec::<u32>::new());
+    let mut reply = Vec::new();
+    s.read_to_end(&mut reply).unwrap();
+    compiled(&reply);
+    assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
+    // Off: not offered.
+    let off = Daemon::start(&distcc_config(&farm).args(["--header-cache-size", "0"]));
+    let (_, caps) = hello(off.port);
+    assert_eq!(caps & cap::HEADER_CACHE, 0, "offer {caps:#x}");
+}
+
+fn distcc_config(farm: &Farm) -> crate::support::distccd::Config {
+    crate::support::distccd::Config::new(Kind::Ours, farm.path("off.log"))
+        .home(farm.path("home"))
+        .tmpdir(farm.path("dtmp"))
+        .listen(Some("127.0.0.1"))
+        .allow(["127.0.0.1"])
+        .masquerade_dir(farm.path("masq"))
+}
