@@ -127,7 +127,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     same_as_local(&f, &d, &all, 2);
     let log = d.log_text();
     assert!(
-        log.contains("client speaks extension 1 (") && log.contains("outputs)"),
+        log.contains("client speaks extension 1 (") && log.contains("outputs, header cache)"),
         "{log}"
     );
     for name in [
@@ -305,7 +305,7 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     let log = d.log_text();
     let probes = log.matches("client probed for the extension and closed");
     assert_eq!(probes.count(), 1, "{log}");
-    assert!(log.contains("outputs)"), "{log}");
+    assert!(log.contains("outputs, header cache)"), "{log}");
     let out = f.distcc(
         &d.host(""),
         &[
