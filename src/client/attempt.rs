@@ -260,7 +260,7 @@ fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
     if extension::opening(ctx, host) == extension::Opening::PlainThenProbe
         && side_outputs(job).is_ok_and(|s| !s.is_empty())
     {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host));
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
     }
 }
 
