@@ -257,8 +257,10 @@ pub fn run(
 /// some goes to a host of unknown kind, the host is probed (the probe a
 /// success there would make, made first; docs/extension.md §3).
 fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
-    if extension::opening(ctx, host) == extension::Opening::PlainThenProbe
-        && side_outputs(job).is_ok_and(|s| !s.is_empty())
+    // The pure check first: most jobs have no side outputs, and the
+    // opening reads a file.
+    if side_outputs(job).is_ok_and(|s| !s.is_empty())
+        && extension::opening(ctx, host) == extension::Opening::PlainThenProbe
     {
         extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
     }
@@ -267,8 +269,8 @@ fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
 /// A job with side outputs goes to a host known to be ours in plain mode,
 /// where the extension carries them back (docs/extension.md §8).
 fn side_outputs_need_plain(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
-    let need = extension::opening(ctx, host) == extension::Opening::Hello
-        && side_outputs(job).is_ok_and(|s| !s.is_empty());
+    let need = side_outputs(job).is_ok_and(|s| !s.is_empty())
+        && extension::opening(ctx, host) == extension::Opening::Hello;
     if need {
         debug!("preprocessing here: side outputs come back only in plain mode");
     }

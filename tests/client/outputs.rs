@@ -271,6 +271,23 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     assert_eq!(files(&build), files(&reference));
     assert!(files(&build).contains_key("prog.dwo"));
 
+    // An absolute -o: the .su names the source, not the output, so it
+    // comes back identical.
+    let abs = f.work().join("obj/prog.o");
+    same_as_local(
+        &f,
+        &d,
+        &[
+            "gcc",
+            "-fstack-usage",
+            "-c",
+            "src/prog.c",
+            "-o",
+            abs.to_str().unwrap(),
+        ],
+        9,
+    );
+
     // Nothing left behind on either side.
     let temps: Vec<_> = files(&f.work().join("obj"))
         .into_keys()
