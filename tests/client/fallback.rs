@@ -140,7 +140,7 @@ fn wait_phase(state_dir: &Path, phase: u32) -> bool {
 fn daemon_killed_mid_job_falls_back() {
     for kind in [Kind::Debian, Kind::Ours] {
         let f = farm(&format!("killed-{kind:?}"));
-        f.write("slow.c", slow_source(1500));
+        f.write("slow.c", slow_source(400));
         let args = ["gcc", "-O2", "-c", "slow.c", "-o", "slow.o"];
         f.local(&args);
         std::fs::rename(f.work().join("slow.o"), f.work().join("ref.o")).unwrap();
