@@ -155,3 +155,76 @@ fn side_layout(job: &Job, dir: &JobDir, outputs: bool) -> std::io::Result<Layout
         side,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Scan, scan};
+    use std::path::{Component, Path};
+
+    /// `path` with `.` and `..` resolved lexically (the directories exist:
+    /// no symlink can be among them).
+    fn normal(path: &Path) -> PathBuf {
+        let mut out = PathBuf::new();
+        for c in path.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn side_files_are_made_inside_the_job_directory_whatever_the_output() {
+        let base = std::env::temp_dir().join(format!("plain-layout-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        let dirs = crate::daemon::jobdir::JobDirs::new(&base, false);
+        let climb = "../".repeat(40);
+        for (o, arg) in [
+            ("obj/x.o", "obj/x.o"),
+            ("../../b/x.o", "../../b/x.o"),
+            ("/etc/x.o", "x.o"),
+            (&*format!("{climb}etc/x.o"), "x.o"),
+        ] {
+            let argv: Vec<OsString> = [
+                "gcc",
+                "-g",
+                "-fstack-usage",
+                "-fcallgraph-info",
+                "-c",
+                "x.c",
+                "-o",
+                o,
+            ]
+            .iter()
+            .map(OsString::from)
+            .collect();
+            let Scan::Distribute(job) = scan(&argv) else {
+                panic!("{o}")
+            };
+            let dir = dirs.take().unwrap();
+            let work = dir.file(WORK);
+            let layout = side_layout(&job, &dir, true).unwrap();
+            assert_eq!(layout.output_arg, arg, "{o}");
+            for p in [&layout.output]
+                .into_iter()
+                .chain(layout.side.iter().map(|(_, p)| p))
+            {
+                let p = normal(&layout.cwd.join(p));
+                assert!(p.starts_with(&work), "{o}: {}", p.display());
+                assert!(p.parent().unwrap().is_dir(), "{o}: {}", p.display());
+            }
+            assert_eq!(layout.side.len(), 2, "{o}");
+            // Without OUTPUTS: our output.o, as always.
+            let plain = side_layout(&job, &dir, false).unwrap();
+            assert_eq!(plain.output, dir.file(OUTPUT));
+            assert!(plain.side.is_empty());
+        }
+        drop(dirs);
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
