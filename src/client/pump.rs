@@ -228,6 +228,9 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         );
     }
     let found = found.map_err(|e| e.to_string())?;
+    if let Some((file, line, name)) = found.clock.first() {
+        return Err(clock_reason(file, *line, name));
+    }
     Ok(Pumped {
         files: found.files,
         dirs: found.dirs,
@@ -235,6 +238,21 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         dotd,
         cwd,
     })
+}
+
+/// Why a job using `__DATE__`, `__TIME__` or `__TIMESTAMP__` is
+/// preprocessed here: the server's preprocessor would expand them with
+/// its own clock and time zone, without the client's `SOURCE_DATE_EPOCH`,
+/// and `__TIMESTAMP__` to its copy's modification time, so the object
+/// would differ from a local build's. Preprocessed here they expand as a
+/// local compile would.
+fn clock_reason(file: &Path, line: u32, name: &str) -> String {
+    let what = if name == "__TIMESTAMP__" {
+        "the modification time of the server's copy"
+    } else {
+        "the server's clock and time zone, without SOURCE_DATE_EPOCH"
+    };
+    format!("{name} at {}:{line} would expand to {what}", file.display())
 }
 
 /// The empty file that makes a directory exist on the server, named as

@@ -185,6 +185,36 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
         log.contains("computed #include at") && log.contains("HDR is defined at"),
         "{log}"
     );
+    // __TIMESTAMP__ (the source's modification time: the server's copy
+    // has another) and __DATE__ in a header: preprocessed here.
+    farm.write(
+        "src/stamp.c",
+        "/* __DATE__ */\nconst char *built = __TIMESTAMP__;\n",
+    );
+    let log = check(
+        &farm,
+        &hosts,
+        &["gcc", "-c", "src/stamp.c", "-o", "stamp.o"],
+        &["stamp.o"],
+        true,
+    );
+    assert!(
+        log.contains("__TIMESTAMP__ at ") && log.contains("stamp.c:2 would expand to"),
+        "{log}"
+    );
+    farm.write("src/when.h", "#define WHEN __DATE__\n");
+    farm.write("src/when.c", "#include \"when.h\"\nint when;\n");
+    let log = check(
+        &farm,
+        &hosts,
+        &["gcc", "-c", "src/when.c", "-o", "when.o"],
+        &["when.o"],
+        true,
+    );
+    assert!(
+        log.contains("__DATE__ at ") && log.contains("when.h:1"),
+        "{log}"
+    );
     // -Wp,-MD,file goes through the server's preprocessor, which takes
     // only -D/-U that way: preprocessed here.
     let log = check(

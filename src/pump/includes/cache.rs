@@ -276,7 +276,7 @@ fn read_small(p: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-const MAGIC: &[u8; 8] = b"DCCINC2\n";
+const MAGIC: &[u8; 8] = b"DCCINC3\n";
 
 /// A record as bytes: the magic, the path, the key, the hash, the names,
 /// then an FNV-1a checksum of everything before it.
@@ -374,7 +374,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The one table of kind codes in records.
-const KINDS: [Kind; 8] = [
+const KINDS: [Kind; 9] = [
     Kind::Include,
     Kind::IncludeNext,
     Kind::Probe,
@@ -383,6 +383,7 @@ const KINDS: [Kind; 8] = [
     Kind::Macro,
     Kind::MacroNext,
     Kind::Define,
+    Kind::Clock,
 ];
 
 fn kind_code(k: Kind) -> u8 {

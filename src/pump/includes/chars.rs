@@ -76,6 +76,10 @@ const fn special_table(chars: &[u8]) -> [bool; 256] {
 /// Bytes that matter inside a line of code: line ends, comment and
 /// literal starts, splices and trigraphs.
 pub(super) static CODE_SPECIAL: [bool; 256] = special_table(b"\n\r/\"'\\?");
+/// In code lines of a file that mentions `__DATE__`, `__TIME__` or
+/// `__TIMESTAMP__` somewhere, `_` too (to tell code from comments and
+/// strings there).
+pub(super) static CLOCK_SPECIAL: [bool; 256] = special_table(b"\n\r/\"'\\?_");
 /// In `#if` and `#define` lines, `(` and `_` (for `__has_include`) too.
 pub(super) static EXPR_SPECIAL: [bool; 256] = special_table(b"\n\r/\"'\\?(_");
 /// Bytes that matter inside a string or character literal.

@@ -213,10 +213,16 @@ impl Lexer<'_> {
         i
     }
 
-    /// An identifier starting with `_` in an `#if` or `#define` line: maybe
+    /// An identifier starting with `_`: `__DATE__` and its relatives
+    /// anywhere, and in an `#if` or `#define` line maybe
     /// `__has_include(...)` and its relatives.
     pub(super) fn has_include(&mut self, i: usize, expr: Option<Expr>) -> Result<usize, Computed> {
         let (end, id) = self.ident(i);
+        if matches!(&*id, b"__DATE__" | b"__TIME__" | b"__TIMESTAMP__") {
+            let name = id.into_owned();
+            self.push(Kind::Clock, false, name, i);
+            return Ok(end);
+        }
         let (Some(expr), Some(kind)) = (expr, has_include_kind(&id)) else {
             return Ok(end);
         };

@@ -18,7 +18,7 @@
 
 use std::collections::HashSet;
 
-use chars::{CODE_SPECIAL, EXPR_SPECIAL, has_trigraph, is_ident};
+use chars::{CLOCK_SPECIAL, CODE_SPECIAL, EXPR_SPECIAL, has_trigraph, is_ident};
 use directives::Expr;
 
 /// What gcc does with the file a directive names.
@@ -47,6 +47,10 @@ pub enum Kind {
     /// a `__has_include` hidden in a wrapper macro such as fmt's
     /// `FMT_HAS_INCLUDE(x)`, which cannot be told apart without expanding macros.
     Maybe,
+    /// `__DATE__`, `__TIME__` or `__TIMESTAMP__` (the `name`) in code or
+    /// in a directive: what it expands to depends on where and when the
+    /// preprocessor runs, so the job is preprocessed on the client.
+    Clock,
 }
 
 /// One file name a directive mentions.
@@ -144,11 +148,28 @@ struct Lexer<'a> {
     out: Vec<Directive>,
     line_pos: usize,
     line_no: u32,
+    /// What stops the fast loop in code lines ([`CLOCK_SPECIAL`] when the
+    /// file may use `__DATE__` and its relatives).
+    code: &'static [bool; 256],
+}
+
+/// Whether `src` mentions `__DATE__`, `__TIME__` or `__TIMESTAMP__` at
+/// all: only such files have their code lines' identifiers looked at.
+fn mentions_clock(src: &[u8]) -> bool {
+    static RE: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        regex::bytes::Regex::new("__(DATE|TIME|TIMESTAMP)__").expect("a valid pattern")
+    });
+    RE.is_match(src)
 }
 
 impl<'a> Lexer<'a> {
     fn new(s: &'a [u8], mode: Mode, defines: bool) -> Self {
         Lexer {
+            code: if mentions_clock(s) {
+                &CLOCK_SPECIAL
+            } else {
+                &CODE_SPECIAL
+            },
             s,
             mode,
             defines,
@@ -220,7 +241,7 @@ impl<'a> Lexer<'a> {
         let special = if expr.is_some() {
             &EXPR_SPECIAL
         } else {
-            &CODE_SPECIAL
+            self.code
         };
         loop {
             while i < s.len() && !special[s[i] as usize] {

@@ -17,8 +17,9 @@ fn show(src: &str) -> Result<Vec<String>, Computed> {
                 Kind::Macro => "macro",
                 Kind::MacroNext => "macronext",
                 Kind::Define => "define",
+                Kind::Clock => "clock",
             };
-            if d.kind == Kind::Macro || d.kind == Kind::MacroNext {
+            if matches!(d.kind, Kind::Macro | Kind::MacroNext | Kind::Clock) {
                 return format!("{kind} {}", String::from_utf8_lossy(&d.name));
             }
             let name = String::from_utf8_lossy(&d.name);
@@ -58,6 +59,9 @@ const FOUND: &[(&str, &str, &[&str])] = &[
     ("code splice joins lines", "x \\\n#include <a.h>\n", &[]),
     ("hash in string", "s = \"\n#include <a.h>\n", &["inc <a.h>"]),
     ("string keeps hash", "s = \"#include <a.h>\";\n", &[]),
+    ("date and time", "const char *v = __DATE__ \" \" __TIME__;\n", &["clock __DATE__", "clock __TIME__"]),
+    ("timestamp in a define", "#define BUILT __TIMESTAMP__\n", &["clock __TIMESTAMP__"]),
+    ("clock names in strings, comments, longer names", "s = \"__DATE__\"; /* __TIME__ */ x__DATE__; __DATE__X;\n", &[]),
     ("escaped quote", "s = \"\\\" /*\";\n#include <a.h>\n", &["inc <a.h>"]),
     ("slashes in string", "s = \"/*\";\n#include <a.h>\n", &["inc <a.h>"]),
     ("char literal", "c = '\"'; /* x */\n#include <a.h>\n", &["inc <a.h>"]),

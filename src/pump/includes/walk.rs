@@ -38,6 +38,9 @@ pub struct Closure {
     /// `sub`). 3.4's include server makes them exist with an empty file
     /// `DIR/forcing_technique_271828`; so does our client.
     pub dirs: Vec<PathBuf>,
+    /// Uses of `__DATE__`, `__TIME__` and `__TIMESTAMP__` in the files
+    /// scanned: (file, line, macro).
+    pub clock: Vec<(PathBuf, u32, String)>,
 }
 
 /// The closure of compiling `source` (relative to `cwd`) with `search`.
@@ -72,6 +75,7 @@ pub fn closure_cached(
         indexed: 0,
         pending: Vec::new(),
         expanded: FastSet::default(),
+        clock: Vec::new(),
     };
     for d in &search.defines {
         let (name, value) = match d.iter().position(|&c| c == b'=') {
@@ -139,6 +143,7 @@ pub fn closure_cached(
     Ok(Closure {
         files: w.sent,
         dirs: deepest,
+        clock: w.clock,
     })
 }
 
@@ -189,6 +194,8 @@ struct Walk<'c> {
     pending: Vec<(PathBuf, Origin, Directive)>,
     /// (index in `pending`, header name) already followed.
     expanded: FastSet<(usize, Vec<u8>)>,
+    /// See [`Closure::clock`].
+    clock: Vec<(PathBuf, u32, String)>,
 }
 
 impl Walk<'_> {
@@ -239,6 +246,12 @@ impl Walk<'_> {
             match d.kind {
                 Kind::Macro | Kind::MacroNext => {
                     self.pending.push((file.clone(), origin, d.clone()));
+                }
+                Kind::Clock => {
+                    if first {
+                        let name = String::from_utf8_lossy(&d.name).into_owned();
+                        self.clock.push((file.clone(), d.line, name));
+                    }
                 }
                 _ => self.follow(&file, origin, d)?,
             }
