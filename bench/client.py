@@ -12,7 +12,8 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
     DISTCC_PUMP=1; the daemon preprocesses, protocol 3), with the include
     cache shared by a build's clients (a fresh pump directory per build or
     job, as `pump make` makes) and without it ("pump-nocache":
-    DISTCC_PUMP_CACHE=0);
+    DISTCC_PUMP_CACHE=0), and in 3.4's protocol 3 without the extension
+    (zstd, the header cache) ("pump-noext": DISTCC_EXTENSION=0);
   * a real C project of 50+ files (liblzma from the lzma-sys crate on
     crates.io, fetched with `cargo fetch`) built with `make -j4`: wall time
     and client-side CPU (make, clients, cpp, link; not the daemon).
@@ -136,6 +137,8 @@ def client_env(tmp, name, port):
         env["DISTCC_PUMP_DIR"] = tempfile.mkdtemp(prefix="pumpdir-", dir=tmp)
     if name.endswith("nocache"):
         env["DISTCC_PUMP_CACHE"] = "0"
+    if name.endswith("noext"):
+        env["DISTCC_EXTENSION"] = "0"
     return env
 
 
@@ -213,7 +216,8 @@ def liblzma_with_makefile(tmp):
 def project(tmp, ports, rounds):
     src, n = liblzma_with_makefile(tmp)
     clients = [("local", "gcc"), ("3.4", DEBIAN_DISTCC + " gcc"), ("ours", OURS + " gcc"),
-               ("pump", OURS + " gcc"), ("pump-nocache", OURS + " gcc")]
+               ("pump", OURS + " gcc"), ("pump-nocache", OURS + " gcc"),
+               ("pump-noext", OURS + " gcc")]
     times = {name: ([], []) for name, _ in clients}
     for r in range(rounds):
         k = r % len(clients)
@@ -306,14 +310,14 @@ def main():
             dours, pours = start_daemon("ours", tmp, suffix="-ours", dtmp_base=a.daemon_tmpdir)
             daemons.append(dours)
             ports = {"local": p34, "3.4": p34, "ours": pours, "cpp": p34, "pump": pours,
-                     "pump-nocache": pours}
+                     "pump-nocache": pours, "pump-noext": pours}
             print("daemons: 3.4's client -> Debian's distccd on 127.0.0.1:%d, ours -> ours on "
                   "127.0.0.1:%d" % (p34, pours))
         else:
             d, port = start_daemon(a.daemon, tmp, dtmp_base=a.daemon_tmpdir)
             daemons.append(d)
             ports = {"local": port, "3.4": port, "ours": port, "cpp": port, "pump": port,
-                     "pump-nocache": port}
+                     "pump-nocache": port, "pump-noext": port}
             print("daemon: %s distccd on 127.0.0.1:%d" % (a.daemon, port))
         print("%d rounds per job, %d per project build" % (a.rounds, a.project_rounds))
         print()
@@ -361,9 +365,9 @@ def main():
             print()
             print("| liblzma (%d C files), make -j4 | wall | client CPU |" % n)
             print("|---|---|---|")
-            for k in ("local", "3.4", "ours", "pump", "pump-nocache"):
+            for k in ("local", "3.4", "ours", "pump", "pump-nocache", "pump-noext"):
                 print("| %s | %.2f s | %.2f s |" % (k, wall[k], cpu[k]))
-            for k in ("ours", "pump", "pump-nocache"):
+            for k in ("ours", "pump", "pump-nocache", "pump-noext"):
                 print("| %s/3.4 | %.2f | %.2f |" % (k, wall[k] / wall["3.4"], cpu[k] / cpu["3.4"]))
     finally:
         for d in daemons:

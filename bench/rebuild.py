@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""A rebuild after one header changed, on a shaped link (issue 16): our
+client in pump mode with the daemons' header cache against Debian's 3.4
+client in plain mode, on bench/farm.py's farm (our daemons in network
+namespaces, every link shaped with tc to the rate given).
+
+For each client, in one run: a clean `make -jN` of the project (first
+build: a fresh DISTCC_DIR, the daemons' header caches as the previous
+client left them: empty for the first client, which is ours), then one
+header every file includes is changed (a comment line appended), and a
+second clean `make -jN` with the same DISTCC_DIR: every object again, as a
+build system does when that header changes. Reported per build: wall
+time, bytes the client sent and received (its interface's counters) and
+whether every object equals a local compile's. The hosts' compilers run
+for real (SCALE 0: no simulated compile time; this machine's cores are
+shared by the client and every host).
+
+Usage (root; cargo build --release --bin distcc --bin distccd first):
+  bench/rebuild.py [--project liblzma] [--link 25mbit] [--hosts 3] [--slots 2]
+                   [--bin-dir DIR]
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import farm
+import projects
+
+HEADERS = {"liblzma": "xz-5.2/src/liblzma/common/common.h", "zlib": "zutil.h"}
+
+
+def make(f, src, env):
+    jobs = f.slots * len(f.factors)
+    tx0, rx0 = counters(f)
+    t0 = time.monotonic()
+    proc = subprocess.run(["ip", "netns", "exec", f.ns(0), "make", "-s", "-j%d" % jobs,
+                           "CC=%s gcc" % env.pop("CC")], cwd=src, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.monotonic() - t0
+    if proc.returncode != 0:
+        sys.exit("build failed:\n%s" % proc.stderr[-3000:])
+    tx1, rx1 = counters(f)
+    fell_back = proc.stderr.count("running locally") + proc.stderr.count("failed to distribute")
+    return wall, tx1 - tx0, rx1 - rx0, fell_back
+
+
+def counters(f):
+    out = subprocess.run(["ip", "netns", "exec", f.ns(0), "cat",
+                          "/sys/class/net/eth0/statistics/tx_bytes",
+                          "/sys/class/net/eth0/statistics/rx_bytes"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def same(src, files, ref):
+    return all(
+        open(os.path.join(src, farm.obj_name(x)), "rb").read()
+        == open(os.path.join(ref, os.path.basename(farm.obj_name(x))), "rb").read()
+        for x in files)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--project", default="liblzma", choices=sorted(HEADERS))
+    ap.add_argument("--link", default="25mbit", choices=sorted(farm.LINKS))
+    ap.add_argument("--hosts", type=int, default=3)
+    ap.add_argument("--slots", type=int, default=2)
+    ap.add_argument("--bin-dir", default=farm.BIN)
+    a = ap.parse_args()
+    farm.BIN = os.path.abspath(a.bin_dir)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    if os.geteuid() != 0:
+        sys.exit("bench/rebuild.py needs root (network namespaces)")
+    tmp = tempfile.mkdtemp(prefix="distcc-rebuild-")
+    os.chmod(tmp, 0o755)
+    print("load average at the start: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
+    rows = []
+    try:
+        src, files, flags = getattr(projects, a.project)(tmp)
+        cflags = farm.ARCH_CFLAGS + " " + " ".join(flags)
+        farm.write_makefile(src, files, cflags)
+        header = os.path.join(src, HEADERS[a.project])
+        original = open(header, "rb").read()
+        fdir = tempfile.mkdtemp(prefix="farm-", dir=tmp)
+        os.chmod(fdir, 0o755)
+        # Local reference objects, before and after the change.
+        refs = {}
+        for build, text in (("first", original),
+                            ("second", original + b"\n/* changed for the rebuild */\n")):
+            with open(header, "wb") as h:
+                h.write(text)
+            refs[build] = os.path.join(tmp, "reference-" + build)
+            shutil.move(farm.calibrate(src, files, cflags)[0], refs[build])
+        f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0)
+        try:
+            for client in ("ours", "3.4"):
+                ddir = tempfile.mkdtemp(prefix="ddir-", dir=tmp)
+                hosts = " ".join("%s/%d,cpp,lzo" % (f.addr(i), a.slots)
+                                 if client == "ours" else "%s/%d,lzo" % (f.addr(i), a.slots)
+                                 for i in range(1, a.hosts + 1))
+                env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "DISTCC_DIR": ddir,
+                       "DISTCC_HOSTS": hosts, "TMPDIR": "/tmp"}
+                if client == "ours":
+                    env.update(DISTCC_PUMP="1", CC=os.path.join(farm.BIN, "distcc"))
+                else:
+                    env["CC"] = farm.DEBIAN_DISTCC
+                for build in ("first", "second"):
+                    with open(header, "wb") as h:
+                        h.write(original if build == "first"
+                                else original + b"\n/* changed for the rebuild */\n")
+                    ref = refs[build]
+                    shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
+                    wall, tx, rx, local = make(f, src, dict(env))
+                    row = (client, build, wall, tx, rx, local, same(src, files, ref))
+                    rows.append(row)
+                    print("| %s | %s | %.1f | %.3f | %.3f | %d | %s |" % (
+                        row[:2] + (wall, tx / 1e6, rx / 1e6, local, "yes" if row[6] else "NO")),
+                        flush=True)
+        finally:
+            print("shaping: %s" % f.shaping)
+            f.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
+    r = {(c, b): (w, tx, rx) for c, b, w, tx, rx, _, _ in rows}
+    print()
+    print("%s, %d hosts x %d slots, %s: %d files" % (a.project, a.hosts, a.slots, a.link,
+                                                     len(files)))
+    print()
+    print("| client | build | wall s | MB sent | MB received | compiled here | objects = local |")
+    print("|---|---|---|---|---|---|---|")
+    for c, b, w, tx, rx, local, ok in rows:
+        print("| %s | %s | %.1f | %.3f | %.3f | %d | %s |" % (c, b, w, tx / 1e6, rx / 1e6, local,
+                                                             "yes" if ok else "NO"))
+    print()
+    print("ours, second build / first: bytes sent %.3f, bytes in all %.3f" % (
+        r[("ours", "second")][1] / r[("ours", "first")][1],
+        (r[("ours", "second")][1] + r[("ours", "second")][2])
+        / (r[("ours", "first")][1] + r[("ours", "first")][2])))
+    print("ours second build / 3.4's second build: wall %.2f, bytes sent %.3f" % (
+        r[("ours", "second")][0] / r[("3.4", "second")][0],
+        r[("ours", "second")][1] / r[("3.4", "second")][1]))
+
+
+if __name__ == "__main__":
+    main()
