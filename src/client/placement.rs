@@ -14,7 +14,8 @@
 //!   usable one. Only they take jobs; a slower host is worth a job only
 //!   when every faster one is down, in backoff or unmeasured-and-failing,
 //!   because the build would wait for its jobs at the end. (Its slots stay
-//!   free: waiting for a faster slot finishes sooner.)
+//!   free: waiting for a faster slot finishes sooner; the waiting client
+//!   looks again within [`LEFT_OUT_POLL`], [`retry_after`].)
 //! * A host not measured yet counts as fast, so it is tried and measured;
 //!   a figure counts only after [`MIN_SAMPLES`] compiles (one slow job on
 //!   a busy machine proves nothing), and the figures' store forgets them
@@ -23,12 +24,18 @@
 //!   then slot 1, ...; the user's `/N` stays the ceiling and the list
 //!   order the tie-break. With nothing measured the order is exactly 3.4's.
 
+use std::time::Duration;
+
 /// A host slower than this many times the fastest usable one gets no job
 /// while a faster one is usable.
 pub const SLOW_FACTOR: f64 = 2.0;
 
 /// Compiles measured before a host's figure is trusted.
 pub const MIN_SAMPLES: u32 = 2;
+
+/// How soon a client looks for a slot again when hosts left out of the
+/// tier may have free ones.
+pub const LEFT_OUT_POLL: Duration = Duration::from_millis(100);
 
 /// What is known of one usable host.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -62,6 +69,22 @@ pub fn order(hosts: &[HostView]) -> Vec<(usize, u32)> {
         }
     }
     out
+}
+
+/// How long to sleep before looking for a slot again, when no slot in
+/// [`order`] (`ordered` pairs) was free: `pause` (3.4's
+/// `DISTCC_PAUSE_TIME_MSEC`) when every slot of every host was in the
+/// order, so all were busy; at most [`LEFT_OUT_POLL`] when the tier left
+/// slots out: the client then waits by choice for a faster slot, and one
+/// freed must not idle a whole pause (a second, by default) while the
+/// job waits.
+pub fn retry_after(pause: Duration, hosts: &[HostView], ordered: usize) -> Duration {
+    let all: usize = hosts.iter().map(|h| h.slots as usize).sum();
+    if ordered < all {
+        pause.min(LEFT_OUT_POLL)
+    } else {
+        pause
+    }
 }
 
 /// A new measurement folded into a host's average: an exponentially
@@ -120,6 +143,23 @@ mod tests {
     fn hosts_within_the_factor_share_the_work_in_list_order() {
         let hosts = [h(2, Some(19.0)), h(2, Some(10.0))];
         assert_eq!(order(&hosts), vec![(0, 0), (1, 0), (0, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn waiting_for_a_faster_slot_looks_again_soon() {
+        let second = Duration::from_secs(1);
+        // Every slot in the order, all busy: 3.4's pause.
+        let equal = [h(2, Some(10.0)), h(2, Some(12.0))];
+        assert_eq!(order(&equal).len(), 4);
+        assert_eq!(retry_after(second, &equal, 4), second);
+        // The 4x host's free slots are passed over: look again soon.
+        let mixed = [h(2, Some(40.0)), h(2, Some(10.0)), h(2, Some(10.0))];
+        let ordered = order(&mixed).len();
+        assert_eq!(ordered, 4);
+        assert_eq!(retry_after(second, &mixed, ordered), LEFT_OUT_POLL);
+        // A shorter pause of the user's stays.
+        let short = Duration::from_millis(20);
+        assert_eq!(retry_after(short, &mixed, ordered), short);
     }
 
     #[test]

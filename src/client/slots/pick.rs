@@ -10,7 +10,8 @@
 //!
 //! Among the usable hosts, the order is [`crate::client::placement`]'s:
 //! hosts measured much slower than the fastest get no job while it can
-//! take one; with no measurement it is exactly 3.4's order.
+//! take one (the client then looks again sooner than the pause, as it
+//! passes free slots by); with no measurement it is exactly 3.4's order.
 
 use std::io;
 use std::time::Duration;
@@ -65,7 +66,8 @@ pub fn pick(
                 },
             })
             .collect();
-        for (u, slot) in placement::order(&views) {
+        let order = placement::order(&views);
+        for &(u, slot) in &order {
             let index = usable[u];
             if let Some(lock) = locks.try_lock(&hosts[index].lock_id(), slot)? {
                 return Ok(Some(Picked {
@@ -74,6 +76,6 @@ pub fn pick(
                 }));
             }
         }
-        std::thread::sleep(pause);
+        std::thread::sleep(placement::retry_after(pause, &views, order.len()));
     }
 }
