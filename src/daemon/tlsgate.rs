@@ -141,6 +141,11 @@ impl Gate {
             }
             return Admitted::Clear(stream);
         }
+        // The accept byte and the answer to the extension's hello are two
+        // small writes with nothing from the client between them (its
+        // hello came before the byte): Nagle would hold the second until
+        // the client's delayed ACK of the first, 40 ms later.
+        let _ = stream.set_nodelay(true);
         let acceptor = tokio_rustls::TlsAcceptor::from(self.current().config.clone());
         let handshake = tokio::time::timeout(HANDSHAKE_TIME, async {
             let mut tls = match acceptor.accept(stream).into_fallible().await {
