@@ -91,7 +91,7 @@ pub fn send<C: Read + Write>(
         argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
     }
     .encode();
-    hdrcache::encode_manifest(&mut out, &items);
+    hdrcache::encode_manifest(&mut out, &items, codec);
     conn.write_all(&out)?;
     let wanted = read_want(conn, &items)?;
     let mut out = Vec::new();
@@ -181,7 +181,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("XMAN00000003NAME00000006/w/x.cXDIG00000020"),
+            text.contains("XMAN0000009dNAME00000006/w/x.cXDIG00000020"),
             "{text}"
         );
         assert!(w.ends_with(b"FILE0000000c#define X 1\n"), "{text}");

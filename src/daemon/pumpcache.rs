@@ -32,7 +32,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     writer: &mut W,
 ) -> Result<(u32, u64), Stop> {
     let items = inc
-        .manifest(&s.limits)
+        .manifest(version, &s.limits)
         .await
         .map_err(|e| read_stop_after_head(e, "its files (XMAN)"))?;
     let empty = Digest::of(b"");

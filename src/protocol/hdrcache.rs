@@ -11,6 +11,7 @@
 
 use std::fmt;
 
+use super::codec::Codec;
 use super::token::{HEADER_LEN, Header, Token, encode_header};
 use super::{Decoded, Limits, ProtocolError};
 
@@ -64,24 +65,28 @@ fn put(out: &mut Vec<u8>, token: &[u8; 4], param: u32) {
     out.extend_from_slice(format!("{param:08x}").as_bytes());
 }
 
-/// Append `XMAN <n>` and the `n` entries: `NAME`, then `XDIG` with the
-/// 32-byte digest or `LINK` with the target.
-pub fn encode_manifest(out: &mut Vec<u8>, items: &[Item]) {
-    put(out, b"XMAN", items.len() as u32);
+/// Append `XMAN <len>` and the manifest: the entries back to back
+/// (`NAME`, then `XDIG` with the 32-byte digest or `LINK` with the
+/// target), as one body in `codec` (its paths share long prefixes).
+pub fn encode_manifest(out: &mut Vec<u8>, items: &[Item], codec: Codec) {
+    let mut body = Vec::new();
     for item in items {
-        encode_header(out, Token::Name, item.name.len() as u32);
-        out.extend_from_slice(&item.name);
+        encode_header(&mut body, Token::Name, item.name.len() as u32);
+        body.extend_from_slice(&item.name);
         match &item.content {
             Content::File(d) => {
-                put(out, b"XDIG", DIGEST_LEN as u32);
-                out.extend_from_slice(&d.0);
+                put(&mut body, b"XDIG", DIGEST_LEN as u32);
+                body.extend_from_slice(&d.0);
             }
             Content::Link(target) => {
-                encode_header(out, Token::Link, target.len() as u32);
-                out.extend_from_slice(target);
+                encode_header(&mut body, Token::Link, target.len() as u32);
+                body.extend_from_slice(target);
             }
         }
     }
+    let body = codec.compress(&body);
+    put(out, b"XMAN", body.len() as u32);
+    out.extend_from_slice(&body);
 }
 
 fn bad(token: &[u8; 4], what: &'static str) -> ProtocolError {
@@ -91,9 +96,8 @@ fn bad(token: &[u8; 4], what: &'static str) -> ProtocolError {
     }
 }
 
-/// The entry count of `XMAN` at the front of `buf`, at most
-/// `limits.max_files`.
-pub fn decode_count(buf: &[u8], limits: &Limits) -> Result<Decoded<u32>, ProtocolError> {
+/// The length of the `XMAN` body at the front of `buf`, at most `cap`.
+pub fn decode_len(buf: &[u8], cap: u32) -> Result<Decoded<u32>, ProtocolError> {
     let Some(h) = Header::decode(buf)? else {
         return Ok(Decoded::NeedMore(HEADER_LEN));
     };
@@ -103,14 +107,34 @@ pub fn decode_count(buf: &[u8], limits: &Limits) -> Result<Decoded<u32>, Protoco
             got: h.token,
         });
     }
-    if h.param > limits.max_files {
+    if h.param > cap {
         return Err(ProtocolError::ExtTooLarge {
             token: h.token,
             len: h.param,
-            cap: limits.max_files,
+            cap,
         });
     }
     Ok(Decoded::Done(h.param, HEADER_LEN))
+}
+
+/// Every entry of a decompressed manifest body, at most
+/// `limits.max_files` of them.
+pub fn decode_items(body: &[u8], limits: &Limits) -> Result<Vec<Item>, ProtocolError> {
+    let mut items = Vec::new();
+    let mut pos = 0;
+    while pos < body.len() {
+        if items.len() >= limits.max_files as usize {
+            return Err(bad(b"XMAN", "more entries than the NFIL limit"));
+        }
+        match decode_item(&body[pos..], limits)? {
+            Decoded::Done(item, used) => {
+                items.push(item);
+                pos += used;
+            }
+            Decoded::NeedMore(_) => return Err(bad(b"XMAN", "an entry cut short")),
+        }
+    }
+    Ok(items)
 }
 
 /// A header with a body of at most `cap` bytes at `buf[pos..]`: the token,
@@ -259,34 +283,42 @@ mod tests {
     #[test]
     fn manifest_bytes_are_as_documented_and_round_trip() {
         let items = items();
-        let mut bytes = Vec::new();
-        encode_manifest(&mut bytes, &items);
-        assert!(bytes.starts_with(b"XMAN00000003NAME00000008/src/x.cXDIG00000020"));
         let limits = Limits::default();
-        assert_eq!(decode_count(&bytes, &limits).unwrap(), Decoded::Done(3, 12));
-        let mut pos = HEADER_LEN;
-        let mut got = Vec::new();
-        while pos < bytes.len() {
-            for cut in pos..bytes.len() {
-                if let Decoded::NeedMore(n) = decode_item(&bytes[pos..cut], &limits).unwrap() {
-                    assert!(pos + n > cut);
-                } else {
-                    break;
-                }
-            }
-            let Decoded::Done(item, used) = decode_item(&bytes[pos..], &limits).unwrap() else {
-                panic!("incomplete");
-            };
-            got.push(item);
-            pos += used;
+        let mut raw = Vec::new();
+        encode_manifest(&mut raw, &items, Codec::Raw);
+        assert!(raw.starts_with(b"XMAN000000a3NAME00000008/src/x.cXDIG00000020"));
+        assert_eq!(decode_len(&raw, 1000).unwrap(), Decoded::Done(0xa3, 12));
+        assert_eq!(decode_items(&raw[12..], &limits).unwrap(), items);
+        for cut in 0..raw.len() - 12 {
+            assert!(
+                matches!(
+                    decode_item(&raw[12..12 + cut], &limits).unwrap(),
+                    Decoded::NeedMore(n) if n > cut
+                ) || decode_item(&raw[12..12 + cut], &limits).is_ok()
+            );
         }
-        assert_eq!(got, items);
+        assert!(
+            decode_items(&raw[12..raw.len() - 1], &limits).is_err(),
+            "cut short"
+        );
+        for codec in [Codec::Lzo, Codec::Zstd] {
+            let mut bytes = Vec::new();
+            encode_manifest(&mut bytes, &items, codec);
+            let Decoded::Done(len, 12) = decode_len(&bytes, 1000).unwrap() else {
+                panic!("no length");
+            };
+            let body = codec
+                .decompress(&bytes[12..12 + len as usize], 1000)
+                .unwrap();
+            assert_eq!(decode_items(&body, &limits).unwrap(), items);
+        }
         let few = Limits {
             max_files: 2,
             ..limits
         };
-        assert!(decode_count(&bytes, &few).is_err());
-        assert!(decode_count(b"NFIL00000001", &limits).is_err());
+        assert!(decode_items(&raw[12..], &few).is_err());
+        assert!(decode_len(&raw, 100).is_err(), "above the cap");
+        assert!(decode_len(b"NFIL00000001", 100).is_err());
         assert!(decode_item(b"NAME00000001xXDIG00000002ab", &limits).is_err());
         assert!(decode_item(b"NAME00000001xFILE00000000", &limits).is_err());
     }

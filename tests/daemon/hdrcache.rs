@@ -61,7 +61,7 @@ fn manifest(farm: &Farm, port: u16) -> (TcpStream, Vec<u32>) {
         name: src.join("ok.c").to_str().unwrap().as_bytes().to_vec(),
         content: Content::File(Digest::of(OK_C)),
     }];
-    hdrcache::encode_manifest(&mut out, &items);
+    hdrcache::encode_manifest(&mut out, &items, Codec::Lzo);
     s.write_all(&out).unwrap();
     let mut want = [0u8; 13];
     s.read_exact(&mut want).unwrap();

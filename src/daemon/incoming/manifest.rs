@@ -1,61 +1,67 @@
 //! Reading a header-cache request's files (docs/extension.md §10): the
-//! manifest (`XMAN`, then `NAME` and `XDIG` or `LINK` per file), then,
+//! manifest (`XMAN`, one body holding `NAME` and `XDIG` or `LINK` per
+//! file), then,
 //! after the daemon has answered which contents it lacks, one `FILE` body
 //! per content asked for. Under the same limits as protocol 3's files
-//! ([`super::files`]): a count at most `max_files`, the bytes on the wire
-//! and decompressed at most `max_body`, entries decoded in batches.
+//! ([`super::files`]): at most `max_files` entries, the bytes on the wire
+//! and decompressed at most `max_body` (the manifest itself at most
+//! `max_head`).
 
 use tokio::io::AsyncRead;
 
 use super::pace::Part;
-use super::{Incoming, ReadError, too_large};
+use super::{Incoming, ReadError, offload, too_large};
 use crate::protocol::hdrcache::{self, Item};
 use crate::protocol::token::{HEADER_LEN, Header, Token};
-use crate::protocol::{Decoded, Limits, compressed};
+use crate::protocol::{Decoded, Limits, ProtocolError, compressed};
 
 /// Memory counted per manifest entry besides its name.
 const ITEM_OVERHEAD: u64 = 64;
 
 impl<R: AsyncRead + Unpin> Incoming<R> {
-    /// `XMAN` and its entries.
-    pub async fn manifest(&mut self, limits: &Limits) -> Result<Vec<Item>, ReadError> {
+    /// `XMAN` and its entries: one body in the agreed codec, at most
+    /// `max_head` bytes on the wire and decompressed.
+    pub async fn manifest(
+        &mut self,
+        version: u32,
+        limits: &Limits,
+    ) -> Result<Vec<Item>, ReadError> {
+        let cap = u32::try_from(limits.max_head).unwrap_or(u32::MAX);
         self.fill(HEADER_LEN).await?;
-        let Decoded::Done(n, used) = hdrcache::decode_count(&self.buf, limits)? else {
+        let Decoded::Done(len, used) = hdrcache::decode_len(&self.buf, cap)? else {
             unreachable!("a whole header is buffered");
         };
-        self.consume(used);
         self.begin(Part::Body);
-        let mut items = Vec::with_capacity(n.min(4096) as usize);
-        while items.len() < n as usize {
-            let mut pos = 0;
-            let mut need = 0;
-            while items.len() < n as usize {
-                match hdrcache::decode_item(&self.buf[pos..], limits)? {
-                    Decoded::Done(item, used) => {
-                        self.kept += item.name.len() as u64 + ITEM_OVERHEAD;
-                        items.push(item);
-                        pos += used;
-                    }
-                    Decoded::NeedMore(k) => {
-                        need = pos + k;
-                        break;
-                    }
-                }
-            }
-            self.files_wire += pos as u64;
-            if self.files_wire > limits.max_body {
-                return Err(ReadError::Refused(format!(
-                    "the manifest of the request exceeds {} bytes",
-                    limits.max_body
-                )));
-            }
-            self.consume(pos);
-            self.shrink();
-            self.charge(0).await?;
-            if need > 0 {
-                self.fill(need - pos).await?;
-            }
-        }
+        let total = used + len as usize;
+        self.fill(total).await?;
+        let body = self.buf[used..total].to_vec();
+        self.consume(total);
+        self.files_wire += total as u64;
+        self.passing = len.into();
+        self.shrink();
+        self.charge(0).await?;
+        let body = if compressed(version) && !body.is_empty() {
+            let codec = self.codec(version);
+            let max = limits.max_head;
+            let size = codec
+                .decompressed_len(&body, max)
+                .map_err(ProtocolError::from)?;
+            self.charge(size).await?;
+            self.passing += size;
+            offload(body.len(), move || codec.decompress(&body, max))
+                .await?
+                .map_err(ProtocolError::from)?
+        } else {
+            body
+        };
+        let items = hdrcache::decode_items(&body, limits)?;
+        self.kept += items
+            .iter()
+            .map(|i| i.name.len() as u64 + ITEM_OVERHEAD)
+            .sum::<u64>();
+        self.passing = 0;
+        self.settle();
+        self.charge(0).await?;
         Ok(items)
     }
 
@@ -129,7 +135,7 @@ mod tests {
             })
             .collect();
         let mut bytes = Vec::new();
-        encode_manifest(&mut bytes, &items);
+        encode_manifest(&mut bytes, &items, Codec::Lzo);
         put_bulk_with(&mut bytes, Token::File, Codec::Lzo, b"one body");
         put_bulk_with(&mut bytes, Token::File, Codec::Lzo, b"");
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -145,7 +151,7 @@ mod tests {
             });
             let mut inc = Incoming::new(r, Duration::from_secs(5));
             let limits = Limits::default();
-            assert_eq!(inc.manifest(&limits).await.unwrap(), expected);
+            assert_eq!(inc.manifest(3, &limits).await.unwrap(), expected);
             inc.expect_bodies(2);
             assert_eq!(
                 inc.wanted_body(3, &limits, false).await.unwrap(),
@@ -154,10 +160,10 @@ mod tests {
             assert_eq!(inc.wanted_body(3, &limits, true).await.unwrap(), b"");
             feed.await.unwrap();
         });
-        let bad = b"XMAN00000001NAME00000002/xFILE00000000".to_vec();
+        let bad = b"XMAN0000001aNAME00000002/xFILE00000000".to_vec();
         let err = rt.block_on(async move {
             let mut inc = Incoming::new(&bad[..], Duration::from_secs(5));
-            inc.manifest(&Limits::default()).await.unwrap_err()
+            inc.manifest(1, &Limits::default()).await.unwrap_err()
         });
         assert!(err.to_string().contains("XDIG or LINK"), "{err}");
     }
