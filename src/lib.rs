@@ -13,6 +13,8 @@
 //! * [`hosts`] — the `DISTCC_HOSTS` grammar.
 //! * [`state`] — the monitor state-file format shared by client and monitor.
 //! * [`access`] — the `--allow` decision.
+//! * [`compiler_id`] — a compiler's identity: the text, its comparison, its cache
+//!   entry (its `files` submodule hashes the programs).
 //!
 //! Shared plumbing:
 //!
@@ -31,6 +33,7 @@
 pub mod access;
 pub mod args;
 pub mod client;
+pub mod compiler_id;
 pub mod daemon;
 pub mod env;
 pub mod error;

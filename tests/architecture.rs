@@ -11,6 +11,8 @@ const PURE: &[&str] = &[
     "src/hosts",
     "src/state",
     "src/access.rs",
+    "src/compiler_id/mod.rs",
+    "src/compiler_id/entry.rs",
     // Pump mode's pure parts: the #include lexer, the server's checks of
     // client paths and arguments, the .d re-flow.
     "src/pump/includes/lexer.rs",
