@@ -301,6 +301,13 @@ impl Vars {
         self.bool_or("DISTCC_NATIVE_LOCAL", false)
     }
 
+    /// `DISTCC_COMPILER_CHECK` as set (`refuse`, `warn`, `off`): what the
+    /// client does about a host whose compiler differs
+    /// (src/compiler_id; docs/extension.md §7).
+    pub fn compiler_check(&self) -> Option<&str> {
+        self.get("DISTCC_COMPILER_CHECK")
+    }
+
     /// `DISTCC_CPP_DIRECT=0` makes the client run the preprocessor through
     /// the compiler driver every time instead of starting `cc1` directly
     /// (src/client/local/cppfast.rs).

@@ -14,6 +14,7 @@ use tracing::debug;
 use crate::args::os::{line, lossy};
 use crate::args::outputs::{output_dir, side_name};
 use crate::args::{Job, is_preprocessed, preprocessed_languages, side_outputs, strip_local_args};
+use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
 use crate::client::extension;
 use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
@@ -29,6 +30,7 @@ use crate::client::stats::Counted;
 use crate::client::transport::conn::{self, Conn};
 use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::client::transport::tls;
+use crate::compiler_id::Mode;
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
@@ -73,12 +75,16 @@ pub enum AttemptError {
     /// The host was late and a local compile finished first with this
     /// exit code (its outputs are in place, its messages shown).
     Overtaken(i32),
+    /// The host's compiler differs from ours (its identity, `XCMM`) and
+    /// it compiled nothing (docs/extension.md §7): not its failure.
+    CompilerDiffers(Vec<u8>),
 }
 
 impl From<RemoteError> for AttemptError {
     fn from(e: RemoteError) -> Self {
         match e {
             RemoteError::Output(e) => Self::Local(e.to_string()),
+            RemoteError::CompilerDiffers(theirs) => Self::CompilerDiffers(theirs),
             other => Self::Host(other),
         }
     }
@@ -173,8 +179,15 @@ pub fn run(
             .map_err(|e: CppError| AttemptError::Local(e.to_string()))?;
         running = Some((child, lock));
     }
-    let opening = extension::opening(ctx, host);
     status.set(Phase::Connect, name, slot);
+    let check = match checked_opening(ctx, host, job) {
+        Ok(c) => c,
+        Err(e) => {
+            finish_cpp(ctx, cpp, running.take(), status)?;
+            return Err(AttemptError::Host(RemoteError::Io(e)));
+        }
+    };
+    let opening = check.opening;
     let connected = connect(ctx, host, opening == extension::Opening::Hello);
     // Even when the connection fails, let cpp finish: the next host (or
     // the local fallback decision) may use its output.
@@ -185,7 +198,7 @@ pub fn run(
             return Err(AttemptError::Host(RemoteError::Io(e)));
         }
     };
-    let session = match open(ctx, host, conn.as_mut().expect("connected"), &opening) {
+    let session = match open(ctx, host, conn.as_mut().expect("connected"), &check) {
         Ok(s) => s,
         Err(e) => {
             finish_cpp(ctx, cpp, running.take(), status)?;
@@ -229,23 +242,27 @@ pub fn run(
     status.set(Phase::Compile, name, slot);
     let local = || LocalJob::plain(&server_argv, source);
     let mut incoming = Incoming::new(c, session.as_ref());
-    wait_or_race(ctx, host, &mut incoming, local)?;
+    let waited = wait_or_race(ctx, host, &mut incoming, local);
     let done = incoming.done();
     let limits = Limits::default();
     let side = side_files(job, cpp);
     let mut stdout = std::io::stdout().lock();
-    let reply = extension::receive(
-        c,
-        session.as_ref(),
-        done,
-        version,
-        Path::new(&job.output),
-        None,
-        Some(&side),
-        &mut stdout,
-        &limits,
-        || status.set(Phase::Receive, name, slot),
-    )?;
+    let received = waited.and_then(|()| {
+        extension::receive(
+            c,
+            session.as_ref(),
+            done,
+            version,
+            Path::new(&job.output),
+            None,
+            Some(&side),
+            &mut stdout,
+            &limits,
+            || status.set(Phase::Receive, name, slot),
+        )
+        .map_err(AttemptError::from)
+    });
+    let reply = compiler_id::settle(ctx, host, &check, session.as_ref(), received)?;
     drop(conn);
     if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
         extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
@@ -315,10 +332,11 @@ fn run_pump(
     let entries = pumpmode::entries(files, &pumped.dirs)
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
     status.set(Phase::Connect, name, slot);
-    let opening = extension::opening(ctx, host);
+    let check = checked_opening(ctx, host, job).map_err(RemoteError::Io)?;
+    let opening = check.opening;
     let mut raw =
         connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
-    let session = open(ctx, host, &mut raw, &opening)?;
+    let session = open(ctx, host, &mut raw, &check)?;
     let codec = session
         .as_ref()
         .map_or(Codec::for_version(3), |s| s.codec(3));
@@ -356,26 +374,59 @@ fn run_pump(
         })
     };
     let mut incoming = Incoming::new(&mut conn, session.as_ref());
-    wait_or_race(ctx, host, &mut incoming, local)?;
+    let waited = wait_or_race(ctx, host, &mut incoming, local);
     let done = incoming.done();
     let mut stdout = std::io::stdout().lock();
-    let reply = extension::receive(
-        &mut conn,
-        session.as_ref(),
-        done,
-        3,
-        Path::new(&job.output),
-        pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
-        None,
-        &mut stdout,
-        &Limits::default(),
-        || status.set(Phase::Receive, name, slot),
-    )?;
+    let received = waited.and_then(|()| {
+        extension::receive(
+            &mut conn,
+            session.as_ref(),
+            done,
+            3,
+            Path::new(&job.output),
+            pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
+            None,
+            &mut stdout,
+            &Limits::default(),
+            || status.set(Phase::Receive, name, slot),
+        )
+        .map_err(AttemptError::from)
+    });
+    let reply = compiler_id::settle(ctx, host, &check, session.as_ref(), received)?;
     drop(raw);
     if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
         extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
     }
     Ok(reply)
+}
+
+/// The hello's wait: short when the job may be compiled here instead.
+fn hello_wait(ctx: &Ctx) -> std::time::Duration {
+    let racing = ctx.vars.race() && ctx.policy.fallback;
+    crate::client::race::policy::hello_wait(ctx.io_timeout, racing)
+}
+
+/// How to open the job's connection, and our compiler's identity for the
+/// compiler check (docs/extension.md §7). The check needs the extension
+/// on a host's first job too: with it on, a host of unknown kind is
+/// probed before that job, on a connection of its own. `Err` when the
+/// host cannot be connected to.
+fn checked_opening(ctx: &Ctx, host: &HostSpec, job: &Job) -> std::io::Result<compiler_id::Check> {
+    let mode = compiler_id::mode(ctx);
+    let mut opening = extension::opening(ctx, host);
+    if opening == extension::Opening::PlainThenProbe && mode != Mode::Off {
+        let wait = hello_wait(ctx);
+        extension::probe_first(ctx, &host.lock_id(), || connect(ctx, host, false), wait)?;
+        opening = extension::opening(ctx, host);
+    }
+    let ours = (opening == extension::Opening::Hello && mode != Mode::Off)
+        .then(|| compiler_id::ours(ctx, &job.argv[0]))
+        .flatten();
+    Ok(compiler_id::Check {
+        opening,
+        mode,
+        ours,
+    })
 }
 
 /// Our own daemon gets the extension (docs/extension.md): when `host` is
@@ -386,14 +437,19 @@ fn open(
     ctx: &Ctx,
     host: &HostSpec,
     conn: &mut Conn,
-    opening: &extension::Opening,
+    check: &compiler_id::Check,
 ) -> Result<Option<extension::Session>, RemoteError> {
-    if *opening != extension::Opening::Hello {
+    if check.opening != extension::Opening::Hello {
         return Ok(None);
     }
-    let racing = ctx.vars.race() && ctx.policy.fallback;
-    let wait = crate::client::race::policy::hello_wait(ctx.io_timeout, racing);
-    match extension::hello(&mut Counted(conn), ctx, &host.lock_id(), wait)? {
+    let compiler = check.ours.as_ref().map(|id| (id, check.mode));
+    match extension::hello(
+        &mut Counted(conn),
+        ctx,
+        &host.lock_id(),
+        hello_wait(ctx),
+        compiler,
+    )? {
         extension::Hello::Ours(s) => Ok(Some(s)),
         extension::Hello::Theirs => {
             *conn = connect(ctx, host, false)?;

@@ -12,6 +12,7 @@
 //! `$DISTCC_DIR` nothing can be remembered, so nothing is probed.
 //! `DISTCC_EXTENSION=0` turns it off; ssh hosts never use it.
 
+use std::cell::RefCell;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::client::slots::hoststate;
 use crate::client::stats::Counted;
 use crate::client::transport::conn::Conn;
 use crate::client::transport::remote::{self, RemoteError, Reply};
+use crate::compiler_id::{Identity, Mode};
 use crate::hosts::{HostKind, HostSpec};
 use crate::protocol::codec::Codec;
 use crate::protocol::ext::{self, Before, Choice, ServerHello, cap};
@@ -38,8 +40,10 @@ pub const DIR: &str = "extension";
 /// upgraded to our daemon is found within the hour, and a 3.4 daemon gets
 /// at most one probe an hour from this user.
 pub const REPROBE_SECS: u64 = 3600;
-/// What this client asks for, of what it implements.
-pub const WANTED: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS | cap::HEADER_CACHE;
+/// What this client asks for, of what it implements (`COMPILER_ID` only
+/// with an identity to send).
+pub const WANTED: u32 =
+    cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::HEADER_CACHE;
 
 /// What is known of a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,7 +99,7 @@ fn remember(topdir: &Path, lock_id: &str, ours: bool) {
 }
 
 /// How to open a connection to a host.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Opening {
     /// 3.4's protocol: the host is a 3.4 one, or the extension is off.
     Plain,
@@ -129,21 +133,61 @@ pub fn opening(ctx: &Ctx, host: &HostSpec) -> Opening {
 /// at a time probes a host (a non-blocking `flock`); the others skip it.
 /// Failures are not the host's: nothing is noted, the next job tries.
 pub fn probe<C: Read + Write>(ctx: &Ctx, lock_id: &str, connect: impl FnOnce() -> io::Result<C>) {
+    let _ = probe_with(
+        ctx,
+        lock_id,
+        connect,
+        |_| Ok(()),
+        FlockArg::LockExclusiveNonblock,
+    );
+}
+
+/// Before the first job on a host of unknown kind, when the compiler
+/// check is on (docs/extension.md §7: the first job is checked too): the
+/// same probe, but a client that finds another probing waits for its
+/// answer, and an answer is awaited for `wait` (the hello's wait) only:
+/// a host silent at the hello gets the job in 3.4's protocol, unchecked,
+/// as before the probe. `Err` only when the host cannot be connected to,
+/// which the job's own connection would find too.
+pub fn probe_first(
+    ctx: &Ctx,
+    lock_id: &str,
+    connect: impl FnOnce() -> io::Result<Conn>,
+    wait: Duration,
+) -> io::Result<()> {
+    probe_with(
+        ctx,
+        lock_id,
+        connect,
+        |c| c.await_readable(wait, "the extension's offer"),
+        FlockArg::LockExclusive,
+    )
+}
+
+fn probe_with<C: Read + Write>(
+    ctx: &Ctx,
+    lock_id: &str,
+    connect: impl FnOnce() -> io::Result<C>,
+    ready: impl FnOnce(&C) -> io::Result<()>,
+    how: FlockArg,
+) -> io::Result<()> {
     let Some(top) = ctx.topdir.as_deref() else {
-        return;
+        return Ok(());
     };
     let _ = fs::create_dir_all(top.join(DIR));
     let lock = File::create(top.join(DIR).join(format!("{lock_id}.probe")))
         .ok()
-        .and_then(|f| Flock::lock(f, FlockArg::LockExclusiveNonblock).ok());
+        .and_then(|f| Flock::lock(f, how).ok());
     // Another client is probing, or has just probed.
     if lock.is_none() || remembered(top, lock_id) != Known::Unknown {
-        return;
+        return Ok(());
     }
-    let answer = connect().map_err(RemoteError::Io).and_then(|mut c| {
-        c.write_all(&ext::hello(ext::VERSION))?;
-        read_offer(&mut c)
-    });
+    let mut conn = connect()?;
+    let answer = conn
+        .write_all(&ext::hello(ext::VERSION))
+        .and_then(|()| ready(&conn))
+        .map_err(RemoteError::Io)
+        .and_then(|()| read_offer(&mut conn));
     match answer {
         Ok(Some(offer)) => {
             debug!(
@@ -159,6 +203,7 @@ pub fn probe<C: Read + Write>(ctx: &Ctx, lock_id: &str, connect: impl FnOnce() -
         }
         Err(e) => debug!("probing {lock_id} for the extension failed: {e}"),
     }
+    Ok(())
 }
 
 /// Read the server's answer to the hello: its offer, or `None` when it
@@ -191,6 +236,9 @@ pub struct Session {
     pub choice: Choice,
     /// Where to record the server's status (`$DISTCC_DIR`, lock id).
     pub record: Option<(PathBuf, String)>,
+    /// The server's identity, when it said its compiler differs and
+    /// compiled anyway (`XCIW 1`).
+    pub mismatch: RefCell<Option<Vec<u8>>>,
 }
 
 impl Session {
@@ -230,12 +278,15 @@ pub(crate) fn io_error(e: io::Error, what: &'static str) -> RemoteError {
     }
 }
 
-/// Say hello on `conn` and, if the server answers, send the choice.
+/// Say hello on `conn` and, if the server answers, send the choice:
+/// with the compiler check when `compiler` (our identity and
+/// `DISTCC_COMPILER_CHECK`) asks for it and the server offers it.
 pub fn hello(
     conn: &mut Counted<'_, Conn>,
     ctx: &Ctx,
     lock_id: &str,
     wait: Duration,
+    compiler: Option<(&Identity, Mode)>,
 ) -> Result<Hello, RemoteError> {
     conn.write_all(&ext::hello(ext::VERSION))?;
     // A stopped server accepts (the kernel does) and then says nothing.
@@ -243,11 +294,19 @@ pub fn hello(
     let Some(offer) = read_offer(conn)? else {
         return Ok(closed(ctx, lock_id));
     };
-    let caps = offer.caps & WANTED;
+    let compiler = compiler.filter(|(_, mode)| *mode != Mode::Off);
+    let mut caps = offer.caps & WANTED;
+    if compiler.is_none() {
+        caps &= !cap::COMPILER_ID;
+    }
     let choice = Choice {
         caps,
         heartbeat_ms: heartbeat_ms(ctx.io_timeout),
-        compiler_id: Vec::new(),
+        compiler_id: compiler
+            .filter(|_| caps & cap::COMPILER_ID != 0)
+            .map(|(id, _)| id.encode())
+            .unwrap_or_default(),
+        compile_anyway: compiler.is_some_and(|(_, mode)| mode == Mode::Warn),
     };
     conn.write_all(&choice.encode())?;
     if let Some(top) = ctx.topdir.as_deref() {
@@ -260,6 +319,7 @@ pub fn hello(
     Ok(Hello::Ours(Session {
         choice,
         record: ctx.topdir.clone().map(|t| (t, lock_id.to_owned())),
+        mismatch: RefCell::new(None),
     }))
 }
 
@@ -274,15 +334,18 @@ fn closed(ctx: &Ctx, lock_id: &str) -> Hello {
 /// One thing a server speaking the extension sent while its job ran.
 #[derive(Debug)]
 pub enum Item {
-    /// A heartbeat, or its status (noted in `$DISTCC_DIR`): the server
-    /// is alive and the job goes on.
+    /// A heartbeat, its status (noted in `$DISTCC_DIR`) or a compiler
+    /// mismatch the client accepted (noted in the session): the server is
+    /// alive and the job goes on.
     Alive,
     /// The header of `DONE` (or of whatever else came), for the 3.4 reply
     /// reader.
     Reply([u8; HEADER_LEN]),
 }
 
-/// Read the next thing the server sends before `DONE`.
+/// Read the next thing the server sends before `DONE`. `XCMM` (its
+/// compiler differs) ends the job unless the client asked for the compile
+/// anyway; then it is noted in the session and the job goes on.
 pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, RemoteError> {
     let mut head = [0u8; HEADER_LEN];
     conn.read_exact(&mut head)
@@ -290,34 +353,44 @@ pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, Remote
     let h = Header::decode(&head)
         .map_err(RemoteError::Protocol)?
         .expect("12 bytes");
-    let body_len = match &h.token {
+    let cap = match &h.token {
         b"XBEA" => 0,
-        b"XSTA" if h.param <= ext::MAX_STATUS => h.param,
-        b"XSTA" => {
-            return Err(RemoteError::Protocol(ProtocolError::ExtTooLarge {
-                token: h.token,
-                len: h.param,
-                cap: ext::MAX_STATUS,
-            }));
-        }
+        b"XSTA" => ext::MAX_STATUS,
+        b"XCMM" if session.choice.has(cap::COMPILER_ID) => ext::MAX_ID,
         _ => return Ok(Item::Reply(head)),
     };
+    if h.param > cap && cap > 0 {
+        return Err(RemoteError::Protocol(ProtocolError::ExtTooLarge {
+            token: h.token,
+            len: h.param,
+            cap,
+        }));
+    }
+    let body_len = if cap == 0 { 0 } else { h.param };
     let mut item = head.to_vec();
     item.resize(HEADER_LEN + body_len as usize, 0);
     conn.read_exact(&mut item[HEADER_LEN..])
-        .map_err(|e| io_error(e, "XSTA"))?;
-    if let Decoded::Done(Some(Before::Status(s)), _) =
-        Before::decode(&item).map_err(RemoteError::Protocol)?
-    {
-        if let Some((top, id)) = &session.record {
-            hoststate::record_status(top, id, &s);
+        .map_err(|e| io_error(e, "XSTA or XCMM"))?;
+    match Before::decode(&item).map_err(RemoteError::Protocol)? {
+        Decoded::Done(Some(Before::Status(s)), _) => {
+            if let Some((top, id)) = &session.record {
+                hoststate::record_status(top, id, &s);
+            }
         }
+        Decoded::Done(Some(Before::Mismatch(theirs)), _) => {
+            if !session.choice.compile_anyway {
+                return Err(RemoteError::CompilerDiffers(theirs));
+            }
+            *session.mismatch.borrow_mut() = Some(theirs);
+        }
+        Decoded::Done(..) | Decoded::NeedMore(_) => {}
     }
     Ok(Item::Alive)
 }
 
-/// Read what the server sends before `DONE` (heartbeats, its status) and
-/// return `DONE`'s header, still to be read by the 3.4 reply reader.
+/// Read what the server sends before `DONE` (heartbeats, its status, a
+/// compiler mismatch) and return `DONE`'s header, still to be read by the
+/// 3.4 reply reader.
 fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LEN], RemoteError> {
     loop {
         if let Item::Reply(head) = next_item(conn, session)? {
@@ -399,6 +472,7 @@ mod tests {
                 ..Choice::default()
             },
             record: None,
+            mismatch: RefCell::new(None),
         };
         let mut bytes = Vec::new();
         Before::Heartbeat(1).encode(&mut bytes);
@@ -413,5 +487,33 @@ mod tests {
             before_done(&mut cut, &session),
             Err(RemoteError::Eof(_))
         ));
+    }
+
+    #[test]
+    fn a_mismatch_ends_the_job_unless_the_client_asked_for_the_compile_anyway() {
+        let session = |anyway| Session {
+            choice: Choice {
+                caps: cap::COMPILER_ID,
+                compile_anyway: anyway,
+                ..Choice::default()
+            },
+            record: None,
+            mismatch: RefCell::new(None),
+        };
+        let theirs = b"distcc-compiler-id 1\nversion 13.2.0\n".to_vec();
+        let mut bytes = Vec::new();
+        Before::Mismatch(theirs.clone()).encode(&mut bytes);
+        bytes.extend_from_slice(b"DONE00000002");
+        let refuse = session(false);
+        assert!(matches!(
+            before_done(&mut &bytes[..], &refuse),
+            Err(RemoteError::CompilerDiffers(id)) if id == theirs
+        ));
+        let warn = session(true);
+        assert_eq!(
+            &before_done(&mut &bytes[..], &warn).unwrap(),
+            b"DONE00000002"
+        );
+        assert_eq!(warn.mismatch.borrow().as_deref(), Some(&theirs[..]));
     }
 }

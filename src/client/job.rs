@@ -207,6 +207,9 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
     let mut status = Status::new(ctx.topdir.as_deref(), &job.input);
     let mut excluded = vec![false; list.hosts.len()];
     let mut failures: Vec<HostFailure> = Vec::new();
+    // A host whose compiler differs is left for this job, neither failed
+    // nor backed off (it serves other compilers); warned about once.
+    let mut differed = false;
     let mut cpp = CppState::new(&job, driver_deps);
     let mut pump = PumpState::default();
     loop {
@@ -226,6 +229,9 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
         };
         let Some(picked) = picked else {
             drop(status);
+            if failures.is_empty() && differed {
+                return compilers_differ(ctx, &job, local_argv);
+            }
             let word = if failures.is_empty() {
                 "hosts-unavailable"
             } else {
@@ -290,6 +296,12 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
             Err(AttemptError::Cpp(code)) => {
                 stats::nowhere("cpp-failed");
                 return code;
+            }
+            Err(AttemptError::CompilerDiffers(_)) => {
+                excluded[picked.index] = true;
+                differed = true;
+                drop(picked);
+                continue;
             }
             Err(AttemptError::Overtaken(code)) => {
                 stats::local("raced");
@@ -380,6 +392,25 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
             }
         };
     }
+}
+
+/// Every host tried has another compiler (each was warned about once):
+/// compile here without another warning, or fail with
+/// `DISTCC_FALLBACK=0`.
+fn compilers_differ(ctx: &Ctx, job: &Job, local_argv: &[OsString]) -> i32 {
+    let file = lossy(&job.input);
+    if !ctx.policy.fallback {
+        stats::nowhere("compiler-differs");
+        eprintln!(
+            "distcc[{}] ERROR: every host tried has another compiler than this machine's \
+             (DISTCC_COMPILER_CHECK), and DISTCC_FALLBACK=0 forbids compiling {file} locally",
+            std::process::id()
+        );
+        return ExitCode::NoHosts.code();
+    }
+    stats::local("compiler-differs");
+    debug!("compiling {file} here: every host tried has another compiler");
+    run_local(ctx, local_argv, None, |l| l.local_slots)
 }
 
 /// A pump job failed on the server and compiled here: count it for the

@@ -15,12 +15,15 @@
 //! * [`probe`]: what compilers answered once (`-march=native`, cross
 //!   triples, default include directories), cached in `$DISTCC_DIR`.
 //! * [`stats`]: this compile's counters, one line in `$DISTCC_DIR/stats`.
+//! * [`compiler_id`]: this machine's compiler identity for the extension's
+//!   check, and the once-per-host warning about a different one.
 //! * [`race`]: a late remote job compiled here too, the first result
 //!   taken.
 //! * [`sidefiles`]: the side files (`.dwo`, `.su`, ...) that come back
 //!   after a reply in the protocol extension.
 
 pub mod attempt;
+pub mod compiler_id;
 pub mod ctx;
 pub mod extension;
 pub mod invoke;

@@ -169,7 +169,7 @@ impl ProcessLauncher {
     }
 }
 
-fn has_slash(name: &OsStr) -> bool {
+pub(super) fn has_slash(name: &OsStr) -> bool {
     crate::args::os::bytes(name).contains(&b'/')
 }
 
@@ -291,13 +291,13 @@ fn contents(f: &mut File) -> Vec<u8> {
 }
 
 /// Whether `path` is a file with an execute bit (following links).
-fn is_executable_file(path: &Path) -> bool {
+pub(super) fn is_executable_file(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// execvp's search: the first executable regular file of that name in
 /// `path`.
-fn resolve(program: &OsStr, path: &OsString) -> io::Result<PathBuf> {
+pub(super) fn resolve(program: &OsStr, path: &OsString) -> io::Result<PathBuf> {
     for dir in std::env::split_paths(path) {
         let candidate = dir.join(program);
         if is_executable_file(&candidate) {

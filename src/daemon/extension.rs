@@ -21,7 +21,7 @@ use crate::protocol::ext::{self, Before, Choice, ServerHello, Status, cap};
 use crate::protocol::token::HEADER_LEN;
 
 /// What this daemon offers.
-pub const OFFER: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::OUTPUTS;
+pub const OFFER: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS;
 
 /// What this daemon offers now: [`OFFER`], and the header cache when its
 /// store is on.
@@ -39,6 +39,10 @@ pub struct Session {
     pub version: u32,
     /// What the client chose.
     pub choice: Choice,
+    /// Our compiler's identity, when it differs from the client's and the
+    /// client asked for the compile anyway (`XCIW 1`): sent as `XCMM`
+    /// before the reply.
+    pub mismatch: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -54,9 +58,13 @@ impl Session {
         })
     }
 
-    /// What to send before DONE: the status, if chosen.
+    /// What to send before DONE: a compiler mismatch the client accepted,
+    /// the status, if chosen.
     pub fn before_done(&self, shared: &Shared) -> Vec<u8> {
         let mut out = Vec::new();
+        if let Some(ours) = &self.mismatch {
+            Before::Mismatch(ours.clone()).encode(&mut out);
+        }
         if self.choice.has(cap::STATUS) {
             Before::Status(status(shared)).encode(&mut out);
         }
@@ -130,7 +138,11 @@ where
         }
         Err(e) => return Err(read_stop(e)),
     };
-    Ok(Some(Session { version, choice }))
+    Ok(Some(Session {
+        version,
+        choice,
+        mismatch: None,
+    }))
 }
 
 /// Write `bytes` within `timeout`.

@@ -31,6 +31,7 @@ use tokio::sync::{Semaphore, watch};
 use tracing::trace;
 
 use super::compile::{compile, reply};
+use super::compiler_id;
 use super::exec::Launcher;
 use super::extension::{self, Session};
 use super::hdrstore::HeaderStore;
@@ -99,6 +100,8 @@ pub struct Shared {
     pub waiting: AtomicU32,
     /// The extension's header cache, if on.
     pub headers: Option<HeaderStore>,
+    /// The compilers' identities (the extension's compiler check).
+    pub compiler_ids: compiler_id::Known,
 }
 
 impl Shared {
@@ -114,6 +117,7 @@ impl Shared {
             stats,
             abort: watch::channel(false).0,
             waiting: AtomicU32::new(0),
+            compiler_ids: compiler_id::Known::default(),
         }
     }
 }
@@ -296,6 +300,14 @@ where
             let outputs = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));
             plain::receive(&mut inc, head.version, &job, &dir, s, outputs).await?
         }
+    };
+    // Only now, with the whole request read, so a client refused here
+    // is not writing into a closed connection.
+    let session = match session {
+        Some(x) if x.choice.has(cap::COMPILER_ID) => {
+            Some(compiler_id::apply(x, &job.argv[0], &mut writer, shared).await?)
+        }
+        x => x,
     };
     finish(prepared, head.version, dir, inc, writer, shared, session).await
 }

@@ -18,7 +18,8 @@
 //!   through [`incoming`] ([`plain`]: protocols 1 and 2), running compilers through [`exec`] and
 //!   [`compile`] in a [`jobdir`]; [`policy`] which compilers and arguments
 //!   may run (the argument scan itself is the client's,
-//!   [`crate::args::scan`], as in 3.4);
+//!   [`crate::args::scan`], as in 3.4); [`extension`] our client's
+//!   extras, [`compiler_id`] its compiler check;
 //! * pump mode (protocol 3): [`pumpjob`] drives it, [`mirror`] and
 //!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
 //! * [`summary`], [`stats`], [`sysinfo`], [`iorate`], [`stats_server`]
@@ -28,6 +29,7 @@
 
 pub mod cli;
 pub mod compile;
+pub mod compiler_id;
 pub mod config;
 pub mod exec;
 pub mod extension;

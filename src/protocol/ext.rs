@@ -177,7 +177,7 @@ impl ServerHello {
 }
 
 /// What the client takes of the offer: `XCAP`, then `XHBT` when it picked
-/// heartbeats, then `XCID` when it picked the compiler check.
+/// heartbeats, then `XCID` and `XCIW` when it picked the compiler check.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Choice {
     /// The capabilities in use for this connection.
@@ -186,6 +186,9 @@ pub struct Choice {
     pub heartbeat_ms: u32,
     /// The client's compiler identity.
     pub compiler_id: Vec<u8>,
+    /// `XCIW 1`: on a mismatch, compile anyway and send `XCMM` before the
+    /// reply (`DISTCC_COMPILER_CHECK=warn`); `XCIW 0`: do not compile.
+    pub compile_anyway: bool,
 }
 
 impl Choice {
@@ -204,6 +207,7 @@ impl Choice {
         if self.has(cap::COMPILER_ID) {
             put(&mut out, b"XCID", self.compiler_id.len() as u32);
             out.extend_from_slice(&self.compiler_id);
+            put(&mut out, b"XCIW", u32::from(self.compile_anyway));
         }
         out
     }
@@ -225,6 +229,11 @@ impl Choice {
             }
             if choice.has(cap::COMPILER_ID) {
                 choice.compiler_id = c.body(b"XCID", MAX_ID)?.to_vec();
+                choice.compile_anyway = match c.int(b"XCIW")? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(Stop::Bad(bad(b"XCIW", "a value other than 0 or 1"))),
+                };
             }
             Ok(choice)
         })
@@ -238,8 +247,9 @@ pub enum Before {
     Heartbeat(u32),
     /// `XSTA`: the server's status as the job ends.
     Status(Status),
-    /// `XCMM`: the server's compiler differs (its identity); the job was
-    /// not compiled and nothing else follows.
+    /// `XCMM`: the server's compiler differs (its identity). Unless the
+    /// client chose `XCIW 1`, the job was not compiled and nothing else
+    /// follows.
     Mismatch(Vec<u8>),
 }
 
@@ -446,14 +456,22 @@ mod tests {
             caps: cap::HEARTBEAT | cap::COMPILER_ID | cap::ZSTD,
             heartbeat_ms: 2500,
             compiler_id: b"gcc 12".to_vec(),
+            compile_anyway: true,
         };
         let bytes = c.encode();
-        assert_eq!(bytes, b"XCAP0000000bXHBT000009c4XCID00000006gcc 12");
+        assert_eq!(
+            bytes,
+            b"XCAP0000000bXHBT000009c4XCID00000006gcc 12XCIW00000001"
+        );
         assert_eq!(
             Choice::decode(&bytes, cap::KNOWN).unwrap(),
             Decoded::Done(c, bytes.len())
         );
         assert!(Choice::decode(&bytes, cap::ZSTD).is_err(), "not offered");
+        let mut two = bytes.clone();
+        two.truncate(two.len() - 1);
+        two.push(b'2');
+        assert!(Choice::decode(&two, cap::KNOWN).is_err(), "XCIW 2");
         let plain = Choice::default().encode();
         assert_eq!(plain, b"XCAP00000000");
     }

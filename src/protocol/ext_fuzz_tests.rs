@@ -80,6 +80,7 @@ proptest! {
             caps: caps & cap::KNOWN,
             heartbeat_ms: if caps & cap::HEARTBEAT != 0 { ms } else { 0 },
             compiler_id: if caps & cap::COMPILER_ID != 0 { id.clone() } else { Vec::new() },
+            compile_anyway: caps & cap::COMPILER_ID != 0 && secs % 2 == 1,
         };
         let bytes = choice.encode();
         for cut in 0..bytes.len() {

@@ -81,6 +81,10 @@ pub const FALLBACKS: &[(&str, &str)] = &[
         "raced",
         "the server was late; compiled here too, and here finished first",
     ),
+    (
+        "compiler-differs",
+        "every host tried has another compiler than this machine's",
+    ),
 ];
 
 /// Whether `why` (a record's reason) is a fallback.

@@ -33,8 +33,9 @@ fn memory(f: &Farm) -> String {
 fn our_client_and_daemon_speak_the_extension_with_zstd() {
     let f = farm("ours");
     let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
-    // The first job goes in 3.4's protocol, then the client probes; the
-    // next ones say hello. Without ,lzo too: the extension compresses.
+    // The client probes before the first job (the compiler check wants
+    // that one checked too), then every job says hello. Without ,lzo
+    // too: the extension compresses.
     for (i, host) in [d.host(",lzo"), d.host(""), d.host(",lzo")]
         .iter()
         .enumerate()
@@ -48,9 +49,12 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     }
     let log = d.log_text();
     assert_eq!(
-        log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs, header cache)")
-            .count(),
-        2,
+        log.matches(
+            "client speaks extension 1 \
+             (zstd, heartbeats, status, compiler check, outputs, header cache)"
+        )
+        .count(),
+        3,
         "{log}"
     );
     assert_eq!(
@@ -79,7 +83,7 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     assert_eq!(d.wait_count("COMPILE_OK", 4), 4);
     assert_eq!(
         d.log_text().matches("client speaks extension").count(),
-        2,
+        3,
         "DISTCC_EXTENSION=0 said hello"
     );
 }

@@ -40,6 +40,21 @@ fn read_some(s: &mut TcpStream) {
     }
 }
 
+/// Whether the client's first bytes are the extension's hello
+/// (`DIST7874...`); they stay unread.
+fn says_hello(s: &TcpStream) -> bool {
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 8];
+    for _ in 0..20 {
+        match s.peek(&mut buf) {
+            Ok(8) => return &buf == b"DIST7874",
+            Ok(0) | Err(_) => return false,
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    false
+}
+
 impl Fake {
     pub fn start(mode: Mode) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -59,17 +74,24 @@ impl Fake {
                 if st.load(Ordering::SeqCst) {
                     return;
                 }
-                c.fetch_add(1, Ordering::SeqCst);
-                let h = h.clone();
-                std::thread::spawn(move || match mode {
-                    Mode::Garbage => {
-                        let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
-                        read_some(&mut s);
+                let (c, h) = (c.clone(), h.clone());
+                std::thread::spawn(move || {
+                    // Like a 3.4 server, close at the extension's hello
+                    // (docs/extension.md §2): a probe, not counted.
+                    if says_hello(&s) {
+                        return;
                     }
-                    Mode::Drop => read_some(&mut s),
-                    Mode::Hang => {
-                        read_some(&mut s);
-                        h.lock().unwrap().push(s);
+                    c.fetch_add(1, Ordering::SeqCst);
+                    match mode {
+                        Mode::Garbage => {
+                            let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+                            read_some(&mut s);
+                        }
+                        Mode::Drop => read_some(&mut s),
+                        Mode::Hang => {
+                            read_some(&mut s);
+                            h.lock().unwrap().push(s);
+                        }
                     }
                 });
             }

@@ -6,6 +6,7 @@
 
 mod bench_farm;
 mod cli;
+mod compiler_check;
 mod corpus;
 mod extension;
 mod fake;

@@ -265,8 +265,9 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
 
 /// Dependency files come back from the server (DOTD) and are written as a
 /// local gcc writes them: same names, same line breaks. With our daemon
-/// the first job goes in 3.4's protocol 3, the client then probes, and
-/// the later ones use the extension (zstd bodies, DOTD included).
+/// the client probes before the first job (the compiler check wants it
+/// checked too: docs/extension.md §7), and every job uses the extension
+/// (zstd bodies, DOTD included).
 fn dependency_files_match_local_ones(kind: Kind) {
     require_tool!("gcc");
     let farm = Farm::new(&format!("pump-deps-{kind:?}"));
@@ -328,7 +329,7 @@ fn dependency_files_match_local_ones(kind: Kind) {
         assert_eq!(
             log.matches("client speaks extension 1 (zstd, heartbeats, status")
                 .count(),
-            2,
+            3,
             "{log}"
         );
         assert_eq!(log.matches("pump job: ").count(), 3, "{log}");

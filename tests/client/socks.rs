@@ -119,8 +119,8 @@ fn jobs_go_through_a_socks5_proxy() {
             !err.contains("running locally"),
             "{proxy}: fell back:\n{err}"
         );
-        // The job's connection, and after a host's first success the
-        // protocol extension's one probe (docs/extension.md), which must
+        // The job's connection, and on a host's first job the protocol
+        // extension's one probe (docs/extension.md §3, §7), which must
         // take the proxy too.
         let used = counter.load(Ordering::SeqCst) - before;
         assert!((1..=2).contains(&used), "{proxy}: used {used} times");

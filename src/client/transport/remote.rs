@@ -30,6 +30,9 @@ pub enum RemoteError {
     BadReply(&'static str),
     /// Our own output file could not be written.
     Output(io::Error),
+    /// The server's compiler differs from ours (`XCMM`, its identity): it
+    /// compiled nothing (docs/extension.md §7).
+    CompilerDiffers(Vec<u8>),
 }
 
 impl RemoteError {
@@ -40,6 +43,7 @@ impl RemoteError {
             Self::Io(_) | Self::Output(_) => ExitCode::IoError,
             Self::Eof(_) => ExitCode::Truncated,
             Self::Protocol(_) | Self::BadReply(_) => ExitCode::ProtocolError,
+            Self::CompilerDiffers(_) => ExitCode::CompilerMissing,
         }
     }
 }
@@ -52,6 +56,7 @@ impl fmt::Display for RemoteError {
             Self::Protocol(e) => write!(f, "{e}"),
             Self::BadReply(what) => write!(f, "unusable reply: {what}"),
             Self::Output(e) => write!(f, "{e}"),
+            Self::CompilerDiffers(_) => write!(f, "its compiler differs from this machine's"),
         }
     }
 }

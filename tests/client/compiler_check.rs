@@ -1,0 +1,186 @@
+//! The extension's compiler check (docs/extension.md §7, issue 12): a
+//! daemon of ours whose compiler behind the client's name is another one
+//! (clang, a cross compiler, a wrapper that says another version) is
+//! found out on the first job, no object of it is used by default, and
+//! the client warns once per host and compiler. `warn` uses its object
+//! anyway, `off` does not ask. A wrapper that runs the same gcc (the
+//! sleepy daemons of tests/client/extension.rs) passes the check.
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+
+use super::harness::{COMPILERS, Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same};
+use crate::support::{distccd, text};
+
+/// A wrapper that says it is gcc 13.2.0 and compiles with the local gcc,
+/// without the `.comment` naming it: its objects differ from local ones.
+const LIAR: &str = "#!/bin/sh\ncase \"$1\" in\n\
+    -dumpfullversion) echo 13.2.0; exit 0;;\n\
+    --version) echo 'gcc (Fake 13.2.0-1) 13.2.0'; exit 0;;\n\
+    esac\nexec /usr/bin/gcc -fno-ident \"$@\"\n";
+
+/// Our daemon whose compilers (every name the client sends) are `target`,
+/// a program or a script's text, in a masquerade directory of its own.
+fn daemon_with(f: &Farm, tag: &str, target: &str) -> Daemon {
+    let masq = f.path(&format!("masq-{tag}"));
+    std::fs::create_dir_all(&masq).unwrap();
+    std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
+    let program = if target.starts_with("#!") {
+        let script = masq.join("fakecc");
+        std::fs::write(&script, target).unwrap();
+        std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
+        script
+    } else {
+        Path::new(target).to_path_buf()
+    };
+    for cc in COMPILERS {
+        symlink(&program, masq.join(cc)).unwrap();
+    }
+    let cfg = distccd::Config::new(Kind::Ours, f.path(&format!("{tag}.log")))
+        .home(f.path("home"))
+        .tmpdir(f.path("dtmp"))
+        .listen(Some("127.0.0.1"))
+        .allow(["127.0.0.1"])
+        .masquerade_dir(&masq)
+        .env("DISTCCD_PATH", format!("{}:/usr/bin:/bin", masq.display()))
+        .args(["--log-level", "debug"]);
+    Daemon::start(&cfg)
+}
+
+fn farm(tag: &str) -> Farm {
+    let f = Farm::new(&format!("cid-{tag}"));
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    f.local(&["gcc", "-c", "hello.c", "-o", "local.o"]);
+    f.local(&["gcc", "-fno-ident", "-c", "hello.c", "-o", "liar.o"]);
+    f
+}
+
+fn warnings(out: &std::process::Output) -> Vec<String> {
+    text(&out.stderr)
+        .lines()
+        .filter(|l| l.contains("Warning:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Three hosts, three other compilers: clang behind gcc's names, the
+/// aarch64 cross gcc behind them, a wrapper saying gcc 13.2.0. The first
+/// job tries each (one probe each first, so it too is checked), is
+/// refused by each, warns once per host naming both compilers, and
+/// compiles here; the next jobs warn no more. No object of theirs is
+/// used, no host is backed off or counted as failed.
+#[test]
+fn other_compilers_are_refused_and_warned_about_once() {
+    crate::require_tool!("/usr/bin/clang");
+    crate::require_tool!("/usr/bin/aarch64-linux-gnu-gcc");
+    let f = farm("refuse");
+    let daemons = [
+        daemon_with(&f, "clang", "/usr/bin/clang"),
+        daemon_with(&f, "cross", "/usr/bin/aarch64-linux-gnu-gcc"),
+        daemon_with(&f, "liar", LIAR),
+    ];
+    let hosts: Vec<String> = daemons.iter().map(|d| d.host(",lzo")).collect();
+    let hosts = hosts.join(" ");
+    let first = f.distcc(&hosts, &["gcc", "-c", "hello.c", "-o", "r0.o"], &[]);
+    assert_ok(&first, "first job");
+    let w = warnings(&first);
+    assert_eq!(w.len(), 3, "{}", text(&first.stderr));
+    let all = w.join("\n");
+    for needle in [
+        "differs from this machine's (version): here x86_64-linux-gnu-gcc (Debian",
+        "there Debian clang version",
+        "target aarch64-linux-gnu",
+        "there gcc (Fake 13.2.0-1) 13.2.0",
+        "DISTCC_COMPILER_CHECK=refuse",
+    ] {
+        assert!(all.contains(needle), "{needle}: {all}");
+    }
+    assert_same(&f.work().join("r0.o"), &f.work().join("local.o"));
+    for i in 1..3 {
+        let obj = format!("r{i}.o");
+        let out = f.distcc(&hosts, &["gcc", "-c", "hello.c", "-o", &obj], &[]);
+        assert_ok(&out, "later job");
+        assert!(warnings(&out).is_empty(), "{}", text(&out.stderr));
+        assert_same(&f.work().join(&obj), &f.work().join("local.o"));
+    }
+    for d in &daemons {
+        let log = d.log_text();
+        assert_eq!(
+            log.matches("not compiled").count(),
+            3,
+            "each job refused once: {log}"
+        );
+        assert_eq!(d.count("COMPILE_OK"), 0, "{log}");
+    }
+    assert!(
+        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
+        "{:?}",
+        f.lock_files()
+    );
+    // No fallback warning either, and with DISTCC_FALLBACK=0 a clear
+    // error instead of a compile here.
+    let out = f.distcc(
+        &hosts,
+        &["gcc", "-c", "hello.c", "-o", "nofb.o"],
+        &[("DISTCC_FALLBACK", "0")],
+    );
+    assert_eq!(out.status.code(), Some(116), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("another compiler"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `warn`: the wrapper's object is used (it differs from a local one as
+/// the wrapper's own flags say), with one warning over two jobs. `off`:
+/// no identity is sent, no warning. A gcc that matches (the farm's own
+/// masquerade links to /usr/bin/gcc) compiles with the check on.
+#[test]
+fn warn_uses_the_object_and_off_does_not_ask() {
+    let f = farm("warn");
+    let liar = daemon_with(&f, "liar", LIAR);
+    let host = liar.host(",lzo");
+    let env = [("DISTCC_COMPILER_CHECK", "warn")];
+    for i in 0..2 {
+        let obj = format!("w{i}.o");
+        let out = f.distcc(&host, &["gcc", "-c", "hello.c", "-o", &obj], &env);
+        assert_ok(&out, "warn");
+        let w = warnings(&out);
+        assert_eq!(w.len(), usize::from(i == 0), "{}", text(&out.stderr));
+        if i == 0 {
+            assert!(w[0].contains("DISTCC_COMPILER_CHECK=warn"), "{w:?}");
+        }
+        assert_same(&f.work().join(&obj), &f.work().join("liar.o"));
+    }
+    assert_eq!(liar.wait_count("COMPILE_OK", 2), 2, "{}", liar.log_text());
+    assert!(liar.log_text().contains("compiling anyway"));
+    let out = f.distcc(
+        &host,
+        &["gcc", "-c", "hello.c", "-o", "off.o"],
+        &[("DISTCC_COMPILER_CHECK", "off")],
+    );
+    assert_ok(&out, "off");
+    assert!(warnings(&out).is_empty(), "{}", text(&out.stderr));
+    assert_same(&f.work().join("off.o"), &f.work().join("liar.o"));
+    assert_eq!(liar.wait_count("COMPILE_OK", 3), 3);
+    let log = liar.log_text();
+    assert_eq!(
+        log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs, header cache)")
+            .count(),
+        1,
+        "off sent no identity: {log}"
+    );
+    // The same gcc: compiled there, no warning.
+    let same = f.daemon(Kind::Ours);
+    let out = f.distcc(
+        &same.host(",lzo"),
+        &["gcc", "-c", "hello.c", "-o", "same.o"],
+        &[],
+    );
+    assert_ok(&out, "same compiler");
+    assert!(warnings(&out).is_empty(), "{}", text(&out.stderr));
+    assert_eq!(same.wait_count("COMPILE_OK", 1), 1, "{}", same.log_text());
+    assert_same(&f.work().join("same.o"), &f.work().join("local.o"));
+}
