@@ -20,9 +20,18 @@
 //!   a figure counts only after [`MIN_SAMPLES`] compiles (one slow job on
 //!   a busy machine proves nothing), and the figures' store forgets them
 //!   after a while, so a host left out is tried again.
+//! * A daemon that speaks the extension reports its queue (jobs received
+//!   and waiting for a compile slot, from every client, docs/extension.md
+//!   §6). A job sent there waits behind them, so a host's figure counts
+//!   as if it were `1 + backlog` times slower, where the backlog is the
+//!   queue per compile slot ([`effective`]); and within the tier, hosts
+//!   that report a queue come after those that report none. Only a
+//!   recent report counts ([`QUEUE_FRESH_SECS`]): a queue is gone in
+//!   seconds.
 //! * Within the tier, 3.4's order: slot 0 of every host in list order,
 //!   then slot 1, ...; the user's `/N` stays the ceiling and the list
-//!   order the tie-break. With nothing measured the order is exactly 3.4's.
+//!   order the tie-break. With nothing measured and no queue reported the
+//!   order is exactly 3.4's.
 
 use std::time::Duration;
 
@@ -37,25 +46,48 @@ pub const MIN_SAMPLES: u32 = 2;
 /// tier may have free ones.
 pub const LEFT_OUT_POLL: Duration = Duration::from_millis(100);
 
+/// A daemon's reported queue older than this many seconds is not used.
+pub const QUEUE_FRESH_SECS: u64 = 10;
+
 /// What is known of one usable host.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct HostView {
     /// Its `/N` slots.
     pub slots: u32,
     /// Measured milliseconds of compile per KiB sent, if measured at
     /// least [`MIN_SAMPLES`] times.
     pub ms_per_kib: Option<f64>,
+    /// Jobs waiting in its daemon's queue per compile slot, from a report
+    /// younger than [`QUEUE_FRESH_SECS`] (3.4 daemons report nothing).
+    pub backlog: Option<f64>,
+}
+
+/// The backlog a status report means: jobs queued per compile slot (a
+/// daemon that does not say its slots counts as one).
+pub fn backlog(queued: u32, slots: Option<u32>) -> f64 {
+    f64::from(queued) / f64::from(slots.unwrap_or(1).max(1))
+}
+
+/// A host's figure with its queue: a job waits behind `backlog` jobs per
+/// slot, each about as long as its own compile.
+pub fn effective(h: &HostView) -> Option<f64> {
+    h.ms_per_kib.map(|ms| ms * (1.0 + h.backlog.unwrap_or(0.0)))
+}
+
+fn queues(h: &HostView) -> bool {
+    h.backlog.is_some_and(|b| b > 0.0)
 }
 
 /// The (host, slot) pairs to try, in order: the tier's hosts only, 3.4's
-/// slot-by-slot spreading within it. Indices are into `hosts`.
+/// slot-by-slot spreading within it, hosts reporting a queue last. Indices
+/// are into `hosts`.
 pub fn order(hosts: &[HostView]) -> Vec<(usize, u32)> {
     let fastest = hosts
         .iter()
         .filter(|h| h.slots > 0)
-        .filter_map(|h| h.ms_per_kib)
+        .filter_map(effective)
         .fold(f64::INFINITY, f64::min);
-    let in_tier = |h: &HostView| match h.ms_per_kib {
+    let in_tier = |h: &HostView| match effective(h) {
         Some(s) if fastest.is_finite() => s <= fastest * SLOW_FACTOR,
         _ => true,
     };
@@ -68,6 +100,8 @@ pub fn order(hosts: &[HostView]) -> Vec<(usize, u32)> {
             }
         }
     }
+    // Stable: each group keeps 3.4's spreading.
+    out.sort_by_key(|&(i, _)| queues(&hosts[i]));
     out
 }
 
@@ -116,7 +150,39 @@ mod tests {
         HostView {
             slots,
             ms_per_kib: ms,
+            backlog: None,
         }
+    }
+
+    fn queued(slots: u32, ms: Option<f64>, backlog: f64) -> HostView {
+        HostView {
+            backlog: Some(backlog),
+            ..h(slots, ms)
+        }
+    }
+
+    #[test]
+    fn a_host_whose_daemon_reports_a_queue_comes_last_in_the_tier() {
+        // Unmeasured hosts: the one with a queue behind the one without;
+        // a queue of 0 reported is no queue.
+        let hosts = [queued(2, None, 1.5), h(2, None), queued(1, None, 0.0)];
+        assert_eq!(order(&hosts), vec![(1, 0), (2, 0), (1, 1), (0, 0), (0, 1)]);
+        assert_eq!(backlog(6, Some(4)), 1.5);
+        assert_eq!(backlog(3, None), 3.0);
+        assert_eq!(backlog(3, Some(0)), 3.0);
+    }
+
+    #[test]
+    fn a_long_queue_takes_a_fast_host_out_of_the_tier() {
+        // 10 ms/KiB behind 3 jobs per slot is 40: twice the 15 of a free
+        // host is 30, so the fast host waits.
+        let hosts = [queued(4, Some(10.0), 3.0), h(4, Some(15.0))];
+        assert_eq!(effective(&hosts[0]), Some(40.0));
+        let got = order(&hosts);
+        assert!(got.iter().all(|&(i, _)| i == 1), "{got:?}");
+        // A short queue keeps it in, behind the free host.
+        let hosts = [queued(1, Some(10.0), 0.5), h(1, Some(15.0))];
+        assert_eq!(order(&hosts), vec![(1, 0), (0, 0)]);
     }
 
     #[test]

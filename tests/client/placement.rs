@@ -1,7 +1,9 @@
 //! Speed-aware placement (issue 13) against real daemons: a host that
 //! compiles much slower than another gets no more jobs once both are
 //! measured, where 3.4's order would give it half of them; the speeds
-//! clients learn are shared through `$DISTCC_DIR/hosts/`.
+//! clients learn are shared through `$DISTCC_DIR/hosts/`; a host whose
+//! daemon reported a queue (through the extension) gets the next job
+//! elsewhere.
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
@@ -11,13 +13,28 @@ use crate::support;
 
 /// A daemon whose `gcc` takes `delay` seconds longer than the real one.
 fn slow_daemon(f: &Farm, delay: &str) -> support::distccd::Daemon {
-    let masq = f.path("slowmasq");
+    wrapped_daemon(f, "slow", delay, "", &[])
+}
+
+/// A daemon whose compilers take `delay` seconds longer than the real
+/// ones for a source holding `marker` (every source for ""), with more
+/// daemon `args`.
+fn wrapped_daemon(
+    f: &Farm,
+    tag: &str,
+    delay: &str,
+    marker: &str,
+    args: &[&str],
+) -> support::distccd::Daemon {
+    let masq = f.path(&format!("{tag}masq"));
     std::fs::create_dir_all(&masq).unwrap();
     std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
     let script = masq.join("slowgcc");
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nsleep {delay}\nexec /usr/bin/gcc \"$@\"\n"),
+        format!(
+            "#!/bin/sh\nfor a; do case $a in *.i) grep -q '{marker}' \"$a\" || exec /usr/bin/gcc \"$@\";; esac; done\nsleep {delay}\nexec /usr/bin/gcc \"$@\"\n"
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
@@ -25,7 +42,8 @@ fn slow_daemon(f: &Farm, delay: &str) -> support::distccd::Daemon {
         symlink("slowgcc", masq.join(cc)).unwrap();
     }
     // Its own log: the farm's daemons share one otherwise.
-    let mut cfg = support::distccd::Config::new(Kind::Ours, f.path("slow.log"))
+    let mut cfg = support::distccd::Config::new(Kind::Ours, f.path(&format!("{tag}.log")))
+        .args(args.iter().copied())
         .home(f.path("home"))
         .tmpdir(f.path("dtmp"))
         .listen(Some("127.0.0.1"))
@@ -89,4 +107,119 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(learnt.len(), 2, "{learnt:?}");
+}
+
+/// Another user keeps a one-slot daemon busy (one job compiling, one
+/// queued). Our client's job there hears the queue in the extension's
+/// offer and notes it; our next job goes to the other host, although
+/// 3.4's order (the busy host first, its slot free for this user) would
+/// send it to the queue too.
+#[test]
+fn a_host_whose_daemon_reports_a_queue_gets_the_next_job_elsewhere() {
+    crate::require_tool!("gcc");
+    let f = Farm::new("placement-queue");
+    for name in ["w", "j1", "j2", "other_user1", "other_user2"] {
+        f.write(
+            &format!("{name}.c"),
+            format!("int {name}(void) {{ return 7; }}\n"),
+        );
+    }
+    // The other user's jobs take 4 s more there.
+    let busy = wrapped_daemon(&f, "busy", "4", "other_user", &["--jobs", "1"]);
+    let free = f.daemon(Kind::Ours);
+    let distcc = support::bin("distcc");
+    let ours = |hosts: &str, name: &str| {
+        let (src, obj) = (format!("{name}.c"), format!("{name}.o"));
+        f.command(&distcc, hosts, &["gcc", "-c", &src, "-o", &obj], &[])
+    };
+    // Our client learns that the busy host is ours (the extension's probe).
+    let out = ours(&busy.host(""), "w").output().unwrap();
+    assert_ok(&out, "warm-up");
+    let id = format!("tcp_127.0.0.1_{}", busy.port);
+    let state = f.path("ddir/hosts").join(&id);
+    assert!(
+        support::eventually(|| f.path("ddir/extension").join(&id).exists()),
+        "the busy host was never probed"
+    );
+    // The other user: two slow jobs, one compiling and one waiting.
+    let other = f.path("other-ddir");
+    let mut others: Vec<_> = ["other_user1", "other_user2"]
+        .iter()
+        .map(|name| {
+            let (src, obj) = (format!("{name}.c"), format!("{name}.o"));
+            f.command(
+                &distcc,
+                &busy.host(""),
+                &["gcc", "-c", &src, "-o", &obj],
+                &[],
+            )
+            .env("DISTCC_DIR", &other)
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    assert!(
+        support::eventually(|| queue_of(busy.port) >= 1),
+        "the other user's jobs never queued on the busy host"
+    );
+    // Our first job goes there (nothing says otherwise yet) and hears the
+    // queue in the offer; it is not needed past that.
+    let mut first = ours(&format!("{} {}", busy.host("/2"), free.host("/2")), "j1")
+        .spawn()
+        .unwrap();
+    let queued = || {
+        std::fs::read_to_string(&state).is_ok_and(|l| {
+            let w: Vec<&str> = l
+                .split(" s ")
+                .nth(1)
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            w.get(2)
+                .and_then(|q| q.parse::<u32>().ok())
+                .is_some_and(|q| q >= 1)
+        })
+    };
+    assert!(
+        support::eventually(queued),
+        "no queue noted: {:?}",
+        std::fs::read_to_string(&state)
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The next job: to the free host, without waiting in the queue.
+    let before = free.count("COMPILE_OK");
+    let started = std::time::Instant::now();
+    let out = ours(&format!("{} {}", busy.host("/2"), free.host("/2")), "j2")
+        .output()
+        .unwrap();
+    assert_ok(&out, "the job after the queue was heard");
+    assert_eq!(free.count("COMPILE_OK"), before + 1, "{}", busy.log_text());
+    assert!(started.elapsed().as_secs() < 4, "{:?}", started.elapsed());
+    for o in &mut others {
+        assert!(o.wait().unwrap().success());
+    }
+}
+
+/// The queue a daemon reports in the extension's offer: a hello, the
+/// offer's `XTND XCAP XSTA <len>` and `len` bytes of 12-byte items.
+fn queue_of(port: u16) -> u32 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"DIST78740001").unwrap();
+    let mut head = [0u8; 36];
+    s.read_exact(&mut head).unwrap();
+    let hex = |b: &[u8]| u32::from_str_radix(std::str::from_utf8(b).unwrap(), 16).unwrap();
+    assert_eq!(
+        &head[24..28],
+        b"XSTA",
+        "{:?}",
+        String::from_utf8_lossy(&head)
+    );
+    let mut items = vec![0u8; hex(&head[28..36]) as usize];
+    s.read_exact(&mut items).unwrap();
+    items
+        .chunks(12)
+        .find(|i| &i[..4] == b"QUEU")
+        .map_or(0, |i| hex(&i[4..]))
 }

@@ -122,6 +122,26 @@ pub fn status(topdir: &Path, lock_id: &str) -> Option<crate::protocol::ext::Stat
     })
 }
 
+/// The queue per compile slot `lock_id`'s daemon last reported, if the
+/// report is younger than [`placement::QUEUE_FRESH_SECS`] and names a queue.
+pub fn backlog(topdir: &Path, lock_id: &str) -> Option<f64> {
+    let text = fs::read_to_string(path(topdir, lock_id)).ok()?;
+    backlog_of(&text, now_secs())
+}
+
+fn backlog_of(text: &str, now: u64) -> Option<f64> {
+    let w: Vec<&str> = status_part(text).split_whitespace().collect();
+    if w.len() != 6 || w[0] != "s" {
+        return None;
+    }
+    let at: u64 = w[5].parse().ok()?;
+    if now.saturating_sub(at) >= placement::QUEUE_FRESH_SECS {
+        return None;
+    }
+    let queued: u32 = w[3].parse().ok()?;
+    Some(placement::backlog(queued, w[2].parse().ok()))
+}
+
 /// The speed part of a line (before ` s `).
 fn speed_part(line: &str) -> &str {
     line.trim_end().split(" s ").next().unwrap_or("")
@@ -185,6 +205,17 @@ mod tests {
         assert_eq!(speed(&top, "fresh"), None);
         record(&top, "fresh", 100.0, 0);
         assert_eq!(status(&top, "fresh"), Some(st));
+        assert_eq!(backlog(&top, "fresh"), None, "no queue named");
         fs::remove_dir_all(&top).unwrap();
+    }
+
+    #[test]
+    fn a_queue_counts_only_while_fresh() {
+        let line = "v1 10 3 100 s 0 4 6 150 1000\n";
+        assert_eq!(backlog_of(line, 1000), Some(1.5));
+        assert_eq!(backlog_of(line, 1009), Some(1.5));
+        assert_eq!(backlog_of(line, 1010), None, "ten seconds old");
+        assert_eq!(backlog_of("v1 10 3 100 s 0 - 2 - 1000\n", 1000), Some(2.0));
+        assert_eq!(backlog_of("v1 10 3 100\n", 1000), None);
     }
 }

@@ -11,7 +11,8 @@
 //! Among the usable hosts, the order is [`crate::client::placement`]'s:
 //! hosts measured much slower than the fastest get no job while it can
 //! take one (the client then looks again sooner than the pause, as it
-//! passes free slots by); with no measurement it is exactly 3.4's order.
+//! passes free slots by), and hosts whose daemon reports a queue come
+//! last; with no measurement and no report it is exactly 3.4's order.
 
 use std::io;
 use std::time::Duration;
@@ -58,11 +59,15 @@ pub fn pick(
         };
         let views: Vec<HostView> = usable
             .iter()
-            .map(|&i| HostView {
-                slots: hosts[i].slots,
-                ms_per_kib: match (&hosts[i].is_local(), topdir) {
-                    (false, Some(top)) => hoststate::speed(top, &hosts[i].lock_id()),
-                    _ => None,
+            .map(|&i| match (hosts[i].is_local(), topdir) {
+                (false, Some(top)) => HostView {
+                    slots: hosts[i].slots,
+                    ms_per_kib: hoststate::speed(top, &hosts[i].lock_id()),
+                    backlog: hoststate::backlog(top, &hosts[i].lock_id()),
+                },
+                _ => HostView {
+                    slots: hosts[i].slots,
+                    ..HostView::default()
                 },
             })
             .collect();
