@@ -32,9 +32,9 @@ use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::client::transport::tls;
 use crate::compiler_id::Mode;
 use crate::hosts::{HostKind, HostSpec};
-use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
 use crate::protocol::ext::cap;
+use crate::protocol::{FileKind, Limits};
 use crate::state::Phase;
 
 /// Where the preprocessed source stands.
@@ -238,6 +238,7 @@ pub fn run(
         CppState::Done(p) => Source::Text(&p.bytes, p.ext),
         CppState::Pending { .. } => unreachable!("cpp finished above"),
     };
+    stats::set_size(source.bytes().len() as u64);
     remote::send_source_with(c, codec, source.bytes()).map_err(RemoteError::Io)?;
     status.set(Phase::Compile, name, slot);
     let local = || LocalJob::plain(&server_argv, source);
@@ -331,6 +332,15 @@ fn run_pump(
     }
     let entries = pumpmode::entries(files, &pumped.dirs)
         .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
+    stats::set_size(
+        entries
+            .iter()
+            .map(|e| match &e.kind {
+                FileKind::File(body) => body.len() as u64,
+                _ => 0,
+            })
+            .sum(),
+    );
     status.set(Phase::Connect, name, slot);
     let check = checked_opening(ctx, host, job).map_err(RemoteError::Io)?;
     let opening = check.opening;
@@ -470,7 +480,7 @@ fn wait_or_race<'a>(
     if !ctx.vars.race() || !ctx.policy.fallback {
         return Ok(());
     }
-    match race::wait_reply(ctx, host, conn, stats::sent(), local())? {
+    match race::wait_reply(ctx, host, conn, stats::size(), local())? {
         Waited::Reply => Ok(()),
         Waited::Overtaken(code) => Err(AttemptError::Overtaken(code)),
         Waited::TimedOut => Err(AttemptError::Host(RemoteError::Io(std::io::Error::new(

@@ -8,7 +8,9 @@
 //! add slow machines", its FAQ). Here:
 //!
 //! * A host's speed is what this user's clients measured on it: compile
-//!   time per KiB sent, averaged ([`crate::client::slots::hoststate`]).
+//!   time per KiB of input (the preprocessed text, or pump mode's source
+//!   and headers: the same measure whatever the codec or header cache
+//!   shrinks on the wire), averaged ([`crate::client::slots::hoststate`]).
 //!   It is the same job mix on every host, so the figure ranks them.
 //! * The **tier**: hosts no slower than [`SLOW_FACTOR`] times the fastest
 //!   usable one. Only they take jobs; a slower host is worth a job only
@@ -54,7 +56,7 @@ pub const QUEUE_FRESH_SECS: u64 = 10;
 pub struct HostView {
     /// Its `/N` slots.
     pub slots: u32,
-    /// Measured milliseconds of compile per KiB sent, if measured at
+    /// Measured milliseconds of compile per KiB of input, if measured at
     /// least [`MIN_SAMPLES`] times.
     pub ms_per_kib: Option<f64>,
     /// Jobs waiting in its daemon's queue per compile slot, from a report
@@ -135,11 +137,11 @@ pub fn update(old: Option<(f64, u32)>, sample: f64) -> (f64, u32) {
     }
 }
 
-/// A sample from one remote compile: milliseconds of compile per KiB sent
+/// A sample from one remote compile: milliseconds of compile per KiB of input
 /// (the small jobs' fixed cost included, so tiny files do not look
 /// infinitely fast or slow).
-pub fn sample(compile_ms: f64, sent_bytes: u64) -> f64 {
-    compile_ms / (sent_bytes as f64 / 1024.0 + 1.0)
+pub fn sample(compile_ms: f64, input_bytes: u64) -> f64 {
+    compile_ms / (input_bytes as f64 / 1024.0 + 1.0)
 }
 
 #[cfg(test)]

@@ -160,6 +160,7 @@ impl Recorder {
 static JOB: Mutex<Recorder> = Mutex::new(Recorder::new());
 static SENT: AtomicU64 = AtomicU64::new(0);
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
+static SIZE: AtomicU64 = AtomicU64::new(0);
 
 fn with(f: impl FnOnce(&mut Recorder)) {
     f(&mut JOB.lock().unwrap_or_else(|e| e.into_inner()));
@@ -235,6 +236,20 @@ pub fn sent() -> u64 {
     SENT.load(Ordering::Relaxed)
 }
 
+/// Note the size of the job's input as the compiler sees it: the
+/// preprocessed text, or in pump mode the source and every header. Speed
+/// figures and racing measure compile time against this, not against the
+/// bytes on the wire, which zstd, LZO and the header cache shrink by
+/// different factors for the same work.
+pub fn set_size(bytes: u64) {
+    SIZE.store(bytes, Ordering::Relaxed);
+}
+
+/// The size noted by [`set_size`] (0 before a job was sent).
+pub fn size() -> u64 {
+    SIZE.load(Ordering::Relaxed)
+}
+
 /// A connection that counts the bytes through it.
 #[derive(Debug)]
 pub struct Counted<'a, T>(pub &'a mut T);
@@ -292,7 +307,7 @@ pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
     };
     if record.ran == Some(Ran::Remote) && exit == 0 {
         let compile_ms = record.phase_ms[3] as f64;
-        crate::client::slots::hoststate::record(topdir, &record.host, compile_ms, record.sent);
+        crate::client::slots::hoststate::record(topdir, &record.host, compile_ms, size());
     }
     if write_record {
         let _ = append(&topdir.join(DIR), &record.encode());

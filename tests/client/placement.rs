@@ -17,7 +17,9 @@ fn slow_daemon(f: &Farm, delay: &str) -> support::distccd::Daemon {
 }
 
 /// A daemon whose compilers take `delay` seconds longer than the real
-/// ones for a source holding `marker` (every source for ""), with more
+/// ones to compile a preprocessed source (read from stdin, as the daemon
+/// gives it) holding `marker` (every one for ""; questions such as
+/// `-dumpversion` are answered at once), with more
 /// daemon `args`.
 fn wrapped_daemon(
     f: &Farm,
@@ -33,7 +35,7 @@ fn wrapped_daemon(
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nfor a; do case $a in *.i) grep -q '{marker}' \"$a\" || exec /usr/bin/gcc \"$@\";; esac; done\nsleep {delay}\nexec /usr/bin/gcc \"$@\"\n"
+            "#!/bin/sh\nfor a; do [ \"$a\" = - ] && stdin=1; done\nif [ -n \"$stdin\" ]; then\n  src=$(cat)\n  case $src in *'{marker}'*) sleep {delay};; esac\n  printf '%s\\n' \"$src\" | exec /usr/bin/gcc \"$@\"\nfi\nexec /usr/bin/gcc \"$@\"\n"
         ),
     )
     .unwrap();

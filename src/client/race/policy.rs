@@ -6,7 +6,7 @@
 //! (a tiny job on a fast host must not race over scheduling noise). What
 //! a host should need comes from the figures every client shares
 //! ([`crate::client::slots::hoststate`]: milliseconds of compile per KiB
-//! sent). A host with no trusted figure is late after [`UNMEASURED`].
+//! of input). A host with no trusted figure is late after [`UNMEASURED`].
 //!
 //! Only commands whose only output is the object are raced: a local run
 //! with its output under a temp name would name side files (`.dwo`,
@@ -30,10 +30,10 @@ pub const RETRY: Duration = Duration::from_millis(250);
 pub const TICK: Duration = Duration::from_millis(10);
 
 /// What a job should take on a host measured at `ms_per_kib`, for a
-/// request of `sent` bytes (the inverse of
+/// job whose input is `size` bytes (the inverse of
 /// [`crate::client::placement::sample`]).
-pub fn expected(ms_per_kib: Option<f64>, sent: u64) -> Option<Duration> {
-    let ms = ms_per_kib? * (sent as f64 / 1024.0 + 1.0);
+pub fn expected(ms_per_kib: Option<f64>, size: u64) -> Option<Duration> {
+    let ms = ms_per_kib? * (size as f64 / 1024.0 + 1.0);
     (ms.is_finite() && ms > 0.0).then(|| Duration::from_secs_f64(ms / 1000.0))
 }
 

@@ -253,7 +253,7 @@ fn readable(conn: &mut Incoming, wait: std::time::Duration) -> io::Result<bool> 
     }
 }
 
-/// Wait for the reply of a job sent to `host` on `conn` (`sent` bytes of
+/// Wait for the reply of a job sent to `host` on `conn` (`size` bytes of
 /// request), racing it with `local` once it is late (`local` is `None`
 /// when racing is off or the job cannot be raced). Heartbeats restart
 /// the silence timer only: lateness counts from the request.
@@ -261,7 +261,7 @@ pub fn wait_reply(
     ctx: &Ctx,
     host: &HostSpec,
     conn: &mut Incoming,
-    sent: u64,
+    size: u64,
     local: Option<LocalJob>,
 ) -> Result<Waited, RemoteError> {
     let lock_id = host.lock_id();
@@ -279,7 +279,7 @@ pub fn wait_reply(
             .topdir
             .as_deref()
             .and_then(|t| hoststate::speed(t, &lock_id));
-        policy::late_after(policy::expected(speed, sent))
+        policy::late_after(policy::expected(speed, size))
     });
     let since = Instant::now();
     let mut alive = since;
@@ -302,7 +302,7 @@ pub fn wait_reply(
                 };
                 let job = local.as_ref().expect("late only when racing");
                 let raced = match start(ctx, job, slot) {
-                    Ok(running) => race(ctx, &lock_id, conn, sent, since, &mut alive, running)?,
+                    Ok(running) => race(ctx, &lock_id, conn, size, since, &mut alive, running)?,
                     Err(e) => {
                         warn!("cannot race {} locally: {e}", lossy(&job.job.input));
                         None
@@ -339,7 +339,7 @@ fn race(
     ctx: &Ctx,
     lock_id: &str,
     conn: &mut Incoming,
-    sent: u64,
+    size: u64,
     since: Instant,
     alive: &mut Instant,
     mut running: Running,
@@ -374,7 +374,7 @@ fn race(
                 waited.as_millis()
             );
             if let Some(top) = ctx.topdir.as_deref() {
-                hoststate::record(top, lock_id, policy::charged_ms(waited), sent);
+                hoststate::record(top, lock_id, policy::charged_ms(waited), size);
             }
             return Ok(Some(Waited::Overtaken(running.finish(code))));
         }

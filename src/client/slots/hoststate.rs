@@ -1,7 +1,7 @@
 //! What this user's clients learnt about each host's speed (issue 13),
 //! shared by every client process of every build through
 //! `$DISTCC_DIR/hosts/<lock id>`: one line, `v1 <ms per KiB> <samples>
-//! <unix seconds>`, the averaged compile time per KiB sent
+//! <unix seconds>`, the averaged compile time per KiB of input
 //! ([`crate::client::placement`]), then, when the host's daemon speaks
 //! the extension, the status it last reported ([`record_status`]).
 //!
@@ -58,7 +58,7 @@ pub fn speed(topdir: &Path, lock_id: &str) -> Option<f64> {
 
 /// Fold one remote compile into `lock_id`'s figure. Failures to write are
 /// ignored: the figure is a hint.
-pub fn record(topdir: &Path, lock_id: &str, compile_ms: f64, sent_bytes: u64) {
+pub fn record(topdir: &Path, lock_id: &str, compile_ms: f64, input_bytes: u64) {
     if compile_ms <= 0.0 || lock_id.is_empty() || lock_id.contains('/') {
         return;
     }
@@ -66,7 +66,7 @@ pub fn record(topdir: &Path, lock_id: &str, compile_ms: f64, sent_bytes: u64) {
     let old = parse(&text)
         .filter(|&(_, _, at)| now_secs().saturating_sub(at) < MAX_AGE_SECS)
         .map(|(ms, n, _)| (ms, n));
-    let (ms, n) = placement::update(old, placement::sample(compile_ms, sent_bytes));
+    let (ms, n) = placement::update(old, placement::sample(compile_ms, input_bytes));
     // The daemon's last status (the extension's), if any, stays.
     let status = status_part(&text);
     let sep = if status.is_empty() { "" } else { " " };
