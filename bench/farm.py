@@ -10,7 +10,11 @@ over the bytes-per-second a local serial compile of the project managed), so
 hosts are slow or fast by the clock and not by the machine's few cores.
 Links are shaped with tc: `netem` rate and delay (1gbit with 0.1 ms, 25mbit
 with 10 ms each way) where the kernel has sch_netem, else `tbf` for the rate
-alone (said in the output).
+alone (said in the output). That kernel can still get latency: with
+`--rtt-ms N` every host has a relay (bench/relay.py) in its namespace on
+port 3633 in front of its daemon's 3632, holding each chunk N/2 ms each way
+and the client's first bytes a connect round trip more; both clients are
+given the relays' ports, so both go through them.
 
 Real projects (bench/projects.py) are built with make -j(slots of the hosts
 listed) through our client and Debian's 3.4 client (/usr/bin/distcc)
@@ -39,7 +43,7 @@ Scenarios (host numbers are list order):
 Usage (root; build first: cargo build --release --bin distcc --bin distccd):
   bench/farm.py [--project liblzma,zlib] [--scenario equal,slow,stop]
                 [--link 1gbit,25mbit] [--rounds 1] [--slots 2] [--scale 12]
-                [--clients ours,3.4] [--bin-dir DIR] [--smoke]
+                [--clients ours,3.4] [--rtt-ms N] [--bin-dir DIR] [--smoke]
 --smoke: 2 equal hosts, 6 zlib files, 1gbit, scale 1, both clients: a check
 that the script works (tests/client/bench_farm.rs runs it), not a measurement.
 """
@@ -60,6 +64,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NET = "10.214.0"
 DEBIAN_DISTCC = "/usr/bin/distcc"
 BIN = os.path.join(ROOT, "target/release")
+RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
+DAEMON_PORT, RELAY_PORT = 3632, 3633
 LINKS = {"1gbit": ("1gbit", "0.1ms"), "25mbit": ("25mbit", "10ms")}
 
 ARCH_CFLAGS = ("-march=x86-64 -mtune=generic -O2 -pipe -fno-plt -fexceptions "
@@ -145,8 +151,8 @@ def calibrate(src, files, cflags):
 # ---------------------------------------------------------------- the farm
 
 class Farm:
-    def __init__(self, tmp, factors, slots, link, rate, scale):
-        self.tmp, self.factors, self.slots = tmp, factors, slots
+    def __init__(self, tmp, factors, slots, link, rate, scale, rtt_ms=None):
+        self.tmp, self.factors, self.slots, self.rtt_ms = tmp, factors, slots, rtt_ms
         self.prefix = "bf%d" % (os.getpid() % 100000)
         self.daemons, self.logs = [], []
         self.shaping = None
@@ -170,6 +176,10 @@ class Farm:
             self.shape(ns, link)
         for i, factor in enumerate(factors, start=1):
             self.start_daemon(i, factor, rate, scale)
+            if rtt_ms is not None:
+                self.start_relay(i)
+        if rtt_ms is not None:
+            self.shaping += ", plus %g ms RTT from a userspace relay per host" % rtt_ms
 
     def ns(self, i):
         return "%s-%d" % (self.prefix, i)
@@ -186,7 +196,7 @@ class Farm:
             return
         ns_run(ns, ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", rate,
                     "burst", "256kb", "latency", "50ms"])
-        self.shaping = "tbf rate %s (no sch_netem in this kernel: latency not added)" % rate
+        self.shaping = "tbf rate %s (no sch_netem in this kernel: no tc latency)" % rate
 
     def start_daemon(self, i, factor, rate, scale):
         home = os.path.join(self.tmp, "host%d" % i)
@@ -219,16 +229,30 @@ class Farm:
         deadline = time.time() + 20
         while time.time() < deadline:
             r = subprocess.run(["ip", "netns", "exec", self.ns(0), "bash", "-c",
-                                "exec 3<>/dev/tcp/%s/3632" % self.addr(i)],
+                                "exec 3<>/dev/tcp/%s/%d" % (self.addr(i), DAEMON_PORT)],
                                stderr=subprocess.DEVNULL)
             if r.returncode == 0:
                 return
             time.sleep(0.1)
         sys.exit("distccd in %s did not start" % self.ns(i))
 
+    def start_relay(self, i):
+        """The latency relay of host I: its address's RELAY_PORT to its daemon."""
+        relay = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns(i), sys.executable, RELAY,
+             "%s:%d" % (self.addr(i), RELAY_PORT), "%s:%d" % (self.addr(i), DAEMON_PORT),
+             "--rtt-ms", str(self.rtt_ms), "--connect-rtt"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+            start_new_session=True)
+        self.daemons.append(relay)
+        if relay.stdout.readline().strip() != "ready":
+            sys.exit("the relay in %s did not start" % self.ns(i))
+
     def hosts(self, which):
-        """The host list of the hosts numbered WHICH (1-based), in that order."""
-        return " ".join("%s/%d,lzo" % (self.addr(i), self.slots) for i in which)
+        """The host list of the hosts numbered WHICH (1-based), in that order
+        (the relays' port with --rtt-ms)."""
+        port = "" if self.rtt_ms is None else ":%d" % RELAY_PORT
+        return " ".join("%s%s/%d,lzo" % (self.addr(i), port, self.slots) for i in which)
 
     def wire_bytes(self):
         out = subprocess.run(["ip", "netns", "exec", self.ns(0), "cat",
@@ -369,7 +393,7 @@ def run_scenario(a, scen, link, pname, src, files, ref, sizes, rate, cpp_secs, c
     factors, plan = SCENARIOS[scen]
     fdir = tempfile.mkdtemp(prefix="farm-", dir=os.path.dirname(src))
     os.chmod(fdir, 0o755)
-    farm = Farm(fdir, factors, a.slots, link, rate, a.scale)
+    farm = Farm(fdir, factors, a.slots, link, rate, a.scale, a.rtt_ms)
     runs = {}
     try:
         for rnd in range(a.rounds):
@@ -397,7 +421,8 @@ def run_scenario(a, scen, link, pname, src, files, ref, sizes, rate, cpp_secs, c
         for client in clients:
             ref_runs = runs.get((plan[0][0], client)) if len(plan) > 1 else None
             wall_ref = statistics.median(r["wall"] for r in ref_runs) if ref_runs else None
-            lines.append(summary(label, link, pname, client, speeds, runs[(label, client)],
+            link_s = link if a.rtt_ms is None else "%s, +%g ms RTT" % (link, a.rtt_ms)
+            lines.append(summary(label, link_s, pname, client, speeds, runs[(label, client)],
                                  ideal_s, wall_ref))
     return lines
 
@@ -413,6 +438,8 @@ def main():
     ap.add_argument("--slots", type=int, default=2)
     ap.add_argument("--scale", type=float, default=12.0,
                     help="simulated compile time over real (keeps the real CPU from being the limit)")
+    ap.add_argument("--rtt-ms", type=float,
+                    help="add this round-trip time with a relay in front of each daemon")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--bin-dir", default=BIN, help="where distcc and distccd are [target/release]")
     a = ap.parse_args()

@@ -18,8 +18,8 @@ round's figure, and each round's tls - clear.
 
 `--rtt-ms D` puts a relay in front of the daemon that holds every chunk
 for D/2 ms each way, as a network with that round-trip time would (TCP's
-own connect round trip is not delayed): the wall difference then shows
-the round trips TLS adds.
+own connect round trip is not delayed; bench/relay.py): the wall
+difference then shows the round trips TLS adds.
 
 Builds the release binaries first (`cargo build --release`; `--no-build`
 to skip). Not a timed test.
@@ -38,8 +38,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from relay import DelayRelay
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEBIAN_DISTCC = "/usr/bin/distcc"
@@ -80,77 +81,6 @@ def daemon_cpu_ns(pid):
         except OSError:
             pass  # a thread that just ended
     return total
-
-
-class DelayRelay:
-    """127.0.0.1:port -> 127.0.0.1:target, every chunk held `one_way` s in
-    each direction. Counts the round trips: each time the daemon answers
-    after the client spoke (the client then waits one network round trip).
-    """
-
-    def __init__(self, target, one_way):
-        self.target, self.one_way = target, one_way
-        self.lock = threading.Lock()
-        self.round_trips = 0
-        self.last = {}
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.accept, daemon=True).start()
-
-    def accept(self):
-        while True:
-            client, _ = self.sock.accept()
-            server = socket.create_connection(("127.0.0.1", self.target))
-            conn = object()
-            for a, b, side in [(client, server, "c"), (server, client, "d")]:
-                a.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                threading.Thread(target=self.pipe, args=(a, b, conn, side),
-                                 daemon=True).start()
-
-    def turn(self, conn, side):
-        with self.lock:
-            if side == "d" and self.last.get(conn) == "c":
-                self.round_trips += 1
-            self.last[conn] = side
-
-    def pipe(self, src, dst, conn, side):
-        # Reading and sending in one thread, each chunk sent when it is
-        # due: chunks never overtake each other, as on a wire.
-        queue, cond = [], threading.Condition()
-
-        def sender():
-            while True:
-                with cond:
-                    while not queue:
-                        cond.wait()
-                    due, data = queue.pop(0)
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                try:
-                    if data:
-                        dst.sendall(data)
-                    else:
-                        dst.shutdown(socket.SHUT_WR)
-                        return
-                except OSError:
-                    return
-
-        threading.Thread(target=sender, daemon=True).start()
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if data:
-                self.turn(conn, side)
-            with cond:
-                queue.append((time.perf_counter() + self.one_way, data))
-                cond.notify()
-            if not data:
-                return
 
 
 def main():
@@ -223,7 +153,7 @@ def run(args, tmp):
         wait_port(port)
         relay = None
         if args.rtt_ms is not None:
-            relay = DelayRelay(port, args.rtt_ms / 2000)
+            relay = DelayRelay(("127.0.0.1", port), args.rtt_ms / 2000)
         target = relay.port if relay else port
         src = os.path.join(tmp, "x.i")
         with open(src, "w") as f:
