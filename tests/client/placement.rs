@@ -120,7 +120,7 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
 fn a_host_whose_daemon_reports_a_queue_gets_the_next_job_elsewhere() {
     crate::require_tool!("gcc");
     let f = Farm::new("placement-queue");
-    for name in ["w", "j1", "j2", "other_user1", "other_user2"] {
+    for name in ["w", "j1", "j2", "other_user1", "other_user2", "other_user3"] {
         f.write(
             &format!("{name}.c"),
             format!("int {name}(void) {{ return 7; }}\n"),
@@ -143,9 +143,10 @@ fn a_host_whose_daemon_reports_a_queue_gets_the_next_job_elsewhere() {
         support::eventually(|| f.path("ddir/extension").join(&id).exists()),
         "the busy host was never probed"
     );
-    // The other user: two slow jobs, one compiling and one waiting.
+    // The other user: three slow jobs, one compiling and two waiting (a
+    // queue for at least 4 s, however slowly our next client starts).
     let other = f.path("other-ddir");
-    let mut others: Vec<_> = ["other_user1", "other_user2"]
+    let mut others: Vec<_> = ["other_user1", "other_user2", "other_user3"]
         .iter()
         .map(|name| {
             let (src, obj) = (format!("{name}.c"), format!("{name}.o"));
@@ -191,15 +192,20 @@ fn a_host_whose_daemon_reports_a_queue_gets_the_next_job_elsewhere() {
     first.wait().unwrap();
     // The next job: to the free host, without waiting in the queue.
     let before = free.count("COMPILE_OK");
-    let started = std::time::Instant::now();
     let out = ours(&format!("{} {}", busy.host("/2"), free.host("/2")), "j2")
         .output()
         .unwrap();
     assert_ok(&out, "the job after the queue was heard");
-    assert_eq!(free.count("COMPILE_OK"), before + 1, "{}", busy.log_text());
-    assert!(started.elapsed().as_secs() < 4, "{:?}", started.elapsed());
+    assert!(
+        support::eventually(|| free.count("COMPILE_OK") == before + 1),
+        "{}",
+        busy.log_text()
+    );
+    assert!(!busy.log_text().contains("j2.c"), "{}", busy.log_text());
+    // The other user's jobs are not this test's: they need not finish.
     for o in &mut others {
-        assert!(o.wait().unwrap().success());
+        let _ = o.kill();
+        let _ = o.wait();
     }
 }
 
