@@ -309,7 +309,11 @@ pub fn hello(
         compile_anyway: compiler.is_some_and(|(_, mode)| mode == Mode::Warn),
     };
     conn.write_all(&choice.encode())?;
-    if let Some(top) = ctx.topdir.as_deref() {
+    // A queue is written at once, for the clients placing jobs now
+    // (placement); the rest comes with the job's figure at its end.
+    if let Some(top) = ctx.topdir.as_deref()
+        && offer.status.queued.is_some_and(|q| q > 0)
+    {
         hoststate::record_status(top, lock_id, &offer.status);
     }
     debug!(
@@ -373,8 +377,8 @@ pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, Remote
         .map_err(|e| io_error(e, "XSTA or XCMM"))?;
     match Before::decode(&item).map_err(RemoteError::Protocol)? {
         Decoded::Done(Some(Before::Status(s)), _) => {
-            if let Some((top, id)) = &session.record {
-                hoststate::record_status(top, id, &s);
+            if let Some((_, id)) = &session.record {
+                crate::client::stats::set_status(id, s);
             }
         }
         Decoded::Done(Some(Before::Mismatch(theirs)), _) => {

@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::args::LocalReason;
+use crate::client::slots::hoststate;
 use crate::state::Phase;
 use crate::state::record::{JobRecord, MAX_LINE, Ran};
 
@@ -161,6 +162,7 @@ static JOB: Mutex<Recorder> = Mutex::new(Recorder::new());
 static SENT: AtomicU64 = AtomicU64::new(0);
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static SIZE: AtomicU64 = AtomicU64::new(0);
+static STATUS: Mutex<Option<(String, crate::protocol::ext::Status)>> = Mutex::new(None);
 
 fn with(f: impl FnOnce(&mut Recorder)) {
     f(&mut JOB.lock().unwrap_or_else(|e| e.into_inner()));
@@ -245,6 +247,13 @@ pub fn set_size(bytes: u64) {
     SIZE.store(bytes, Ordering::Relaxed);
 }
 
+/// Note the status `lock_id`'s daemon sent before its reply (the
+/// extension's `XSTA`), written with the job's speed figure at the end:
+/// one write of the host's line per job, not one per item.
+pub fn set_status(lock_id: &str, status: crate::protocol::ext::Status) {
+    *STATUS.lock().unwrap_or_else(|e| e.into_inner()) = Some((lock_id.to_owned(), status));
+}
+
 /// The size noted by [`set_size`] (0 before a job was sent).
 pub fn size() -> u64 {
     SIZE.load(Ordering::Relaxed)
@@ -305,9 +314,26 @@ pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
     let Some(record) = rec.record(Instant::now(), end_ms, exit, bytes) else {
         return;
     };
-    if record.ran == Some(Ran::Remote) && exit == 0 {
+    // The status goes with the figure when both are this host's; else
+    // (a failed job, a host left for another) on its own.
+    let status = STATUS.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let succeeded = record.ran == Some(Ran::Remote) && exit == 0;
+    let (with_figure, alone) = match status {
+        Some((id, s)) if succeeded && id == record.host => (Some(s), None),
+        other => (None, other),
+    };
+    if let Some((id, s)) = alone {
+        hoststate::record_status(topdir, &id, &s);
+    }
+    if succeeded {
         let compile_ms = record.phase_ms[3] as f64;
-        crate::client::slots::hoststate::record(topdir, &record.host, compile_ms, size());
+        hoststate::record(
+            topdir,
+            &record.host,
+            compile_ms,
+            size(),
+            with_figure.as_ref(),
+        );
     }
     if write_record {
         let _ = append(&topdir.join(DIR), &record.encode());

@@ -374,7 +374,7 @@ fn race(
                 waited.as_millis()
             );
             if let Some(top) = ctx.topdir.as_deref() {
-                hoststate::record(top, lock_id, policy::charged_ms(waited), size);
+                hoststate::record(top, lock_id, policy::charged_ms(waited), size, None);
             }
             return Ok(Some(Waited::Overtaken(running.finish(code))));
         }

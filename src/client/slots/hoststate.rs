@@ -56,9 +56,16 @@ pub fn speed(topdir: &Path, lock_id: &str) -> Option<f64> {
     (now_secs().saturating_sub(at) < MAX_AGE_SECS && n >= placement::MIN_SAMPLES).then_some(ms)
 }
 
-/// Fold one remote compile into `lock_id`'s figure. Failures to write are
-/// ignored: the figure is a hint.
-pub fn record(topdir: &Path, lock_id: &str, compile_ms: f64, input_bytes: u64) {
+/// Fold one remote compile into `lock_id`'s figure, with the status its
+/// daemon sent before the reply if any (else the last one noted stays):
+/// one write per job. Failures to write are ignored: the figure is a hint.
+pub fn record(
+    topdir: &Path,
+    lock_id: &str,
+    compile_ms: f64,
+    input_bytes: u64,
+    status: Option<&crate::protocol::ext::Status>,
+) {
     if compile_ms <= 0.0 || lock_id.is_empty() || lock_id.contains('/') {
         return;
     }
@@ -68,7 +75,7 @@ pub fn record(topdir: &Path, lock_id: &str, compile_ms: f64, input_bytes: u64) {
         .map(|(ms, n, _)| (ms, n));
     let (ms, n) = placement::update(old, placement::sample(compile_ms, input_bytes));
     // The daemon's last status (the extension's), if any, stays.
-    let status = status_part(&text);
+    let status = status.map_or_else(|| status_part(&text).to_owned(), status_tail);
     let sep = if status.is_empty() { "" } else { " " };
     write_line(
         topdir,
@@ -86,19 +93,25 @@ pub fn record_status(topdir: &Path, lock_id: &str, status: &crate::protocol::ext
     if lock_id.is_empty() || lock_id.contains('/') {
         return;
     }
+    let tail = status_tail(status);
+    let old = fs::read_to_string(path(topdir, lock_id)).unwrap_or_default();
+    let speed = speed_part(&old);
+    let speed = if speed.is_empty() { "v1 - 0 0" } else { speed };
+    write_line(topdir, lock_id, &format!("{speed} {tail}\n"));
+}
+
+/// A status as the line's tail: `s <free> <slots> <queued> <load×100>
+/// <unix seconds>`.
+fn status_tail(status: &crate::protocol::ext::Status) -> String {
     let show = |v: Option<u32>| v.map_or("-".to_owned(), |v| v.to_string());
-    let tail = format!(
+    format!(
         "s {} {} {} {} {}",
         show(status.free),
         show(status.slots),
         show(status.queued),
         show(status.load_centi),
         now_secs()
-    );
-    let old = fs::read_to_string(path(topdir, lock_id)).unwrap_or_default();
-    let speed = speed_part(&old);
-    let speed = if speed.is_empty() { "v1 - 0 0" } else { speed };
-    write_line(topdir, lock_id, &format!("{speed} {tail}\n"));
+    )
 }
 
 /// The last status `lock_id`'s daemon reported, if younger than
@@ -174,9 +187,9 @@ mod tests {
         let top = std::env::temp_dir().join(format!("dcc-hoststate-{}", std::process::id()));
         let _ = fs::remove_dir_all(&top);
         assert_eq!(speed(&top, "tcp_h_3632"), None);
-        record(&top, "tcp_h_3632", 1000.0, 9 * 1024);
+        record(&top, "tcp_h_3632", 1000.0, 9 * 1024, None);
         assert_eq!(speed(&top, "tcp_h_3632"), None, "one sample is not trusted");
-        record(&top, "tcp_h_3632", 3000.0, 9 * 1024);
+        record(&top, "tcp_h_3632", 3000.0, 9 * 1024, None);
         assert_eq!(speed(&top, "tcp_h_3632"), Some(200.0));
         // Stale and foreign lines are not used.
         fs::write(path(&top, "old"), "v1 5 3 1\n").unwrap();
@@ -197,13 +210,22 @@ mod tests {
         record_status(&top, "tcp_h_3632", &st);
         assert_eq!(status(&top, "tcp_h_3632"), Some(st));
         assert_eq!(speed(&top, "tcp_h_3632"), Some(200.0), "speed untouched");
-        record(&top, "tcp_h_3632", 200.0, 9 * 1024);
+        record(&top, "tcp_h_3632", 200.0, 9 * 1024, None);
         assert_eq!(status(&top, "tcp_h_3632"), Some(st), "status kept");
         assert!(speed(&top, "tcp_h_3632").unwrap() < 200.0);
+        // A job's own status replaces the last one, in the same write.
+        let busy = crate::protocol::ext::Status {
+            queued: Some(3),
+            ..st
+        };
+        let before = speed(&top, "tcp_h_3632").unwrap();
+        record(&top, "tcp_h_3632", 200.0, 9 * 1024, Some(&busy));
+        assert_eq!(status(&top, "tcp_h_3632"), Some(busy));
+        assert!(speed(&top, "tcp_h_3632").unwrap() < before);
         // A status before any speed: no speed yet, and the first speed keeps it.
         record_status(&top, "fresh", &st);
         assert_eq!(speed(&top, "fresh"), None);
-        record(&top, "fresh", 100.0, 0);
+        record(&top, "fresh", 100.0, 0, None);
         assert_eq!(status(&top, "fresh"), Some(st));
         assert_eq!(backlog(&top, "fresh"), None, "no queue named");
         fs::remove_dir_all(&top).unwrap();
