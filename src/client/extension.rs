@@ -16,7 +16,7 @@ use std::cell::RefCell;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use nix::fcntl::{Flock, FlockArg};
 use tracing::debug;
@@ -57,12 +57,6 @@ enum Known {
     Unknown,
 }
 
-fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn path(topdir: &Path, lock_id: &str) -> PathBuf {
     topdir.join(DIR).join(lock_id)
 }
@@ -83,7 +77,8 @@ fn parse(text: &str, now: u64) -> Known {
 }
 
 fn remembered(topdir: &Path, lock_id: &str) -> Known {
-    fs::read_to_string(path(topdir, lock_id)).map_or(Known::Unknown, |t| parse(&t, now_secs()))
+    fs::read_to_string(path(topdir, lock_id))
+        .map_or(Known::Unknown, |t| parse(&t, hoststate::now_secs()))
 }
 
 /// Write the answer (temp file and rename: readers see a whole line).
@@ -92,7 +87,7 @@ fn remember(topdir: &Path, lock_id: &str, ours: bool) {
     let _ = fs::create_dir_all(&dir);
     let tmp = dir.join(format!(".{lock_id}.{}", std::process::id()));
     let what = if ours { "ours" } else { "3.4" };
-    let line = format!("v1 {what} {}\n", now_secs());
+    let line = format!("v1 {what} {}\n", hoststate::now_secs());
     if fs::write(&tmp, line).is_err() || fs::rename(&tmp, path(topdir, lock_id)).is_err() {
         let _ = fs::remove_file(&tmp);
     }

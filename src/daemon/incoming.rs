@@ -439,6 +439,15 @@ fn too_large(token: Token, len: u32, cap: u64) -> ReadError {
     .into()
 }
 
+/// A single-threaded runtime for the readers' unit tests (real time).
+#[cfg(test)]
+fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

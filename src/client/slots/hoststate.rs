@@ -26,7 +26,8 @@ pub const DIR: &str = "hosts";
 /// A figure older than this (ten minutes) is not used.
 pub const MAX_AGE_SECS: u64 = 600;
 
-fn now_secs() -> u64 {
+/// Seconds since the epoch, as the state files under `$DISTCC_DIR` note them.
+pub fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

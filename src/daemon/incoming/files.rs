@@ -138,14 +138,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::daemon::incoming::test_runtime as rt;
     use crate::protocol::{Request, RequestHead};
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
 
     #[test]
     fn v3_entries_arrive_in_batches_and_intact() {

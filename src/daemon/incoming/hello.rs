@@ -57,13 +57,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::daemon::incoming::test_runtime as rt;
 
     #[test]
     fn a_3_4_request_is_left_whole_for_the_head() {

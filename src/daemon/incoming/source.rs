@@ -160,14 +160,8 @@ mod tests {
 
     use super::*;
     use crate::daemon::incoming::pending::{Caps, Pending};
+    use crate::daemon::incoming::test_runtime as rt;
     use crate::protocol::{Request, RequestHead};
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
 
     fn request(version: u32, source: &[u8]) -> Vec<u8> {
         Request {
