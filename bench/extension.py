@@ -29,10 +29,10 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
+import loopback
 import projects
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -107,31 +107,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release"))
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="bench-ext-")
-    os.chmod(tmp, 0o755)  # the daemon drops to its own user
-    masq = os.path.join(tmp, "masq")
-    os.makedirs(masq)
-    for cc in ("gcc", "g++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++"):
-        os.symlink("/usr/bin/" + cc.split("-")[-1], os.path.join(masq, cc))
-    dtmp = os.path.join(tmp, "dtmp")
-    os.makedirs(dtmp)
-    os.chmod(dtmp, 0o1777)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = os.path.join(tmp, "distccd.log")
-    d = subprocess.Popen([os.path.join(args.bin, "distccd"), "--daemon", "--no-detach", "--port", str(port),
-                          "--listen", "127.0.0.1", "--allow", "127.0.0.1", "--jobs", "2",
-                          "--masquerade-dir", masq, "--log-file", log],
-                         env={"PATH": "/usr/bin:/bin", "TMPDIR": dtmp, "HOME": tmp})
+    d, port, tmp = loopback.start_distccd(
+        args.bin, "bench-ext-", ("gcc", "g++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++"))
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         relay = Relay(("127.0.0.1", port))
         host = "127.0.0.1:%d,lzo" % relay.port
         for name, make in (("liblzma", liblzma), ("imgui (C++)", imgui)):

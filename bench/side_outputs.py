@@ -26,12 +26,11 @@ import argparse
 import collections
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
+import loopback
 import projects
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,30 +61,8 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release"))
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
-    tmp = tempfile.mkdtemp(prefix="bench-side-")
-    os.chmod(tmp, 0o755)  # the daemon drops to its own user
-    masq = os.path.join(tmp, "masq")
-    os.makedirs(masq)
-    os.symlink("/usr/bin/gcc", os.path.join(masq, "gcc"))
-    os.symlink("/usr/bin/gcc", os.path.join(masq, "x86_64-linux-gnu-gcc"))
-    dtmp = os.path.join(tmp, "dtmp")
-    os.makedirs(dtmp)
-    os.chmod(dtmp, 0o1777)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    d = subprocess.Popen([os.path.join(args.bin, "distccd"), "--daemon", "--no-detach", "--port", str(port),
-                          "--listen", "127.0.0.1", "--allow", "127.0.0.1", "--jobs", "2",
-                          "--masquerade-dir", masq, "--log-file", os.path.join(tmp, "distccd.log")],
-                         env={"PATH": "/usr/bin:/bin", "TMPDIR": dtmp, "HOME": tmp})
+    d, port, tmp = loopback.start_distccd(args.bin, "bench-side-", ("gcc", "x86_64-linux-gnu-gcc"))
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port)).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         src, files, flags = projects.liblzma(tmp)
         if os.environ.get("SIDE_DEBUG"):
             files = files[:2]
