@@ -4,9 +4,15 @@
 //! attempts, so trying a second host does not preprocess again. In pump
 //! mode (a `,cpp,lzo` host, [`super::pump`]) there is no local cpp: the
 //! source and its headers go out in protocol 3.
+//!
+//! Here: the states and errors, the plain-mode attempt and its
+//! preprocessor; `connect`: the connection and the extension's opening
+//! (hello, compiler check) and the wait for the reply; `pump`: the
+//! pump-mode attempt.
 
-use std::ffi::OsString;
-use std::io::Write;
+mod connect;
+mod pump;
+
 use std::path::{Path, PathBuf};
 
 use tracing::debug;
@@ -18,24 +24,20 @@ use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
 use crate::client::extension;
 use crate::client::local::spawn::{Cpp, CppError, Preprocessed};
-use crate::client::pump::{self as pumpmode, PumpState};
-use crate::client::pumpcache;
+use crate::client::pump::PumpState;
 use crate::client::race::incoming::Incoming;
-use crate::client::race::run::{self as race, LocalJob, Source, Waited};
+use crate::client::race::run::{LocalJob, Source};
 use crate::client::sidefiles;
 use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::client::stats::Counted;
-use crate::client::transport::conn::{self, Conn};
 use crate::client::transport::remote::{self, RemoteError, Reply};
-use crate::client::transport::tls;
-use crate::compiler_id::Mode;
-use crate::hosts::{HostKind, HostSpec};
+use crate::hosts::HostSpec;
+use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
-use crate::protocol::ext::cap;
-use crate::protocol::{FileKind, Limits};
 use crate::state::Phase;
+use connect::{checked_opening, connect, open, wait_or_race};
 
 /// Where the preprocessed source stands.
 #[derive(Debug)]
@@ -90,49 +92,6 @@ impl From<RemoteError> for AttemptError {
     }
 }
 
-/// Connect to `host`; a `tls+` host says whether it accepts our key at
-/// the first read (`hello_first`: only the extension's hello is written
-/// before) or before this returns.
-fn connect(ctx: &Ctx, host: &HostSpec, hello_first: bool) -> std::io::Result<Conn> {
-    match &host.kind {
-        HostKind::Tcp { host: h, port } => {
-            let tls = if host.tls {
-                let dir = ctx.vars.distcc_dir().unwrap_or_default().join("tls");
-                Some(tls::prepare(&dir, h, *port)?)
-            } else {
-                None
-            };
-            let raw = match ctx.vars.socks_proxy() {
-                Some(proxy) => conn::via_socks(&proxy, h, *port, ctx.io_timeout),
-                None => conn::tcp(h, *port, ctx.io_timeout),
-            };
-            let Some(tls) = tls else {
-                return raw;
-            };
-            let verdict = if hello_first {
-                tls::Verdict::WithFirstRead
-            } else {
-                tls::Verdict::Now
-            };
-            tls::connect(raw?, tls, h, verdict)
-        }
-        HostKind::Ssh {
-            user,
-            host: h,
-            command,
-        } => {
-            let argv = conn::ssh_argv(
-                &ctx.vars.ssh_command(),
-                user.as_deref(),
-                h,
-                command.as_deref(),
-            );
-            conn::ssh(&argv, ctx.io_timeout, &ctx.spawner.safeguard)
-        }
-        HostKind::Local => unreachable!("local hosts are not connected to"),
-    }
-}
-
 /// Run the job on `host`.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -150,7 +109,7 @@ pub fn run(
     if let CppState::Pending { driver_deps } = *cpp {
         if host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job) {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
-                return run_pump(ctx, job, host, name, slot, pumped, status);
+                return pump::run_pump(ctx, job, host, name, slot, pumped, status);
             }
         }
     }
@@ -311,182 +270,6 @@ fn side_files<'a>(job: &Job, cpp: &'a CppState) -> sidefiles::Side<'a> {
         dir: PathBuf::from(output_dir(job)),
         allowed: planned.compiler,
         own,
-    }
-}
-
-/// Run the job on `host` in pump mode: the source and its headers go to
-/// the server, which preprocesses (protocol 3).
-fn run_pump(
-    ctx: &Ctx,
-    job: &Job,
-    host: &HostSpec,
-    name: &str,
-    slot: u32,
-    pumped: &pumpmode::Pumped,
-    status: &mut Status,
-) -> Result<Reply, AttemptError> {
-    let files = &pumped.files;
-    let mut argv = job.argv.clone();
-    if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
-        argv.extend([OsString::from("-MT"), target.clone()]);
-    }
-    let entries = pumpmode::entries(files, &pumped.dirs)
-        .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
-    stats::set_size(
-        entries
-            .iter()
-            .map(|e| match &e.kind {
-                FileKind::File(body) => body.len() as u64,
-                _ => 0,
-            })
-            .sum(),
-    );
-    status.set(Phase::Connect, name, slot);
-    let check = checked_opening(ctx, host, job).map_err(RemoteError::Io)?;
-    let opening = check.opening;
-    let mut raw =
-        connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
-    let session = open(ctx, host, &mut raw, &check)?;
-    let codec = session
-        .as_ref()
-        .map_or(Codec::for_version(3), |s| s.codec(3));
-    let mut conn = Counted(&mut raw);
-    debug!(
-        "sending {} with {} files to {} (protocol 3): {}",
-        lossy(&job.input),
-        files.len(),
-        host.text,
-        line(&argv)
-    );
-    status.set(Phase::Send, name, slot);
-    if session
-        .as_ref()
-        .is_some_and(|s| s.choice.has(cap::HEADER_CACHE))
-    {
-        let sent = pumpcache::send(&mut conn, &argv, &pumped.cwd, &entries, codec)?;
-        debug!(
-            "pump: header cache: sent {} of {} files ({} bytes)",
-            sent.bodies, sent.files, sent.bytes
-        );
-    } else {
-        let request = pumpmode::request(&argv, &pumped.cwd, entries, codec);
-        conn.write_all(&request).map_err(RemoteError::Io)?;
-    }
-    status.set(Phase::Compile, name, slot);
-    let local = || {
-        Some(LocalJob {
-            job: job.clone(),
-            input: Source::File(&job.input, &[]),
-            dotd: pumped
-                .dotd
-                .as_ref()
-                .map(|d| (d.path.clone().into(), d.target.clone())),
-        })
-    };
-    let mut incoming = Incoming::new(&mut conn, session.as_ref());
-    let waited = wait_or_race(ctx, host, &mut incoming, local);
-    let done = incoming.done();
-    let mut stdout = std::io::stdout().lock();
-    let received = waited.and_then(|()| {
-        extension::receive(
-            &mut conn,
-            session.as_ref(),
-            done,
-            3,
-            Path::new(&job.output),
-            pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
-            None,
-            &mut stdout,
-            &Limits::default(),
-            || status.set(Phase::Receive, name, slot),
-        )
-        .map_err(AttemptError::from)
-    });
-    let reply = compiler_id::settle(ctx, host, &check, session.as_ref(), received)?;
-    drop(raw);
-    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
-    }
-    Ok(reply)
-}
-
-/// The hello's wait: short when the job may be compiled here instead.
-fn hello_wait(ctx: &Ctx) -> std::time::Duration {
-    let racing = ctx.vars.race() && ctx.policy.fallback;
-    crate::client::race::policy::hello_wait(ctx.io_timeout, racing)
-}
-
-/// How to open the job's connection, and our compiler's identity for the
-/// compiler check (docs/extension.md §7). The check needs the extension
-/// on a host's first job too: with it on, a host of unknown kind is
-/// probed before that job, on a connection of its own. `Err` when the
-/// host cannot be connected to.
-fn checked_opening(ctx: &Ctx, host: &HostSpec, job: &Job) -> std::io::Result<compiler_id::Check> {
-    let mode = compiler_id::mode(ctx);
-    let mut opening = extension::opening(ctx, host);
-    if opening == extension::Opening::PlainThenProbe && mode != Mode::Off {
-        let wait = hello_wait(ctx);
-        extension::probe_first(ctx, &host.lock_id(), || connect(ctx, host, false), wait)?;
-        opening = extension::opening(ctx, host);
-    }
-    let ours = (opening == extension::Opening::Hello && mode != Mode::Off)
-        .then(|| compiler_id::ours(ctx, &job.argv[0]))
-        .flatten();
-    Ok(compiler_id::Check {
-        opening,
-        mode,
-        ours,
-    })
-}
-
-/// Our own daemon gets the extension (docs/extension.md): when `host` is
-/// known to be ours, say hello on `conn`. A 3.4 one that closes at the
-/// hello gets the job on a new connection (put in `conn`), in 3.4's
-/// protocol.
-fn open(
-    ctx: &Ctx,
-    host: &HostSpec,
-    conn: &mut Conn,
-    check: &compiler_id::Check,
-) -> Result<Option<extension::Session>, RemoteError> {
-    if check.opening != extension::Opening::Hello {
-        return Ok(None);
-    }
-    let compiler = check.ours.as_ref().map(|id| (id, check.mode));
-    match extension::hello(
-        &mut Counted(conn),
-        ctx,
-        &host.lock_id(),
-        hello_wait(ctx),
-        compiler,
-    )? {
-        extension::Hello::Ours(s) => Ok(Some(s)),
-        extension::Hello::Theirs => {
-            *conn = connect(ctx, host, false)?;
-            Ok(None)
-        }
-    }
-}
-
-/// Wait for the reply; a late one is raced by a local compile
-/// ([`crate::client::race`]; `DISTCC_RACE=0` turns that off).
-fn wait_or_race<'a>(
-    ctx: &Ctx,
-    host: &HostSpec,
-    conn: &mut Incoming,
-    local: impl FnOnce() -> Option<LocalJob<'a>>,
-) -> Result<(), AttemptError> {
-    // DISTCC_FALLBACK=0 forbids compiling here, racing included.
-    if !ctx.vars.race() || !ctx.policy.fallback {
-        return Ok(());
-    }
-    match race::wait_reply(ctx, host, conn, stats::size(), local())? {
-        Waited::Reply => Ok(()),
-        Waited::Overtaken(code) => Err(AttemptError::Overtaken(code)),
-        Waited::TimedOut => Err(AttemptError::Host(RemoteError::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "no DONE from the server within DISTCC_IO_TIMEOUT",
-        )))),
     }
 }
 

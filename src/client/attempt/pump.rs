@@ -1,0 +1,126 @@
+//! One remote attempt in pump mode (a `,cpp,lzo` host): no local cpp,
+//! the source and its headers go out in protocol 3.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+
+use tracing::debug;
+
+use crate::args::Job;
+use crate::args::os::{line, lossy};
+use crate::client::compiler_id;
+use crate::client::ctx::Ctx;
+use crate::client::extension;
+use crate::client::pump as pumpmode;
+use crate::client::pumpcache;
+use crate::client::race::incoming::Incoming;
+use crate::client::race::run::{LocalJob, Source};
+use crate::client::slots::status::Status;
+use crate::client::stats;
+use crate::client::stats::Counted;
+use crate::client::transport::remote::{RemoteError, Reply};
+use crate::hosts::HostSpec;
+use crate::protocol::codec::Codec;
+use crate::protocol::ext::cap;
+use crate::protocol::{FileKind, Limits};
+use crate::state::Phase;
+
+use super::AttemptError;
+use super::connect::{checked_opening, connect, open, wait_or_race};
+
+/// Run the job on `host` in pump mode: the source and its headers go to
+/// the server, which preprocesses (protocol 3).
+pub(super) fn run_pump(
+    ctx: &Ctx,
+    job: &Job,
+    host: &HostSpec,
+    name: &str,
+    slot: u32,
+    pumped: &pumpmode::Pumped,
+    status: &mut Status,
+) -> Result<Reply, AttemptError> {
+    let files = &pumped.files;
+    let mut argv = job.argv.clone();
+    if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
+        argv.extend([OsString::from("-MT"), target.clone()]);
+    }
+    let entries = pumpmode::entries(files, &pumped.dirs)
+        .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
+    stats::set_size(
+        entries
+            .iter()
+            .map(|e| match &e.kind {
+                FileKind::File(body) => body.len() as u64,
+                _ => 0,
+            })
+            .sum(),
+    );
+    status.set(Phase::Connect, name, slot);
+    let check = checked_opening(ctx, host, job).map_err(RemoteError::Io)?;
+    let opening = check.opening;
+    let mut raw =
+        connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
+    let session = open(ctx, host, &mut raw, &check)?;
+    let codec = session
+        .as_ref()
+        .map_or(Codec::for_version(3), |s| s.codec(3));
+    let mut conn = Counted(&mut raw);
+    debug!(
+        "sending {} with {} files to {} (protocol 3): {}",
+        lossy(&job.input),
+        files.len(),
+        host.text,
+        line(&argv)
+    );
+    status.set(Phase::Send, name, slot);
+    if session
+        .as_ref()
+        .is_some_and(|s| s.choice.has(cap::HEADER_CACHE))
+    {
+        let sent = pumpcache::send(&mut conn, &argv, &pumped.cwd, &entries, codec)?;
+        debug!(
+            "pump: header cache: sent {} of {} files ({} bytes)",
+            sent.bodies, sent.files, sent.bytes
+        );
+    } else {
+        let request = pumpmode::request(&argv, &pumped.cwd, entries, codec);
+        conn.write_all(&request).map_err(RemoteError::Io)?;
+    }
+    status.set(Phase::Compile, name, slot);
+    let local = || {
+        Some(LocalJob {
+            job: job.clone(),
+            input: Source::File(&job.input, &[]),
+            dotd: pumped
+                .dotd
+                .as_ref()
+                .map(|d| (d.path.clone().into(), d.target.clone())),
+        })
+    };
+    let mut incoming = Incoming::new(&mut conn, session.as_ref());
+    let waited = wait_or_race(ctx, host, &mut incoming, local);
+    let done = incoming.done();
+    let mut stdout = std::io::stdout().lock();
+    let received = waited.and_then(|()| {
+        extension::receive(
+            &mut conn,
+            session.as_ref(),
+            done,
+            3,
+            Path::new(&job.output),
+            pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
+            None,
+            &mut stdout,
+            &Limits::default(),
+            || status.set(Phase::Receive, name, slot),
+        )
+        .map_err(AttemptError::from)
+    });
+    let reply = compiler_id::settle(ctx, host, &check, session.as_ref(), received)?;
+    drop(raw);
+    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
+        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
+    }
+    Ok(reply)
+}
