@@ -1,0 +1,182 @@
+//! What a server speaking the extension sends while the job runs
+//! (heartbeats, its status, a compiler mismatch), and the reply after it,
+//! with the side files of `XOUT`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Session, io_error};
+use crate::client::sidefiles::{Side, read_outputs};
+use crate::client::transport::remote::{self, RemoteError, Reply};
+use crate::protocol::ext::{self, Before, cap};
+use crate::protocol::token::{HEADER_LEN, Header};
+use crate::protocol::{Decoded, Limits, ProtocolError};
+
+/// One thing a server speaking the extension sent while its job ran.
+#[derive(Debug)]
+pub enum Item {
+    /// A heartbeat, its status (noted in `$DISTCC_DIR`) or a compiler
+    /// mismatch the client accepted (noted in the session): the server is
+    /// alive and the job goes on.
+    Alive,
+    /// The header of `DONE` (or of whatever else came), for the 3.4 reply
+    /// reader.
+    Reply([u8; HEADER_LEN]),
+}
+
+/// Read the next thing the server sends before `DONE`. `XCMM` (its
+/// compiler differs) ends the job unless the client asked for the compile
+/// anyway; then it is noted in the session and the job goes on.
+pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, RemoteError> {
+    let mut head = [0u8; HEADER_LEN];
+    conn.read_exact(&mut head)
+        .map_err(|e| io_error(e, "heartbeat or reply"))?;
+    let h = Header::decode(&head)
+        .map_err(RemoteError::Protocol)?
+        .expect("12 bytes");
+    let cap = match &h.token {
+        b"XBEA" => 0,
+        b"XSTA" => ext::MAX_STATUS,
+        b"XCMM" if session.choice.has(cap::COMPILER_ID) => ext::MAX_ID,
+        _ => return Ok(Item::Reply(head)),
+    };
+    if h.param > cap && cap > 0 {
+        return Err(RemoteError::Protocol(ProtocolError::ExtTooLarge {
+            token: h.token,
+            len: h.param,
+            cap,
+        }));
+    }
+    let body_len = if cap == 0 { 0 } else { h.param };
+    let mut item = head.to_vec();
+    item.resize(HEADER_LEN + body_len as usize, 0);
+    conn.read_exact(&mut item[HEADER_LEN..])
+        .map_err(|e| io_error(e, "XSTA or XCMM"))?;
+    match Before::decode(&item).map_err(RemoteError::Protocol)? {
+        Decoded::Done(Some(Before::Status(s)), _) => {
+            if let Some((_, id)) = &session.record {
+                crate::client::stats::set_status(id, s);
+            }
+        }
+        Decoded::Done(Some(Before::Mismatch(theirs)), _) => {
+            if !session.choice.compile_anyway {
+                return Err(RemoteError::CompilerDiffers(theirs));
+            }
+            *session.mismatch.borrow_mut() = Some(theirs);
+        }
+        Decoded::Done(..) | Decoded::NeedMore(_) => {}
+    }
+    Ok(Item::Alive)
+}
+
+/// Read what the server sends before `DONE` (heartbeats, its status, a
+/// compiler mismatch) and return `DONE`'s header, still to be read by the
+/// 3.4 reply reader.
+fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LEN], RemoteError> {
+    loop {
+        if let Item::Reply(head) = next_item(conn, session)? {
+            return Ok(head);
+        }
+    }
+}
+
+/// Read the reply of a job sent in the extension (or in 3.4's protocol
+/// when `session` is `None`); `done` is `DONE`'s header when the wait for
+/// the reply read it already ([`next_item`]); `dotd` is where a pump job's
+/// dependency file goes. With `OUTPUTS`, `XOUT` follows the reply and
+/// `side` says what it may hold.
+#[allow(clippy::too_many_arguments)]
+pub fn receive(
+    conn: &mut impl Read,
+    session: Option<&Session>,
+    done: Option<[u8; HEADER_LEN]>,
+    version: u32,
+    output: &Path,
+    dotd: Option<&Path>,
+    side: Option<&Side<'_>>,
+    stdout: &mut impl Write,
+    limits: &Limits,
+    on_receive: impl FnOnce(),
+) -> Result<Reply, RemoteError> {
+    let Some(session) = session else {
+        return remote::receive(conn, version, output, dotd, stdout, limits, on_receive);
+    };
+    let done = match done {
+        Some(head) => head,
+        None => before_done(conn, session)?,
+    };
+    let mut rest = (&done[..]).chain(conn);
+    let codec = session.codec(version);
+    let none = Side {
+        dir: PathBuf::new(),
+        allowed: Vec::new(),
+        own: Vec::new(),
+    };
+    let side = side.unwrap_or(&none);
+    let mut read = |c: &mut dyn Read| read_outputs(c, codec, limits, side);
+    let after: Option<remote::After<'_>> = session.choice.has(cap::OUTPUTS).then_some(&mut read);
+    remote::receive_with(
+        &mut rest, version, codec, output, dotd, after, stdout, limits, on_receive,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    use crate::protocol::ext::Choice;
+
+    #[test]
+    fn heartbeats_and_status_are_read_before_the_3_4_reply() {
+        let session = Session {
+            choice: Choice {
+                caps: cap::HEARTBEAT | cap::STATUS,
+                ..Choice::default()
+            },
+            record: None,
+            mismatch: RefCell::new(None),
+        };
+        let mut bytes = Vec::new();
+        Before::Heartbeat(1).encode(&mut bytes);
+        Before::Heartbeat(2).encode(&mut bytes);
+        Before::Status(ext::Status::default()).encode(&mut bytes);
+        bytes.extend_from_slice(b"DONE00000002STAT00000000");
+        let mut r = &bytes[..];
+        assert_eq!(&before_done(&mut r, &session).unwrap(), b"DONE00000002");
+        assert_eq!(r, b"STAT00000000");
+        let mut cut = &bytes[..20];
+        assert!(matches!(
+            before_done(&mut cut, &session),
+            Err(RemoteError::Eof(_))
+        ));
+    }
+
+    #[test]
+    fn a_mismatch_ends_the_job_unless_the_client_asked_for_the_compile_anyway() {
+        let session = |anyway| Session {
+            choice: Choice {
+                caps: cap::COMPILER_ID,
+                compile_anyway: anyway,
+                ..Choice::default()
+            },
+            record: None,
+            mismatch: RefCell::new(None),
+        };
+        let theirs = b"distcc-compiler-id 1\nversion 13.2.0\n".to_vec();
+        let mut bytes = Vec::new();
+        Before::Mismatch(theirs.clone()).encode(&mut bytes);
+        bytes.extend_from_slice(b"DONE00000002");
+        let refuse = session(false);
+        assert!(matches!(
+            before_done(&mut &bytes[..], &refuse),
+            Err(RemoteError::CompilerDiffers(id)) if id == theirs
+        ));
+        let warn = session(true);
+        assert_eq!(
+            &before_done(&mut &bytes[..], &warn).unwrap(),
+            b"DONE00000002"
+        );
+        assert_eq!(warn.mismatch.borrow().as_deref(), Some(&theirs[..]));
+    }
+}
