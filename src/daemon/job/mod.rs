@@ -6,7 +6,7 @@
 //!
 //! Every refusal is a close without a reply, as in 3.4 (spec §1.8): the
 //! client sees no DONE and compiles locally. Nothing is left in `$TMPDIR`
-//! on any path: all files live in the job's [`JobDir`].
+//! on any path: all files live in the job's [`JobDir`](super::jobdir::JobDir).
 //!
 //! The compiler's stdout and stderr come back in in-memory files
 //! (memfds), so a normal job creates no file besides its output.
@@ -18,26 +18,35 @@
 //!
 //! Generic over the stream halves so tests can drive it through an
 //! in-memory pipe and a fake compiler.
+//!
+//! Here: the shared state, the request's intake and checks. By
+//! responsibility below: `finish` (the compile slot, the compile and the
+//! reply) and `stop` (the early ends and how they are counted).
+
+mod finish;
+mod stop;
+
+use finish::finish;
+pub(super) use finish::{OUTPUT, Prepared};
+pub(super) use stop::{Stop, io_stop, read_stop, read_stop_after_head, refuse};
 
 use std::ffi::OsString;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
 use tracing::trace;
 
-use super::compile::{compile, reply};
 use super::compiler_id;
 use super::exec::Launcher;
-use super::extension::{self, Session};
+use super::extension;
 use super::hdrstore::HeaderStore;
+use super::incoming::Incoming;
 use super::incoming::pending::{Caps, Pending, Ticket};
-use super::incoming::{Incoming, ReadError};
-use super::jobdir::{JobDir, JobDirs};
+use super::jobdir::JobDirs;
 use super::mirror::ClientPath;
 use super::plain;
 use super::policy::Policy;
@@ -49,10 +58,8 @@ use crate::args::os::line;
 use crate::args::{self, Job, Scan};
 use crate::error::ExitCode;
 use crate::logging::{REASON_MAX, clip, clip_to};
-use crate::protocol::codec::Codec;
 use crate::protocol::ext::cap;
-use crate::protocol::token::HEADER_LEN;
-use crate::protocol::{Limits, RequestHead, Response, server_cpp};
+use crate::protocol::{Limits, RequestHead, server_cpp};
 
 /// Per-job settings, fixed at start-up.
 #[derive(Clone, Debug)]
@@ -119,44 +126,6 @@ impl Shared {
             waiting: AtomicU32::new(0),
             compiler_ids: compiler_id::Known::default(),
         }
-    }
-}
-
-/// An early end of a job: the category and what to log.
-pub(super) struct Stop {
-    pub category: Category,
-    pub ret: ExitCode,
-    pub reason: String,
-    /// Logged at info instead of as a warning (nothing was refused).
-    pub quiet: bool,
-}
-
-/// Reading the part of a request that follows its head (the source, or
-/// the file count) failed. A client that hangs up right there, before a
-/// byte of it, has given up on the job (its preprocessor failed, spec
-/// §1.5): 3.4 counts that as OTHER, not as a bad request (issue 11).
-pub(super) fn read_stop_after_head(e: ReadError, what: &str) -> Stop {
-    match e {
-        ReadError::Truncated { have, want } if want - have == HEADER_LEN => Stop {
-            category: Category::Other,
-            ret: ExitCode::Truncated,
-            reason: format!(
-                "client closed the connection instead of sending {what} \
-                 (its preprocessor failed, or it gave up)"
-            ),
-            quiet: true,
-        },
-        e => read_stop(e),
-    }
-}
-
-/// A bad request: no reply, REJ_BAD_REQ.
-pub(super) fn refuse(reason: impl Into<String>) -> Stop {
-    Stop {
-        category: Category::RejBadReq,
-        ret: ExitCode::ProtocolError,
-        reason: reason.into(),
-        quiet: false,
     }
 }
 
@@ -312,120 +281,6 @@ where
     finish(prepared, head.version, dir, inc, writer, shared, session).await
 }
 
-/// A received job, ready to compile.
-pub(super) struct Prepared {
-    /// The compiler's command line.
-    pub argv: Vec<OsString>,
-    /// Its stdin (None: /dev/null).
-    pub stdin: Option<Vec<u8>>,
-    /// Its working directory.
-    pub cwd: PathBuf,
-    /// Protocol 3: how to make the DOTD reply.
-    pub dotd: Option<pumpjob::Dotd>,
-    /// Where the compiler writes the object.
-    pub output: PathBuf,
-    /// The side files to send back in `XOUT` (the extension's `OUTPUTS`):
-    /// their names for the client and where the compiler writes them.
-    pub side: Vec<(OsString, PathBuf)>,
-}
-
-/// The compiler's output file in the job directory.
-pub(super) const OUTPUT: &str = "output.o";
-
-/// Every version: take a compile slot, compile, clean up, reply.
-async fn finish<R, W>(
-    job: Prepared,
-    version: u32,
-    dir: JobDir,
-    mut inc: Incoming<R>,
-    mut writer: W,
-    shared: &Shared,
-    session: Option<Session>,
-) -> Result<(Category, u32), Stop>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let s = &shared.settings;
-    let work = async {
-        let waited = Instant::now();
-        shared.waiting.fetch_add(1, Ordering::Relaxed);
-        let slot = shared.compile_slots.acquire().await;
-        shared.waiting.fetch_sub(1, Ordering::Relaxed);
-        let _slot = slot.expect("the compile semaphore is never closed");
-        trace!(
-            "compile slot taken after {} ms; compile command (in {}): {}",
-            waited.elapsed().as_millis(),
-            job.cwd.display(),
-            line(&job.argv)
-        );
-        compile(&job.argv, job.stdin, &job.cwd, &dir, &mut inc, shared).await
-    };
-    let beat = session.as_ref().and_then(Session::heartbeat);
-    let outcome = extension::beating(beat, &mut writer, s.io_timeout, work)
-        .await
-        .map_err(io_stop)?;
-    if s.save_temps {
-        // 3.4 keeps .stdout/.stderr files; so do we, in the kept directory.
-        let _ = std::fs::write(dir.file("stdout"), &outcome.stdout);
-        let _ = std::fs::write(dir.file("stderr"), &outcome.stderr);
-    }
-    let ok = outcome.status == 0;
-    let dotd = match &job.dotd {
-        // spec §1.5: DOTD only on success.
-        Some(plan) if ok => Some(plan.read().map_err(|e| Stop {
-            category: Category::Other,
-            ret: ExitCode::IoError,
-            reason: format!("cannot read the compiler's dependency file: {e}"),
-            quiet: false,
-        })?),
-        _ => None,
-    };
-    let response = Response {
-        version,
-        status: outcome.status,
-        stderr: outcome.stderr,
-        stdout: outcome.stdout,
-        object: if ok {
-            read_or_empty(&job.output)
-        } else {
-            Vec::new()
-        },
-        dotd,
-    };
-    // With OUTPUTS, XOUT follows every reply: what the compiler made of
-    // the expected names, nothing on failure.
-    let wants_side = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));
-    let side = wants_side.then(|| {
-        job.side
-            .iter()
-            .filter(|_| ok)
-            .filter_map(|(name, path)| {
-                let data = std::fs::read(path).ok()?;
-                Some((args::os::bytes(name).to_vec(), data))
-            })
-            .collect::<Vec<_>>()
-    });
-    // Everything is in memory now: clean up before the client hears back.
-    drop(dir);
-    let (codec, before) = match &session {
-        Some(x) => (x.codec(version), x.before_done(shared)),
-        None => (Codec::for_version(version), Vec::new()),
-    };
-    if let Err(e) = reply(&mut writer, response, codec, before, side, s.io_timeout).await {
-        if outcome.category == Category::CliDisconn {
-            return Ok((outcome.category, outcome.status));
-        }
-        return Err(Stop {
-            category: Category::Other,
-            ret: ExitCode::IoError,
-            reason: format!("failed to send the reply: {e}"),
-            quiet: false,
-        });
-    }
-    Ok((outcome.category, outcome.status))
-}
-
 /// Version and argv checks that need no file system; for protocol 3 also
 /// the client's working directory.
 fn check_head(head: &RequestHead) -> Result<(Vec<OsString>, Option<ClientPath>), Stop> {
@@ -450,61 +305,6 @@ fn check_head(head: &RequestHead) -> Result<(Vec<OsString>, Option<ClientPath>),
     Ok((argv, cwd))
 }
 
-pub(super) fn read_stop(e: ReadError) -> Stop {
-    match e {
-        ReadError::Io(e) => Stop {
-            category: Category::Other,
-            ret: ExitCode::IoError,
-            reason: format!("reading the request failed: {e}"),
-            quiet: false,
-        },
-        // Connected and hung up without a byte: a port probe (lsdistcc,
-        // a monitoring check) or a client whose preprocessor failed before
-        // it wrote anything. 3.4 counts these as OTHER; not worth a warning.
-        ReadError::Truncated { have: 0, .. } => Stop {
-            category: Category::Other,
-            ret: ExitCode::Truncated,
-            reason: "client closed the connection without sending a request".into(),
-            quiet: true,
-        },
-        ReadError::Truncated { .. } => Stop {
-            category: Category::RejBadReq,
-            ret: ExitCode::Truncated,
-            reason: e.to_string(),
-            quiet: false,
-        },
-        ReadError::Timeout(_) | ReadError::TooSlow { .. } => Stop {
-            category: Category::RejBadReq,
-            ret: ExitCode::Timeout,
-            reason: e.to_string(),
-            quiet: false,
-        },
-        // The daemon, not the request, is short of room (3.4's category
-        // for "too busy", which 3.4 itself never uses).
-        ReadError::Dropped(_) | ReadError::NoMemory(_) => Stop {
-            category: Category::RejOverload,
-            ret: ExitCode::Busy,
-            reason: e.to_string(),
-            quiet: false,
-        },
-        ReadError::Refused(why) => refuse(why),
-        ReadError::Protocol(p) => refuse(p.to_string()),
-    }
-}
-
-pub(super) fn io_stop(e: io::Error) -> Stop {
-    Stop {
-        category: Category::Other,
-        ret: ExitCode::IoError,
-        reason: format!("job failed on this server: {e}"),
-        quiet: false,
-    }
-}
-
 fn is_executable(path: &Path) -> bool {
     nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
-}
-
-fn read_or_empty(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_default()
 }
