@@ -8,6 +8,8 @@
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
+use distcc::client::placement::MIN_SAMPLES;
+
 use super::harness::{COMPILERS, Farm, Kind, assert_ok, text};
 use crate::support;
 
@@ -77,8 +79,8 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
     let hosts = format!("{} {}", fast.host("/2,lzo"), slow.host("/2,lzo"));
     let distcc = support::bin("distcc");
     let counts = || (fast.count("COMPILE_OK"), slow.count("COMPILE_OK"));
-    let build = |round: usize| {
-        let _ = std::fs::remove_file(f.work().join("f0.o"));
+    let build = || {
+        let before = counts().0 + counts().1;
         let out = f
             .command(Path::new("/usr/bin/make"), &hosts, &["-B", "-j4"], &[])
             .arg(format!("CC={} gcc", distcc.display()))
@@ -86,8 +88,8 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
             .unwrap();
         assert_ok(&out, "make");
         assert!(
-            support::eventually(|| counts().0 + counts().1 == round * files),
-            "{:?} after round {round}: {}",
+            support::eventually(|| counts().0 + counts().1 == before + files),
+            "{:?} after {before} and a build: {}",
             counts(),
             text(&out.stderr)
         );
@@ -95,20 +97,56 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
     };
     // The first build measures both hosts: the slow one gets the jobs
     // that start before it has a figure (3.4's order sends it slot 0's).
-    let (fast1, slow1) = build(1);
+    let (fast1, slow1) = build();
     assert!(
         slow1 >= 1,
         "the first build tried the slow host: {slow1}, {fast1}"
     );
+    // A figure counts after MIN_SAMPLES compiles, and how many the build
+    // gave the slow host is up to its timing (one, when the fast host
+    // finished the rest meanwhile; two at once may note one sample). A
+    // host short of them gets the rest alone, one at a time, as a build
+    // that lasted longer would have given them.
+    for daemon in [&fast, &slow] {
+        let state = f
+            .path("ddir/hosts")
+            .join(format!("tcp_127.0.0.1_{}", daemon.port));
+        for _ in samples(&state)..MIN_SAMPLES {
+            let out = f
+                .command(&distcc, &daemon.host("/2,lzo"), &["gcc", "-c", "f0.c"], &[])
+                .output()
+                .unwrap();
+            assert_ok(&out, "a measuring job");
+        }
+        assert!(
+            samples(&state) >= MIN_SAMPLES,
+            "{}: {:?}",
+            state.display(),
+            std::fs::read_to_string(&state)
+        );
+    }
     // The second build knows (through $DISTCC_DIR/hosts): nothing goes
     // to the slow host, where 3.4's order would send it jobs again.
-    let (fast2, slow2) = build(2);
-    assert_eq!(slow2, slow1, "the slow host got jobs again ({fast2} fast)");
+    let slow_measured = counts().1;
+    let (fast2, slow2) = build();
+    assert_eq!(
+        slow2, slow_measured,
+        "the slow host got jobs again ({fast2} fast)"
+    );
     let learnt: Vec<String> = std::fs::read_dir(f.path("ddir/hosts"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(learnt.len(), 2, "{learnt:?}");
+}
+
+/// The samples behind a host's figure in its `$DISTCC_DIR/hosts` line
+/// (`v1 <ms per KiB> <samples> <unix seconds> ...`), 0 for none.
+fn samples(state: &Path) -> u32 {
+    std::fs::read_to_string(state)
+        .ok()
+        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Another user keeps a one-slot daemon busy (one job compiling, one
