@@ -256,3 +256,87 @@ fn save_temps_keeps_the_preprocessed_file_as_3_4_does() {
     assert!(text(&kept[0]).contains("twice"), "{}", text(&kept[0]));
     assert_eq!(text(&kept[0]), text(&kept[1]));
 }
+
+/// `-o` into a directory that does not exist. gcc fails ("can't create
+/// nodir/...", exit 1), and so does 3.4 when it compiles here; for a
+/// remote compile 3.4's client writes the object itself and creates the
+/// missing directories first (`dcc_r_file` calls
+/// `dcc_mk_tmp_ancestor_dirs`), so the job succeeds. Ours does what 3.4
+/// does on each path, against 3.4's daemon and ours (whose second job
+/// goes through the extension): the same exit code, the same
+/// directories with the same modes, the same object.
+#[test]
+fn an_output_directory_that_does_not_exist_is_handled_as_3_4_does() {
+    require_tool!(DEBIAN_DISTCC);
+    require_tool!(DEBIAN_DISTCCD);
+    let f = Farm::new("fid-nodir");
+    f.write("hello.c", HELLO);
+    f.write("util.h", UTIL_H);
+    assert_ok(&f.local(&["gcc", "-c", "hello.c", "-o", "ref.o"]), "local");
+    let args = ["gcc", "-c", "hello.c", "-o", "nodir/sub/hello.o"];
+    let nodir = f.work().join("nodir");
+    let run = |program: &Path, hosts: &str| {
+        let _ = std::fs::remove_dir_all(&nodir);
+        let out = f.command(program, hosts, &args, &[]).output().unwrap();
+        let made = tree(&nodir);
+        (out, made)
+    };
+    let ours = support::bin("distcc");
+    for kind in [Kind::Debian, Kind::Ours] {
+        let d = f.daemon(kind);
+        let host = d.host(",lzo");
+        for round in 0..2 {
+            let mut seen = Vec::new();
+            for program in [ours.as_path(), Path::new(DEBIAN_DISTCC)] {
+                let jobs = d.count("COMPILE_OK");
+                let (out, made) = run(program, &host);
+                let what = format!("{} {kind:?} round {round}", program.display());
+                assert_ok(&out, &what);
+                assert_eq!(
+                    d.wait_count("COMPILE_OK", jobs + 1),
+                    jobs + 1,
+                    "{what}: compiled there"
+                );
+                support::assert_same(&nodir.join("sub/hello.o"), &f.work().join("ref.o"));
+                seen.push(made);
+            }
+            let names: Vec<&str> = seen[1].iter().map(|(n, _)| n.as_str()).collect();
+            assert_eq!(names, ["nodir", "nodir/sub", "nodir/sub/hello.o"]);
+            assert_eq!(seen[0], seen[1], "ours, then 3.4's ({kind:?})");
+        }
+    }
+    // Compiled here (as after a failed remote attempt): gcc's failure,
+    // nothing made.
+    for program in [ours.as_path(), Path::new(DEBIAN_DISTCC)] {
+        let (out, made) = run(program, "localhost");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {err}", program.display());
+        assert!(err.contains("can't create nodir/sub/hello.o"), "{err}");
+        assert!(made.is_empty(), "{}: {made:?}", program.display());
+    }
+}
+
+/// Everything under `dir` (itself included), relative to its parent,
+/// with its permission bits; empty when `dir` does not exist.
+fn tree(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = dir.parent().unwrap();
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(p) = todo.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let name = p
+            .strip_prefix(parent)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.push((name, meta.permissions().mode() & 0o7777));
+        if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,7 +1,9 @@
 //! Writing the files a server sends back (spec §3.11), atomically: the
 //! bytes go to a temp file next to the target, which is renamed over it
 //! only when complete, so an interrupted job never leaves a truncated
-//! `.o`. Missing parent directories are created. A target that exists and
+//! `.o`. Missing parent directories are created, as 3.4's client does
+//! (`dcc_r_file`): a remote job with `-o nodir/x.o` succeeds where gcc
+//! here would fail (tests/client/fidelity.rs). A target that exists and
 //! is not a regular file (`-o /dev/null`, a fifo) is written in place, as
 //! 3.4 leaves those alone.
 
