@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use super::harness::{Farm, HELLO, Kind, UTIL_H, assert_ok, text};
+use super::harness::{Farm, Kind, assert_ok, text};
 use crate::{require_tool, support};
 
 const DEBIAN_DISTCC: &str = "/usr/bin/distcc";
@@ -55,9 +55,7 @@ fn version_help_and_missing_arguments() {
 
 #[test]
 fn implicit_mode_recursion_guard_and_nested_calls() {
-    let f = Farm::new("cli-modes");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("cli-modes");
     let daemon = f.daemon(Kind::Ours);
     // Implicit: the compiler is cc.
     let out = f.distcc(

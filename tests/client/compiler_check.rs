@@ -6,11 +6,8 @@
 //! anyway, `off` does not ask. A wrapper that runs the same gcc (the
 //! sleepy daemons of tests/client/extension.rs) passes the check.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::Path;
-
-use super::harness::{COMPILERS, Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same};
-use crate::support::{distccd, text};
+use super::harness::{Daemon, Farm, Kind, assert_ok, assert_same};
+use crate::support::text;
 
 /// A wrapper that says it is gcc 13.2.0 and compiles with the local gcc,
 /// without the `.comment` naming it: its objects differ from local ones.
@@ -22,35 +19,11 @@ const LIAR: &str = "#!/bin/sh\ncase \"$1\" in\n\
 /// Our daemon whose compilers (every name the client sends) are `target`,
 /// a program or a script's text, in a masquerade directory of its own.
 fn daemon_with(f: &Farm, tag: &str, target: &str) -> Daemon {
-    let masq = f.path(&format!("masq-{tag}"));
-    std::fs::create_dir_all(&masq).unwrap();
-    std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
-    let program = if target.starts_with("#!") {
-        let script = masq.join("fakecc");
-        std::fs::write(&script, target).unwrap();
-        std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
-        script
-    } else {
-        Path::new(target).to_path_buf()
-    };
-    for cc in COMPILERS {
-        symlink(&program, masq.join(cc)).unwrap();
-    }
-    let cfg = distccd::Config::new(Kind::Ours, f.path(&format!("{tag}.log")))
-        .home(f.path("home"))
-        .tmpdir(f.path("dtmp"))
-        .listen(Some("127.0.0.1"))
-        .allow(["127.0.0.1"])
-        .masquerade_dir(&masq)
-        .env("DISTCCD_PATH", format!("{}:/usr/bin:/bin", masq.display()))
-        .args(["--log-level", "debug"]);
-    Daemon::start(&cfg)
+    f.daemon_with_compiler(tag, target, &["--log-level", "debug"])
 }
 
 fn farm(tag: &str) -> Farm {
-    let f = Farm::new(&format!("cid-{tag}"));
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello(&format!("cid-{tag}"));
     f.local(&["gcc", "-c", "hello.c", "-o", "local.o"]);
     f.local(&["gcc", "-fno-ident", "-c", "hello.c", "-o", "liar.o"]);
     f
@@ -113,11 +86,7 @@ fn other_compilers_are_refused_and_warned_about_once() {
         );
         assert_eq!(d.count("COMPILE_OK"), 0, "{log}");
     }
-    assert!(
-        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
-        "{:?}",
-        f.lock_files()
-    );
+    f.assert_no_backoff();
     // No fallback warning either, and with DISTCC_FALLBACK=0 a clear
     // error instead of a compile here.
     let out = f.distcc(

@@ -2,19 +2,17 @@
 //! use it with each other, and Debian's 3.4 daemon costs the client one
 //! probe, remembered in `$DISTCC_DIR`, and no failed job.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use super::harness::{COMPILERS, Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, read};
+use super::harness::{
+    Daemon, Farm, Kind, assert_ok, assert_same, output_in_thread, probes_in_3_4_log, read,
+};
 
 fn farm(tag: &str) -> Farm {
-    let f = Farm::new(&format!("ext-{tag}"));
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
-    f
+    Farm::with_hello(&format!("ext-{tag}"))
 }
 
 /// The memory file of the one host the farm's client talked to.
@@ -108,32 +106,12 @@ fn a_3_4_daemon_is_probed_once_and_remembered() {
             "sequential",
         );
     }
-    let jobs: Vec<_> = (0..4)
-        .map(|i| {
-            let cmd = f.command(
-                &crate::support::bin("distcc"),
-                &format!("{host} {host}"),
-                &["gcc", "-c", "hello.c", "-o", &format!("p{i}.o")],
-                &[],
-            );
-            thread::spawn(move || {
-                let mut cmd = cmd;
-                cmd.output().unwrap()
-            })
-        })
-        .collect();
-    for j in jobs {
-        assert_ok(&j.join().unwrap(), "parallel");
-    }
+    parallel_jobs(&f, &[host.as_str(); 2].join(" "), 4);
     assert_eq!(d.wait_count("COMPILE_OK", 7), 7, "{}", d.log_text());
     let log = d.log_text();
-    let probes = log.matches("2020868097").count();
+    let probes = probes_in_3_4_log(&log);
     assert_eq!(probes, 1, "one probe in 3.4's log:\n{log}");
-    assert!(
-        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
-        "{:?}",
-        f.lock_files()
-    );
+    f.assert_no_backoff();
     f.local(&["gcc", "-c", "hello.c", "-o", "local.o"]);
     assert_same(&f.work().join("a.o"), &f.work().join("local.o"));
 }
@@ -146,26 +124,25 @@ fn parallel_first_jobs_probe_a_3_4_daemon_once() {
     let f = farm("debian-par");
     let d = f.daemon(Kind::Debian);
     let host = d.host(",lzo");
-    let jobs: Vec<_> = (0..6)
+    parallel_jobs(&f, &[host.as_str(); 3].join(" "), 6);
+    assert_eq!(d.wait_count("COMPILE_OK", 6), 6, "{}", d.log_text());
+    let log = d.log_text();
+    assert!(probes_in_3_4_log(&log) <= 1, "{log}");
+}
+
+/// `n` jobs at once (`p0.o`, `p1.o`, ...) with `DISTCC_HOSTS=hosts`,
+/// each of which must succeed.
+fn parallel_jobs(f: &Farm, hosts: &str, n: usize) {
+    let distcc = crate::support::bin("distcc");
+    let jobs: Vec<_> = (0..n)
         .map(|i| {
-            let cmd = f.command(
-                &crate::support::bin("distcc"),
-                &format!("{host} {host} {host}"),
-                &["gcc", "-c", "hello.c", "-o", &format!("p{i}.o")],
-                &[],
-            );
-            thread::spawn(move || {
-                let mut cmd = cmd;
-                cmd.output().unwrap()
-            })
+            let obj = format!("p{i}.o");
+            output_in_thread(f.command(&distcc, hosts, &["gcc", "-c", "hello.c", "-o", &obj], &[]))
         })
         .collect();
     for j in jobs {
         assert_ok(&j.join().unwrap(), "parallel");
     }
-    assert_eq!(d.wait_count("COMPILE_OK", 6), 6, "{}", d.log_text());
-    let log = d.log_text();
-    assert!(log.matches("2020868097").count() <= 1, "{log}");
 }
 
 /// The flag that makes [`sleepy_daemon`]'s compilers sleep (the
@@ -177,29 +154,11 @@ pub(super) const SLOW: &str = "-Wno-unused";
 /// and a first quick job that lets the client learn the host speaks the
 /// extension.
 pub(super) fn sleepy_daemon(f: &Farm, secs: u32) -> Daemon {
-    let masq = f.path("sleepmasq");
-    std::fs::create_dir_all(&masq).unwrap();
-    std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
-    let script = masq.join("sleepgcc");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \" $* \" in *\" {SLOW} \"*) sleep {secs};; esac\n\
-             exec /usr/bin/gcc \"$@\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
-    for cc in COMPILERS {
-        symlink("sleepgcc", masq.join(cc)).unwrap();
-    }
-    let path = format!("{}:/usr/bin:/bin", masq.display());
-    let cfg = f
-        .daemon_config(Kind::Ours)
-        .masquerade_dir(&masq)
-        .env("DISTCCD_PATH", path)
-        .args(["--log-level", "debug"]);
-    let d = Daemon::start(&cfg);
+    let script = format!(
+        "#!/bin/sh\ncase \" $* \" in *\" {SLOW} \"*) sleep {secs};; esac\n\
+         exec /usr/bin/gcc \"$@\"\n"
+    );
+    let d = f.daemon_with_compiler("sleep", &script, &["--log-level", "debug"]);
     let out = f.distcc(
         &d.host(",lzo"),
         &["gcc", "-c", "hello.c", "-o", "warm.o"],
@@ -254,10 +213,7 @@ fn a_stopped_daemon_is_detected_within_the_io_timeout() {
         &[("DISTCC_IO_TIMEOUT", "2")],
     );
     let began = Instant::now();
-    let job = thread::spawn(move || {
-        let mut cmd = cmd;
-        cmd.output().unwrap()
-    });
+    let job = output_in_thread(cmd);
     assert!(
         d.wait_log("compile slot taken")
             && crate::support::eventually(

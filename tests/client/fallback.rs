@@ -7,16 +7,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::fake::{Fake, Mode};
-use super::harness::{Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, text};
+use super::harness::{Farm, Kind, assert_ok, assert_same, text};
 use crate::support;
 
 const CMD: &[&str] = &["gcc", "-O2", "-c", "hello.c", "-o", "hello.o"];
 
 fn farm(tag: &str) -> Farm {
-    let f = Farm::new(tag);
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
-    f
+    Farm::with_hello(tag)
 }
 
 /// Run CMD through distcc, expect success, the local object and one
@@ -75,11 +72,7 @@ fn backoff_period_zero_never_loops_and_writes_no_file() {
     );
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(fake.count(), 1, "the failed host is tried once");
-    assert!(
-        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
-        "{:?}",
-        f.lock_files()
-    );
+    f.assert_no_backoff();
 }
 
 #[test]
@@ -197,11 +190,7 @@ fn compile_errors_return_the_compilers_status() {
     assert_eq!(err.matches("retrying locally").count(), 1, "{err}");
     assert!(!f.work().join("bad.o").exists());
     // Same failure both ways: the host is not blamed.
-    assert!(
-        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
-        "{:?}",
-        f.lock_files()
-    );
+    f.assert_no_backoff();
     // DISTCC_SKIP_LOCAL_RETRY: the server's diagnostics, no retry.
     let out = f.distcc(&host, &args, &[("DISTCC_SKIP_LOCAL_RETRY", "1")]);
     assert_eq!(out.status.code(), Some(1));

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use super::harness::{Farm, HELLO, Kind, UTIL_H, assert_ok, text};
+use super::harness::{Farm, Kind, assert_ok, text};
 use crate::{require_tool, support};
 
 const DEBIAN_DISTCC: &str = "/usr/bin/distcc";
@@ -84,9 +84,7 @@ fn compile(f: &Farm, program: &Path, hosts: &str, env: &[(&str, &str)]) -> Strin
 #[test]
 fn an_unopenable_distcc_log_is_named_as_3_4_names_it() {
     require_tool!(DEBIAN_DISTCC);
-    let f = Farm::new("fid-log");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("fid-log");
     let log = f.path("no-such-dir/distcc.log");
     let want = format!(
         "failed to open logfile {}: No such file or directory",
@@ -105,9 +103,7 @@ fn an_unopenable_distcc_log_is_named_as_3_4_names_it() {
 #[test]
 fn empty_host_lists_get_3_4s_warning() {
     require_tool!(DEBIAN_DISTCC);
-    let f = Farm::new("fid-empty");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("fid-empty");
     let hosts_file = f.path("ddir/hosts");
     std::fs::write(&hosts_file, "# nothing here\n").unwrap();
     for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
@@ -137,9 +133,7 @@ fn empty_host_lists_get_3_4s_warning() {
 #[test]
 fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
     require_tool!(DEBIAN_DISTCC);
-    let f = Farm::new("fid-ok");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("fid-ok");
     let daemon = f.daemon(Kind::Ours);
     let host = daemon.host(",lzo");
     let mut lines = Vec::new();
@@ -171,9 +165,7 @@ fn the_log_says_compile_on_host_completed_ok_as_3_4_does() {
 /// the user learns why nothing was found, and hosts beside it still serve.
 #[test]
 fn zeroconf_finding_nothing_says_so() {
-    let f = Farm::new("fid-zeroconf");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("fid-zeroconf");
     let daemon = f.daemon(Kind::Ours);
     let ours = support::bin("distcc");
     let err = compile(&f, &ours, "+zeroconf", &[]);
@@ -224,9 +216,7 @@ fn save_temps_keeps_the_preprocessed_file_as_3_4_does() {
     // Ours preprocesses into a pipe, not a temp file: with
     // DISTCC_SAVE_TEMPS=1 it still leaves `$TMPDIR/distcc_*.i`, with the
     // text 3.4's leaves.
-    let f = Farm::new("save-temps");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("save-temps");
     let d = f.daemon(Kind::Ours);
     let mut kept = Vec::new();
     for program in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
@@ -269,9 +259,7 @@ fn save_temps_keeps_the_preprocessed_file_as_3_4_does() {
 fn an_output_directory_that_does_not_exist_is_handled_as_3_4_does() {
     require_tool!(DEBIAN_DISTCC);
     require_tool!(DEBIAN_DISTCCD);
-    let f = Farm::new("fid-nodir");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("fid-nodir");
     assert_ok(&f.local(&["gcc", "-c", "hello.c", "-o", "ref.o"]), "local");
     let args = ["gcc", "-c", "hello.c", "-o", "nodir/sub/hello.o"];
     let nodir = f.work().join("nodir");

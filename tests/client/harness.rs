@@ -49,6 +49,14 @@ impl Farm {
         farm
     }
 
+    /// A farm with [`HELLO`] and its header in `work/`.
+    pub fn with_hello(tag: &str) -> Self {
+        let farm = Self::new(tag);
+        farm.write("hello.c", HELLO);
+        farm.write("util.h", UTIL_H);
+        farm
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.path().join(rel)
     }
@@ -81,12 +89,44 @@ impl Farm {
 
     /// The configuration [`Farm::daemon`] starts, to adjust first.
     pub fn daemon_config(&self, kind: Kind) -> distccd::Config {
-        distccd::Config::new(kind, self.path("daemon.log"))
+        self.config_logging_to(kind, self.path("daemon.log"))
+    }
+
+    fn config_logging_to(&self, kind: Kind, log: PathBuf) -> distccd::Config {
+        distccd::Config::new(kind, log)
             .home(self.path("home"))
             .tmpdir(self.path("dtmp"))
             .listen(Some("127.0.0.1"))
             .allow(["127.0.0.1"])
             .masquerade_dir(self.path("masq"))
+    }
+
+    /// Our daemon whose compilers (every name the client sends) are
+    /// `compiler`: a program, or a script's text (`#!...`), in a
+    /// masquerade directory of its own that also starts its
+    /// `DISTCCD_PATH`. `tag` names both and its log (`<tag>.log`: the
+    /// farm's other daemons share one); `args` are added.
+    pub fn daemon_with_compiler(&self, tag: &str, compiler: &str, args: &[&str]) -> Daemon {
+        let masq = self.path(&format!("masq-{tag}"));
+        std::fs::create_dir_all(&masq).unwrap();
+        std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
+        let program = if compiler.starts_with("#!") {
+            let script = masq.join("wrapper");
+            std::fs::write(&script, compiler).unwrap();
+            std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
+            script
+        } else {
+            PathBuf::from(compiler)
+        };
+        for cc in COMPILERS {
+            symlink(&program, masq.join(cc)).unwrap();
+        }
+        let cfg = self
+            .config_logging_to(Kind::Ours, self.path(&format!("{tag}.log")))
+            .masquerade_dir(&masq)
+            .env("DISTCCD_PATH", format!("{}:/usr/bin:/bin", masq.display()))
+            .args(args.iter().copied());
+        Daemon::start(&cfg)
     }
 
     /// Our `distcc` with `args` in `work/`, a clean environment, and
@@ -138,6 +178,28 @@ impl Farm {
         v.sort();
         v
     }
+
+    /// Assert that no host was backed off (no `backoff_*` lock file).
+    #[track_caller]
+    pub fn assert_no_backoff(&self) {
+        let locks = self.lock_files();
+        assert!(
+            !locks.iter().any(|n| n.starts_with("backoff_")),
+            "{locks:?}"
+        );
+    }
+}
+
+/// How many times Debian's 3.4 daemon logged refusing the extension's
+/// hello: it names the version it refuses in decimal, and the hello's
+/// `DIST` parameter is 0x78740001.
+pub fn probes_in_3_4_log(log: &str) -> usize {
+    log.matches("2020868097").count()
+}
+
+/// Run `cmd` on a thread of its own, for jobs started together.
+pub fn output_in_thread(mut cmd: Command) -> std::thread::JoinHandle<Output> {
+    std::thread::spawn(move || cmd.output().unwrap())
 }
 
 /// Assert an exit status and show stderr otherwise.

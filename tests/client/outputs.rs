@@ -17,7 +17,7 @@ use distcc::protocol::Response;
 use distcc::protocol::codec::Codec;
 use distcc::protocol::ext::{self, ServerHello, Status, cap};
 
-use super::harness::{Daemon, Farm, Kind, assert_ok, text};
+use super::harness::{Daemon, Farm, Kind, assert_ok, probes_in_3_4_log, text};
 
 /// A source without system headers: its `-g` objects are identical from
 /// preprocessed text too (docs/reference.md, "Known limit").
@@ -26,6 +26,17 @@ static int helper(struct point *p)\n{\n    int buf[16];\n\
     for (int i = 0; i < 16; i++)\n        buf[i] = p->x * i;\n    return buf[p->y & 15];\n}\n\
 int main(int argc, char **argv)\n{\n    struct point pt = { argc, 2 };\n    (void)argv;\n\
     return helper(&pt);\n}\n";
+
+/// `prog.c` with `-gsplit-dwarf` into `obj/`.
+const SPLIT_DWARF: [&str; 7] = [
+    "gcc",
+    "-g",
+    "-gsplit-dwarf",
+    "-c",
+    "src/prog.c",
+    "-o",
+    "obj/prog.o",
+];
 
 /// Every file under `dir`, by name, with its bytes.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -39,10 +50,16 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Our daemon, with `clang` in its whitelist too.
-fn farm_and_daemon(tag: &str) -> (Farm, Daemon) {
+/// A farm with [`PROG`] in `src/`.
+fn farm(tag: &str) -> Farm {
     let f = Farm::new(&format!("outputs-{tag}"));
     f.write("src/prog.c", PROG);
+    f
+}
+
+/// Our daemon, with `clang` in its whitelist too.
+fn farm_and_daemon(tag: &str) -> (Farm, Daemon) {
+    let f = farm(tag);
     f.write("src/prog.cc", PROG);
     symlink("/usr/bin/clang", f.path("masq/clang")).unwrap();
     let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
@@ -168,20 +185,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         4,
     );
     assert!(f.work().join("obj/prog.ii").exists());
-    same_as_local(
-        &f,
-        &d,
-        &[
-            "gcc",
-            "-g",
-            "-gsplit-dwarf",
-            "-c",
-            "src/prog.c",
-            "-o",
-            "obj/prog.o",
-        ],
-        5,
-    );
+    same_as_local(&f, &d, &SPLIT_DWARF, 5);
     // A pump-mode host that is ours: such a job goes in plain mode, where
     // its side files come back.
     same_as_local_on(
@@ -233,19 +237,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     // Without the extension: 3.4's protocol, as before (the .dwo stays on
     // the server and is lost, as with distcc 3.4).
     std::fs::remove_file(f.work().join("obj/prog.o")).unwrap();
-    let out = f.distcc(
-        &d.host(""),
-        &[
-            "gcc",
-            "-g",
-            "-gsplit-dwarf",
-            "-c",
-            "src/prog.c",
-            "-o",
-            "obj/prog.o",
-        ],
-        &[("DISTCC_EXTENSION", "0")],
-    );
+    let out = f.distcc(&d.host(""), &SPLIT_DWARF, &[("DISTCC_EXTENSION", "0")]);
     assert_ok(&out, "3.4's protocol");
     assert_eq!(d.wait_count("COMPILE_OK", 7), 7, "{}", d.log_text());
     assert!(f.work().join("obj/prog.o").exists());
@@ -352,8 +344,7 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
 #[test]
 fn a_3_4_daemon_gets_side_output_jobs_as_before() {
     crate::require_tool!(crate::support::distccd::DEBIAN_DISTCCD);
-    let f = Farm::new("outputs-debian");
-    f.write("src/prog.c", PROG);
+    let f = farm("debian");
     let d = f.daemon(Kind::Debian);
     for obj in ["obj/a.o", "obj/b.o"] {
         let args = [
@@ -370,14 +361,10 @@ fn a_3_4_daemon_gets_side_output_jobs_as_before() {
     }
     assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
     let log = d.log_text();
-    assert_eq!(log.matches("2020868097").count(), 1, "one probe:\n{log}");
+    assert_eq!(probes_in_3_4_log(&log), 1, "one probe:\n{log}");
     let made: Vec<String> = files(&f.work().join("obj")).into_keys().collect();
     assert_eq!(made, ["a.o", "b.o"]);
-    assert!(
-        !f.lock_files().iter().any(|n| n.starts_with("backoff_")),
-        "{:?}",
-        f.lock_files()
-    );
+    f.assert_no_backoff();
 }
 
 /// A server that speaks the extension and sends back a file the command
@@ -385,8 +372,7 @@ fn a_3_4_daemon_gets_side_output_jobs_as_before() {
 /// nothing of it, and compiles here.
 #[test]
 fn a_server_cannot_make_the_client_write_another_file() {
-    let f = Farm::new("outputs-hostile");
-    f.write("src/prog.c", PROG);
+    let f = farm("hostile");
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     // The client knows the host as ours: it says hello on the job's

@@ -5,12 +5,11 @@
 //! daemon reported a queue (through the extension) gets the next job
 //! elsewhere.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
 use distcc::client::placement::MIN_SAMPLES;
 
-use super::harness::{COMPILERS, Farm, Kind, assert_ok, text};
+use super::harness::{Farm, Kind, assert_ok, text};
 use crate::support;
 
 /// A daemon whose `gcc` takes `delay` seconds longer than the real one.
@@ -30,32 +29,10 @@ fn wrapped_daemon(
     marker: &str,
     args: &[&str],
 ) -> support::distccd::Daemon {
-    let masq = f.path(&format!("{tag}masq"));
-    std::fs::create_dir_all(&masq).unwrap();
-    std::fs::set_permissions(&masq, PermissionsExt::from_mode(0o755)).unwrap();
-    let script = masq.join("slowgcc");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nfor a; do [ \"$a\" = - ] && stdin=1; done\nif [ -n \"$stdin\" ]; then\n  src=$(cat)\n  case $src in *'{marker}'*) sleep {delay};; esac\n  printf '%s\\n' \"$src\" | exec /usr/bin/gcc \"$@\"\nfi\nexec /usr/bin/gcc \"$@\"\n"
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, PermissionsExt::from_mode(0o755)).unwrap();
-    for cc in COMPILERS {
-        symlink("slowgcc", masq.join(cc)).unwrap();
-    }
-    // Its own log: the farm's daemons share one otherwise.
-    let mut cfg = support::distccd::Config::new(Kind::Ours, f.path(&format!("{tag}.log")))
-        .args(args.iter().copied())
-        .home(f.path("home"))
-        .tmpdir(f.path("dtmp"))
-        .listen(Some("127.0.0.1"))
-        .allow(["127.0.0.1"])
-        .masquerade_dir(&masq);
-    let path = format!("{}:/usr/bin:/bin", masq.display());
-    cfg = cfg.env("DISTCCD_PATH", path);
-    support::distccd::Daemon::start(&cfg)
+    let script = format!(
+        "#!/bin/sh\nfor a; do [ \"$a\" = - ] && stdin=1; done\nif [ -n \"$stdin\" ]; then\n  src=$(cat)\n  case $src in *'{marker}'*) sleep {delay};; esac\n  printf '%s\\n' \"$src\" | exec /usr/bin/gcc \"$@\"\nfi\nexec /usr/bin/gcc \"$@\"\n"
+    );
+    f.daemon_with_compiler(tag, &script, args)
 }
 
 #[test]

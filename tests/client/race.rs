@@ -11,7 +11,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 
 use super::extension::{SLOW, sleepy_daemon};
-use super::harness::{Daemon, Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, text};
+use super::harness::{Daemon, Farm, Kind, assert_ok, assert_same, text};
 use crate::support;
 
 /// A daemon's whole process group stopped (3.4's preforked children
@@ -53,9 +53,7 @@ fn measured_with(
     options: &str,
     env: &[(&str, &str)],
 ) -> (Farm, Daemon, String) {
-    let f = Farm::new(tag);
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello(tag);
     assert_ok(
         &f.local(&["gcc", "-O2", "-c", "hello.c", "-o", "ref.o"]),
         "local",
@@ -355,9 +353,7 @@ fn a_daemon_silent_at_the_extension_hello_is_left_within_five_seconds() {
 /// [`SLOW`] commands, measured fast by a second quick job: a farm with
 /// `hello.c` and the reference object `ref.o` of the slow command.
 fn heartbeating(tag: &str, secs: u32) -> (Farm, Daemon, String) {
-    let f = Farm::new(tag);
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello(tag);
     assert_ok(
         &f.local(&["gcc", SLOW, "-O2", "-c", "hello.c", "-o", "ref.o"]),
         "local",

@@ -10,15 +10,13 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::fake::{Fake, Mode};
-use super::harness::{Farm, HELLO, UTIL_H};
+use super::harness::{Farm, HELLO};
 use crate::support;
 
 #[test]
 fn signals_remove_temp_files_and_pass_the_signal_on() {
     for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
-        let f = Farm::new(&format!("signal-{sig}"));
-        f.write("hello.c", HELLO);
-        f.write("util.h", UTIL_H);
+        let f = Farm::with_hello(&format!("signal-{sig}"));
         let fake = Fake::start(Mode::Hang);
         let mut child = f
             .command(

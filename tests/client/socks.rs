@@ -9,7 +9,7 @@ use std::os::unix::net::UnixListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::harness::{Farm, HELLO, Kind, UTIL_H, assert_ok, assert_same, text};
+use super::harness::{Farm, Kind, assert_ok, assert_same, text};
 
 /// Serve one SOCKS5 client on `s`: greeting, CONNECT, then relay.
 fn serve<S: Read + Write + Send + 'static>(
@@ -87,9 +87,7 @@ fn tcp_proxy() -> (u16, Arc<AtomicUsize>) {
 
 #[test]
 fn jobs_go_through_a_socks5_proxy() {
-    let f = Farm::new("socks");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("socks");
     let daemon = f.daemon(Kind::Ours);
     let socket = f.path("socks.sock");
     let via_unix = unix_proxy(&socket);

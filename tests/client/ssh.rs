@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::harness::{Farm, HELLO, UTIL_H, assert_ok, assert_same, listening, read, text};
+use super::harness::{Farm, assert_ok, assert_same, listening, read, text};
 use crate::{require_tool, support};
 
 struct Sshd {
@@ -98,9 +98,7 @@ fn ssh_hosts_with_debians_and_our_distccd() {
     require_tool!("ssh");
     require_tool!("ssh-keygen");
     require_tool!("/usr/bin/distccd");
-    let f = Farm::new("ssh");
-    f.write("hello.c", HELLO);
-    f.write("util.h", UTIL_H);
+    let f = Farm::with_hello("ssh");
     f.write(
         "app.cc",
         "#include <vector>\nint size() { std::vector<int> v(3); return v.size(); }\n",
