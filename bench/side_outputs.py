@@ -1,23 +1,34 @@
 #!/usr/bin/env -S python3 -u
 """Side outputs on a real project (docs/extension.md §8, issue 12 item 3):
-every liblzma source (bench/projects.py) compiled three ways, one job at a
-time, into out-<way>/ with a relative -o, as make and CMake do:
+every liblzma source (bench/projects.py) compiled several ways, one job
+at a time, into out-<way>/ with a relative -o, as make and CMake do:
 
   * "local": gcc itself, the reference;
-  * "ours":  our distcc to our distccd on 127.0.0.1 (the extension);
-  * "3.4":   Debian's distcc 3.4 to the same daemon (protocol 2).
+  * "local again": gcc a second time;
+  * "ours": our distcc to our distccd on 127.0.0.1 (the extension), plain
+    mode (the client preprocesses);
+  * "ours pump": the same in pump mode (DISTCC_PUMP=1, `,cpp,lzo`): the
+    server preprocesses the sources and headers sent;
+  * "3.4": Debian's distcc 3.4 to the same daemon (protocol 2).
 
-Two flag sets: `-O2 -fstack-usage -fcallgraph-info -save-temps -MD`
-(.o .su .ci .i .s .d), and `-O2 -g -gsplit-dwarf` (.o .dwo). Reported per
-kind of file: how many of the local build's files each way made, and how
-many are byte-identical to it; for -gsplit-dwarf also how many objects
-name the .dwo as the local one does (DW_AT_dwo_name, DW_AT_comp_dir), which
-is what gdb needs, and how many objects carry the DWO ID of the .dwo
-beside them. "local again" is gcc run a second time: gcc 12 does not
-always give the same DWO ID twice (8 bytes in the .o and the .dwo), so
-no way can be identical more often than that. Plain mode's -g objects
-also differ from local ones in DWARF column numbers on real code
-(docs/reference.md, "Known limit"), for .o and .dwo alike.
+Flag sets: `-O2 -fstack-usage -fcallgraph-info -save-temps -MD`
+(.o .su .ci .i .s .d), `-O2 -g -gsplit-dwarf` (.o .dwo), and the latter
+with `-gdwarf-4 -gstrict-dwarf`, with which gcc 12 is reproducible.
+Reported per kind of file: how many of the local build's files each way
+made, and how many are byte-identical to it; for -gsplit-dwarf also how
+many are identical but for the DWO ID, how many objects name the .dwo as
+the local one does (DW_AT_dwo_name, DW_AT_comp_dir), which is what gdb
+needs, and how many objects carry the DWO ID of the .dwo beside them.
+
+gcc 12's DWO ID (8 bytes in the .o and the .dwo) of a unit whose debug
+info has a DW_OP_entry_value location changes from run to run (it follows
+cc1's memory addresses: gcc run with ASLR off, `setarch -R`, repeats it;
+-frandom-seed, temp file names and the input's name do not change it), so
+no way is identical more often than "local again". Without entry values
+(`-O0`, `-fno-var-tracking`, `-gdwarf-4 -gstrict-dwarf`) gcc is
+reproducible. Plain mode's -g objects also differ from local ones in DWARF
+column numbers on real code (docs/reference.md, "Known limit"), for .o and
+.dwo alike; pump mode compiles the sources themselves.
 
 Usage: bench/side_outputs.py [--bin DIR]   (DIR: target/release)
 """
@@ -37,23 +48,43 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAG_SETS = [
     ["-O2", "-fstack-usage", "-fcallgraph-info", "-save-temps", "-MD"],
     ["-O2", "-g", "-gsplit-dwarf"],
+    ["-O2", "-g", "-gsplit-dwarf", "-gdwarf-4", "-gstrict-dwarf"],
 ]
 
 
+def own_info(path):
+    """readelf's .debug_info lines of PATH itself (it goes on to show the
+    .dwo an object names, if found)."""
+    out = subprocess.run(["readelf", "--debug-dump=info", path], capture_output=True, text=True).stdout
+    return out.split("Contents of the .debug_info.dwo section (loaded from")[0].splitlines()
+
+
 def dwo_ref(obj):
-    """The object's DW_AT_dwo_name and DW_AT_comp_dir, as readelf shows them."""
-    out = subprocess.run(["readelf", "--debug-dump=info", obj], capture_output=True, text=True).stdout
-    return tuple(sorted(line.split(":", 2)[-1].strip() for line in out.splitlines()
-                        if "DW_AT_dwo_name" in line or "DW_AT_comp_dir" in line))
+    """The object's DW_AT_dwo_name (DW_AT_GNU_dwo_name in DWARF 4) and
+    DW_AT_comp_dir, as readelf shows them."""
+    return tuple(sorted(line.split(":", 2)[-1].strip() for line in own_info(obj)
+                        if "dwo_name" in line or "DW_AT_comp_dir" in line))
 
 
 def dwo_id(path):
-    """The DWO ID readelf shows in an object or a .dwo (None if absent)."""
+    """The DWO ID readelf shows in an object or a .dwo (DW_AT_GNU_dwo_id
+    in DWARF 4; None if absent)."""
     if not os.path.exists(path):
         return None
-    out = subprocess.run(["readelf", "--debug-dump=info", path], capture_output=True, text=True).stdout
-    ids = [line.split(":", 1)[1].strip() for line in out.splitlines() if "DWO ID" in line]
+    ids = [line.rsplit(":", 1)[1].strip() for line in own_info(path)
+           if "DWO ID" in line or "DW_AT_GNU_dwo_id" in line]
     return ids[0] if ids else None
+
+
+def without_dwo_id(path):
+    """The file's bytes with its DWO ID (little-endian, as x86-64 stores
+    it) zeroed, wherever it occurs."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    found = dwo_id(path)
+    if found:
+        data = data.replace(int(found, 16).to_bytes(8, "little"), bytes(8))
+    return data
 
 
 def main():
@@ -70,12 +101,14 @@ def main():
             "local": [],
             "local again": [],
             "ours": [os.path.join(args.bin, "distcc")],
+            "ours pump": [os.path.join(args.bin, "distcc")],
             "3.4": ["/usr/bin/distcc"],
         }
         others = [w for w in ways if w != "local"]
         for extra in FLAG_SETS:
             made = collections.defaultdict(collections.Counter)
             same = collections.defaultdict(collections.Counter)
+            but_id = collections.defaultdict(collections.Counter)
             dwo_same = collections.Counter()
             pairs = collections.Counter()
             seconds = collections.Counter()
@@ -84,6 +117,8 @@ def main():
                 os.makedirs(ddir, exist_ok=True)  # 3.4 makes no parents
                 env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp,
                        "DISTCC_DIR": ddir, "DISTCC_HOSTS": "127.0.0.1:%d,lzo" % port}
+                if way == "ours pump":
+                    env.update(DISTCC_PUMP="1", DISTCC_HOSTS="127.0.0.1:%d,cpp,lzo" % port)
                 out = os.path.join(src, "out-" + way.replace(" ", "-"))
                 shutil.rmtree(out, ignore_errors=True)
                 os.makedirs(out)
@@ -116,6 +151,9 @@ def main():
                     with open(path, "rb") as fh:
                         if fh.read() == want:
                             same[way][kind] += 1
+                    if kind in (".o", ".dwo") and without_dwo_id(path) == without_dwo_id(
+                            os.path.join(ref, name)):
+                        but_id[way][kind] += 1
                     if kind == ".o" and "-gsplit-dwarf" in extra:
                         if dwo_ref(path) == dwo_ref(os.path.join(ref, name)):
                             dwo_same[way] += 1
@@ -129,6 +167,9 @@ def main():
                 print("| %s | %d | " % (kind, local[kind])
                       + " | ".join("%d / %d" % (made[w][kind], same[w][kind]) for w in others) + " |")
             if "-gsplit-dwarf" in extra:
+                for kind in (".o", ".dwo"):
+                    print("| %s identical but for the DWO ID | %d | " % (kind, local[kind])
+                          + " | ".join("%d" % but_id[w][kind] for w in others) + " |")
                 print("| .o naming the .dwo as locally (name, directory) | %d | " % local[".o"]
                       + " | ".join("%d" % dwo_same[w] for w in others) + " |")
                 print("| .o with the DWO ID of the .dwo beside it | %d | " % local[".o"]

@@ -21,7 +21,8 @@ use crate::protocol::ext::{self, Before, Choice, ServerHello, Status, cap};
 use crate::protocol::token::HEADER_LEN;
 
 /// What this daemon offers.
-pub const OFFER: u32 = cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS;
+pub const OFFER: u32 =
+    cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::PUMP_OUTPUTS;
 
 /// What this daemon offers now: [`OFFER`], and the header cache when its
 /// store is on.
@@ -80,6 +81,7 @@ impl Session {
             (cap::COMPILER_ID, "compiler check"),
             (cap::OUTPUTS, "outputs"),
             (cap::HEADER_CACHE, "header cache"),
+            (cap::PUMP_OUTPUTS, "pump-mode outputs"),
         ];
         let used: Vec<&str> = names
             .iter()

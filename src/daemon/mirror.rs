@@ -149,6 +149,57 @@ pub fn link_target(root: &Path, name: &ClientPath, target: &[u8]) -> Result<Path
     Ok(PathBuf::from(OsStr::from_bytes(target)))
 }
 
+/// Where a pump job's compiler writes the client's `-o output` (run in
+/// the mirror's copy of `cwd`) when its side outputs come back: gcc names
+/// them, and the object its `.dwo`, after the `-o` value as written
+/// (docs/extension.md §8).
+#[derive(Debug, PartialEq, Eq)]
+pub struct OutputPlace {
+    /// Every directory the kernel walks through from `cwd` to the file, in
+    /// order: each made a real one (not a link the client sent), the
+    /// kernel resolves the value's `..` as they are resolved here.
+    pub dirs: Vec<ClientPath>,
+    /// The object, as the client's path.
+    pub file: ClientPath,
+}
+
+/// The [`OutputPlace`] of `output` for a compiler running in `cwd`, or
+/// why it has none: it climbs above `/` or names no file.
+pub fn output_place(cwd: &ClientPath, output: &[u8]) -> Result<OutputPlace, String> {
+    let shown = String::from_utf8_lossy(output);
+    let mut at = if output.first() == Some(&b'/') {
+        Vec::new()
+    } else {
+        cwd.parts.clone()
+    };
+    let mut dirs = Vec::new();
+    let parts: Vec<&[u8]> = output
+        .split(|&b| b == b'/')
+        .filter(|p| !p.is_empty() && *p != b".")
+        .collect();
+    let Some((last, walk)) = parts.split_last() else {
+        return Err(format!("-o {shown:?} names no file"));
+    };
+    if *last == b".." || output.ends_with(b"/") || output.contains(&0) {
+        return Err(format!("-o {shown:?} names no file"));
+    }
+    for p in walk {
+        if *p == b".." {
+            if at.pop().is_none() {
+                return Err(format!("-o {shown:?} climbs above /"));
+            }
+        } else {
+            at.push(p.to_vec());
+            dirs.push(ClientPath { parts: at.clone() });
+        }
+    }
+    at.push(last.to_vec());
+    Ok(OutputPlace {
+        dirs,
+        file: ClientPath { parts: at },
+    })
+}
+
 /// Clean the compiler's .d text for the client (spec §4.5 step 8): on
 /// each line the first occurrence of the server's output path becomes
 /// `target`, and the mirror root is removed from every path under it, so
@@ -191,6 +242,38 @@ mod tests {
     #[track_caller]
     fn path(s: &str) -> ClientPath {
         ClientPath::parse("NAME", s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn outputs_are_placed_lexically_through_real_directories() {
+        let cwd = path("/src/p");
+        let place = |o: &str| output_place(&cwd, o.as_bytes());
+        let shown = |o: &str| {
+            let p = place(o).unwrap();
+            let dirs: Vec<String> = p.dirs.iter().map(|d| d.to_string()).collect();
+            (dirs.join(" "), p.file.to_string())
+        };
+        assert_eq!(shown("x.o"), (String::new(), "/src/p/x.o".into()));
+        assert_eq!(
+            shown("out/x.o"),
+            ("/src/p/out".into(), "/src/p/out/x.o".into())
+        );
+        // Every directory walked is made real, the one `..` leaves too.
+        assert_eq!(
+            shown("a/../../b/./x.o"),
+            ("/src/p/a /src/b".into(), "/src/b/x.o".into())
+        );
+        assert_eq!(shown("/abs/x.o"), ("/abs".into(), "/abs/x.o".into()));
+        assert_eq!(shown("../../x.o"), (String::new(), "/x.o".into()));
+        for (o, why) in [
+            ("../../../x.o", "climbs above /"),
+            ("out/", "names no file"),
+            ("out/..", "names no file"),
+            ("", "names no file"),
+        ] {
+            let e = place(o).unwrap_err();
+            assert!(e.contains(why), "{o}: {e}");
+        }
     }
 
     #[test]

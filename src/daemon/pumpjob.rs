@@ -29,8 +29,8 @@ use super::mirror::{self, ClientPath};
 use super::pumpargs;
 use super::pumpcache;
 use super::tree::{Tree, TreeError, write_new};
-use crate::args::Job;
 use crate::args::os::bytes;
+use crate::args::{self, Job};
 use crate::protocol::FileKind;
 
 /// The mirror root's name in the job directory.
@@ -80,6 +80,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     dir: &JobDir,
     s: &JobSettings,
     cached: Option<(&HeaderStore, &mut W)>,
+    outputs: bool,
 ) -> Result<Prepared, Stop> {
     let mut tree = Tree::create(dir.file(ROOT)).map_err(io_stop)?;
     // 3.4 makes the working directory first. Made before any entry, none
@@ -97,13 +98,33 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     let root = tree.root().as_os_str().to_os_string();
     let output = dir.file(OUTPUT).into_os_string();
     let deps = dir.file(DEPS);
-    let args = pumpargs::server_argv(job, &root, &output, deps.as_os_str());
+    let side = outputs
+        .then(|| args::side_outputs(job).ok())
+        .flatten()
+        .filter(|s| !s.compiler.is_empty());
+    let place = match side {
+        Some(side) => Some(side_place(&mut tree, cwd, job, &side.compiler)?),
+        None => None,
+    };
+    let arg = place.as_ref().map_or(&output, |p| &p.arg);
+    let args = pumpargs::server_argv(job, &root, arg, deps.as_os_str());
+    let mut argv = args.argv;
+    if place.is_some() {
+        // The .d file names our output as its target, which the DOTD
+        // reply replaces (the -o value, often short, could also match
+        // inside a header's path).
+        argv.extend(["-MT".into(), output.clone()]);
+    }
+    let (object, side) = match place {
+        Some(p) => (p.object, p.side),
+        None => (PathBuf::from(&output), Vec::new()),
+    };
     Ok(Prepared {
-        argv: args.argv,
+        argv,
         stdin: None,
         cwd: cwd_path,
-        output: PathBuf::from(&output),
-        side: Vec::new(),
+        output: object,
+        side,
         dotd: Some(Dotd {
             deps,
             output,
@@ -111,6 +132,54 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
             root,
         }),
     })
+}
+
+/// Where a pump job with side outputs compiles to, in the mirror.
+struct SidePlace {
+    /// The `-o` value given to the compiler.
+    arg: OsString,
+    /// The object.
+    object: PathBuf,
+    /// The side files: their names for the client, where they are made.
+    side: Vec<(OsString, PathBuf)>,
+}
+
+/// With side outputs to send back, the compiler writes the client's `-o`
+/// value as written when it is relative (the object names its `.dwo` by
+/// it, docs/extension.md §8), else that path in the mirror, so the object
+/// and its side files land in the mirror where the client has them. The
+/// directories on the way are made real ones ([`mirror::output_place`]),
+/// and no file of those names may be in the mirror already: the compiler
+/// would write through a link the client sent.
+fn side_place(
+    tree: &mut Tree,
+    cwd: &ClientPath,
+    job: &Job,
+    names: &[OsString],
+) -> Result<SidePlace, Stop> {
+    let place = mirror::output_place(cwd, bytes(&job.output)).map_err(refuse)?;
+    for d in &place.dirs {
+        tree.mkdirs(d).map_err(tree_stop)?;
+    }
+    let object = place.file.under(tree.root());
+    let beside = object.parent().unwrap_or(tree.root()).to_path_buf();
+    let side: Vec<(OsString, PathBuf)> =
+        names.iter().map(|n| (n.clone(), beside.join(n))).collect();
+    for p in std::iter::once(&object).chain(side.iter().map(|(_, p)| p)) {
+        if std::fs::symlink_metadata(p).is_ok() {
+            let rel = p.strip_prefix(tree.root()).unwrap_or(p);
+            return Err(refuse(format!(
+                "the client sent /{}, where the compiler writes an output",
+                rel.display()
+            )));
+        }
+    }
+    let arg = if bytes(&job.output).starts_with(b"/") {
+        object.clone().into_os_string()
+    } else {
+        job.output.clone()
+    };
+    Ok(SidePlace { arg, object, side })
 }
 
 /// Protocol 3's NFIL and entries, written into `tree`: the count and

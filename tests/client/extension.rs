@@ -49,7 +49,8 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     assert_eq!(
         log.matches(
             "client speaks extension 1 \
-             (zstd, heartbeats, status, compiler check, outputs, header cache)"
+             (zstd, heartbeats, status, compiler check, outputs, header cache, \
+             pump-mode outputs)"
         )
         .count(),
         3,

@@ -20,6 +20,7 @@ mod project;
 mod pump;
 mod pump_cache;
 mod pump_corpus;
+mod pump_outputs;
 mod pump_paths;
 mod race;
 mod realbuilds;

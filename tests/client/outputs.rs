@@ -39,7 +39,7 @@ const SPLIT_DWARF: [&str; 7] = [
 ];
 
 /// Every file under `dir`, by name, with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(super) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| {
@@ -72,7 +72,7 @@ fn same_as_local(f: &Farm, d: &Daemon, args: &[&str], jobs: usize) {
     same_as_local_on(f, d, "", &[], args, jobs);
 }
 
-fn same_as_local_on(
+pub(super) fn same_as_local_on(
     f: &Farm,
     d: &Daemon,
     options: &str,
@@ -106,7 +106,7 @@ fn same_as_local_on(
     }
 }
 
-fn gdb(f: &Farm, binary: &str, command: &str) -> String {
+pub(super) fn gdb(f: &Farm, binary: &str, command: &str) -> String {
     let out = Command::new("gdb")
         .args(["-nx", "-batch", "-ex", command, binary])
         .current_dir(f.work())
@@ -144,7 +144,8 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     same_as_local(&f, &d, &all, 2);
     let log = d.log_text();
     assert!(
-        log.contains("client speaks extension 1 (") && log.contains("outputs, header cache)"),
+        log.contains("client speaks extension 1 (")
+            && log.contains("outputs, header cache, pump-mode outputs)"),
         "{log}"
     );
     for name in [
@@ -186,8 +187,8 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     );
     assert!(f.work().join("obj/prog.ii").exists());
     same_as_local(&f, &d, &SPLIT_DWARF, 5);
-    // A pump-mode host that is ours: such a job goes in plain mode, where
-    // its side files come back.
+    // A pump-mode host that is ours: the side files come back from pump
+    // mode too (tests/client/pump_outputs.rs checks -g code there).
     same_as_local_on(
         &f,
         &d,
@@ -205,6 +206,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         ],
         6,
     );
+    assert_eq!(d.log_text().matches("pump job:").count(), 1);
     // gdb reads the types from the .dwo the object names.
     assert_ok(&f.local(&["gcc", "obj/prog.o", "-o", "prog"]), "link");
     let seen = gdb(&f, "prog", "ptype struct point");
@@ -314,7 +316,10 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     let log = d.log_text();
     let probes = log.matches("client probed for the extension and closed");
     assert_eq!(probes.count(), 1, "{log}");
-    assert!(log.contains("outputs, header cache)"), "{log}");
+    assert!(
+        log.contains("outputs, header cache, pump-mode outputs)"),
+        "{log}"
+    );
     let out = f.distcc(
         &d.host(""),
         &[
@@ -367,16 +372,17 @@ fn a_3_4_daemon_gets_side_output_jobs_as_before() {
     f.assert_no_backoff();
 }
 
-/// A server that speaks the extension and sends back a file the command
-/// does not write (`../evil`): the client refuses the reply, writes
-/// nothing of it, and compiles here.
-#[test]
-fn a_server_cannot_make_the_client_write_another_file() {
-    let f = farm("hostile");
+/// A fake server of ours on 127.0.0.1 offering `caps`, which the client
+/// knows as ours (it says hello on the job's connection): for each
+/// connection, after the hello, it reads until the client waits and
+/// writes `answer(what it read)`. Its port.
+pub(super) fn fake_ours(
+    f: &Farm,
+    caps: u32,
+    answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static,
+) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    // The client knows the host as ours: it says hello on the job's
-    // connection.
     let memory = f.path("ddir/extension");
     std::fs::create_dir_all(&memory).unwrap();
     std::fs::write(memory.join(format!("tcp_127.0.0.1_{port}")), "v1 ours 1\n").unwrap();
@@ -389,25 +395,40 @@ fn a_server_cannot_make_the_client_write_another_file() {
             }
             let offer = ServerHello {
                 version: 1,
-                caps: cap::OUTPUTS,
+                caps,
                 status: Status::default(),
             };
             let _ = s.write_all(&offer.encode());
             // The choice and the request, until the client waits.
             s.set_read_timeout(Some(Duration::from_millis(300)))
                 .unwrap();
+            let mut got = Vec::new();
             let mut buf = [0u8; 65536];
-            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-            let mut reply = Response {
-                version: 2,
-                object: b"not an object".to_vec(),
-                ..Response::default()
+            while let Ok(n @ 1..) = s.read(&mut buf) {
+                got.extend_from_slice(&buf[..n]);
             }
-            .encode();
-            let evil = [(b"../evil".to_vec(), b"written by the server".to_vec())];
-            ext::encode_outputs(&evil, Codec::Lzo, &mut reply);
-            let _ = s.write_all(&reply);
+            let _ = s.write_all(&answer(&got));
         }
+    });
+    port
+}
+
+/// A server that speaks the extension and sends back a file the command
+/// does not write (`../evil`): the client refuses the reply, writes
+/// nothing of it, and compiles here.
+#[test]
+fn a_server_cannot_make_the_client_write_another_file() {
+    let f = farm("hostile");
+    let port = fake_ours(&f, cap::OUTPUTS, |_request| {
+        let mut reply = Response {
+            version: 2,
+            object: b"not an object".to_vec(),
+            ..Response::default()
+        }
+        .encode();
+        let evil = [(b"../evil".to_vec(), b"written by the server".to_vec())];
+        ext::encode_outputs(&evil, Codec::Lzo, &mut reply);
+        reply
     });
     let args = [
         "gcc",

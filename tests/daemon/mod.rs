@@ -20,5 +20,6 @@ mod lifecycle;
 mod logging;
 mod malformed;
 mod pump;
+mod pump_outputs;
 pub mod sandbox;
 mod services;

@@ -109,7 +109,9 @@ pub fn run(
     if let CppState::Pending { driver_deps } = *cpp {
         if host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job) {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
-                return pump::run_pump(ctx, job, host, name, slot, pumped, status);
+                if let Some(reply) = pump::run_pump(ctx, job, host, name, slot, pumped, status)? {
+                    return Ok(reply);
+                }
             }
         }
     }
@@ -205,7 +207,13 @@ pub fn run(
     let waited = wait_or_race(ctx, host, &mut incoming, local);
     let done = incoming.done();
     let limits = Limits::default();
-    let side = side_files(job, cpp);
+    let side = side_files(
+        job,
+        match &*cpp {
+            CppState::Done(p) => Some(p),
+            _ => None,
+        },
+    );
     let mut stdout = std::io::stdout().lock();
     let received = waited.and_then(|()| {
         extension::receive(
@@ -243,13 +251,15 @@ fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
     }
 }
 
-/// A job with side outputs goes to a host known to be ours in plain mode,
-/// where the extension carries them back (docs/extension.md §8).
+/// A job that keeps its preprocessed text (`-save-temps` on a source)
+/// goes to a host known to be ours in plain mode: in pump mode the text is
+/// made on the server, under its paths. Its other side outputs come back
+/// in pump mode too (docs/extension.md §8).
 fn side_outputs_need_plain(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
-    let need = side_outputs(job).is_ok_and(|s| !s.is_empty())
+    let need = side_outputs(job).is_ok_and(|s| s.keeps_preprocessed)
         && extension::opening(ctx, host) == extension::Opening::Hello;
     if need {
-        debug!("preprocessing here: side outputs come back only in plain mode");
+        debug!("preprocessing here: -save-temps keeps the text preprocessed here");
     }
     need
 }
@@ -257,11 +267,11 @@ fn side_outputs_need_plain(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
 /// What may come back beside the object when the server carries side
 /// files back (`OUTPUTS`), and the one made here: `-save-temps`' copy of
 /// the preprocessed text, which is what cpp gave us.
-fn side_files<'a>(job: &Job, cpp: &'a CppState) -> sidefiles::Side<'a> {
+pub(super) fn side_files<'a>(job: &Job, cpp: Option<&'a Preprocessed>) -> sidefiles::Side<'a> {
     // The scan kept a job whose side files a server cannot reproduce here.
     let planned = side_outputs(job).unwrap_or_default();
     let own = match cpp {
-        CppState::Done(p) if planned.keeps_preprocessed => {
+        Some(p) if planned.keeps_preprocessed => {
             vec![(side_name(job, p.ext), &p.bytes[..])]
         }
         _ => Vec::new(),

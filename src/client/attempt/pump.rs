@@ -26,11 +26,13 @@ use crate::protocol::ext::cap;
 use crate::protocol::{FileKind, Limits};
 use crate::state::Phase;
 
-use super::AttemptError;
 use super::connect::{checked_opening, connect, open, wait_or_race};
+use super::{AttemptError, side_files};
 
 /// Run the job on `host` in pump mode: the source and its headers go to
-/// the server, which preprocesses (protocol 3).
+/// the server, which preprocesses (protocol 3). None: the host's daemon
+/// (ours, older) does not send side outputs back in pump mode
+/// (`PUMP_OUTPUTS`) and the job has some; it goes in plain mode instead.
 pub(super) fn run_pump(
     ctx: &Ctx,
     job: &Job,
@@ -39,7 +41,7 @@ pub(super) fn run_pump(
     slot: u32,
     pumped: &pumpmode::Pumped,
     status: &mut Status,
-) -> Result<Reply, AttemptError> {
+) -> Result<Option<Reply>, AttemptError> {
     let files = &pumped.files;
     let mut argv = job.argv.clone();
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
@@ -62,6 +64,18 @@ pub(super) fn run_pump(
     let mut raw =
         connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
     let session = open(ctx, host, &mut raw, &check)?;
+    let side = side_files(job, None);
+    if !side.allowed.is_empty()
+        && session
+            .as_ref()
+            .is_some_and(|s| !s.choice.has(cap::PUMP_OUTPUTS))
+    {
+        debug!(
+            "{} does not send side outputs back in pump mode: preprocessing here",
+            host.text
+        );
+        return Ok(None);
+    }
     let codec = session
         .as_ref()
         .map_or(Codec::for_version(3), |s| s.codec(3));
@@ -110,7 +124,7 @@ pub(super) fn run_pump(
             3,
             Path::new(&job.output),
             pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
-            None,
+            Some(&side),
             &mut stdout,
             &Limits::default(),
             || status.set(Phase::Receive, name, slot),
@@ -122,5 +136,5 @@ pub(super) fn run_pump(
     if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
         extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
     }
-    Ok(reply)
+    Ok(Some(reply))
 }

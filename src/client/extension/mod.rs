@@ -42,8 +42,13 @@ pub const DIR: &str = "extension";
 pub const REPROBE_SECS: u64 = 3600;
 /// What this client asks for, of what it implements (`COMPILER_ID` only
 /// with an identity to send).
-pub const WANTED: u32 =
-    cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::HEADER_CACHE;
+pub const WANTED: u32 = cap::ZSTD
+    | cap::HEARTBEAT
+    | cap::STATUS
+    | cap::COMPILER_ID
+    | cap::OUTPUTS
+    | cap::HEADER_CACHE
+    | cap::PUMP_OUTPUTS;
 
 /// How to open a connection to a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -263,7 +263,10 @@ where
                         .is_some_and(|x| x.choice.has(cap::HEADER_CACHE))
                 })
                 .map(|store| (store, &mut writer));
-            pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s, cached).await?
+            let outputs = session
+                .as_ref()
+                .is_some_and(|x| x.choice.has(cap::OUTPUTS) && x.choice.has(cap::PUMP_OUTPUTS));
+            pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s, cached, outputs).await?
         }
         None => {
             let outputs = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));

@@ -54,8 +54,12 @@ pub mod cap {
     /// Protocol 3 requests list their files by digest (`XMAN`); the
     /// server asks for the contents it lacks (`XWNT`).
     pub const HEADER_CACHE: u32 = 1 << 6;
+    /// With `OUTPUTS`: protocol 3 (pump mode) replies carry the side
+    /// outputs in `XOUT` too (without it, their `XOUT` is empty).
+    pub const PUMP_OUTPUTS: u32 = 1 << 7;
     /// Every bit this code implements.
-    pub const KNOWN: u32 = ZSTD | HEARTBEAT | STATUS | COMPILER_ID | OUTPUTS | HEADER_CACHE;
+    pub const KNOWN: u32 =
+        ZSTD | HEARTBEAT | STATUS | COMPILER_ID | OUTPUTS | HEADER_CACHE | PUMP_OUTPUTS;
 }
 
 /// Longest compiler identity (`XCID`, `XCMM`) accepted.
