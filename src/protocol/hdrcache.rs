@@ -12,6 +12,7 @@
 use std::fmt;
 
 use super::codec::Codec;
+use super::ext::{bad, put};
 use super::token::{HEADER_LEN, Header, Token, encode_header};
 use super::{Decoded, Limits, ProtocolError};
 
@@ -60,11 +61,6 @@ pub struct Item {
     pub content: Content,
 }
 
-fn put(out: &mut Vec<u8>, token: &[u8; 4], param: u32) {
-    out.extend_from_slice(token);
-    out.extend_from_slice(format!("{param:08x}").as_bytes());
-}
-
 /// Append `XMAN <len>` and the manifest: the entries back to back
 /// (`NAME`, then `XDIG` with the 32-byte digest or `LINK` with the
 /// target), as one body in `codec` (its paths share long prefixes).
@@ -87,13 +83,6 @@ pub fn encode_manifest(out: &mut Vec<u8>, items: &[Item], codec: Codec) {
     let body = codec.compress(&body);
     put(out, b"XMAN", body.len() as u32);
     out.extend_from_slice(&body);
-}
-
-fn bad(token: &[u8; 4], what: &'static str) -> ProtocolError {
-    ProtocolError::Ext {
-        token: *token,
-        what,
-    }
 }
 
 /// The length of the `XMAN` body at the front of `buf`, at most `cap`.

@@ -216,12 +216,7 @@ fn zeroconf_list(options: &lsdistcc::Options) -> ExitCode {
             out.push('\n');
         }
     }
-    use std::io::Write;
-    match std::io::stdout().write_all(out.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(_) => error::ExitCode::IoError.into(),
-    }
+    print_list(&out)
 }
 
 /// Entry point of `lsdistcc`.
@@ -263,6 +258,12 @@ pub fn lsdistcc_main() -> ExitCode {
             out.push('\n');
         }
     }
+    print_list(&out)
+}
+
+/// Print `lsdistcc`'s host list; a reader that closed stdout early (a
+/// `| head`) is a clean exit.
+fn print_list(out: &str) -> ExitCode {
     use std::io::Write;
     match std::io::stdout().write_all(out.as_bytes()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ use crate::client::race::run::{self as race, LocalJob, Waited};
 use crate::client::stats;
 use crate::client::stats::Counted;
 use crate::client::transport::conn::{self, Conn};
-use crate::client::transport::remote::RemoteError;
+use crate::client::transport::remote::{RemoteError, Reply};
 use crate::client::transport::tls;
 use crate::compiler_id::Mode;
 use crate::hosts::{HostKind, HostSpec};
@@ -59,6 +59,26 @@ pub(super) fn connect(ctx: &Ctx, host: &HostSpec, hello_first: bool) -> std::io:
             conn::ssh(&argv, ctx.io_timeout, &ctx.spawner.safeguard)
         }
         HostKind::Local => unreachable!("local hosts are not connected to"),
+    }
+}
+
+/// Say hello to `host`, of unknown kind, on a connection of its own and
+/// remember the answer ([`extension::probe`]).
+pub(super) fn probe(ctx: &Ctx, host: &HostSpec) {
+    extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
+}
+
+/// After a job's reply, its connection closed: a job sent in 3.4's
+/// protocol to a host of unknown kind that succeeded there is the moment
+/// to probe it (docs/extension.md §3).
+pub(super) fn probe_after_success(
+    ctx: &Ctx,
+    host: &HostSpec,
+    opening: extension::Opening,
+    reply: &Reply,
+) {
+    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
+        probe(ctx, host);
     }
 }
 

@@ -37,7 +37,7 @@ use crate::hosts::HostSpec;
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
 use crate::state::Phase;
-use connect::{checked_opening, connect, open, wait_or_race};
+use connect::{checked_opening, connect, open, probe, probe_after_success, wait_or_race};
 
 /// Where the preprocessed source stands.
 #[derive(Debug)]
@@ -232,9 +232,7 @@ pub fn run(
     });
     let reply = compiler_id::settle(ctx, host, &check, session.as_ref(), received)?;
     drop(conn);
-    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
-    }
+    probe_after_success(ctx, host, opening, &reply);
     Ok(reply)
 }
 
@@ -247,7 +245,7 @@ fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
     if side_outputs(job).is_ok_and(|s| !s.is_empty())
         && extension::opening(ctx, host) == extension::Opening::PlainThenProbe
     {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
+        probe(ctx, host);
     }
 }
 

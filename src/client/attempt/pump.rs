@@ -26,7 +26,7 @@ use crate::protocol::ext::cap;
 use crate::protocol::{FileKind, Limits};
 use crate::state::Phase;
 
-use super::connect::{checked_opening, connect, open, wait_or_race};
+use super::connect::{checked_opening, connect, open, probe_after_success, wait_or_race};
 use super::{AttemptError, side_files};
 
 /// Run the job on `host` in pump mode: the source and its headers go to
@@ -133,8 +133,6 @@ pub(super) fn run_pump(
     });
     let reply = compiler_id::settle(ctx, host, &check, session.as_ref(), received)?;
     drop(raw);
-    if opening == extension::Opening::PlainThenProbe && reply.status == 0 {
-        extension::probe(ctx, &host.lock_id(), || connect(ctx, host, false));
-    }
+    probe_after_success(ctx, host, opening, &reply);
     Ok(Some(reply))
 }

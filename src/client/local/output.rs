@@ -44,35 +44,14 @@ impl Output {
                 });
             }
         }
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-            _ => PathBuf::from("."),
-        };
+        let dir = dir_of(target);
         std::fs::create_dir_all(&dir).map_err(|e| context(e, "cannot create directory", &dir))?;
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut n = std::process::id();
-        loop {
-            let tmp = dir.join(format!(".{name}.distcc-{n:08x}.tmp"));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o666)
-                .open(&tmp)
-            {
-                Ok(file) => {
-                    return Ok(Self {
-                        target: target.to_owned(),
-                        file,
-                        temp: Some(TempPath::register_always(tmp)),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n = n.wrapping_add(7777),
-                Err(e) => return Err(context(e, "cannot create", &tmp)),
-            }
-        }
+        let (file, temp) = temp_beside(target, "distcc")?;
+        Ok(Self {
+            target: target.to_owned(),
+            file,
+            temp: Some(temp),
+        })
     }
 
     /// Move the finished file into place.
@@ -99,6 +78,39 @@ impl Write for Output {
 
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
+    }
+}
+
+/// The directory `target` goes in (`.` for a bare name).
+fn dir_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A new file next to `target`, `.<name>.<infix>-<hex>.tmp`: created
+/// (so that it is ours, never a file that was there) and registered for
+/// removal.
+pub fn temp_beside(target: &Path, infix: &str) -> io::Result<(File, TempPath)> {
+    let dir = dir_of(target);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut n = std::process::id();
+    loop {
+        let tmp = dir.join(format!(".{name}.{infix}-{n:08x}.tmp"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&tmp)
+        {
+            Ok(file) => return Ok((file, TempPath::register_always(tmp))),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n = n.wrapping_add(7777),
+            Err(e) => return Err(context(e, "cannot create", &tmp)),
+        }
     }
 }
 

@@ -11,7 +11,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
@@ -26,6 +25,7 @@ use crate::args::os::{line, lossy};
 use crate::args::{Job, Scan};
 use crate::client::ctx::Ctx;
 use crate::client::local::cleanup::{self, TempPath, create_temp};
+use crate::client::local::output::temp_beside;
 use crate::client::local::spawn::status_code;
 use crate::client::race::incoming::{Arrival, Incoming};
 use crate::client::race::policy::{self, Step};
@@ -156,33 +156,6 @@ impl Running {
     }
 }
 
-/// A temp name next to `target`, created (so that it is ours) and
-/// registered for removal.
-fn temp_beside(target: &Path) -> io::Result<TempPath> {
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut n = std::process::id();
-    loop {
-        let tmp = dir.join(format!(".{name}.distcc-race-{n:08x}.tmp"));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o666)
-            .open(&tmp)
-        {
-            Ok(_) => return Ok(TempPath::register_always(tmp)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n = n.wrapping_add(7777),
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// A free local compile slot right now, or none (never waits).
 fn free_slot(ctx: &Ctx) -> Option<SlotLock> {
     let dir = ctx.lock_dir()?;
@@ -196,7 +169,7 @@ fn free_slot(ctx: &Ctx) -> Option<SlotLock> {
 /// Start `local` under `slot`.
 fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
     let target = Path::new(&local.job.output);
-    let mut outputs = vec![(temp_beside(target)?, target.to_owned())];
+    let mut outputs = vec![(temp_beside(target, "distcc-race")?.1, target.to_owned())];
     let (input, written) = match local.input {
         Source::File(name, _) => (name.to_owned(), None),
         Source::Text(text, ext) => {
@@ -209,7 +182,7 @@ fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
         .job
         .with_input_output(&input, outputs[0].0.path().as_os_str());
     if let Some((dotd, mt)) = &local.dotd {
-        let temp = temp_beside(dotd)?;
+        let temp = temp_beside(dotd, "distcc-race")?.1;
         argv.extend([OsString::from("-MF"), temp.path().as_os_str().to_owned()]);
         if let Some(t) = mt {
             argv.extend([OsString::from("-MT"), t.clone()]);

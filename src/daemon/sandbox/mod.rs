@@ -405,15 +405,7 @@ fn user_tasks() -> u64 {
 
 /// The daemon's own hard limit for `res`.
 fn hard_limit(res: Resource) -> u64 {
-    use nix::sys::resource::{Resource as R, getrlimit};
-    let r = match res {
-        Resource::Core => R::RLIMIT_CORE,
-        Resource::Cpu => R::RLIMIT_CPU,
-        Resource::Data => R::RLIMIT_DATA,
-        Resource::FileSize => R::RLIMIT_FSIZE,
-        Resource::Processes => R::RLIMIT_NPROC,
-    };
-    getrlimit(r).map_or(u64::MAX, |(_, hard)| hard)
+    nix::sys::resource::getrlimit(trampoline::rlimit(res)).map_or(u64::MAX, |(_, hard)| hard)
 }
 
 /// The running kernel's Landlock ABI version (0 or less: none).

@@ -61,14 +61,7 @@ pub fn apply(plan: &Plan) -> Result<(), String> {
         return Err("the daemon has exited".into());
     }
     for &(res, n) in &plan.limits {
-        let r = match res {
-            Resource::Core => R::RLIMIT_CORE,
-            Resource::Cpu => R::RLIMIT_CPU,
-            Resource::Data => R::RLIMIT_DATA,
-            Resource::FileSize => R::RLIMIT_FSIZE,
-            Resource::Processes => R::RLIMIT_NPROC,
-        };
-        setrlimit(r, n, n).map_err(|e| format!("{res:?} limit {n}: {e}"))?;
+        setrlimit(rlimit(res), n, n).map_err(|e| format!("{res:?} limit {n}: {e}"))?;
     }
     if plan.no_new_privs {
         nix::sys::prctl::set_no_new_privs().map_err(|e| format!("no_new_privs: {e}"))?;
@@ -102,4 +95,15 @@ fn exec(parsed: Parsed) -> std::process::ExitCode {
         EXEC_FAILED,
         &format!("failed to exec {}: {err}", program.display()),
     )
+}
+
+/// The kernel's name of a limit the plan sets.
+pub(super) fn rlimit(res: Resource) -> R {
+    match res {
+        Resource::Core => R::RLIMIT_CORE,
+        Resource::Cpu => R::RLIMIT_CPU,
+        Resource::Data => R::RLIMIT_DATA,
+        Resource::FileSize => R::RLIMIT_FSIZE,
+        Resource::Processes => R::RLIMIT_NPROC,
+    }
 }

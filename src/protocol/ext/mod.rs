@@ -23,6 +23,7 @@ mod wire;
 pub use negotiate::{Choice, ServerHello};
 pub use reply::{Before, MAX_OUTPUT_NAME, MAX_OUTPUTS, encode_outputs};
 pub use status::Status;
+pub(super) use wire::bad;
 pub use wire::put;
 
 use super::token::HEADER_LEN;

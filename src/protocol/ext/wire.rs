@@ -10,7 +10,8 @@ pub fn put(out: &mut Vec<u8>, token: &[u8; 4], param: u32) {
     out.extend_from_slice(format!("{param:08x}").as_bytes());
 }
 
-pub(super) fn bad(token: &[u8; 4], what: &'static str) -> ProtocolError {
+/// An extension item that breaks docs/extension.md.
+pub(in crate::protocol) fn bad(token: &[u8; 4], what: &'static str) -> ProtocolError {
     ProtocolError::Ext {
         token: *token,
         what,
