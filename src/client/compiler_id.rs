@@ -2,7 +2,9 @@
 //! identity of the compiler a job would run here, computed once per
 //! compiler binary and kept in `$DISTCC_DIR/compiler-id/`, and the
 //! warning about a host whose compiler differs, given once per host and
-//! pair of compilers (remembered in `$DISTCC_DIR/compiler-id/warned/`).
+//! pair of compilers (remembered in `$DISTCC_DIR/compiler-id/warned/`),
+//! and, with `refuse`, the host skipped for that compiler for an hour
+//! without asking it again (`$DISTCC_DIR/compiler-id/differs/`).
 //!
 //! A cached identity costs a `stat` of the driver, one small file read
 //! and a `stat` of each program it hashed (bench/RESULTS.md); computing
@@ -32,6 +34,11 @@ use crate::hosts::HostSpec;
 /// The directory under `$DISTCC_DIR`.
 pub const DIR: &str = "compiler-id";
 
+/// How long a host whose compiler differed from one here is skipped for
+/// that compiler's jobs: the host may get ours meanwhile (a 3.4 host's
+/// memory lasts as long, docs/extension.md §3).
+pub const DIFFERS_SECS: u64 = 3600;
+
 /// What an attempt knows of the check before it connects.
 #[derive(Debug)]
 pub struct Check {
@@ -60,20 +67,55 @@ pub fn settle(
             .map(|theirs| (theirs, Mode::Warn)),
         Err(_) => None,
     };
-    if let (Some((theirs, mode)), Some(ours)) = (theirs, &check.ours) {
-        let Ok(theirs) = Identity::parse(&theirs) else {
+    if let (Some((sent, mode)), Some(ours)) = (theirs, &check.ours) {
+        let Ok(theirs) = Identity::parse(&sent) else {
             return Err(AttemptError::Host(RemoteError::BadReply(
                 "XCMM: not a compiler identity",
             )));
         };
         warn_once(ctx, &host.text, &host.lock_id(), ours, &theirs, mode);
+        if let (Mode::Refuse, Some(top)) = (mode, ctx.topdir.as_deref()) {
+            store(
+                &differs_path(top, &host.lock_id(), ours),
+                &String::from_utf8_lossy(&sent),
+            );
+        }
     }
     received
 }
 
-/// `DISTCC_COMPILER_CHECK` for this client.
+fn differs_path(top: &Path, lock_id: &str, ours: &Identity) -> PathBuf {
+    top.join(DIR)
+        .join("differs")
+        .join(compiler_id::differs_name(lock_id, ours))
+}
+
+/// The identity `lock_id`'s compiler had when it last differed from
+/// `ours`, if that was less than [`DIFFERS_SECS`] ago: one `stat` when
+/// it did not.
+pub fn known_to_differ(ctx: &Ctx, lock_id: &str, ours: &Identity) -> Option<Vec<u8>> {
+    let path = differs_path(ctx.topdir.as_deref()?, lock_id, ours);
+    let age = fs::metadata(&path).ok()?.modified().ok()?.elapsed().ok()?;
+    if age.as_secs() >= DIFFERS_SECS {
+        return None;
+    }
+    let theirs = fs::read(&path).ok()?;
+    debug!(
+        "not asking {lock_id}: its compiler differed from this one {} s ago ({})",
+        age.as_secs(),
+        path.display()
+    );
+    Some(theirs)
+}
+
+/// `DISTCC_COMPILER_CHECK` for this client. An unknown value is said
+/// (once per process) and protects the user: `refuse`.
 pub fn mode(ctx: &Ctx) -> Mode {
-    Mode::parse(ctx.vars.compiler_check())
+    Mode::parse(ctx.vars.compiler_check()).unwrap_or_else(|why| {
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| warn!("{why}: checking compilers as with refuse"));
+        Mode::Refuse
+    })
 }
 
 /// The identity of the compiler `name` (a job's `argv[0]`) as this

@@ -80,10 +80,20 @@ impl Entry {
 /// The file name under which a warning about `host` and this pair of
 /// identities is remembered: one warning per host and compiler pair.
 pub fn warned_name(lock_id: &str, ours: &Identity, theirs: &Identity) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in ours.encode().iter().chain(b"\0").chain(&theirs.encode()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{lock_id}-{h:016x}")
+    let bytes = [ours.encode(), b"\0".to_vec(), theirs.encode()].concat();
+    format!("{lock_id}-{:016x}", fnv1a(&bytes))
+}
+
+/// The file name under which "`host`'s compiler differs from `ours`" is
+/// remembered: another compiler here (a new identity) is a new name, so
+/// its jobs go to the host again.
+pub fn differs_name(lock_id: &str, ours: &Identity) -> String {
+    format!("{lock_id}-{:016x}", fnv1a(&ours.encode()))
+}
+
+/// FNV-1a, 64 bits: a short stable name for some bytes.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }

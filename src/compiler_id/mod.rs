@@ -22,7 +22,7 @@
 pub mod entry;
 pub mod files;
 
-pub use entry::{Dep, Entry, warned_name};
+pub use entry::{Dep, Entry, differs_name, warned_name};
 
 use std::fmt;
 
@@ -45,13 +45,17 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The mode a value of `DISTCC_COMPILER_CHECK` asks for. Unset, empty
-    /// or unknown values protect the user: [`Mode::Refuse`].
-    pub fn parse(value: Option<&str>) -> Self {
+    /// The mode a value of `DISTCC_COMPILER_CHECK` asks for: unset or
+    /// empty is [`Mode::Refuse`], which protects the user. An unknown
+    /// value is an error saying so; the caller warns and refuses.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
         match value.map(str::trim) {
-            Some("warn") => Self::Warn,
-            Some("off" | "0") => Self::Off,
-            _ => Self::Refuse,
+            None | Some("" | "refuse") => Ok(Self::Refuse),
+            Some("warn") => Ok(Self::Warn),
+            Some("off" | "0") => Ok(Self::Off),
+            Some(other) => Err(format!(
+                "DISTCC_COMPILER_CHECK={other:?} (in the environment) is not refuse, warn or off"
+            )),
         }
     }
 }

@@ -156,13 +156,17 @@ fn the_mode_protects_by_default() {
         (None, Mode::Refuse),
         (Some(""), Mode::Refuse),
         (Some("refuse"), Mode::Refuse),
-        (Some("bogus"), Mode::Refuse),
-        (Some("warn"), Mode::Warn),
+        (Some(" warn "), Mode::Warn),
         (Some("off"), Mode::Off),
         (Some("0"), Mode::Off),
     ] {
-        assert_eq!(Mode::parse(v), m, "{v:?}");
+        assert_eq!(Mode::parse(v), Ok(m), "{v:?}");
     }
+    let e = Mode::parse(Some("refuze")).unwrap_err();
+    assert!(
+        e.contains("DISTCC_COMPILER_CHECK=\"refuze\"") && e.contains("refuse, warn or off"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -206,4 +210,8 @@ fn warnings_are_remembered_per_host_and_pair() {
     assert_ne!(a, warned_name("tcp_g_3632", &ours, &theirs));
     assert_ne!(a, warned_name("tcp_h_3632", &theirs, &ours));
     assert_eq!(a, warned_name("tcp_h_3632", &ours, &theirs));
+    let d = differs_name("tcp_h_3632", &ours);
+    assert!(d.starts_with("tcp_h_3632-"), "{d}");
+    assert_ne!(d, differs_name("tcp_h_3632", &theirs));
+    assert_ne!(d, differs_name("tcp_g_3632", &ours));
 }

@@ -6,6 +6,8 @@
 //! anyway, `off` does not ask. A wrapper that runs the same gcc (the
 //! sleepy daemons of tests/client/extension.rs) passes the check.
 
+use std::os::unix::fs::PermissionsExt;
+
 use super::harness::{Daemon, Farm, Kind, assert_ok, assert_same};
 use crate::support::text;
 
@@ -41,8 +43,9 @@ fn warnings(out: &std::process::Output) -> Vec<String> {
 /// aarch64 cross gcc behind them, a wrapper saying gcc 13.2.0. The first
 /// job tries each (one probe each first, so it too is checked), is
 /// refused by each, warns once per host naming both compilers, and
-/// compiles here; the next jobs warn no more. No object of theirs is
-/// used, no host is backed off or counted as failed.
+/// compiles here; the next jobs warn no more and do not ask those hosts
+/// again for an hour, nor while this compiler stays the same. No object
+/// of theirs is used, no host is backed off or counted as failed.
 #[test]
 fn other_compilers_are_refused_and_warned_about_once() {
     crate::require_tool!("/usr/bin/clang");
@@ -77,16 +80,31 @@ fn other_compilers_are_refused_and_warned_about_once() {
         assert!(warnings(&out).is_empty(), "{}", text(&out.stderr));
         assert_same(&f.work().join(&obj), &f.work().join("local.o"));
     }
-    for d in &daemons {
-        let log = d.log_text();
-        assert_eq!(
-            log.matches("not compiled").count(),
-            3,
-            "each job refused once: {log}"
-        );
-        assert_eq!(d.count("COMPILE_OK"), 0, "{log}");
-    }
+    let refused = |times: usize| {
+        for d in &daemons {
+            let log = d.log_text();
+            assert_eq!(log.matches("not compiled").count(), times, "{log}");
+            assert_eq!(d.count("COMPILE_OK"), 0, "{log}");
+        }
+    };
+    // Asked by the first job only: the later ones skip them.
+    refused(1);
     f.assert_no_backoff();
+    // An hour later they are asked again.
+    let differs = f.path("ddir/compiler-id/differs");
+    let remembered: Vec<_> = std::fs::read_dir(&differs).unwrap().collect();
+    assert_eq!(remembered.len(), 3, "{remembered:?}");
+    for e in remembered {
+        let touched = std::process::Command::new("touch")
+            .args(["-d", "2 hours ago"])
+            .arg(e.unwrap().path())
+            .status()
+            .unwrap();
+        assert!(touched.success());
+    }
+    let out = f.distcc(&hosts, &["gcc", "-c", "hello.c", "-o", "r3.o"], &[]);
+    assert_ok(&out, "an hour later");
+    refused(2);
     // No fallback warning either, and with DISTCC_FALLBACK=0 a clear
     // error instead of a compile here.
     let out = f.distcc(
@@ -100,6 +118,52 @@ fn other_compilers_are_refused_and_warned_about_once() {
         "{}",
         text(&out.stderr)
     );
+    refused(2);
+    // Another compiler here (the wrapper, as gcc on this PATH): the hosts
+    // are asked again, and the wrapper's host has the same one.
+    let bin = f.path("liar-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // Under both names: the client runs gcc as x86_64-linux-gnu-gcc.
+    for name in ["gcc", "x86_64-linux-gnu-gcc"] {
+        std::fs::write(bin.join(name), LIAR).unwrap();
+        std::fs::set_permissions(bin.join(name), PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out = f.distcc(
+        &daemons[2].host(",lzo"),
+        &["gcc", "-c", "hello.c", "-o", "w.o"],
+        &[("PATH", &path), ("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "another compiler here");
+    assert_eq!(
+        daemons[2].wait_count("COMPILE_OK", 1),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    assert_same(&f.work().join("w.o"), &f.work().join("liar.o"));
+}
+
+/// An unknown `DISTCC_COMPILER_CHECK` is said, naming it, and refuses.
+#[test]
+fn an_unknown_check_value_is_said_and_refuses() {
+    let f = farm("unknown");
+    let liar = daemon_with(&f, "liar", LIAR);
+    let out = f.distcc(
+        &liar.host(",lzo"),
+        &["gcc", "-c", "hello.c", "-o", "u.o"],
+        &[("DISTCC_COMPILER_CHECK", "refuze")],
+    );
+    assert_ok(&out, "unknown value");
+    let err = text(&out.stderr);
+    let said: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("DISTCC_COMPILER_CHECK=\"refuze\" (in the environment)"))
+        .collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(said[0].contains("refuse, warn or off"), "{err}");
+    assert_same(&f.work().join("u.o"), &f.work().join("local.o"));
+    assert!(liar.wait_log("not compiled"), "{}", liar.log_text());
 }
 
 /// `warn`: the wrapper's object is used (it differs from a local one as

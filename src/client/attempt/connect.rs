@@ -92,22 +92,33 @@ pub(super) fn hello_wait(ctx: &Ctx) -> std::time::Duration {
 /// compiler check (docs/extension.md §7). The check needs the extension
 /// on a host's first job too: with it on, a host of unknown kind is
 /// probed before that job, on a connection of its own. `Err` when the
-/// host cannot be connected to.
+/// host cannot be connected to, or (with `refuse`) its compiler differed
+/// from ours lately ([`compiler_id::known_to_differ`]).
 pub(super) fn checked_opening(
     ctx: &Ctx,
     host: &HostSpec,
     job: &Job,
-) -> std::io::Result<compiler_id::Check> {
+) -> Result<compiler_id::Check, AttemptError> {
     let mode = compiler_id::mode(ctx);
     let mut opening = extension::opening(ctx, host);
     if opening == extension::Opening::PlainThenProbe && mode != Mode::Off {
         let wait = hello_wait(ctx);
-        extension::probe_first(ctx, &host.lock_id(), || connect(ctx, host, false), wait)?;
+        extension::probe_first(ctx, &host.lock_id(), || connect(ctx, host, false), wait)
+            .map_err(|e| AttemptError::Host(RemoteError::Io(e)))?;
         opening = extension::opening(ctx, host);
     }
     let ours = (opening == extension::Opening::Hello && mode != Mode::Off)
         .then(|| compiler_id::ours(ctx, &job.argv[0]))
         .flatten();
+    // With refuse, a host whose compiler differed lately is not asked
+    // again: like an XCMM answer, without the round trip.
+    let differs = ours
+        .as_ref()
+        .filter(|_| mode == Mode::Refuse)
+        .and_then(|id| compiler_id::known_to_differ(ctx, &host.lock_id(), id));
+    if let Some(theirs) = differs {
+        return Err(AttemptError::CompilerDiffers(theirs));
+    }
     Ok(compiler_id::Check {
         opening,
         mode,

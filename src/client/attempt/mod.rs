@@ -145,7 +145,7 @@ pub fn run(
         Ok(c) => c,
         Err(e) => {
             finish_cpp(ctx, cpp, running.take(), status)?;
-            return Err(AttemptError::Host(RemoteError::Io(e)));
+            return Err(e);
         }
     };
     let opening = check.opening;

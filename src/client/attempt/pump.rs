@@ -59,7 +59,7 @@ pub(super) fn run_pump(
             .sum(),
     );
     status.set(Phase::Connect, name, slot);
-    let check = checked_opening(ctx, host, job).map_err(RemoteError::Io)?;
+    let check = checked_opening(ctx, host, job)?;
     let opening = check.opening;
     let mut raw =
         connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
