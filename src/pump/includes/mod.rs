@@ -11,12 +11,13 @@
 //! * `lexer.rs` (+ `chars.rs`, `directives.rs`): the names each file
 //!   mentions, from every branch of every conditional, so the answer is a
 //!   superset;
-//! * `walk.rs`: [`closure`], which resolves each name exactly as gcc does
-//!   (current directory, `-iquote`, `-I`, `-isystem`, defaults,
-//!   `-idirafter`, `#include_next`) and follows user headers; files in the
-//!   compiler's default directories are neither sent nor scanned. An
-//!   `#include MACRO` is followed to every header name the macro is
-//!   defined as in the files scanned or with `-D`;
+//! * `walk.rs`: [`closure`], which follows user headers; files in the
+//!   compiler's default directories are neither sent nor scanned.
+//!   `walk/resolve.rs` resolves each name exactly as gcc does (current
+//!   directory, `-iquote`, `-I`, `-isystem`, defaults, `-idirafter`,
+//!   `#include_next`); with `walk/macros.rs` an `#include MACRO` is
+//!   followed to every header name the macro is defined as in the files
+//!   scanned or with `-D`;
 //! * `paths.rs`: lexical normalisation checked against symbolic links,
 //!   and cached `stat`s;
 //! * `cache.rs`: [`Cache`], what one process learned about each header (its names,

@@ -16,7 +16,7 @@
 //! A header found nowhere is skipped: it may sit under a false `#if`, and
 //! if not, the server's gcc fails just as ours would.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -24,8 +24,12 @@ use std::rc::Rc;
 use super::GiveUp;
 use super::cache::{Cache, Lookup, content_hash};
 use super::lexer::{self, Directive, Kind};
-use super::paths::{FastMap, FastSet, Fs, Symlink, can_be_file, join, stepped_out};
+use super::paths::{FastMap, FastSet, Fs, Symlink, stepped_out};
 use super::search::{Chain, SearchPath};
+use macros::macro_value;
+
+mod macros;
+mod resolve;
 
 /// What pump mode sends for one compile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -259,88 +263,6 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// The header names `name` can expand to through the definitions seen
-    /// so far. `Err` names a definition that cannot be followed (a value
-    /// other than a lone header name or macro name). Every definition
-    /// counts, whatever `#if` or `#undef` surrounds it, so the answer is a
-    /// superset. A macro that no file sent and no `-D` defines expands to
-    /// nothing here (lua's `#if defined(LUA_USER_H)` / `#include
-    /// LUA_USER_H`): only a system header could define it, and system
-    /// headers are the server's own, like the headers they include.
-    fn expansions(&self, name: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-        let mut out = Vec::new();
-        let mut todo = vec![name.to_vec()];
-        let mut seen: FastSet<Vec<u8>> = FastSet::default();
-        while let Some(m) = todo.pop() {
-            if !seen.insert(m.clone()) {
-                continue;
-            }
-            let Some(defs) = self.macros.get(&m) else {
-                continue;
-            };
-            for (value, at) in defs {
-                match value.first() {
-                    Some(b'<' | b'"') => out.push(value.clone()),
-                    Some(_) => todo.push(value.clone()),
-                    None => {
-                        return Err(format!(
-                            "{} is defined at {at} as something other than a header name",
-                            String::from_utf8_lossy(&m)
-                        ));
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// Follows every header name the pending `#include MACRO`s can name
-    /// now; `Ok(true)` when something new was followed.
-    fn expand_pending(&mut self) -> Result<bool, GiveUp> {
-        if self.pending.is_empty() {
-            return Ok(false);
-        }
-        while self.indexed < self.scanned.len() {
-            let file = self.scanned[self.indexed].clone();
-            self.indexed += 1;
-            for d in lexer::defines(&read(&file)?).map_err(|c| computed(&file, c))? {
-                let at = format!("{}:{}", file.display(), d.line);
-                self.macros.entry(d.name).or_default().push((d.value, at));
-            }
-        }
-        let mut progress = false;
-        for i in 0..self.pending.len() {
-            let (file, origin, d) = self.pending[i].clone();
-            let values = self.expansions(&d.name).map_err(|why| {
-                GiveUp(format!(
-                    "computed #include at {}:{}: {why}",
-                    file.display(),
-                    d.line
-                ))
-            })?;
-            for v in values {
-                if !self.expanded.insert((i, v.clone())) {
-                    continue;
-                }
-                progress = true;
-                let kind = if d.kind == Kind::MacroNext {
-                    Kind::IncludeNext
-                } else {
-                    Kind::Include
-                };
-                let named = Directive {
-                    kind,
-                    angled: v[0] == b'<',
-                    name: v[1..v.len() - 1].to_vec(),
-                    value: Vec::new(),
-                    line: d.line,
-                };
-                self.follow(&file, origin, &named)?;
-            }
-        }
-        Ok(progress)
-    }
-
     fn scan(&mut self, file: &Path) -> Result<Rc<[Directive]>, GiveUp> {
         if let Some(d) = self.scans.get(file.as_os_str()) {
             return Ok(d.clone());
@@ -386,164 +308,6 @@ impl Walk<'_> {
             self.todo.push((f.path, f.origin));
         }
         Ok(())
-    }
-
-    /// An absolute name is opened as it is.
-    /// CMake's precompiled headers come this way: `-include /abs/cmake_pch.h`.
-    fn absolute(&mut self, name: &[u8], pch: bool) -> Result<Option<Found>, Stop> {
-        if !can_be_file(name) {
-            return Ok(None);
-        }
-        let Some(p) = self.fs.normalise(PathBuf::from(OsStr::from_bytes(name)))? else {
-            return Ok(None);
-        };
-        if pch {
-            self.check_pch(&p)?;
-        }
-        if !self.fs.is_file(&p) {
-            return Ok(None);
-        }
-        let system = self.chain.system.iter().any(|s| p.starts_with(s));
-        if !system {
-            // The server opens it under its mirror root, `..`s and all.
-            self.dirs
-                .extend(stepped_out(Path::new(OsStr::from_bytes(name))));
-        }
-        Ok(Some(Found {
-            path: p,
-            origin: Origin::Nowhere,
-            system,
-        }))
-    }
-
-    /// The first of `local/name`, then `chain[start..]/name`, that exists.
-    fn search(
-        &mut self,
-        name: &[u8],
-        local: Option<&Path>,
-        start: usize,
-        pch: bool,
-    ) -> Result<Option<Found>, Stop> {
-        if !can_be_file(name) {
-            return Ok(None);
-        }
-        if let Some(dir) = local {
-            if let Some(path) = self.user_candidate(dir, name, pch)? {
-                return Ok(Some(Found {
-                    path,
-                    origin: Origin::Local,
-                    system: false,
-                }));
-            }
-        }
-        for i in start..self.chain.dirs.len() {
-            let dir = &self.chain.dirs[i];
-            if dir.system {
-                // The kernel resolves the path, as for gcc; not sent, so
-                // its lexical form does not matter.
-                let p = join(&dir.path, name);
-                if self.fs.is_file(&p) {
-                    return Ok(Some(Found {
-                        path: p,
-                        origin: Origin::Chain(i),
-                        system: true,
-                    }));
-                }
-                continue;
-            }
-            let dir = dir.path.clone();
-            if let Some(path) = self.user_candidate(&dir, name, pch)? {
-                return Ok(Some(Found {
-                    path,
-                    origin: Origin::Chain(i),
-                    system: false,
-                }));
-            }
-        }
-        Ok(None)
-    }
-
-    /// `dir/name`, normalised, if gcc would take it. The directories its
-    /// `..`s step out of are remembered: gcc on the server needs them.
-    fn user_candidate(
-        &mut self,
-        dir: &Path,
-        name: &[u8],
-        pch: bool,
-    ) -> Result<Option<PathBuf>, Stop> {
-        let raw = join(dir, name);
-        let Some(p) = self.fs.normalise(raw.clone())? else {
-            return Ok(None);
-        };
-        if pch {
-            self.check_pch(&p)?;
-        }
-        if !self.fs.is_file(&p) {
-            return Ok(None);
-        }
-        if p != raw {
-            self.dirs.extend(stepped_out(&raw));
-        }
-        Ok(Some(p))
-    }
-
-    /// gcc looks for `name.gch` (a file or a directory of them) before
-    /// `name` itself, in every directory it tries.
-    fn check_pch(&mut self, p: &Path) -> Result<(), Stop> {
-        let mut gch = p.as_os_str().to_owned();
-        gch.push(".gch");
-        let gch = PathBuf::from(gch);
-        if self.fs.exists(&gch) {
-            Err(Stop::Pch(gch))
-        } else {
-            Ok(())
-        }
-    }
-
-    /// A `Maybe` name: every user directory that has it, since the
-    /// wrapper macro might use `__has_include` or `__has_include_next`.
-    fn every_match(&mut self, file: &Path, name: &[u8]) -> Result<(), Stop> {
-        if name.starts_with(b"/") {
-            if let Some(f) = self.absolute(name, false)?.filter(|f| !f.system) {
-                self.send(&f.path);
-            }
-            return Ok(());
-        }
-        if !can_be_file(name) {
-            return Ok(());
-        }
-        let mut dirs: Vec<PathBuf> = file.parent().into_iter().map(Path::to_path_buf).collect();
-        dirs.extend(
-            self.chain
-                .dirs
-                .iter()
-                .filter(|d| !d.system)
-                .map(|d| d.path.clone()),
-        );
-        for dir in dirs {
-            if let Some(p) = self.user_candidate(&dir, name, false)? {
-                self.send(&p);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A `-DNAME=VALUE` value as a [`Kind::Define`] value: a clean header
-/// name with its delimiters, a macro name, or empty (cannot be followed).
-fn macro_value(v: &[u8]) -> Vec<u8> {
-    let header = v.len() > 2
-        && matches!((v[0], v[v.len() - 1]), (b'<', b'>') | (b'"', b'"'))
-        && !v[1..v.len() - 1]
-            .iter()
-            .any(|&c| matches!(c, b' ' | b'\t' | b'\\' | b'"' | b'<' | b'>'));
-    let ident = !v.is_empty()
-        && !v[0].is_ascii_digit()
-        && v.iter().all(|&c| c == b'_' || c.is_ascii_alphanumeric());
-    if header || ident {
-        v.to_vec()
-    } else {
-        Vec::new()
     }
 }
 
