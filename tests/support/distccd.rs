@@ -39,8 +39,13 @@ impl Kind {
     }
 }
 
+/// The `--lifetime` every daemon gets unless told otherwise.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(900);
+
 /// How to start one daemon. Every start adds `--daemon --no-detach
-/// --lifetime 900 --port P --log-level info --log-file LOG`, runs with a
+/// --lifetime 900 --port P --log-level info --log-file LOG` (the lifetime
+/// is a safety net for a test killed before it could stop its daemon;
+/// [`Config::lifetime`] changes it), runs with a
 /// cleared environment and `PATH=/usr/bin:/bin`, then applies the options
 /// below in order (so `args` and `env` may override the defaults).
 #[derive(Clone, Debug)]
@@ -55,6 +60,7 @@ pub struct Config {
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     nofile: Option<u64>,
+    lifetime: Duration,
 }
 
 impl Config {
@@ -70,7 +76,17 @@ impl Config {
             args: Vec::new(),
             env: Vec::new(),
             nofile: None,
+            lifetime: DEFAULT_LIFETIME,
         }
+    }
+
+    /// `--lifetime`: the daemon stops accepting after this long, whatever
+    /// the test is doing. A test that runs longer than
+    /// [`DEFAULT_LIFETIME`] (the whole pump corpus) must say so, or its
+    /// later jobs find the port closed and compile on the client.
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
+        self
     }
 
     /// Start the daemon with this open file limit, soft and hard (through
@@ -142,7 +158,8 @@ impl Config {
             }
             None => Command::new(self.kind.program()),
         };
-        cmd.args(["--daemon", "--no-detach", "--lifetime", "900"])
+        cmd.args(["--daemon", "--no-detach", "--lifetime"])
+            .arg(self.lifetime.as_secs().max(1).to_string())
             .args(["--port", &port.to_string(), "--log-level", "info"])
             .arg("--log-file")
             .arg(&self.log);

@@ -9,8 +9,14 @@ pub mod distccd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Path of one of our programs, built by cargo for this test binary.
+/// Path of one of our programs, built by cargo for this test binary, or
+/// taken from `$DISTCC_TEST_BIN_DIR` when set (the benchmarks in bench/
+/// run tests against `target/release` without building the tests there).
 pub fn bin(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("DISTCC_TEST_BIN_DIR") {
+        let dir = std::path::absolute(&dir).expect("DISTCC_TEST_BIN_DIR");
+        return dir.join(name);
+    }
     let path = match name {
         "distcc" => env!("CARGO_BIN_EXE_distcc"),
         "distccd" => env!("CARGO_BIN_EXE_distccd"),
