@@ -36,6 +36,7 @@ pub mod pump;
 pub mod pumpcache;
 pub mod race;
 pub mod scan;
+pub mod sentreqs;
 pub mod sidefiles;
 pub mod slots;
 pub mod stats;

@@ -10,12 +10,16 @@ use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use tracing::debug;
+
+use crate::client::sentreqs::Memory;
 use crate::client::transport::remote::RemoteError;
 use crate::protocol::codec::Codec;
 use crate::protocol::hdrcache::{self, Content, Digest, Item};
 use crate::protocol::message::put_bulk_with;
+use crate::protocol::reqref::{self, Answer};
 use crate::protocol::token::{HEADER_LEN, Header, Token};
-use crate::protocol::{Decoded, FileEntry, FileKind, RequestHead};
+use crate::protocol::{Decoded, FileEntry, FileKind, ProtocolError, RequestHead};
 
 /// What the server's answer cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,10 +57,21 @@ fn read_error(e: io::Error) -> RemoteError {
     }
 }
 
-/// Read `XWNT`, answering `items`.
-fn read_want(conn: &mut impl Read, items: &[Item]) -> Result<Vec<u32>, RemoteError> {
+/// Read `XWNT`, answering `items`; `None` for `XMIS` when `by_ref` (the
+/// server lacks a base of a request by reference).
+fn read_want(
+    conn: &mut impl Read,
+    items: &[Item],
+    by_ref: bool,
+) -> Result<Option<Vec<u32>>, RemoteError> {
     let mut buf = vec![0u8; HEADER_LEN];
     conn.read_exact(&mut buf).map_err(read_error)?;
+    if by_ref {
+        let head: &[u8; HEADER_LEN] = buf[..].try_into().expect("12 bytes");
+        if reqref::decode_answer(head).map_err(RemoteError::Protocol)? == Answer::Missing {
+            return Ok(None);
+        }
+    }
     let len = Header::decode(&buf)
         .map_err(RemoteError::Protocol)?
         .expect("12 bytes")
@@ -69,31 +84,79 @@ fn read_want(conn: &mut impl Read, items: &[Item]) -> Result<Vec<u32>, RemoteErr
             .map_err(read_error)?;
     }
     match hdrcache::decode_want(&buf, items).map_err(RemoteError::Protocol)? {
-        Decoded::Done(wanted, _) => Ok(wanted),
+        Decoded::Done(wanted, _) => Ok(Some(wanted)),
         Decoded::NeedMore(_) => unreachable!("the whole bitmap was read"),
     }
 }
 
+/// Send the request as `XREF` and `XREQ` against the bases `memory`
+/// holds, and once more without bases if the server lacks one (§11); the
+/// entries wanted. The server keeps the text now, and so does `memory`.
+fn send_by_ref<C: Read + Write>(
+    conn: &mut C,
+    head: &RequestHead,
+    items: &[Item],
+    memory: &Memory,
+) -> Result<Vec<u32>, RemoteError> {
+    let text = reqref::text(head, items);
+    let bases = memory.bases();
+    let mut refs: Vec<(Digest, &[u8])> = bases.iter().map(|(d, t)| (*d, &t[..])).collect();
+    loop {
+        let mut out = Vec::new();
+        reqref::encode(&mut out, &refs, &text);
+        conn.write_all(&out)?;
+        match read_want(conn, items, true)? {
+            Some(wanted) => {
+                debug!(
+                    "pump: request by reference to {} bases: {} bytes for {} of text",
+                    refs.len(),
+                    out.len(),
+                    text.len()
+                );
+                memory.keep(&text);
+                return Ok(wanted);
+            }
+            None if !refs.is_empty() => {
+                debug!("pump: the server lacks a base of the request: sending it whole");
+                memory.forget();
+                refs.clear();
+            }
+            None => {
+                return Err(RemoteError::Protocol(ProtocolError::Ext {
+                    token: *b"XMIS",
+                    what: "an answer to a request without bases",
+                }));
+            }
+        }
+    }
+}
+
 /// Send the protocol 3 request of `argv` in `cwd` with `entries` through
-/// the header cache: head and manifest, then the bodies asked for, in
-/// `codec`.
+/// the header cache: head and manifest (by reference to earlier requests
+/// with `memory`, §11), then the bodies asked for, in `codec`.
 pub fn send<C: Read + Write>(
     conn: &mut C,
     argv: &[OsString],
     cwd: &Path,
     entries: &[FileEntry],
     codec: Codec,
+    memory: Option<&Memory>,
 ) -> Result<Sent, RemoteError> {
     let items = manifest(entries);
-    let mut out = RequestHead {
+    let head = RequestHead {
         version: 3,
         cwd: Some(cwd.as_os_str().as_bytes().to_vec()),
         argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
-    }
-    .encode();
-    hdrcache::encode_manifest(&mut out, &items, codec);
-    conn.write_all(&out)?;
-    let wanted = read_want(conn, &items)?;
+    };
+    let wanted = match memory {
+        Some(memory) => send_by_ref(conn, &head, &items, memory)?,
+        None => {
+            let mut out = head.encode();
+            hdrcache::encode_manifest(&mut out, &items, codec);
+            conn.write_all(&out)?;
+            read_want(conn, &items, false)?.expect("XMIS is only read by reference")
+        }
+    };
     let mut out = Vec::new();
     let mut bytes = 0;
     for &i in &wanted {
@@ -165,7 +228,15 @@ mod tests {
             written: Vec::new(),
         };
         let argv = [OsString::from("gcc"), OsString::from("-c")];
-        let sent = send(&mut conn, &argv, Path::new("/w"), &entries, Codec::Raw).unwrap();
+        let sent = send(
+            &mut conn,
+            &argv,
+            Path::new("/w"),
+            &entries,
+            Codec::Raw,
+            None,
+        )
+        .unwrap();
         assert_eq!(
             sent,
             Sent {
@@ -193,13 +264,30 @@ mod tests {
             answer: Cursor::new(bad),
             written: Vec::new(),
         };
-        assert!(send(&mut conn, &argv, Path::new("/w"), &entries, Codec::Raw).is_err());
+        assert!(
+            send(
+                &mut conn,
+                &argv,
+                Path::new("/w"),
+                &entries,
+                Codec::Raw,
+                None
+            )
+            .is_err()
+        );
         let mut conn = Fake {
             answer: Cursor::new(Vec::new()),
             written: Vec::new(),
         };
         assert!(matches!(
-            send(&mut conn, &argv, Path::new("/w"), &entries, Codec::Raw),
+            send(
+                &mut conn,
+                &argv,
+                Path::new("/w"),
+                &entries,
+                Codec::Raw,
+                None
+            ),
             Err(RemoteError::Eof("XWNT"))
         ));
     }

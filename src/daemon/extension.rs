@@ -24,11 +24,11 @@ use crate::protocol::token::HEADER_LEN;
 pub const OFFER: u32 =
     cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::PUMP_OUTPUTS;
 
-/// What this daemon offers now: [`OFFER`], and the header cache when its
-/// store is on.
+/// What this daemon offers now: [`OFFER`], and the header cache and
+/// requests by reference when its store is on.
 pub fn offer(shared: &Shared) -> u32 {
     match shared.headers {
-        Some(_) => OFFER | cap::HEADER_CACHE,
+        Some(_) => OFFER | cap::HEADER_CACHE | cap::REQUEST_REF,
         None => OFFER,
     }
 }
@@ -82,6 +82,7 @@ impl Session {
             (cap::OUTPUTS, "outputs"),
             (cap::HEADER_CACHE, "header cache"),
             (cap::PUMP_OUTPUTS, "pump-mode outputs"),
+            (cap::REQUEST_REF, "requests by reference"),
         ];
         let used: Vec<&str> = names
             .iter()

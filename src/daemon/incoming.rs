@@ -39,10 +39,12 @@ pub mod hello;
 mod manifest;
 pub mod pace;
 pub mod pending;
+mod reqref;
 mod source;
 
 use pace::Part;
 use pending::{NoMemory, Ticket};
+pub use reqref::ByRef;
 pub use source::Source;
 
 /// Why a request could not be read.

@@ -47,6 +47,7 @@ pub mod privileges;
 pub mod pumpargs;
 pub mod pumpcache;
 pub mod pumpjob;
+pub mod reqref;
 pub mod sandbox;
 pub mod serve;
 pub mod stats;

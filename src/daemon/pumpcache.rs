@@ -20,9 +20,11 @@ use super::incoming::{Incoming, offload};
 use super::job::{JobSettings, Stop, io_stop, read_stop, read_stop_after_head, refuse};
 use super::pumpjob::{link, write};
 use super::tree::Tree;
-use crate::protocol::hdrcache::{Content, Digest, encode_want};
+use crate::protocol::hdrcache::{Content, Digest, Item, encode_want};
 
-/// Receive the job's files into `tree`: the count and their bytes.
+/// Receive the job's files into `tree`: the count and their bytes. The
+/// manifest is read here unless the request brought it (`items`, a
+/// request by reference).
 pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     inc: &mut Incoming<R>,
     version: u32,
@@ -30,11 +32,15 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     s: &JobSettings,
     store: &HeaderStore,
     writer: &mut W,
+    items: Option<Vec<Item>>,
 ) -> Result<(u32, u64), Stop> {
-    let items = inc
-        .manifest(version, &s.limits)
-        .await
-        .map_err(|e| read_stop_after_head(e, "its files (XMAN)"))?;
+    let items = match items {
+        Some(items) => items,
+        None => inc
+            .manifest(version, &s.limits)
+            .await
+            .map_err(|e| read_stop_after_head(e, "its files (XMAN)"))?,
+    };
     let empty = Digest::of(b"");
     // What the store has is held for this job now (an eviction meanwhile
     // does not take it away); what it lacks is asked for once per content.

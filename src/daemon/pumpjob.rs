@@ -32,6 +32,7 @@ use super::tree::{Tree, TreeError, write_new};
 use crate::args::os::bytes;
 use crate::args::{self, Job};
 use crate::protocol::FileKind;
+use crate::protocol::hdrcache::Item;
 
 /// The mirror root's name in the job directory.
 const ROOT: &str = "root";
@@ -68,7 +69,8 @@ fn tree_stop(e: TreeError) -> Stop {
 }
 
 /// Read the client's files into the mirror (NFIL and the entries, or with
-/// the extension's header cache a manifest, [`super::pumpcache`]), and make
+/// the extension's header cache a manifest, [`super::pumpcache`], which a
+/// request by reference brought already, [`super::reqref`]), and make
 /// the command that compiles `job` there in the client's working directory
 /// `cwd`.
 #[allow(clippy::too_many_arguments)]
@@ -79,7 +81,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     job: &Job,
     dir: &JobDir,
     s: &JobSettings,
-    cached: Option<(&HeaderStore, &mut W)>,
+    cached: Option<(&HeaderStore, &mut W, Option<Vec<Item>>)>,
     outputs: bool,
 ) -> Result<Prepared, Stop> {
     let mut tree = Tree::create(dir.file(ROOT)).map_err(io_stop)?;
@@ -88,8 +90,8 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     let cwd_path = tree.mkdirs(cwd).map_err(tree_stop)?;
     let started = Instant::now();
     let (count, total) = match cached {
-        Some((store, writer)) => {
-            pumpcache::receive(inc, version, &mut tree, s, store, writer).await?
+        Some((store, writer, items)) => {
+            pumpcache::receive(inc, version, &mut tree, s, store, writer, items).await?
         }
         None => receive_files(inc, version, &mut tree, s).await?,
     };

@@ -166,6 +166,41 @@ fn zstd_size(src: &[u8], max: u64) -> Result<u64, CodecError> {
     Ok(size)
 }
 
+/// One zstd frame of `data` (stating its size) compressed at `level` with
+/// `prefix` as a raw-content dictionary: zstd finds `data`'s repeats of
+/// `prefix` as it finds repeats within `data`. The receiver needs the same
+/// prefix ([`unzstd_with_prefix`]).
+pub fn zstd_with_prefix(data: &[u8], prefix: &[u8], level: i32) -> Vec<u8> {
+    use zstd::zstd_safe::{CCtx, CParameter, compress_bound};
+    let mut cctx = CCtx::create();
+    let mut out = Vec::with_capacity(compress_bound(data.len()));
+    // Setting a valid level, referencing a prefix before a frame and
+    // compressing into a buffer of zstd's bound fail only for memory.
+    cctx.set_parameter(CParameter::CompressionLevel(level))
+        .and_then(|_| cctx.ref_prefix(prefix))
+        .and_then(|_| cctx.compress2(&mut out, data))
+        .expect("zstd compression with a prefix");
+    out
+}
+
+/// Decode a frame made by [`zstd_with_prefix`] with the same `prefix`:
+/// exactly one frame that states its size, at most `max` bytes.
+pub fn unzstd_with_prefix(src: &[u8], prefix: &[u8], max: u64) -> Result<Vec<u8>, CodecError> {
+    let size = zstd_size(src, max)?;
+    let mut dctx = zstd::zstd_safe::DCtx::create();
+    let mut out = Vec::with_capacity(size as usize);
+    dctx.ref_prefix(prefix)
+        .and_then(|_| dctx.decompress(&mut out, src))
+        .map_err(|e| CodecError::Zstd(zstd::zstd_safe::get_error_name(e).to_owned()))?;
+    if out.len() as u64 != size {
+        return Err(CodecError::Zstd(format!(
+            "frame says {size} bytes, holds {}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
 /// A writer that refuses to take more than the frame announced.
 struct Capped<'a> {
     sink: &'a mut dyn Write,

@@ -65,6 +65,15 @@ pub struct Item {
 /// (`NAME`, then `XDIG` with the 32-byte digest or `LINK` with the
 /// target), as one body in `codec` (its paths share long prefixes).
 pub fn encode_manifest(out: &mut Vec<u8>, items: &[Item], codec: Codec) {
+    let body = codec.compress(&manifest_body(items));
+    put(out, b"XMAN", body.len() as u32);
+    out.extend_from_slice(&body);
+}
+
+/// The manifest's entries back to back, uncompressed (what `XMAN`'s body
+/// decompresses to, and the second part of a request text,
+/// [`super::reqref`]).
+pub fn manifest_body(items: &[Item]) -> Vec<u8> {
     let mut body = Vec::new();
     for item in items {
         encode_header(&mut body, Token::Name, item.name.len() as u32);
@@ -80,9 +89,7 @@ pub fn encode_manifest(out: &mut Vec<u8>, items: &[Item], codec: Codec) {
             }
         }
     }
-    let body = codec.compress(&body);
-    put(out, b"XMAN", body.len() as u32);
-    out.extend_from_slice(&body);
+    body
 }
 
 /// The length of the `XMAN` body at the front of `buf`, at most `cap`.

@@ -8,6 +8,8 @@
 //!   (docs/extension.md): hello, choice, heartbeats, status.
 //! * [`hdrcache`]: the extension's header cache: a pump job's files by
 //!   digest, and which of them the server lacks.
+//! * [`reqref`]: the extension's pump requests as a delta against
+//!   earlier ones the server remembers.
 //! * [`message`]: whole requests and responses: encoders, and decoders that
 //!   take the bytes received so far and answer "need more" or a value.
 //! * [`head`]: the request head, decoded incrementally (linear in its size
@@ -23,6 +25,7 @@ pub mod hdrcache;
 pub mod head;
 pub mod lzo;
 pub mod message;
+pub mod reqref;
 pub mod token;
 
 #[cfg(test)]

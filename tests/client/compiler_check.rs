@@ -200,7 +200,8 @@ fn warn_uses_the_object_and_off_does_not_ask() {
     assert_eq!(liar.wait_count("COMPILE_OK", 3), 3);
     let log = liar.log_text();
     assert_eq!(
-        log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs, header cache, pump-mode outputs)")
+        log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs, header cache, pump-mode outputs, \
+             requests by reference)")
             .count(),
         1,
         "off sent no identity: {log}"

@@ -4,7 +4,8 @@
 //! and the daemon's `header cache:` line count them); a header changed
 //! mid-build is sent once more; two clients whose different files share a
 //! path each get objects equal to their own local builds; a tiny store
-//! evicts and still builds right.
+//! evicts and still builds right; requests by reference (§11) against
+//! bases the daemon lacks are sent again whole.
 
 use std::path::Path;
 
@@ -112,6 +113,11 @@ fn the_header_cache_sends_each_content_once_and_keeps_paths_apart() {
         log.contains("header cache: 3 of 3 files cached, 0 received (0 bytes)"),
         "{log}"
     );
+    // Requests by reference (§11): the first without bases, later ones
+    // against the texts before them.
+    assert!(log.contains("request by reference: 0 bases"), "{log}");
+    assert!(log.contains("request by reference: 4 bases"), "{log}");
+    assert!(!log.contains("a base is not held"), "{log}");
     assert!(!log.contains("refused"), "{log}");
     // DISTCC_EXTENSION=0: 3.4's protocol 3, every file sent.
     let out = farm.distcc(
@@ -159,4 +165,56 @@ fn a_tiny_header_cache_evicts_and_still_builds_right() {
     assert!(last.contains("the cache holds 2 files"), "{log}");
     assert!(!last.contains(" 0 evicted so far"), "{log}");
     assert!(!log.contains("refused"), "{log}");
+}
+
+/// The client remembers the texts it sent; a daemon that does not hold
+/// them (restarted, or evicted them) answers `XMIS` and the job goes on,
+/// sent whole, with an object equal to a local compile's.
+#[test]
+fn a_request_against_bases_the_daemon_lacks_is_sent_whole() {
+    require_tool!("gcc");
+    let farm = Farm::new("reqref-lost");
+    farm.write("a/main.c", MAIN_C);
+    farm.write("a/config.h", "#define LEVEL 1\n");
+    farm.write("a/util.h", UTIL_H);
+    let config = farm
+        .daemon_config(Kind::Ours)
+        .args(["--log-level", "debug"]);
+    let d = Daemon::start(&config);
+    let hosts = d.host(",cpp,lzo");
+    let ddir = client(&farm, &hosts, "ddir");
+    assert_eq!(job(&farm, &hosts, &ddir, "a", "main.c"), (3, 3));
+    let sent = ddir.join("pump").join("sent");
+    let first = std::fs::read_dir(&sent)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // Another daemon (a fresh store), and this client's texts sent to the
+    // first one offered to it as bases.
+    let d = Daemon::start(&config);
+    let hosts = d.host(",cpp,lzo");
+    client(&farm, &hosts, "ddir");
+    let second = std::fs::read_dir(&sent)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| *p != first)
+        .expect("the second daemon's texts");
+    for f in std::fs::read_dir(&first).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, second.join(f.file_name().unwrap())).unwrap();
+    }
+    farm.write("a/config.h", "#define LEVEL 2\n");
+    assert_eq!(job(&farm, &hosts, &ddir, "a", "main.c"), (3, 3));
+    let log = d.log_text();
+    assert!(
+        log.contains("a base is not held; asked for it whole"),
+        "{log}"
+    );
+    assert!(!log.contains("refused"), "{log}");
+    // The text sent whole is a base now.
+    assert_eq!(job(&farm, &hosts, &ddir, "a", "main.c"), (0, 3));
+    let log = d.log_text();
+    assert_eq!(log.matches("a base is not held").count(), 1, "{log}");
 }

@@ -3,6 +3,8 @@
 //! manifest and the bodies asked for. A body whose digest is not its
 //! entry's is refused and never stored; a right one is stored and not
 //! asked for again; `--header-cache-size 0` offers no header cache.
+//! Requests by reference (§11): a base the daemon lacks gets `XMIS`,
+//! then the request whole; a client that insists is refused.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,6 +14,7 @@ use distcc::protocol::codec::Codec;
 use distcc::protocol::ext::{self, Choice, ServerHello, cap};
 use distcc::protocol::hdrcache::{self, Content, Digest, Item};
 use distcc::protocol::message::put_bulk_with;
+use distcc::protocol::reqref;
 use distcc::protocol::{Decoded, Limits, RequestHead, Token, decode_response};
 
 use super::harness::{Daemon, Farm, Kind, Opts, text};
@@ -130,4 +133,100 @@ fn distcc_config(farm: &Farm) -> crate::support::distccd::Config {
         .listen(Some("127.0.0.1"))
         .allow(["127.0.0.1"])
         .masquerade_dir(farm.path("masq"))
+}
+
+/// Pick the header cache and requests by reference (LZO bodies), send
+/// `gcc -c ok.c` as `XREF` naming `bases` and `XREQ`; the 12 bytes of
+/// the answer.
+fn by_ref(s: &mut TcpStream, farm: &Farm, bases: &[&[u8]], pick: bool) -> ([u8; 12], Vec<u8>) {
+    let src = farm.src();
+    let head = RequestHead {
+        version: 3,
+        cwd: Some(src.to_str().unwrap().as_bytes().to_vec()),
+        argv: ["gcc", "-c", "ok.c", "-o", "ok.o"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect(),
+    };
+    let items = [Item {
+        name: src.join("ok.c").to_str().unwrap().as_bytes().to_vec(),
+        content: Content::File(Digest::of(OK_C)),
+    }];
+    let text = reqref::text(&head, &items);
+    let mut out = Vec::new();
+    if pick {
+        out = Choice {
+            caps: cap::HEADER_CACHE | cap::REQUEST_REF,
+            ..Choice::default()
+        }
+        .encode();
+    }
+    let refs: Vec<(Digest, &[u8])> = bases.iter().map(|t| (Digest::of(t), *t)).collect();
+    reqref::encode(&mut out, &refs, &text);
+    s.write_all(&out).unwrap();
+    let mut answer = [0u8; 12];
+    s.read_exact(&mut answer).unwrap();
+    (answer, text)
+}
+
+/// A request by reference to a text the daemon does not hold gets `XMIS`
+/// and is then taken whole; the text is kept and serves as a base; a
+/// client that names unknown bases again is refused with a reason.
+#[test]
+fn a_base_the_daemon_lacks_costs_a_round_trip_not_the_job() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("reqref");
+    farm.write_src("ok.c", OK_C);
+    let d = farm.daemon(
+        Kind::Ours,
+        &Opts {
+            args: vec!["--log-level".into(), "debug".into()],
+            ..Opts::default()
+        },
+    );
+    let (mut s, caps) = hello(d.port);
+    assert_ne!(caps & cap::REQUEST_REF, 0, "offer {caps:#x}");
+    let unknown: &[u8] = b"DIST00000003 a text this daemon never saw";
+    let (answer, first) = by_ref(&mut s, &farm, &[unknown], true);
+    assert_eq!(&answer, reqref::MISSING);
+    let (answer, _) = by_ref(&mut s, &farm, &[], false);
+    assert_eq!(&answer, b"XWNT00000001");
+    let mut bit = [0u8; 1];
+    s.read_exact(&mut bit).unwrap();
+    assert_eq!(bit, [1], "ok.c is asked for");
+    compiled(&send_body(&mut s, OK_C));
+    // The text is a base now: the same request against it, not asked
+    // for again, nothing sent after the frame.
+    let (mut s, _) = hello(d.port);
+    let (answer, _) = by_ref(&mut s, &farm, &[&first], true);
+    assert_eq!(&answer, b"XWNT00000001");
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest[0], 0, "nothing wanted");
+    compiled(&rest[1..]);
+    // Unknown bases after XMIS: refused, with the reason in the log.
+    let (mut s, _) = hello(d.port);
+    let (answer, _) = by_ref(&mut s, &farm, &[unknown], true);
+    assert_eq!(&answer, reqref::MISSING);
+    let mut out = Vec::new();
+    reqref::encode(&mut out, &[(Digest::of(unknown), unknown)], b"DIST00000003");
+    s.write_all(&out).unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{:?}", text(&rest));
+    assert!(d.wait_log("names bases this daemon does not hold"));
+    // A frame that is no request text: refused too.
+    let (mut s, _) = hello(d.port);
+    let mut out = Choice {
+        caps: cap::HEADER_CACHE | cap::REQUEST_REF,
+        ..Choice::default()
+    }
+    .encode();
+    reqref::encode(&mut out, &[], b"DIST00000002ARGC00000001ARGV00000003gcc");
+    s.write_all(&out).unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{:?}", text(&rest));
+    assert!(d.wait_log("a head that is not protocol 3"));
+    assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
 }

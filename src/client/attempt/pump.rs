@@ -16,6 +16,7 @@ use crate::client::pump as pumpmode;
 use crate::client::pumpcache;
 use crate::client::race::incoming::Incoming;
 use crate::client::race::run::{LocalJob, Source};
+use crate::client::sentreqs::Memory;
 use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::client::stats::Counted;
@@ -92,7 +93,20 @@ pub(super) fn run_pump(
         .as_ref()
         .is_some_and(|s| s.choice.has(cap::HEADER_CACHE))
     {
-        let sent = pumpcache::send(&mut conn, &argv, &pumped.cwd, &entries, codec)?;
+        // Requests by reference need somewhere to remember what was sent.
+        let memory = session
+            .as_ref()
+            .filter(|s| s.choice.has(cap::REQUEST_REF))
+            .and(ctx.topdir.as_deref())
+            .map(|top| Memory::new(top, &host.lock_id()));
+        let sent = pumpcache::send(
+            &mut conn,
+            &argv,
+            &pumped.cwd,
+            &entries,
+            codec,
+            memory.as_ref(),
+        )?;
         debug!(
             "pump: header cache: sent {} of {} files ({} bytes)",
             sent.bodies, sent.files, sent.bytes

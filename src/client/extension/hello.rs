@@ -90,6 +90,9 @@ pub fn hello(
     if compiler.is_none() {
         caps &= !cap::COMPILER_ID;
     }
+    if caps & cap::HEADER_CACHE == 0 {
+        caps &= !cap::REQUEST_REF;
+    }
     let choice = Choice {
         caps,
         heartbeat_ms: heartbeat_ms(ctx.io_timeout),

@@ -48,7 +48,8 @@ pub const WANTED: u32 = cap::ZSTD
     | cap::COMPILER_ID
     | cap::OUTPUTS
     | cap::HEADER_CACHE
-    | cap::PUMP_OUTPUTS;
+    | cap::PUMP_OUTPUTS
+    | cap::REQUEST_REF;
 
 /// How to open a connection to a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -52,6 +52,7 @@ use super::plain;
 use super::policy::Policy;
 use super::pumpargs;
 use super::pumpjob;
+use super::reqref;
 use super::stats::Stats;
 use super::summary::{Category, Summary};
 use crate::args::os::line;
@@ -107,6 +108,9 @@ pub struct Shared {
     pub waiting: AtomicU32,
     /// The extension's header cache, if on.
     pub headers: Option<HeaderStore>,
+    /// Texts of pump requests, the bases of requests by reference (on
+    /// with the header cache).
+    pub requests: Option<HeaderStore>,
     /// The compilers' identities (the extension's compiler check).
     pub compiler_ids: compiler_id::Known,
 }
@@ -117,6 +121,8 @@ impl Shared {
         Self {
             dirs: JobDirs::new(&settings.tmpdir, settings.save_temps),
             headers: (settings.header_cache > 0).then(|| HeaderStore::new(settings.header_cache)),
+            requests: (settings.header_cache > 0)
+                .then(|| HeaderStore::new(settings.header_cache / reqref::SHARE)),
             settings,
             launcher,
             compile_slots: Semaphore::new(stats.max_kids().max(1) as usize),
@@ -194,7 +200,23 @@ where
     if let Some(session) = &session {
         trace!("client speaks {}", session.describe());
     }
-    let head = inc.head(&s.limits).await.map_err(read_stop)?;
+    // A pump request by reference brings its manifest with its head.
+    let by_ref = match (&session, &shared.requests) {
+        (Some(x), Some(store))
+            if x.choice.has(cap::REQUEST_REF) && x.choice.has(cap::HEADER_CACHE) =>
+        {
+            let next = inc.next_token().await.map_err(read_stop)?;
+            match &next {
+                b"XREF" => Some(reqref::receive(&mut inc, &mut writer, store, s).await?),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let (head, items) = match by_ref {
+        Some(r) => (r.head, Some(r.items)),
+        None => (inc.head(&s.limits).await.map_err(read_stop)?, None),
+    };
     let (argv, cwd) = check_head(&head)?;
     trace!(
         "request: protocol {}, {} arguments: {}{}",
@@ -263,6 +285,7 @@ where
                         .is_some_and(|x| x.choice.has(cap::HEADER_CACHE))
                 })
                 .map(|store| (store, &mut writer));
+            let cached = cached.map(|(store, w)| (store, w, items));
             let outputs = session
                 .as_ref()
                 .is_some_and(|x| x.choice.has(cap::OUTPUTS) && x.choice.has(cap::PUMP_OUTPUTS));

@@ -58,9 +58,19 @@ pub mod cap {
     /// With `OUTPUTS`: protocol 3 (pump mode) replies carry the side
     /// outputs in `XOUT` too (without it, their `XOUT` is empty).
     pub const PUMP_OUTPUTS: u32 = 1 << 7;
+    /// With `ZSTD` and `HEADER_CACHE`: a protocol 3 request's head and
+    /// manifest as one frame compressed against earlier requests the
+    /// server remembers (`XREF`, `XREQ`; `XMIS` when it lacks one).
+    pub const REQUEST_REF: u32 = 1 << 8;
     /// Every bit this code implements.
-    pub const KNOWN: u32 =
-        ZSTD | HEARTBEAT | STATUS | COMPILER_ID | OUTPUTS | HEADER_CACHE | PUMP_OUTPUTS;
+    pub const KNOWN: u32 = ZSTD
+        | HEARTBEAT
+        | STATUS
+        | COMPILER_ID
+        | OUTPUTS
+        | HEADER_CACHE
+        | PUMP_OUTPUTS
+        | REQUEST_REF;
 }
 
 /// Longest compiler identity (`XCID`, `XCMM`) accepted.
