@@ -205,9 +205,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_the_contents_asked_for_are_sent() {
-        let entries = vec![
+    fn entries() -> Vec<FileEntry> {
+        vec![
             FileEntry {
                 name: b"/w/x.c".to_vec(),
                 kind: FileKind::File(b"int x;\n".to_vec()),
@@ -220,33 +219,43 @@ mod tests {
                 name: b"/w/x.h".to_vec(),
                 kind: FileKind::File(b"#define X 1\n".to_vec()),
             },
-        ];
-        let mut answer = Vec::new();
-        hdrcache::encode_want(&mut answer, 3, &[2]);
+        ]
+    }
+
+    /// `gcc -c` in `/w` with [`entries`] to a server answering `answer`:
+    /// the result and the bytes written.
+    fn run(answer: Vec<u8>, memory: Option<&Memory>) -> (Result<Sent, RemoteError>, Vec<u8>) {
         let mut conn = Fake {
             answer: Cursor::new(answer),
             written: Vec::new(),
         };
         let argv = [OsString::from("gcc"), OsString::from("-c")];
-        let sent = send(
+        let entries = entries();
+        let r = send(
             &mut conn,
             &argv,
             Path::new("/w"),
             &entries,
             Codec::Raw,
-            None,
-        )
-        .unwrap();
+            memory,
+        );
+        (r, conn.written)
+    }
+
+    #[test]
+    fn only_the_contents_asked_for_are_sent() {
+        let mut answer = Vec::new();
+        hdrcache::encode_want(&mut answer, 3, &[2]);
+        let (sent, w) = run(answer, None);
         assert_eq!(
-            sent,
+            sent.unwrap(),
             Sent {
                 files: 2,
                 bodies: 1,
                 bytes: 12
             }
         );
-        let w = &conn.written;
-        let text = String::from_utf8_lossy(w);
+        let text = String::from_utf8_lossy(&w);
         assert!(
             text.starts_with("DIST00000003CDIR00000002/wARGC00000002"),
             "{text}"
@@ -260,35 +269,42 @@ mod tests {
         // A server asking for a link, or closing instead of answering.
         let mut bad = Vec::new();
         hdrcache::encode_want(&mut bad, 3, &[1]);
-        let mut conn = Fake {
-            answer: Cursor::new(bad),
-            written: Vec::new(),
-        };
-        assert!(
-            send(
-                &mut conn,
-                &argv,
-                Path::new("/w"),
-                &entries,
-                Codec::Raw,
-                None
-            )
-            .is_err()
-        );
-        let mut conn = Fake {
-            answer: Cursor::new(Vec::new()),
-            written: Vec::new(),
-        };
+        assert!(run(bad, None).0.is_err());
         assert!(matches!(
-            send(
-                &mut conn,
-                &argv,
-                Path::new("/w"),
-                &entries,
-                Codec::Raw,
-                None
-            ),
+            run(Vec::new(), None).0,
             Err(RemoteError::Eof("XWNT"))
         ));
+    }
+
+    #[test]
+    fn by_reference_a_missing_base_means_the_request_again_without_bases() {
+        let top = std::env::temp_dir().join(format!("distcc-pumpcache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&top);
+        let memory = Memory::new(&top, "tcp_h_3632");
+        let mut want = Vec::new();
+        hdrcache::encode_want(&mut want, 3, &[]);
+        // Nothing remembered: no bases; the text is kept once taken.
+        let (sent, w) = run(want.clone(), Some(&memory));
+        assert_eq!(sent.unwrap().bodies, 0);
+        assert!(w.starts_with(b"XREF00000000XREQ"), "{w:?}");
+        let bases = memory.bases();
+        assert_eq!(bases.len(), 1);
+        // Against it; the server lacks it: sent again without, and the
+        // bases it lacked are forgotten.
+        let mut answer = reqref::MISSING.to_vec();
+        answer.extend_from_slice(&want);
+        let (sent, w) = run(answer, Some(&memory));
+        assert_eq!(sent.unwrap().bodies, 0);
+        let mut first = b"XREF00000020".to_vec();
+        first.extend_from_slice(&bases[0].0.0);
+        assert!(w.starts_with(&first), "{w:?}");
+        let again = w.windows(16).position(|x| x == b"XREF00000000XREQ");
+        assert!(again.is_some(), "{w:?}");
+        assert_eq!(memory.bases().len(), 1, "only the text just taken");
+        // XMIS to a request without bases is a protocol error.
+        memory.forget();
+        let (sent, _) = run(reqref::MISSING.to_vec(), Some(&memory));
+        assert!(matches!(sent, Err(RemoteError::Protocol(_))));
+        std::fs::remove_dir_all(&top).unwrap();
     }
 }

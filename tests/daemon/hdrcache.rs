@@ -38,6 +38,24 @@ fn hello(port: u16) -> (TcpStream, u32) {
     }
 }
 
+/// `gcc -c ok.c` in the farm's sources: the head and the manifest.
+fn ok_request(farm: &Farm) -> (RequestHead, [Item; 1]) {
+    let src = farm.src();
+    let head = RequestHead {
+        version: 3,
+        cwd: Some(src.to_str().unwrap().as_bytes().to_vec()),
+        argv: ["gcc", "-c", "ok.c", "-o", "ok.o"]
+            .iter()
+            .map(|a| a.as_bytes().to_vec())
+            .collect(),
+    };
+    let items = [Item {
+        name: src.join("ok.c").to_str().unwrap().as_bytes().to_vec(),
+        content: Content::File(Digest::of(OK_C)),
+    }];
+    (head, items)
+}
+
 /// Pick the header cache alone (LZO bodies), send `gcc -c ok.c` from the
 /// farm's sources with ok.c's digest, read XWNT: the entries asked for.
 fn manifest(farm: &Farm, port: u16) -> (TcpStream, Vec<u32>) {
@@ -47,23 +65,9 @@ fn manifest(farm: &Farm, port: u16) -> (TcpStream, Vec<u32>) {
         caps: cap::HEADER_CACHE,
         ..Choice::default()
     };
-    let src = farm.src();
     let mut out = choice.encode();
-    out.extend(
-        RequestHead {
-            version: 3,
-            cwd: Some(src.to_str().unwrap().as_bytes().to_vec()),
-            argv: ["gcc", "-c", "ok.c", "-o", "ok.o"]
-                .iter()
-                .map(|a| a.as_bytes().to_vec())
-                .collect(),
-        }
-        .encode(),
-    );
-    let items = [Item {
-        name: src.join("ok.c").to_str().unwrap().as_bytes().to_vec(),
-        content: Content::File(Digest::of(OK_C)),
-    }];
+    let (head, items) = ok_request(farm);
+    out.extend(head.encode());
     hdrcache::encode_manifest(&mut out, &items, Codec::Lzo);
     s.write_all(&out).unwrap();
     let mut want = [0u8; 13];
@@ -90,18 +94,23 @@ fn compiled(reply: &[u8]) {
     }
 }
 
-#[test]
-fn the_daemon_keeps_only_contents_whose_digest_is_right() {
-    crate::require_tool!("gcc");
-    let farm = Farm::new("hdrcache");
-    farm.write_src("ok.c", OK_C);
-    let d = farm.daemon(
+/// Our daemon logging at debug level.
+fn debug_daemon(farm: &Farm) -> Daemon {
+    farm.daemon(
         Kind::Ours,
         &Opts {
             args: vec!["--log-level".into(), "debug".into()],
             ..Opts::default()
         },
-    );
+    )
+}
+
+#[test]
+fn the_daemon_keeps_only_contents_whose_digest_is_right() {
+    crate::require_tool!("gcc");
+    let farm = Farm::new("hdrcache");
+    farm.write_src("ok.c", OK_C);
+    let d = debug_daemon(&farm);
     // Other bytes than the digest names: refused, no reply.
     let (mut s, wanted) = manifest(&farm, d.port);
     assert_eq!(wanted, [0]);
@@ -139,19 +148,7 @@ fn distcc_config(farm: &Farm) -> crate::support::distccd::Config {
 /// `gcc -c ok.c` as `XREF` naming `bases` and `XREQ`; the 12 bytes of
 /// the answer.
 fn by_ref(s: &mut TcpStream, farm: &Farm, bases: &[&[u8]], pick: bool) -> ([u8; 12], Vec<u8>) {
-    let src = farm.src();
-    let head = RequestHead {
-        version: 3,
-        cwd: Some(src.to_str().unwrap().as_bytes().to_vec()),
-        argv: ["gcc", "-c", "ok.c", "-o", "ok.o"]
-            .iter()
-            .map(|a| a.as_bytes().to_vec())
-            .collect(),
-    };
-    let items = [Item {
-        name: src.join("ok.c").to_str().unwrap().as_bytes().to_vec(),
-        content: Content::File(Digest::of(OK_C)),
-    }];
+    let (head, items) = ok_request(farm);
     let text = reqref::text(&head, &items);
     let mut out = Vec::new();
     if pick {
@@ -177,13 +174,7 @@ fn a_base_the_daemon_lacks_costs_a_round_trip_not_the_job() {
     crate::require_tool!("gcc");
     let farm = Farm::new("reqref");
     farm.write_src("ok.c", OK_C);
-    let d = farm.daemon(
-        Kind::Ours,
-        &Opts {
-            args: vec!["--log-level".into(), "debug".into()],
-            ..Opts::default()
-        },
-    );
+    let d = debug_daemon(&farm);
     let (mut s, caps) = hello(d.port);
     assert_ne!(caps & cap::REQUEST_REF, 0, "offer {caps:#x}");
     let unknown: &[u8] = b"DIST00000003 a text this daemon never saw";
