@@ -18,7 +18,15 @@ Projects (bench/projects.py): liblzma (the lzma-sys crate's C sources,
 flags of its build.rs) and Dear ImGui (the imgui-sys crate's C++
 sources), both fetched through cargo's registry.
 
-Usage: bench/extension.py [--rounds N] [--bin DIR]   (DIR: target/release)
+Also reported: where the bytes go, per item of the protocol (bench/wire.py).
+
+With `--callgrind N`, N of the files are also compiled once per mode
+under valgrind's callgrind, and the instructions of the distcc process
+itself are reported (median; load-independent; cpp, run by both modes
+alike, is not followed).
+
+Usage: bench/extension.py [--rounds N] [--bin DIR] [--project liblzma|imgui]
+                          [--callgrind N]   (DIR: target/release)
 """
 
 import argparse
@@ -34,6 +42,7 @@ import time
 
 import loopback
 import projects
+import wire
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -54,6 +63,7 @@ class Relay:
     def __init__(self, target):
         self.target = target
         self.up = self.down = 0
+        self.conns = []  # per connection: [bytes up, bytes down]
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -65,10 +75,13 @@ class Relay:
         while True:
             c, _ = self.sock.accept()
             s = socket.create_connection(self.target)
+            streams = [bytearray(), bytearray()]
+            with self.lock:
+                self.conns.append(streams)
             for a, b, up in ((c, s, True), (s, c, False)):
-                threading.Thread(target=self.pump, args=(a, b, up), daemon=True).start()
+                threading.Thread(target=self.pump, args=(a, b, up, streams), daemon=True).start()
 
-    def pump(self, a, b, up):
+    def pump(self, a, b, up, streams):
         try:
             while True:
                 data = a.recv(65536)
@@ -79,6 +92,7 @@ class Relay:
                         self.up += len(data)
                     else:
                         self.down += len(data)
+                    streams[0 if up else 1] += data
                 b.sendall(data)
         except OSError:
             pass
@@ -89,11 +103,17 @@ class Relay:
                 pass
 
     def take(self):
+        """(bytes up, bytes down, {item group: bytes}) since the last take."""
         time.sleep(0.05)  # the relay's threads finish their last sends
         with self.lock:
             r = (self.up, self.down)
+            conns, self.conns = self.conns, []
             self.up = self.down = 0
-        return r
+        groups = {}
+        for up, down in conns:
+            for g, n in wire.breakdown(bytes(up), bytes(down)).items():
+                groups[g] = groups.get(g, 0) + n
+        return r + (groups,)
 
 
 def daemon_cpu(pid):
@@ -102,10 +122,23 @@ def daemon_cpu(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def instructions(argv, cwd, env):
+    """Instructions the distcc process itself runs (callgrind; its
+    children, cpp included, are not followed)."""
+    out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + argv,
+                         cwd=cwd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit("distcc failed under callgrind: %s" % out.stderr)
+    return int(out.stderr.split("Collected : ")[1].split()[0])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release"))
+    ap.add_argument("--project", choices=("all", "liblzma", "imgui"), default="all")
+    ap.add_argument("--callgrind", type=int, default=0, metavar="N",
+                    help="also count the client's instructions on N files per mode")
     args = ap.parse_args()
     d, port, tmp = loopback.start_distccd(
         args.bin, "bench-ext-", ("gcc", "g++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++"))
@@ -113,8 +146,11 @@ def main():
         relay = Relay(("127.0.0.1", port))
         host = "127.0.0.1:%d,lzo" % relay.port
         for name, make in (("liblzma", liblzma), ("imgui (C++)", imgui)):
+            if args.project not in ("all", name.split()[0]):
+                continue
             src, cc, flags, files = make(tmp)
-            results = {m: {"up": [], "down": [], "wire": [], "client": [], "daemon": []} for m in ("lzo", "zstd")}
+            results = {m: {"up": [], "down": [], "wire": [], "client": [], "daemon": [], "items": {}}
+                       for m in ("lzo", "zstd")}
             ddir = os.path.join(tmp, "ddir-" + cc)
             for rnd in range(args.rounds):
                 for mode in (("lzo", "zstd") if rnd % 2 == 0 else ("zstd", "lzo")):
@@ -134,13 +170,23 @@ def main():
                         if out.returncode != 0:
                             sys.exit("distcc failed on %s: %s" % (f, out.stderr.decode()))
                         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-                        up, down = relay.take()
+                        up, down, groups = relay.take()
                         res = results[mode]
+                        for g, b in groups.items():
+                            res["items"][g] = res["items"].get(g, 0) + b
                         res["up"].append(up)
                         res["down"].append(down)
                         res["wire"].append(up + down)
                         res["client"].append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
                         res["daemon"].append(daemon_cpu(d.pid) - c0)
+            counts = {m: [] for m in ("lzo", "zstd")}
+            for f in files[::max(1, len(files) // args.callgrind)][:args.callgrind] if args.callgrind else []:
+                for mode in ("lzo", "zstd"):
+                    env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "DISTCC_DIR": ddir, "TMPDIR": tmp,
+                           "DISTCC_HOSTS": host, "DISTCC_EXTENSION": "0" if mode == "lzo" else "1"}
+                    counts[mode].append(instructions([os.path.join(args.bin, "distcc"), cc] + flags +
+                                                     ["-c", f, "-o", os.path.join(tmp, "out.o")], src, env))
+                    relay.take()
             n = len(files)
             print("\n%s: %d files x %d rounds, %s %s" % (name, n, args.rounds, cc, " ".join(flags[:4])))
             print("| per job | LZO (protocol 2) | zstd (extension) | zstd / LZO |")
@@ -161,6 +207,19 @@ def main():
             ml = sum(results["lzo"]["client"]) * 1000 / len(results["lzo"]["client"])
             mz = sum(results["zstd"]["client"]) * 1000 / len(results["zstd"]["client"])
             print("| client CPU, ms (mean) | %.1f | %.1f | %.2f |" % (ml, mz, mz / ml))
+            if args.callgrind:
+                a, b = (statistics.median(counts[m]) / 1e6 for m in ("lzo", "zstd"))
+                print("| client instructions, M (median of %d, callgrind, cpp not included) | %.2f | %.2f | %.2f |"
+                      % (len(counts["lzo"]), a, b, b / a))
+            print("\nWhere the bytes go, per job (mean):\n")
+            print("| item | LZO (protocol 2) | zstd (extension) |")
+            print("|---|---|---|")
+            jobs = {m: len(results[m]["wire"]) for m in results}
+            groups = sorted(set(results["lzo"]["items"]) | set(results["zstd"]["items"]),
+                            key=lambda g: -results["lzo"]["items"].get(g, 0) - results["zstd"]["items"].get(g, 0))
+            for g in groups:
+                print("| %s | %.0f | %.0f |" % (g, results["lzo"]["items"].get(g, 0) / jobs["lzo"],
+                                               results["zstd"]["items"].get(g, 0) / jobs["zstd"]))
     finally:
         d.terminate()
         d.wait()
