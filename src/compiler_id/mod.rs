@@ -19,6 +19,7 @@
 //! producing the same objects, and a driver from another build of gcc
 //! comes with another `cc1` and other specs.
 
+pub mod elf;
 pub mod entry;
 pub mod files;
 
