@@ -19,6 +19,8 @@
 //!   check, and the once-per-host warning about a different one.
 //! * [`race`]: a late remote job compiled here too, the first result
 //!   taken.
+//! * [`pumpfiles`], [`pumpcache`]: a pump job's files, read only where
+//!   they must travel, and the header cache's exchange.
 //! * [`sidefiles`]: the side files (`.dwo`, `.su`, ...) that come back
 //!   after a reply in the protocol extension.
 
@@ -34,6 +36,7 @@ pub mod plan;
 pub mod probe;
 pub mod pump;
 pub mod pumpcache;
+pub mod pumpfiles;
 pub mod race;
 pub mod scan;
 pub mod sentreqs;

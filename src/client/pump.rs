@@ -18,8 +18,6 @@
 //! ([`dotd_plan`]).
 
 use std::ffi::OsString;
-use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use tracing::debug;
@@ -31,9 +29,7 @@ use crate::client::ctx::Ctx;
 use crate::client::probe::cross::find_on_path;
 use crate::client::probe::sysdirs;
 use crate::env::Vars;
-use crate::protocol::codec::Codec;
-use crate::protocol::{FileEntry, FileKind, Request, RequestHead};
-use crate::pump::includes::{Cache, ENV_GIVE_UP, SearchPath, closure_cached};
+use crate::pump::includes::{Cache, ENV_GIVE_UP, Known, SearchPath, closure_cached};
 
 /// Where the header analysis of a job stands (done once per job, however
 /// many hosts are tried).
@@ -53,6 +49,10 @@ pub enum PumpState {
 pub struct Pumped {
     /// The files to send, the source first.
     pub files: Vec<PathBuf>,
+    /// For each of `files`, its digest and size if the include cache (or
+    /// the analysis's own read) gave them: such a file is read only if
+    /// the server's header cache lacks it.
+    pub known: Vec<Option<Known>>,
     /// Directories the server must create although no file is sent into
     /// them (gcc steps out of them with `..`): each gets an empty
     /// [`FORCING_FILE`], as 3.4's include server does.
@@ -233,6 +233,7 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
     }
     Ok(Pumped {
         files: found.files,
+        known: found.known,
         dirs: found.dirs,
         system: search.system,
         dotd,
@@ -258,43 +259,6 @@ fn clock_reason(file: &Path, line: u32, name: &str) -> String {
 /// The empty file that makes a directory exist on the server, named as
 /// 3.4's include server names it (spec §5).
 pub const FORCING_FILE: &str = "forcing_technique_271828";
-
-/// The files of a protocol 3 request, read now: `files` by their
-/// absolute names, then an empty [`FORCING_FILE`] in each of `dirs`.
-pub fn entries(files: &[PathBuf], dirs: &[PathBuf]) -> io::Result<Vec<FileEntry>> {
-    let mut entries = Vec::with_capacity(files.len() + dirs.len());
-    for f in files {
-        let data = std::fs::read(f)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", f.display())))?;
-        entries.push(FileEntry {
-            name: f.as_os_str().as_bytes().to_vec(),
-            kind: FileKind::File(data),
-        });
-    }
-    for d in dirs {
-        entries.push(FileEntry {
-            name: d.join(FORCING_FILE).as_os_str().as_bytes().to_vec(),
-            kind: FileKind::File(Vec::new()),
-        });
-    }
-    Ok(entries)
-}
-
-/// The whole protocol 3 request: DIST, CDIR, the argv as it is (the
-/// server needs `-I` and `-D`), NFIL and the `entries`, bodies in `codec`
-/// (LZO, or the extension's zstd).
-pub fn request(argv: &[OsString], cwd: &Path, entries: Vec<FileEntry>, codec: Codec) -> Vec<u8> {
-    Request {
-        head: RequestHead {
-            version: 3,
-            cwd: Some(cwd.as_os_str().as_bytes().to_vec()),
-            argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        },
-        source: Vec::new(),
-        files: entries,
-    }
-    .encode_with(codec)
-}
 
 #[cfg(test)]
 mod tests {
@@ -347,33 +311,5 @@ mod tests {
         };
         let none = Vars::from_pairs(Vec::<(String, String)>::new());
         assert!(dotd_plan(&job, false, &none).is_err());
-    }
-
-    #[test]
-    fn the_request_carries_every_file_by_its_absolute_name() {
-        use crate::protocol::{Decoded, Limits, decode_request};
-        let dir = std::env::temp_dir().join(format!("dcc-pumpreq-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let src = dir.join("x.c");
-        std::fs::write(&src, "#include \"x.h\"\nint x;\n").unwrap();
-        let hdr = dir.join("x.h");
-        std::fs::write(&hdr, "int y;\n").unwrap();
-        let files = entries(&[src.clone(), hdr.clone()], &[dir.join("sub")]).unwrap();
-        let bytes = request(&v("gcc -c x.c -o x.o"), &dir, files, Codec::Lzo);
-        let Decoded::Done(req, used) = decode_request(&bytes, &Limits::default()).unwrap() else {
-            panic!("incomplete request");
-        };
-        assert_eq!(used, bytes.len());
-        assert_eq!(req.head.version, 3);
-        assert_eq!(req.head.cwd.as_deref(), Some(dir.as_os_str().as_bytes()));
-        assert_eq!(req.files.len(), 3);
-        assert_eq!(req.files[1].name, hdr.as_os_str().as_bytes());
-        assert_eq!(req.files[1].kind, FileKind::File(b"int y;\n".to_vec()));
-        let forcing = dir.join("sub").join(FORCING_FILE);
-        assert_eq!(req.files[2].name, forcing.as_os_str().as_bytes());
-        assert_eq!(req.files[2].kind, FileKind::File(Vec::new()));
-        let gone = entries(&[dir.join("missing.h")], &[]).unwrap_err();
-        assert!(gone.to_string().contains("missing.h"), "{gone}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -4,6 +4,8 @@
 //! server lacks, send only those. A header the server got from an
 //! earlier job (of this build, of another build, of another client with
 //! the same bytes) costs its name and 32 bytes instead of its contents.
+//! Nor is it read: the include cache gives its digest (checked against
+//! its `stat`), so a job reads only the files the server asks for.
 
 use std::ffi::OsString;
 use std::io::{self, Read, Write};
@@ -12,6 +14,8 @@ use std::path::Path;
 
 use tracing::debug;
 
+use crate::client::attempt::AttemptError;
+use crate::client::pumpfiles::Outgoing;
 use crate::client::sentreqs::Memory;
 use crate::client::transport::remote::RemoteError;
 use crate::protocol::codec::Codec;
@@ -19,7 +23,7 @@ use crate::protocol::hdrcache::{self, Content, Digest, Item};
 use crate::protocol::message::put_bulk_with;
 use crate::protocol::reqref::{self, Answer};
 use crate::protocol::token::{HEADER_LEN, Header, Token};
-use crate::protocol::{Decoded, FileEntry, FileKind, ProtocolError, RequestHead};
+use crate::protocol::{Decoded, ProtocolError, RequestHead};
 
 /// What the server's answer cost.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,16 +36,13 @@ pub struct Sent {
     pub bytes: u64,
 }
 
-/// The manifest of `entries`: each file by its digest.
-pub fn manifest(entries: &[FileEntry]) -> Vec<Item> {
-    entries
+/// The manifest of `files`: each by its digest.
+pub fn manifest(files: &[Outgoing]) -> Vec<Item> {
+    files
         .iter()
-        .map(|e| Item {
-            name: e.name.clone(),
-            content: match &e.kind {
-                FileKind::File(data) => Content::File(Digest::of(data)),
-                FileKind::Link(target) => Content::Link(target.clone()),
-            },
+        .map(|f| Item {
+            name: f.name.clone(),
+            content: Content::File(f.digest()),
         })
         .collect()
 }
@@ -131,18 +132,20 @@ fn send_by_ref<C: Read + Write>(
     }
 }
 
-/// Send the protocol 3 request of `argv` in `cwd` with `entries` through
+/// Send the protocol 3 request of `argv` in `cwd` with `files` through
 /// the header cache: head and manifest (by reference to earlier requests
-/// with `memory`, §11), then the bodies asked for, in `codec`.
+/// with `memory`, §11), then the bodies asked for, in `codec`. A file
+/// asked for that cannot be read, or no longer has the digest the
+/// manifest named, fails the job here (no host is to blame).
 pub fn send<C: Read + Write>(
     conn: &mut C,
     argv: &[OsString],
     cwd: &Path,
-    entries: &[FileEntry],
+    files: &[Outgoing],
     codec: Codec,
     memory: Option<&Memory>,
-) -> Result<Sent, RemoteError> {
-    let items = manifest(entries);
+) -> Result<Sent, AttemptError> {
+    let items = manifest(files);
     let head = RequestHead {
         version: 3,
         cwd: Some(cwd.as_os_str().as_bytes().to_vec()),
@@ -153,25 +156,22 @@ pub fn send<C: Read + Write>(
         None => {
             let mut out = head.encode();
             hdrcache::encode_manifest(&mut out, &items, codec);
-            conn.write_all(&out)?;
+            conn.write_all(&out).map_err(RemoteError::Io)?;
             read_want(conn, &items, false)?.expect("XMIS is only read by reference")
         }
     };
     let mut out = Vec::new();
     let mut bytes = 0;
     for &i in &wanted {
-        let FileKind::File(data) = &entries[i as usize].kind else {
-            unreachable!("the decoder lets only files be asked for");
-        };
+        let data = files[i as usize]
+            .bytes(true)
+            .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
         bytes += data.len() as u64;
-        put_bulk_with(&mut out, Token::File, codec, data);
+        put_bulk_with(&mut out, Token::File, codec, &data);
     }
-    conn.write_all(&out)?;
+    conn.write_all(&out).map_err(RemoteError::Io)?;
     Ok(Sent {
-        files: items
-            .iter()
-            .filter(|i| matches!(i.content, Content::File(_)))
-            .count(),
+        files: items.len(),
         bodies: wanted.len(),
         bytes,
     })
@@ -182,6 +182,7 @@ mod tests {
     use std::io::Cursor;
 
     use super::*;
+    use crate::client::pumpfiles::Body;
 
     /// A connection whose reads come from `answer` and whose writes are kept.
     struct Fake {
@@ -205,47 +206,40 @@ mod tests {
         }
     }
 
-    fn entries() -> Vec<FileEntry> {
-        vec![
-            FileEntry {
-                name: b"/w/x.c".to_vec(),
-                kind: FileKind::File(b"int x;\n".to_vec()),
-            },
-            FileEntry {
-                name: b"/w/l.h".to_vec(),
-                kind: FileKind::Link(b"x.h".to_vec()),
-            },
-            FileEntry {
-                name: b"/w/x.h".to_vec(),
-                kind: FileKind::File(b"#define X 1\n".to_vec()),
-            },
-        ]
+    fn files() -> Vec<Outgoing> {
+        [("/w/x.c", "int x;\n"), ("/w/x.h", "#define X 1\n")]
+            .into_iter()
+            .map(|(name, text)| Outgoing {
+                name: name.as_bytes().to_vec(),
+                body: Body::Bytes(text.as_bytes().to_vec()),
+            })
+            .collect()
     }
 
-    /// `gcc -c` in `/w` with [`entries`] to a server answering `answer`:
-    /// the result and the bytes written.
-    fn run(answer: Vec<u8>, memory: Option<&Memory>) -> (Result<Sent, RemoteError>, Vec<u8>) {
+    /// `gcc -c` in `/w` with `files` to a server answering `answer`: the
+    /// result and the bytes written.
+    fn run_with(
+        files: &[Outgoing],
+        answer: Vec<u8>,
+        memory: Option<&Memory>,
+    ) -> (Result<Sent, AttemptError>, Vec<u8>) {
         let mut conn = Fake {
             answer: Cursor::new(answer),
             written: Vec::new(),
         };
         let argv = [OsString::from("gcc"), OsString::from("-c")];
-        let entries = entries();
-        let r = send(
-            &mut conn,
-            &argv,
-            Path::new("/w"),
-            &entries,
-            Codec::Raw,
-            memory,
-        );
+        let r = send(&mut conn, &argv, Path::new("/w"), files, Codec::Raw, memory);
         (r, conn.written)
+    }
+
+    fn run(answer: Vec<u8>, memory: Option<&Memory>) -> (Result<Sent, AttemptError>, Vec<u8>) {
+        run_with(&files(), answer, memory)
     }
 
     #[test]
     fn only_the_contents_asked_for_are_sent() {
         let mut answer = Vec::new();
-        hdrcache::encode_want(&mut answer, 3, &[2]);
+        hdrcache::encode_want(&mut answer, 2, &[1]);
         let (sent, w) = run(answer, None);
         assert_eq!(
             sent.unwrap(),
@@ -261,19 +255,53 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("XMAN0000009dNAME00000006/w/x.cXDIG00000020"),
+            text.contains("XMAN0000007cNAME00000006/w/x.cXDIG00000020"),
             "{text}"
         );
         assert!(w.ends_with(b"FILE0000000c#define X 1\n"), "{text}");
         assert!(!text.contains("int x;"), "{text}");
-        // A server asking for a link, or closing instead of answering.
-        let mut bad = Vec::new();
-        hdrcache::encode_want(&mut bad, 3, &[1]);
-        assert!(run(bad, None).0.is_err());
+        // A server closing instead of answering.
         assert!(matches!(
             run(Vec::new(), None).0,
-            Err(RemoteError::Eof("XWNT"))
+            Err(AttemptError::Host(RemoteError::Eof("XWNT")))
         ));
+    }
+
+    #[test]
+    fn a_file_known_by_its_digest_is_read_only_if_asked_for_and_checked() {
+        use crate::client::pumpfiles::outgoing;
+        use crate::pump::includes::Known;
+        let dir = std::env::temp_dir().join(format!("dcc-pumpcache-rd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hdr = dir.join("x.h");
+        std::fs::write(&hdr, "#define X 1\n").unwrap();
+        // The digest comes from the include cache; the file is not read.
+        let known = Known {
+            digest: Digest::of(b"#define X 1\n"),
+            size: 12,
+        };
+        let files = outgoing(std::slice::from_ref(&hdr), &[Some(known)], &[]).unwrap();
+        assert!(matches!(files[0].body, Body::Unread(..)));
+        let want = |w: &[u32]| {
+            let mut a = Vec::new();
+            hdrcache::encode_want(&mut a, 1, w);
+            a
+        };
+        let (sent, w) = run_with(&files, want(&[]), None);
+        assert_eq!(sent.unwrap().bodies, 0);
+        assert!(w.windows(32).any(|x| x == known.digest.0), "digest named");
+        let (sent, w) = run_with(&files, want(&[0]), None);
+        assert_eq!(sent.unwrap().bytes, 12);
+        assert!(w.ends_with(b"FILE0000000c#define X 1\n"));
+        // Changed since its digest was recorded: the job cannot go out
+        // with the manifest it sent, and no host is to blame.
+        std::fs::write(&hdr, "#define X 2\n").unwrap();
+        let (sent, _) = run_with(&files, want(&[0]), None);
+        assert!(
+            matches!(&sent, Err(AttemptError::Local(why)) if why.contains("changed while")),
+            "{sent:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -282,7 +310,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&top);
         let memory = Memory::new(&top, "tcp_h_3632");
         let mut want = Vec::new();
-        hdrcache::encode_want(&mut want, 3, &[]);
+        hdrcache::encode_want(&mut want, 2, &[]);
         // Nothing remembered: no bases; the text is kept once taken.
         let (sent, w) = run(want.clone(), Some(&memory));
         assert_eq!(sent.unwrap().bodies, 0);
@@ -304,7 +332,10 @@ mod tests {
         // XMIS to a request without bases is a protocol error.
         memory.forget();
         let (sent, _) = run(reqref::MISSING.to_vec(), Some(&memory));
-        assert!(matches!(sent, Err(RemoteError::Protocol(_))));
+        assert!(matches!(
+            sent,
+            Err(AttemptError::Host(RemoteError::Protocol(_)))
+        ));
         std::fs::remove_dir_all(&top).unwrap();
     }
 }

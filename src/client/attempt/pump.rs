@@ -14,6 +14,7 @@ use crate::client::ctx::Ctx;
 use crate::client::extension;
 use crate::client::pump as pumpmode;
 use crate::client::pumpcache;
+use crate::client::pumpfiles;
 use crate::client::race::incoming::Incoming;
 use crate::client::race::run::{LocalJob, Source};
 use crate::client::sentreqs::Memory;
@@ -22,9 +23,9 @@ use crate::client::stats;
 use crate::client::stats::Counted;
 use crate::client::transport::remote::{RemoteError, Reply};
 use crate::hosts::HostSpec;
+use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
 use crate::protocol::ext::cap;
-use crate::protocol::{FileKind, Limits};
 use crate::state::Phase;
 
 use super::connect::{checked_opening, connect, open, probe_after_success, wait_or_race};
@@ -48,17 +49,10 @@ pub(super) fn run_pump(
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
         argv.extend([OsString::from("-MT"), target.clone()]);
     }
-    let entries = pumpmode::entries(files, &pumped.dirs)
-        .map_err(|e| AttemptError::Local(format!("reading the files to send: {e}")))?;
-    stats::set_size(
-        entries
-            .iter()
-            .map(|e| match &e.kind {
-                FileKind::File(body) => body.len() as u64,
-                _ => 0,
-            })
-            .sum(),
-    );
+    let reading =
+        |e: std::io::Error| AttemptError::Local(format!("reading the files to send: {e}"));
+    let outgoing = pumpfiles::outgoing(files, &pumped.known, &pumped.dirs).map_err(reading)?;
+    stats::set_size(outgoing.iter().map(pumpfiles::Outgoing::size).sum());
     status.set(Phase::Connect, name, slot);
     let check = checked_opening(ctx, host, job)?;
     let opening = check.opening;
@@ -103,7 +97,7 @@ pub(super) fn run_pump(
             &mut conn,
             &argv,
             &pumped.cwd,
-            &entries,
+            &outgoing,
             codec,
             memory.as_ref(),
         )?;
@@ -112,7 +106,7 @@ pub(super) fn run_pump(
             sent.bodies, sent.files, sent.bytes
         );
     } else {
-        let request = pumpmode::request(&argv, &pumped.cwd, entries, codec);
+        let request = pumpfiles::request(&argv, &pumped.cwd, &outgoing, codec).map_err(reading)?;
         conn.write_all(&request).map_err(RemoteError::Io)?;
     }
     status.set(Phase::Compile, name, slot);

@@ -1,6 +1,8 @@
 //! What one client process learned about a header, kept for the next
 //! ones of the same build: the names its directives mention (the lexer's
-//! output), the `stat` it had when it was read, and a hash of its bytes.
+//! output), the `stat` it had when it was read, and the SHA-256 of its
+//! bytes (which also names it in the server's header cache, so a job whose
+//! headers all hit reads none of them unless the server asks).
 //!
 //! A build of N files through `pump make` starts N client processes that
 //! each scan mostly the same headers. The scan is the analysis's main
@@ -21,7 +23,9 @@
 //!   change times in nanoseconds) equals the one it was read with. A
 //!   header whose `stat` changed is read again; if its bytes hash as
 //!   before (a `touch`, a regenerated but identical `config.h`) the
-//!   record's names are kept, else it is lexed again.
+//!   record's names are kept, else it is lexed again. The digest a hit
+//!   gives is checked again against the bytes whenever they are read to
+//!   be sent.
 //! * **A change the `stat` cannot see.** File times have a granularity
 //!   (a clock tick on Linux, up to 2 s elsewhere): a header rewritten with
 //!   the same size within one tick of being read keeps its `stat`. As git
@@ -48,6 +52,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::warn;
 
 use super::lexer::{Directive, Kind};
+use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
 
 /// How recently a header may have changed and still get a record (see
 /// the module's documentation). 2 s covers the coarsest file times Linux
@@ -101,7 +106,8 @@ impl Key {
 pub struct Record {
     pub path: Vec<u8>,
     pub key: Key,
-    pub hash: u128,
+    /// The SHA-256 of its bytes.
+    pub digest: Digest,
     pub directives: Vec<Directive>,
 }
 
@@ -119,11 +125,11 @@ pub struct Cache {
 /// What [`Cache::lookup`] found for a header.
 #[derive(Debug)]
 pub enum Lookup {
-    /// Its names, from a record that still holds.
-    Hit(Vec<Directive>),
-    /// It must be read: its current key, and the record's names and hash
+    /// Its names and digest, from a record that still holds, and its size.
+    Hit(Vec<Directive>, Digest, u64),
+    /// It must be read: its current key, and the record's names and digest
     /// if there was one (for [`Cache::same_bytes`]).
-    Read(Key, Option<(u128, Vec<Directive>)>),
+    Read(Key, Option<(Digest, Vec<Directive>)>),
     /// It cannot be `stat`ed: the caller's read reports why.
     Gone,
 }
@@ -174,13 +180,17 @@ impl Cache {
             Some(r) if r.path == file.as_os_str().as_bytes() => {
                 if r.key == key {
                     self.stats.hits += 1;
-                    Lookup::Hit(r.directives)
+                    Lookup::Hit(r.directives, r.digest, key.size)
                 } else {
-                    Lookup::Read(key, Some((r.hash, r.directives)))
+                    Lookup::Read(key, Some((r.digest, r.directives)))
                 }
             }
-            // Another path with the same name hash: not damage.
+            // Another path with the same name hash, or a record of another
+            // version of this program: not damage.
             Some(_) => Lookup::Read(key, None),
+            None if bytes.starts_with(&MAGIC[..6]) && !bytes.starts_with(MAGIC) => {
+                Lookup::Read(key, None)
+            }
             None => {
                 self.stats.corrupt += 1;
                 if !self.warned {
@@ -209,7 +219,7 @@ impl Cache {
     /// Leaves a record of `file` for the next processes, unless it changed
     /// too recently to be told apart from a later change. Failures only
     /// cost the next process a scan, so they are logged, not returned.
-    pub fn store(&mut self, file: &Path, key: Key, hash: u128, directives: &[Directive]) {
+    pub fn store(&mut self, file: &Path, key: Key, digest: Digest, directives: &[Directive]) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as i64);
@@ -220,7 +230,7 @@ impl Cache {
         let record = Record {
             path: file.as_os_str().as_bytes().to_vec(),
             key,
-            hash,
+            digest,
             directives: directives.to_vec(),
         };
         match self.write(&self.record_path(file), &encode(&record)) {
@@ -276,9 +286,9 @@ fn read_small(p: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-const MAGIC: &[u8; 8] = b"DCCINC3\n";
+const MAGIC: &[u8; 8] = b"DCCINC4\n";
 
-/// A record as bytes: the magic, the path, the key, the hash, the names,
+/// A record as bytes: the magic, the path, the key, the digest, the names,
 /// then an FNV-1a checksum of everything before it.
 pub fn encode(r: &Record) -> Vec<u8> {
     let mut out = Vec::with_capacity(128 + r.path.len() + r.directives.len() * 32);
@@ -290,7 +300,7 @@ pub fn encode(r: &Record) -> Vec<u8> {
     for v in [r.key.mtime_ns, r.key.ctime_ns] {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    out.extend_from_slice(&r.hash.to_le_bytes());
+    out.extend_from_slice(&r.digest.0);
     out.extend_from_slice(&(r.directives.len() as u32).to_le_bytes());
     for d in &r.directives {
         out.push(kind_code(d.kind));
@@ -319,7 +329,7 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
         mtime_ns: r.u64()? as i64,
         ctime_ns: r.u64()? as i64,
     };
-    let hash = u128::from_le_bytes(r.take(16)?.try_into().ok()?);
+    let digest = Digest(r.take(DIGEST_LEN)?.try_into().ok()?);
     let n = r.u32()?;
     let mut directives = Vec::with_capacity(n.min(4096) as usize);
     for _ in 0..n {
@@ -343,7 +353,7 @@ pub fn decode(bytes: &[u8]) -> Option<Record> {
     r.0.is_empty().then_some(Record {
         path,
         key,
-        hash,
+        digest,
         directives,
     })
 }
@@ -404,40 +414,6 @@ fn fnv1a(data: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
-}
-
-/// A 128-bit hash of a header's bytes, to tell whether a header whose
-/// `stat` changed still says the same. Two independent 64-bit lanes over
-/// 8-byte words, each finished with MurmurHash3's avalanche: fast (a word
-/// per multiply), and a chance collision between two versions of one
-/// header is out of reach. Not meant to resist someone who can write our
-/// headers: they already decide what we compile.
-pub fn content_hash(data: &[u8]) -> u128 {
-    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
-    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
-    let mut a: u64 = 0x243f_6a88_85a3_08d3 ^ data.len() as u64;
-    let mut b: u64 = 0x1319_8a2e_0370_7344 ^ (data.len() as u64).rotate_left(32);
-    let mut words = data.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-        a = (a ^ w).wrapping_mul(K1).rotate_left(31);
-        b = (b ^ w.rotate_left(17)).wrapping_mul(K2).rotate_left(29);
-    }
-    let mut last = [0u8; 8];
-    let rest = words.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    let w = u64::from_le_bytes(last);
-    a = (a ^ w).wrapping_mul(K1);
-    b = (b ^ w.rotate_left(17)).wrapping_mul(K2);
-    (u128::from(fmix(a ^ b.rotate_left(13))) << 64) | u128::from(fmix(b ^ a.rotate_left(7)))
-}
-
-fn fmix(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
 }
 
 #[cfg(test)]

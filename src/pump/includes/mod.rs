@@ -45,7 +45,7 @@ use std::fmt;
 
 pub use cache::{Cache, CacheStats};
 pub use search::SearchPath;
-pub use walk::{Closure, closure, closure_cached};
+pub use walk::{Closure, Known, closure, closure_cached};
 
 /// Why the analysis cannot vouch for a file list, for `DISTCC_VERBOSE`
 /// ("computed #include at foo.h:12").

@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::GiveUp;
-use super::cache::{Cache, Lookup, content_hash};
+use super::cache::{Cache, Lookup};
 use super::lexer::{self, Directive, Kind};
 use super::paths::{FastMap, FastSet, Fs, Symlink, stepped_out};
 use super::search::{Chain, SearchPath};
+use crate::protocol::hdrcache::Digest;
 use macros::macro_value;
 
 mod macros;
@@ -45,6 +46,18 @@ pub struct Closure {
     /// Uses of `__DATE__`, `__TIME__` and `__TIMESTAMP__` in the files
     /// scanned: (file, line, macro).
     pub clock: Vec<(PathBuf, u32, String)>,
+    /// For each of `files`, its digest and size when the include cache
+    /// gave them (or this analysis read the file): the request's manifest
+    /// then needs no read of it.
+    pub known: Vec<Option<Known>>,
+}
+
+/// A file's SHA-256 and size, from its include cache record (checked
+/// against its `stat`) or from reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    pub digest: Digest,
+    pub size: u64,
 }
 
 /// The closure of compiling `source` (relative to `cwd`) with `search`.
@@ -80,6 +93,7 @@ pub fn closure_cached(
         pending: Vec::new(),
         expanded: FastSet::default(),
         clock: Vec::new(),
+        known: FastMap::default(),
     };
     for d in &search.defines {
         let (name, value) = match d.iter().position(|&c| c == b'=') {
@@ -144,10 +158,16 @@ pub fn closure_cached(
         .filter(|d| !dirs.iter().any(|o| o != *d && o.starts_with(d)))
         .cloned()
         .collect();
+    let known = w
+        .sent
+        .iter()
+        .map(|f| w.known.get(f.as_os_str()).copied())
+        .collect();
     Ok(Closure {
         files: w.sent,
         dirs: deepest,
         clock: w.clock,
+        known,
     })
 }
 
@@ -200,6 +220,8 @@ struct Walk<'c> {
     expanded: FastSet<(usize, Vec<u8>)>,
     /// See [`Closure::clock`].
     clock: Vec<(PathBuf, u32, String)>,
+    /// See [`Closure::known`].
+    known: FastMap<OsString, Known>,
 }
 
 impl Walk<'_> {
@@ -268,7 +290,13 @@ impl Walk<'_> {
             return Ok(d.clone());
         }
         let d: Rc<[Directive]> = match self.cache.as_deref_mut() {
-            Some(cache) => cached_scan(cache, file)?,
+            Some(cache) => {
+                let (d, known) = cached_scan(cache, file)?;
+                if let Some(k) = known {
+                    self.known.insert(file.as_os_str().to_owned(), k);
+                }
+                d
+            }
             None => lex(&read(file)?, file)?,
         }
         .into();
@@ -323,20 +351,20 @@ fn computed(file: &Path, c: lexer::Computed) -> GiveUp {
     GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line))
 }
 
-/// The names `file` mentions, from its record in `cache` when that still
-/// holds; otherwise read (and lexed unless its bytes are unchanged) and
-/// recorded. A file with a computed name gets no record: the job goes to
-/// plain mode anyway.
-fn cached_scan(cache: &mut Cache, file: &Path) -> Result<Vec<Directive>, GiveUp> {
+/// The names `file` mentions and its digest, from its record in `cache`
+/// when that still holds; otherwise read (and lexed unless its bytes are
+/// unchanged) and recorded. A file with a computed name gets no record:
+/// the job goes to plain mode anyway.
+fn cached_scan(cache: &mut Cache, file: &Path) -> Result<(Vec<Directive>, Option<Known>), GiveUp> {
     let (key, old) = match cache.lookup(file) {
-        Lookup::Hit(d) => return Ok(d),
+        Lookup::Hit(d, digest, size) => return Ok((d, Some(Known { digest, size }))),
         Lookup::Read(key, old) => (key, old),
-        Lookup::Gone => return lex(&read(file)?, file),
+        Lookup::Gone => return Ok((lex(&read(file)?, file)?, None)),
     };
     let bytes = read(file)?;
-    let hash = content_hash(&bytes);
+    let digest = Digest::of(&bytes);
     let directives = match old {
-        Some((h, d)) if h == hash => {
+        Some((h, d)) if h == digest => {
             cache.same_bytes();
             d
         }
@@ -345,8 +373,9 @@ fn cached_scan(cache: &mut Cache, file: &Path) -> Result<Vec<Directive>, GiveUp>
             lex(&bytes, file)?
         }
     };
-    cache.store(file, key, hash, &directives);
-    Ok(directives)
+    cache.store(file, key, digest, &directives);
+    let size = bytes.len() as u64;
+    Ok((directives, Some(Known { digest, size })))
 }
 
 /// Why a search cannot be trusted.
