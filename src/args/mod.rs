@@ -24,6 +24,7 @@ pub mod ext;
 pub mod options;
 pub mod os;
 pub mod outputs;
+pub mod plain;
 pub mod rewrite;
 mod scan;
 

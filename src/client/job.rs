@@ -308,6 +308,14 @@ fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -
                 log_result(&lossy(&job.input), "localhost", code);
                 return code;
             }
+            Err(AttemptError::Here(why)) => {
+                // Decided before anything was sent: no host is to blame.
+                stats::local("pump-unsafe");
+                drop(picked);
+                drop(status);
+                debug!("running locally because {why}");
+                return run_local(ctx, local_argv, None, |l| l.local_slots);
+            }
             Err(AttemptError::Local(e)) => {
                 stats::local("client-error");
                 // Our side failed (temp dir, cpp could not start): no host

@@ -7,7 +7,9 @@
 //! scanning a few dozen headers costs well under a millisecond, against
 //! several milliseconds for `cc1 -E` on every job. Whenever the analysis
 //! cannot be sure (an `#include MACRO` it cannot resolve, `-I-`, ...), the job is
-//! preprocessed here as in plain mode, on the same host with protocol 2.
+//! preprocessed here as in plain mode, on the same host with protocol 2;
+//! or compiled here when plain mode would not give a local compile's
+//! object (`-O0`, `-g`: [`crate::args::plain`]).
 //! What one job learns about the headers is kept for the build's next
 //! ones ([`Cache`]; `DISTCC_PUMP_CACHE=0` turns that off).
 //!
@@ -42,6 +44,9 @@ pub enum PumpState {
     Files(Pumped),
     /// Pump mode is not possible for this job: preprocess here.
     Plain,
+    /// Pump mode is not possible, and plain mode would not give a local
+    /// compile's object: compile here, for this reason.
+    Here(String),
 }
 
 /// A job ready for pump mode.
@@ -145,13 +150,19 @@ impl PumpState {
                     );
                     Self::Files(p)
                 }
-                Err(why) => {
-                    debug!(
-                        "pump: preprocessing {} here because {why}",
+                Err(why) => match plain_differs(ctx, job) {
+                    Some(differs) => Self::Here(format!(
+                        "pump mode cannot send {} as it is ({why}), and {differs}",
                         lossy(&job.input)
-                    );
-                    Self::Plain
-                }
+                    )),
+                    None => {
+                        debug!(
+                            "pump: preprocessing {} here because {why}",
+                            lossy(&job.input)
+                        );
+                        Self::Plain
+                    }
+                },
             };
         }
         match self {
@@ -159,6 +170,15 @@ impl PumpState {
             _ => None,
         }
     }
+}
+
+/// Why plain mode would not give a local compile's object, when that
+/// matters: not once the build has switched to plain mode after
+/// `DISTCC_MAX_DISCREPANCY` failures (3.4's switch, which the log states
+/// for the whole build).
+fn plain_differs(ctx: &Ctx, job: &Job) -> Option<&'static str> {
+    let demoted = ctx.discrepancies.as_ref().is_some_and(|c| c.demoted());
+    crate::args::plain::differs(&job.argv).filter(|_| !demoted)
 }
 
 fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {

@@ -18,6 +18,9 @@ const IMPL_H: &str = "#define IMPL_VERSION 21\n";
 const SHAPES_CC: &str = "#include <vector>\n#include <string>\n#include \"shapes.hh\"\n\
 std::vector<std::string> names() { return {SHAPE_NAME, \"square\"}; }\n";
 const SHAPES_HH: &str = "#pragma once\n#define SHAPE_NAME \"circle\"\n";
+/// An `#include` the analysis cannot list the values of.
+const STRINGIFIED: &str =
+    "#define PICK(x) #x\n#define HDR PICK(config.h)\n#include HDR\nint level = LEVEL;\n";
 
 fn setup(farm: &Farm) {
     farm.write("src/main.c", MAIN_C);
@@ -159,10 +162,7 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
         "src/computed.c",
         "#define HDR \"config.h\"\n#include HDR\nint level = LEVEL;\n",
     );
-    farm.write(
-        "src/stringified.c",
-        "#define PICK(x) #x\n#define HDR PICK(config.h)\n#include HDR\nint level = LEVEL;\n",
-    );
+    farm.write("src/stringified.c", STRINGIFIED);
     let daemon = farm.daemon(Kind::Ours);
     let hosts = daemon.host(",cpp,lzo");
     // A macro defined as a header name: followed, the job goes out in pump mode.
@@ -177,7 +177,14 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
     let log = check(
         &farm,
         &hosts,
-        &["gcc", "-c", "src/stringified.c", "-o", "stringified.o"],
+        &[
+            "gcc",
+            "-O2",
+            "-c",
+            "src/stringified.c",
+            "-o",
+            "stringified.o",
+        ],
         &["stringified.o"],
         true,
     );
@@ -194,7 +201,7 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
     let log = check(
         &farm,
         &hosts,
-        &["gcc", "-c", "src/stamp.c", "-o", "stamp.o"],
+        &["gcc", "-O2", "-c", "src/stamp.c", "-o", "stamp.o"],
         &["stamp.o"],
         true,
     );
@@ -207,7 +214,7 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
     let log = check(
         &farm,
         &hosts,
-        &["gcc", "-c", "src/when.c", "-o", "when.o"],
+        &["gcc", "-O2", "-c", "src/when.c", "-o", "when.o"],
         &["when.o"],
         true,
     );
@@ -222,6 +229,7 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
         &hosts,
         &[
             "gcc",
+            "-O2",
             "-Wp,-MD,.dep.o.d",
             "-Iinclude",
             "-c",
@@ -236,7 +244,7 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
     // The server would not get CPATH's directories.
     let out = farm.distcc(
         &hosts,
-        &["gcc", "-c", "src/main.c", "-o", "cpath.o"],
+        &["gcc", "-O2", "-c", "src/main.c", "-o", "cpath.o"],
         &[
             ("DISTCC_PUMP", "1"),
             ("DISTCC_VERBOSE", "1"),
@@ -261,6 +269,52 @@ fn jobs_pump_mode_cannot_vouch_for_are_preprocessed_here() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// A job pump mode cannot send, whose object plain mode would change
+/// (unoptimised code, debug information: `args::plain`), is compiled
+/// here before anything is sent, the log saying why.
+#[test]
+fn jobs_plain_mode_would_change_are_compiled_here() {
+    require_tool!("gcc");
+    let farm = Farm::new("pump-here");
+    setup(&farm);
+    farm.write("src/stringified.c", STRINGIFIED);
+    let daemon = farm.daemon(Kind::Ours);
+    let hosts = daemon.host(",cpp,lzo");
+    for (flag, why) in [
+        ("-O0", "at -O0 plain mode would change the code"),
+        ("-g", "with -g plain mode"),
+    ] {
+        let args = [
+            "gcc",
+            "-O1",
+            flag,
+            "-c",
+            "src/stringified.c",
+            "-o",
+            "here.o",
+        ];
+        let out = farm.distcc(
+            &hosts,
+            &args,
+            &[("DISTCC_PUMP", "1"), ("DISTCC_VERBOSE", "1")],
+        );
+        assert_ok(&out, flag);
+        let log = text(&out.stderr);
+        assert!(
+            log.contains(
+                "running locally because pump mode cannot send src/stringified.c as it is \
+                 (computed #include at"
+            ) && log.contains(why),
+            "{log}"
+        );
+        assert!(!log.contains("(protocol"), "{log}");
+        let here = farm.work().join("here.o");
+        std::fs::rename(&here, farm.work().join("here.o.client")).unwrap();
+        assert_ok(&farm.local(&args), "local compile");
+        assert_same(&farm.work().join("here.o.client"), &here);
+    }
 }
 
 /// Dependency files come back from the server (DOTD) and are written as a

@@ -5,9 +5,9 @@
 //! either go out in pump mode or say why not (preprocessed here, or
 //! compiled here): never a failed build, never a silent difference.
 //!
-//! [`CORPUS`] is the one table. The test suite builds the entries marked
-//! `fast` (about a minute); `bench/pump-corpus.sh` builds them all and
-//! prints the table recorded in bench/RESULTS.md.
+//! [`CORPUS`] is the one table. The test suite builds the entries with
+//! `fast` flags (a few minutes); `bench/pump-corpus.sh` builds them all at
+//! their own flags and prints the table recorded in bench/RESULTS.md.
 //!
 //! Racing is off (`DISTCC_RACE=0`): a job the client also compiled here
 //! and won would hide what the server made of it. A job the client
@@ -26,11 +26,12 @@ use super::realbuilds::registry_crate;
 use crate::support;
 
 mod recipes;
-pub use recipes::{CC_FLAGS, CORPUS, FAST_FLAGS, Recipe};
+pub use recipes::{CC_FLAGS, CORPUS, Recipe};
 
 /// What happened to one code base.
 pub struct Outcome {
-    pub name: &'static str,
+    /// The code base, with its optimisation flag if not [`CC_FLAGS`]'.
+    pub name: String,
     pub files: usize,
     pub pump: usize,
     /// Preprocessed here (plain mode on the same host), by reason.
@@ -138,7 +139,13 @@ pub fn build(farm: &Farm, hosts: &str, r: &Recipe, cc_flags: &str, root: &Path) 
     let start = std::time::Instant::now();
     let srcs = sources(root, r);
     assert!(!srcs.is_empty(), "{}: no sources", r.name);
-    let tag = r.krate;
+    let (name, tag) = match cc_flags {
+        CC_FLAGS => (r.name.to_string(), r.krate.to_string()),
+        _ => {
+            let opt = cc_flags.split(' ').next().unwrap();
+            (format!("{} ({opt})", r.name), format!("{}{opt}", r.krate))
+        }
+    };
     let mk = farm.path(&format!("{tag}.mk"));
     std::fs::write(&mk, makefile(r, cc_flags, &srcs)).unwrap();
     let (reference, pumped) = (
@@ -147,14 +154,14 @@ pub fn build(farm: &Farm, hosts: &str, r: &Recipe, cc_flags: &str, root: &Path) 
     );
     let log = farm.path(&format!("{tag}-client.log"));
     std::thread::scope(|s| {
-        s.spawn(|| make(farm, root, &mk, &reference, None, r.name));
+        s.spawn(|| make(farm, root, &mk, &reference, None, &name));
         make(
             farm,
             root,
             &mk,
             &pumped,
             Some((hosts, log.as_path())),
-            r.name,
+            &name,
         );
     });
     // Reasons name files by absolute path: relative to the crate, as the
@@ -162,7 +169,7 @@ pub fn build(farm: &Farm, hosts: &str, r: &Recipe, cc_flags: &str, root: &Path) 
     let log = std::fs::read_to_string(&log)
         .unwrap_or_default()
         .replace(&format!("{}/", root.display()), "");
-    let mut o = tally(r.name, &srcs, &log);
+    let mut o = tally(name, &srcs, &log);
     for s in &srcs {
         let obj = object(s);
         let local = std::fs::read(reference.join(&obj)).unwrap_or_default();
@@ -175,7 +182,7 @@ pub fn build(farm: &Farm, hosts: &str, r: &Recipe, cc_flags: &str, root: &Path) 
 }
 
 /// What the client's verbose log says of each job of `srcs`.
-fn tally(name: &'static str, srcs: &[String], log: &str) -> Outcome {
+fn tally(name: String, srcs: &[String], log: &str) -> Outcome {
     let mut o = Outcome {
         name,
         files: srcs.len(),
@@ -283,12 +290,18 @@ fn run(all: bool) {
     let farm = Farm::new("pump-corpus");
     let daemon = daemon(&farm, all);
     let hosts = daemon.host(",cpp,lzo");
-    let mut chosen: Vec<&Recipe> = CORPUS.iter().filter(|r| all || r.fast).collect();
-    chosen.sort_by_key(|r| !r.heavy);
+    let mut chosen: Vec<(&Recipe, &str)> = match all {
+        true => CORPUS.iter().map(|r| (r, CC_FLAGS)).collect(),
+        false => CORPUS
+            .iter()
+            .flat_map(|r| r.fast.iter().map(move |f| (r, *f)))
+            .collect(),
+    };
+    chosen.sort_by_key(|(r, _)| !r.heavy);
     // Fetched one after another: `registry_crate` reuses one project.
     let roots: Vec<PathBuf> = chosen
         .iter()
-        .map(|r| registry_crate(&farm, r.krate, r.version))
+        .map(|(r, _)| registry_crate(&farm, r.krate, r.version))
         .collect();
     let next = std::sync::Mutex::new(chosen.iter().zip(&roots));
     let done = std::sync::Mutex::new(Vec::new());
@@ -296,13 +309,8 @@ fn run(all: bool) {
         for _ in 0..2 {
             s.spawn(|| {
                 loop {
-                    let Some((r, root)) = next.lock().unwrap().next() else {
+                    let Some(((r, flags), root)) = next.lock().unwrap().next() else {
                         break;
-                    };
-                    let flags = if r.heavy && !all {
-                        FAST_FLAGS
-                    } else {
-                        CC_FLAGS
                     };
                     let o = build(&farm, &hosts, r, flags, root);
                     eprintln!("{}", row(&o));
@@ -312,7 +320,10 @@ fn run(all: bool) {
         }
     });
     let mut outcomes = done.into_inner().unwrap();
-    outcomes.sort_by_key(|o| CORPUS.iter().position(|r| r.name == o.name));
+    outcomes.sort_by_key(|o| {
+        let base = CORPUS.iter().position(|r| o.name.starts_with(r.name));
+        (base, o.name.clone())
+    });
     let mut rows = vec![
         "| code base | files | pump mode | preprocessed here (reason) | compiled here | identical objects | time |".to_string(),
         "|---|---:|---:|---|---:|---:|---:|".to_string(),
@@ -345,14 +356,14 @@ fn a_host_failure_is_a_finding_not_a_fallback() {
     let clean = "distcc[1] pump: a.c needs 3 files and 1 directories\n\
                  distcc[2] pump: preprocessing b.c here because computed #include at b.c:3\n\
                  distcc[3] running locally because -E\n";
-    let o = tally("clean", &srcs, clean);
+    let o = tally("clean".into(), &srcs, clean);
     assert_eq!((o.pump, o.plain.len(), o.local.len()), (1, 1, 1));
     check(&o);
     let lost = format!(
         "{clean}distcc[2] 127.0.0.1:3632: connection refused; \
          failed to distribute b.c, running locally instead\n"
     );
-    let o = tally("lost", &srcs, &lost);
+    let o = tally("lost".into(), &srcs, &lost);
     assert_eq!(o.failed.len(), 1, "{:?}", o.failed);
     assert!(std::panic::catch_unwind(|| check(&o)).is_err());
 }

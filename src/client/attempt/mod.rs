@@ -80,6 +80,9 @@ pub enum AttemptError {
     /// The host's compiler differs from ours (its identity, `XCMM`) and
     /// it compiled nothing (docs/extension.md §7): not its failure.
     CompilerDiffers(Vec<u8>),
+    /// Neither pump mode nor plain mode would give a local compile's
+    /// object ([`PumpState::Here`]): compile here, for this reason.
+    Here(String),
 }
 
 impl From<RemoteError> for AttemptError {
@@ -112,6 +115,9 @@ pub fn run(
                 if let Some(reply) = pump::run_pump(ctx, job, host, name, slot, pumped, status)? {
                     return Ok(reply);
                 }
+            }
+            if let PumpState::Here(why) = pump {
+                return Err(AttemptError::Here(why.clone()));
             }
         }
     }

@@ -13,19 +13,24 @@ pub struct Recipe {
     pub skip: &'static [&'static str],
     pub cc: &'static str,
     pub flags: &'static str,
-    /// In the test suite's subset. The subset holds at least one job of
-    /// each reason the full corpus gives for keeping work here.
-    pub fast: bool,
+    /// The optimisation flags the test suite's subset builds it with,
+    /// once each (none: not in the subset; the full corpus uses
+    /// [`CC_FLAGS`]). The subset holds at least one job of each way of
+    /// keeping work here that the corpus has met.
+    pub fast: &'static [&'static str],
     /// One translation unit that takes minutes at -O2: built first, so
-    /// the others build beside it rather than after it; in the test
-    /// suite's subset at [`FAST_FLAGS`] (-O1: what is sent, and why, is
-    /// the same as at -O2, in a third of the time).
+    /// the others build beside it rather than after it.
     pub heavy: bool,
 }
 
 pub const CC_FLAGS: &str = "-O2 -fPIC -ffunction-sections -fdata-sections";
-/// [`CC_FLAGS`] for a heavy code base in the test suite's subset.
-pub const FAST_FLAGS: &str = "-O1 -fPIC -ffunction-sections -fdata-sections";
+/// [`CC_FLAGS`] at -O1, for a heavy code base in the test suite's subset:
+/// what is sent, and why, is the same as at -O2, in a third of the time.
+pub const O1_FLAGS: &str = "-O1 -fPIC -ffunction-sections -fdata-sections";
+/// [`CC_FLAGS`] unoptimised: a job pump mode cannot send is then compiled
+/// here, as plain mode would change its code (`crate::args::plain` in the
+/// library).
+pub const O0_FLAGS: &str = "-O0 -fPIC -ffunction-sections -fdata-sections";
 
 pub const CORPUS: &[Recipe] = &[
     Recipe {
@@ -36,7 +41,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "gcc",
         flags: "-DSTDC -D_LARGEFILE64_SOURCE -fvisibility=hidden -Isrc/zlib",
-        fast: true,
+        fast: &[CC_FLAGS],
         heavy: false,
     },
     Recipe {
@@ -55,7 +60,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "gcc",
         flags: "-Ibzip2-1.0.8 -D_FILE_OFFSET_BITS=64 -DBZ_NO_STDIO",
-        fast: true,
+        fast: &[CC_FLAGS],
         heavy: false,
     },
     Recipe {
@@ -71,7 +76,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "gcc",
         flags: "-Iliblz4/lib",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -82,7 +87,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "g++",
         flags: "-std=c++11 -Isrc",
-        fast: true,
+        fast: &[CC_FLAGS],
         heavy: false,
     },
     Recipe {
@@ -114,7 +119,7 @@ pub const CORPUS: &[Recipe] = &[
                 -Ixz-5.2/src/liblzma/check -Ixz-5.2/src/liblzma/delta \
                 -Ixz-5.2/src/liblzma/rangecoder -Ixz-5.2/src/liblzma/simple \
                 -Ixz-5.2/src/common -I.",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -131,7 +136,7 @@ pub const CORPUS: &[Recipe] = &[
         cc: "gcc",
         flags: "-Izstd/lib -Izstd/lib/common -fvisibility=hidden -DZSTD_MULTITHREAD -pthread \
                 -DZSTD_LEGACY_SUPPORT=0 -DZSTD_DISABLE_ASM",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -142,7 +147,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &["lua", "luac", "onelua"],
         cc: "gcc",
         flags: "-DLUA_USE_LINUX -DLUA_COMPAT_5_3 -Ilua-5.4.7",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -159,7 +164,7 @@ pub const CORPUS: &[Recipe] = &[
                 -DSQLITE_ENABLE_RTREE -DSQLITE_ENABLE_STAT4 -DSQLITE_SOUNDEX \
                 -DSQLITE_THREADSAFE=1 -DSQLITE_USE_URI -DHAVE_USLEEP=1 -DHAVE_ISNAN \
                 -D_POSIX_THREAD_SAFE_FUNCTIONS -DHAVE_LOCALTIME_R",
-        fast: true,
+        fast: &[O1_FLAGS, O0_FLAGS],
         heavy: true,
     },
     Recipe {
@@ -171,7 +176,7 @@ pub const CORPUS: &[Recipe] = &[
         cc: "gcc",
         flags: "-Ic_src/mimalloc/v2/include -Ic_src/mimalloc/v2/src -DMI_DEBUG=0 \
                 -DMI_BUILD_RELEASE -DNDEBUG -ftls-model=initial-exec -fno-builtin-malloc",
-        fast: true,
+        fast: &[CC_FLAGS],
         heavy: false,
     },
     Recipe {
@@ -182,7 +187,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "gcc",
         flags: "-Ibrotli/include",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -201,7 +206,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "gcc",
         flags: "-Ivendor -DNDEBUG",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -213,7 +218,7 @@ pub const CORPUS: &[Recipe] = &[
         cc: "gcc",
         flags: "-std=c11 -fvisibility=hidden -Wno-unused-parameter \
                 -Wno-incompatible-pointer-types -Isrc -Isrc/wasm -Iinclude",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -239,7 +244,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "g++",
         flags: "-I. -Ifreetype2/include -DFT2_BUILD_LIBRARY",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -251,7 +256,7 @@ pub const CORPUS: &[Recipe] = &[
         cc: "g++",
         flags: "-std=c++11 -fno-exceptions -fno-rtti -Ithird-party/imgui-master \
                 -Ithird-party/imgui-master/imgui",
-        fast: false,
+        fast: &[],
         heavy: false,
     },
     Recipe {
@@ -262,7 +267,7 @@ pub const CORPUS: &[Recipe] = &[
         skip: &[],
         cc: "g++",
         flags: "-std=c++11 -DHAVE_PTHREAD=1",
-        fast: false,
+        fast: &[],
         heavy: true,
     },
 ];
