@@ -21,7 +21,9 @@
 //!   enough for its `..`); an absolute one would name the server's path.
 //!   `DW_AT_comp_dir` comes from the preprocessed text's first line
 //!   marker, so `-fno-working-directory` leaves the server's. clang
-//!   records its own working directory there whatever the text says.
+//!   records its own working directory there whatever the text says:
+//!   only pump mode, where the server compiles in its copy of the
+//!   client's directory with that remapped, gives clang's.
 //! * `-save-temps=cwd` writes into the working directory, not beside the
 //!   output; clang's `-save-temps` also writes bitcode naming its input.
 
@@ -43,6 +45,9 @@ pub struct SideOutputs {
     /// output as `<stem><ext>` (`.i`, `.ii`, ...), written by whoever
     /// preprocessed (the client, in plain mode).
     pub keeps_preprocessed: bool,
+    /// Why plain mode cannot make them as they are made here, when only
+    /// pump mode can (clang's `-gsplit-dwarf`).
+    pub needs_pump: Option<String>,
 }
 
 impl SideOutputs {
@@ -116,9 +121,9 @@ pub fn side_outputs(job: &Job) -> Result<SideOutputs, String> {
     // With -S there is no object to split: gcc writes no .dwo.
     if f.split_dwarf && job.stop_at == StopAt::Compile {
         if clang {
-            return Err(
+            out.needs_pump = Some(
                 "-gsplit-dwarf: clang records the server's directory as DW_AT_comp_dir, \
-                 where gdb looks for the .dwo"
+                 where gdb looks for the .dwo, but in pump mode"
                     .into(),
             );
         }
@@ -249,6 +254,16 @@ mod tests {
         assert_eq!(names("gcc -save-temps -S x.c -o o/x.s"), ["+cpp"]);
         assert_eq!(names("gcc -save-temps -c x.i -o o/x.o"), ["x.s"]);
         assert_eq!(names("clang -fstack-usage -c x.c -o o/x.o"), ["x.su"]);
+        // clang's .dwo: only from pump mode.
+        let s = side_outputs(&job("clang -g -gsplit-dwarf -c x.c -o o/x.o")).unwrap();
+        assert_eq!(s.compiler, ["x.dwo"]);
+        assert!(s.needs_pump.unwrap().contains("DW_AT_comp_dir"));
+        assert!(
+            side_outputs(&job("gcc -g -gsplit-dwarf -c x.c"))
+                .unwrap()
+                .needs_pump
+                .is_none()
+        );
     }
 
     #[test]
@@ -263,7 +278,6 @@ mod tests {
                 "gcc -g -gsplit-dwarf -fno-working-directory -c x.c",
                 "-fno-working-directory",
             ),
-            ("clang -g -gsplit-dwarf -c x.c -o x.o", "DW_AT_comp_dir"),
             ("gcc -save-temps=cwd -c x.c -o o/x.o", "working directory"),
             ("clang -save-temps -c x.c -o x.o", "bitcode"),
         ] {

@@ -60,6 +60,10 @@ pub fn prepare(ctx: &Ctx, argv: Vec<OsString>) -> Prepared {
         // difference, whichever host it would go to.
         Scan::Distribute(mut job) => match args::side_outputs(&job) {
             Err(why) => Err((LocalReason::SideOutput(why), None)),
+            Ok(s) if s.needs_pump.is_some() && !ctx.vars.pump() => {
+                let why = s.needs_pump.unwrap_or_default();
+                Err((LocalReason::SideOutput(format!("{why} (off)")), None))
+            }
             Ok(_) => {
                 rewrite(&mut job.argv);
                 Ok(job)

@@ -118,7 +118,9 @@ fn side_layout(job: &Job, dir: &JobDir, outputs: bool) -> std::io::Result<Layout
     let side = outputs
         .then(|| args::side_outputs(job).ok())
         .flatten()
-        .filter(|s| !s.compiler.is_empty());
+        // What only pump mode makes as on the client: our client does not
+        // send it in plain mode.
+        .filter(|s| s.needs_pump.is_none() && !s.compiler.is_empty());
     let Some(side) = side else {
         let output = dir.file(OUTPUT);
         return Ok(Layout {

@@ -154,3 +154,39 @@ fn a_daemon_without_pump_outputs_gets_such_jobs_in_plain_mode() {
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen, [None, Some(2)], "{err}");
 }
+
+/// clang writes its own working directory as `DW_AT_comp_dir`, so its
+/// `-gsplit-dwarf` jobs are compiled here unless pump mode is on: then
+/// the server compiles in its copy of the client's directory, remapped,
+/// and the object and `.dwo` come back identical (clang is reproducible).
+/// To a host without `,cpp` such a job is compiled here, saying why.
+#[test]
+fn clang_split_dwarf_goes_in_pump_mode_only() {
+    crate::require_tool!("clang");
+    crate::require_tool!("gdb");
+    let (f, d) = farm();
+    std::os::unix::fs::symlink("/usr/bin/clang", f.path("masq/clang")).unwrap();
+    let mut args = vec!["clang"];
+    args.extend(&with_output("obj/calc.o")[1..]);
+    args.retain(|a| !a.starts_with("-gdwarf") && *a != "-gstrict-dwarf");
+    let pump = [("DISTCC_PUMP", "1")];
+    same_as_local_on(&f, &d, ",cpp,lzo", &pump, &args, 1);
+    assert_eq!(d.log_text().matches("pump job:").count(), 1);
+    assert_ok(&f.local(&["clang", "obj/calc.o", "-o", "calc"]), "link");
+    let seen = gdb(&f, "calc", "ptype struct point");
+    assert!(seen.contains("int x;") && seen.contains("int y;"), "{seen}");
+    for (hosts, env, why) in [
+        (",lzo", &pump[..], "does not take this job in pump mode"),
+        (",cpp,lzo", &[][..], "but in pump mode (off)"),
+    ] {
+        let out = f.distcc(
+            &d.host(hosts),
+            &args,
+            &[env, &[("DISTCC_VERBOSE", "1")][..]].concat(),
+        );
+        assert_ok(&out, hosts);
+        let err = text(&out.stderr);
+        assert!(err.contains(why), "{err}");
+    }
+    assert_eq!(d.log_text().matches("COMPILE_OK").count(), 1);
+}

@@ -121,6 +121,13 @@ pub fn run(
             }
         }
     }
+    // What only pump mode makes as here is not sent in plain mode.
+    if let Some(why) = side_outputs(job).ok().and_then(|s| s.needs_pump) {
+        return Err(AttemptError::Local(format!(
+            "{why}, and {} does not take this job in pump mode",
+            host.text
+        )));
+    }
     // Start cpp first so that it runs while we connect (spec §3.9).
     let mut running: Option<(Cpp, Option<crate::client::slots::locks::SlotLock>)> = None;
     let direct_cache = ctx.vars.cpp_direct().then(|| {

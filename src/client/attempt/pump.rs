@@ -7,8 +7,8 @@ use std::path::Path;
 
 use tracing::debug;
 
-use crate::args::Job;
 use crate::args::os::{line, lossy};
+use crate::args::{Job, side_outputs};
 use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
 use crate::client::extension;
@@ -56,15 +56,20 @@ pub(super) fn run_pump(
     status.set(Phase::Connect, name, slot);
     let check = checked_opening(ctx, host, job)?;
     let opening = check.opening;
+    // A 3.4 host keeps side files as 3.4 does, but what only this mode
+    // makes as here (clang's .dwo) is not sent there at all.
+    let only_here = side_outputs(job).is_ok_and(|s| s.needs_pump.is_some());
+    if only_here && opening != extension::Opening::Hello {
+        return Ok(None);
+    }
     let mut raw =
         connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
     let session = open(ctx, host, &mut raw, &check)?;
     let side = side_files(job, None);
-    if !side.allowed.is_empty()
-        && session
-            .as_ref()
-            .is_some_and(|s| !s.choice.has(cap::PUMP_OUTPUTS))
-    {
+    let carried = session
+        .as_ref()
+        .is_some_and(|s| s.choice.has(cap::PUMP_OUTPUTS));
+    if !side.allowed.is_empty() && !carried && (session.is_some() || only_here) {
         debug!(
             "{} does not send side outputs back in pump mode: preprocessing here",
             host.text
