@@ -51,6 +51,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::warn;
 
+use super::bound;
 use super::lexer::{Directive, Kind};
 use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
 
@@ -120,6 +121,11 @@ pub struct Cache {
     warned: bool,
     /// [`RACY`], but shorter in tests.
     racy: Duration,
+    /// The size bound ([`bound::MAX_RECORDS`], [`bound::TRIM_EVERY`];
+    /// smaller in tests), checked once by a process that writes records.
+    max_records: usize,
+    trim_every: Duration,
+    trim_checked: bool,
 }
 
 /// What [`Cache::lookup`] found for a header.
@@ -143,6 +149,9 @@ impl Cache {
             made_dir: false,
             warned: false,
             racy: RACY,
+            max_records: bound::MAX_RECORDS,
+            trim_every: bound::TRIM_EVERY,
+            trim_checked: false,
         }
     }
 
@@ -236,6 +245,18 @@ impl Cache {
         match self.write(&self.record_path(file), &encode(&record)) {
             Ok(()) => self.stats.stored += 1,
             Err(e) => tracing::debug!("pump: include cache: {}: {e}", self.dir.display()),
+        }
+    }
+
+    /// The end of an analysis: a process that wrote records keeps the
+    /// directory to its bound (`bound.rs`).
+    pub fn finish(&mut self) {
+        if self.stats.stored > 0 && !self.trim_checked {
+            self.trim_checked = true;
+            let removed = bound::maybe_trim(&self.dir, self.max_records, self.trim_every);
+            if removed > 0 {
+                tracing::debug!("pump: include cache: removed {removed} of the oldest records");
+            }
         }
     }
 

@@ -240,10 +240,14 @@ fn a_damaged_record_is_ignored_and_replaced() {
     project(&t);
     let dir = t.root.join("cache");
     let (want, _) = job(&t, "src", "main.c", &["-I../inc"], &dir, OLD);
-    let mut records: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let listing = || {
+        fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+            .collect::<Vec<PathBuf>>()
+    };
+    let mut records = listing();
     records.sort();
     assert_eq!(records.len(), 5, "{records:?}");
     fs::write(&records[0], [&MAGIC[..], b"garbage"].concat()).unwrap();
@@ -262,7 +266,7 @@ fn a_damaged_record_is_ignored_and_replaced() {
     let (_, s) = job(&t, "src", "main.c", &["-I../inc"], &dir, OLD);
     assert_eq!((s.corrupt, s.hits), (0, 5), "{s:?}");
     // No temporary file is left behind.
-    assert_eq!(fs::read_dir(&dir).unwrap().count(), 5);
+    assert_eq!(listing().len(), 5);
 }
 
 #[test]
@@ -294,4 +298,48 @@ fn the_cache_lives_in_the_pump_directory_else_in_distcc_dir() {
     assert_eq!(Cache::dir_for(Some(p), Some(d)), Some(p.join("includes")));
     assert_eq!(Cache::dir_for(None, Some(d)), Some(d.join("pump/includes")));
     assert_eq!(Cache::dir_for(None, None), None);
+}
+
+#[test]
+fn the_cache_keeps_to_its_bound_and_still_answers_right() {
+    let t = Tree::new("cache-bound");
+    project(&t);
+    let dir = t.root.join("cache");
+    let bounded = |t: &Tree| {
+        let cwd = t.root.join("src");
+        let argv: Vec<std::ffi::OsString> = vec!["gcc".into(), "-I../inc".into()];
+        let search = SearchPath::from_args(&argv, &cwd, vec![]).unwrap();
+        let mut cache = Cache::new(dir.clone());
+        cache.racy = OLD;
+        cache.max_records = 3;
+        cache.trim_every = Duration::ZERO;
+        let found = closure_cached(Path::new("main.c"), &cwd, &search, Some(&mut cache)).unwrap();
+        (t.rel(&found.files), cache.stats())
+    };
+    let records = || {
+        fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| {
+                !e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count()
+    };
+    let (want, s) = bounded(&t);
+    assert_eq!((s.stored, records()), (5, 3), "trimmed at the end: {s:?}");
+    // The evicted headers are read again, the answer is the same.
+    let (files, s) = bounded(&t);
+    assert_eq!(files, want);
+    assert_eq!((s.hits, s.lexed, s.stored), (3, 2, 2), "{s:?}");
+    assert_eq!(records(), 3);
+    // A header changed meanwhile is seen, evicted or not.
+    later();
+    t.file("src/e.h", "int e;\n");
+    t.file("src/c.h", "#include \"e.h\"\n");
+    let (files, _) = bounded(&t);
+    assert!(files.contains(&"src/e.h".to_string()), "{files:?}");
+    assert_eq!(records(), 3);
 }

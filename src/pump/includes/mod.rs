@@ -21,7 +21,8 @@
 //! * `paths.rs`: lexical normalisation checked against symbolic links,
 //!   and cached `stat`s;
 //! * `cache.rs`: [`Cache`], what one process learned about each header (its names,
-//!   `stat`, hash), reused by the build's other processes.
+//!   `stat`, digest), reused by the build's other processes; `bound.rs`
+//!   keeps it to a number of records.
 //!
 //! System headers are not scanned: they are most of the bytes, and their
 //! computed includes (glibc's, Boost's) would make us give up. So a user
@@ -35,6 +36,7 @@
 //! include server fails. Only `stat` and file reads here; no processes,
 //! no environment (see [`ENV_GIVE_UP`]).
 
+mod bound;
 mod cache;
 mod lexer;
 mod paths;

@@ -158,6 +158,9 @@ pub fn closure_cached(
         .filter(|d| !dirs.iter().any(|o| o != *d && o.starts_with(d)))
         .cloned()
         .collect();
+    if let Some(c) = w.cache.as_deref_mut() {
+        c.finish();
+    }
     let known = w
         .sent
         .iter()
