@@ -22,7 +22,7 @@ pub enum ReadError {
     },
     /// No byte arrived within `DISTCC_IO_TIMEOUT`.
     Timeout(Duration),
-    /// A part of the request did not arrive in time ([`pace`]).
+    /// A part of the request did not arrive in time ([`pace`](super::pace)).
     TooSlow {
         /// Which part.
         part: Part,
