@@ -311,7 +311,10 @@ mod tests {
         let data = [
             include_str!("codec.rs"),
             include_str!("lzo.rs"),
-            include_str!("message.rs"),
+            include_str!("message/mod.rs"),
+            include_str!("message/encode.rs"),
+            include_str!("message/decode.rs"),
+            include_str!("message/tests.rs"),
             include_str!("token.rs"),
         ]
         .concat()
