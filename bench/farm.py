@@ -59,6 +59,7 @@ import tempfile
 import time
 
 import projects
+import simhost
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NET = "10.214.0"
@@ -151,8 +152,10 @@ def calibrate(src, files, cflags):
 # ---------------------------------------------------------------- the farm
 
 class Farm:
-    def __init__(self, tmp, factors, slots, link, rate, scale, rtt_ms=None):
+    def __init__(self, tmp, factors, slots, link, rate, scale, rtt_ms=None, table=None):
         self.tmp, self.factors, self.slots, self.rtt_ms = tmp, factors, slots, rtt_ms
+        # bench/simhost.py's table: hosts that hold jobs instead of compiling.
+        self.table = table
         self.prefix = "bf%d" % (os.getpid() % 100000)
         self.daemons, self.logs = [], []
         self.shaping = None
@@ -215,6 +218,8 @@ class Farm:
                 f.write(WRAPPER % {"rate": float(rate), "scale": float(scale),
                                    "factor": float(factor)})
             os.chmod(wrapper, 0o755)
+        if self.table:
+            simhost.install(bindir, self.table)
         log = os.path.join(home, "distccd.log")
         open(log, "w").close()
         os.chmod(log, 0o666)
@@ -223,6 +228,9 @@ class Farm:
                os.path.join(BIN, "distccd"), "--daemon", "--no-detach",
                "--jobs", str(self.slots), "--allow", NET + ".0/24", "--log-level", "info",
                "--log-file", log, "--lifetime", "7200"]
+        if self.table:
+            # The sandboxed wrapper reads its table and the reference objects.
+            cmd += ["--sandbox-allow-path", os.path.dirname(self.table)]
         env = {"PATH": bindir + ":/usr/bin:/bin", "TMPDIR": dtmp, "HOME": home}
         self.daemons.append(subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
                                              start_new_session=True))

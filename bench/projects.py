@@ -73,6 +73,20 @@ def imgui(tmp):
     return src, files, flags
 
 
+def harfbuzz(tmp):
+    """HarfBuzz (harfbuzz-sys 0.6.1): the 62 C++ files its unity
+    harfbuzz.cc includes, each compiled alone as HarfBuzz's own build does;
+    each includes a tree of 100-200 internal headers (hb.hh, hb-open-type.hh
+    ...)."""
+    src = crate_src(tmp, "harfbuzz-sys", "0.6.1")
+    base = "harfbuzz/src"
+    with open(os.path.join(src, base, "harfbuzz.cc")) as f:
+        files = [os.path.join(base, line.split('"')[1]) for line in f
+                 if line.startswith("#include")]
+    flags = ["-std=c++11", "-DHAVE_PTHREAD=1", "-I" + base]
+    return src, files, flags
+
+
 def obj_name(f):
     """The object of source F in a Makefile's build/ directory."""
     return "build/%s.o" % f.replace("/", "_").rsplit(".", 1)[0]

@@ -15,13 +15,21 @@ whether every object equals a local compile's. The hosts' compilers run
 for real (SCALE 0: no simulated compile time; this machine's cores are
 shared by the client and every host).
 
+--simulate: hosts that use little CPU (bench/simhost.py): each job is held
+for the seconds a local compile of its source took (measured serially
+before the builds, one table for both clients) and gets that compile's
+object, so the client's CPU (3.4's plain client preprocesses every job
+here) and the link set the pace, as with a laptop feeding a farm over a
+VPN; objects are then copies, and "objects = local" is not a check.
+
 Usage (root; cargo build --release --bin distcc --bin distccd first):
-  bench/rebuild.py [--project liblzma] [--link 25mbit] [--hosts 3] [--slots 2]
-                   [--bin-dir DIR]
+  bench/rebuild.py [--project liblzma|harfbuzz|zlib] [--link 25mbit] [--hosts 3]
+                   [--slots 2] [--simulate] [--bin-dir DIR]
 """
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -31,23 +39,31 @@ import time
 
 import farm
 import projects
+import simhost
 
-HEADERS = {"liblzma": "xz-5.2/src/liblzma/common/common.h", "zlib": "zutil.h"}
+HEADERS = {"liblzma": "xz-5.2/src/liblzma/common/common.h", "zlib": "zutil.h",
+           "harfbuzz": "harfbuzz/src/hb.hh"}
+COMPILER = {"harfbuzz": "g++"}
 
 
-def make(f, src, env):
+def make(f, src, env, cc):
     jobs = f.slots * len(f.factors)
     tx0, rx0 = counters(f)
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.run(["ip", "netns", "exec", f.ns(0), "make", "-s", "-j%d" % jobs,
-                           "CC=%s gcc" % env.pop("CC")], cwd=src, env=env,
+                           "CC=%s %s" % (env.pop("CC"), cc)], cwd=src, env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.monotonic() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The client side's CPU: make, the distcc clients, their preprocessors
+    # (and, with --simulate, nothing of the hosts', which are daemons).
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if proc.returncode != 0:
         sys.exit("build failed:\n%s" % proc.stderr[-3000:])
     tx1, rx1 = counters(f)
     fell_back = proc.stderr.count("running locally") + proc.stderr.count("failed to distribute")
-    return wall, tx1 - tx0, rx1 - rx0, fell_back
+    return wall, tx1 - tx0, rx1 - rx0, fell_back, cpu
 
 
 def counters(f):
@@ -58,10 +74,20 @@ def counters(f):
     return int(out[0]), int(out[1])
 
 
+def line(row):
+    c, b, w, tx, rx, local, ok, cpu = row
+    return "| %s | %s | %.1f | %.3f | %.3f | %d | %s | %.1f |" % (
+        c, b, w, tx / 1e6, rx / 1e6, local, verdict(ok), cpu)
+
+
+def verdict(ok):
+    return ok if isinstance(ok, str) else "yes" if ok else "NO"
+
+
 def same(src, files, ref):
     return all(
         open(os.path.join(src, farm.obj_name(x)), "rb").read()
-        == open(os.path.join(ref, os.path.basename(farm.obj_name(x))), "rb").read()
+        == open(os.path.join(ref, simhost.object_name(x)), "rb").read()
         for x in files)
 
 
@@ -71,6 +97,8 @@ def main():
     ap.add_argument("--link", default="25mbit", choices=sorted(farm.LINKS))
     ap.add_argument("--hosts", type=int, default=3)
     ap.add_argument("--slots", type=int, default=2)
+    ap.add_argument("--simulate", action="store_true",
+                    help="hosts that use little CPU (bench/simhost.py)")
     ap.add_argument("--bin-dir", default=farm.BIN)
     a = ap.parse_args()
     farm.BIN = os.path.abspath(a.bin_dir)
@@ -83,21 +111,29 @@ def main():
     rows = []
     try:
         src, files, flags = getattr(projects, a.project)(tmp)
+        cc = COMPILER.get(a.project, "gcc")
         cflags = farm.ARCH_CFLAGS + " " + " ".join(flags)
         farm.write_makefile(src, files, cflags)
         header = os.path.join(src, HEADERS[a.project])
         original = open(header, "rb").read()
         fdir = tempfile.mkdtemp(prefix="farm-", dir=tmp)
         os.chmod(fdir, 0o755)
-        # Local reference objects, before and after the change.
-        refs = {}
+        # Local reference objects, before and after the change (and with
+        # --simulate the seconds each local compile took).
+        refs, secs = {}, {}
         for build, text in (("first", original),
                             ("second", original + b"\n/* changed for the rebuild */\n")):
             with open(header, "wb") as h:
                 h.write(text)
             refs[build] = os.path.join(tmp, "reference-" + build)
-            shutil.move(farm.calibrate(src, files, cflags)[0], refs[build])
-        f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0)
+            os.makedirs(refs[build])
+            secs[build] = simhost.measure(src, files, cc, cflags, refs[build],
+                                          serial=build == "first")
+            print("local compile, %s build: %.1f s%s" % (
+                build, sum(secs[build].values()), " serial" if build == "first" else ""),
+                flush=True)
+        table = os.path.join(tmp, "simhost.json") if a.simulate else None
+        f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0, table=table)
         try:
             for client in ("ours", "3.4"):
                 ddir = tempfile.mkdtemp(prefix="ddir-", dir=tmp)
@@ -115,29 +151,33 @@ def main():
                         h.write(original if build == "first"
                                 else original + b"\n/* changed for the rebuild */\n")
                     ref = refs[build]
+                    if table:
+                        # One table for both clients: the first build's
+                        # seconds, this build's objects.
+                        simhost.write_table(table, secs["first"], ref)
                     shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
-                    wall, tx, rx, local = make(f, src, dict(env))
-                    row = (client, build, wall, tx, rx, local, same(src, files, ref))
+                    wall, tx, rx, local, cpu = make(f, src, dict(env), cc)
+                    row = (client, build, wall, tx, rx, local,
+                           "copied" if table else same(src, files, ref), cpu)
                     rows.append(row)
-                    print("| %s | %s | %.1f | %.3f | %.3f | %d | %s |" % (
-                        row[:2] + (wall, tx / 1e6, rx / 1e6, local, "yes" if row[6] else "NO")),
-                        flush=True)
+                    print(line(row), flush=True)
         finally:
             print("shaping: %s" % f.shaping)
             f.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
-    r = {(c, b): (w, tx, rx) for c, b, w, tx, rx, _, _ in rows}
+    r = {(c, b): (w, tx, rx) for c, b, w, tx, rx, _, _, _ in rows}
     print()
-    print("%s, %d hosts x %d slots, %s: %d files" % (a.project, a.hosts, a.slots, a.link,
-                                                     len(files)))
+    print("%s, %d hosts x %d slots, %s: %d files%s" % (
+        a.project, a.hosts, a.slots, a.link, len(files),
+        ", simulated hosts (bench/simhost.py)" if a.simulate else ""))
     print()
-    print("| client | build | wall s | MB sent | MB received | compiled here | objects = local |")
-    print("|---|---|---|---|---|---|---|")
-    for c, b, w, tx, rx, local, ok in rows:
-        print("| %s | %s | %.1f | %.3f | %.3f | %d | %s |" % (c, b, w, tx / 1e6, rx / 1e6, local,
-                                                             "yes" if ok else "NO"))
+    print("| client | build | wall s | MB sent | MB received | compiled here | objects = local "
+          "| client CPU s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(line(row))
     print()
     print("ours, second build / first: bytes sent %.3f, bytes in all %.3f" % (
         r[("ours", "second")][1] / r[("ours", "first")][1],
