@@ -20,9 +20,13 @@ noise hits all alike. Reported as medians and ratios ours/3.4:
 
   * with --floor R: plain mode against its floor on every liblzma file
     (see floor() for the definition).
+  * with --cpu R: client CPU per job from each job process's own rusage,
+    our pump client against 3.4's plain client and the floor, every file
+    of liblzma and of a sample of harfbuzz (C++) compiled one by one, R
+    interleaved rounds, medians (see cpu_per_job()).
 
 Usage: bench/client.sh [--rounds N] [--project-rounds M] [--daemon debian|ours|each]
-                       [--daemon-tmpdir DIR] [--floor R]
+                       [--daemon-tmpdir DIR] [--floor R] [--cpu R]
 (bench/client.sh builds the release binaries first). Touches nothing outside
 a temp directory and kills the daemon it starts.
 """
@@ -278,6 +282,74 @@ def floor(tmp, ports, rounds):
     return len(jobs), wall, cpu
 
 
+def cpu_per_job(tmp, ports, rounds, project, opt):
+    """Client CPU per job, from each job process's rusage (`wait4`: user +
+    sys of the client and the children it waited for, i.e. 3.4's cpp),
+    so the figures do not depend on what else the machine runs as wall
+    times do (a loaded machine still inflates them somewhat: caches).
+
+    Every file of `project` is compiled once per client per round, the
+    clients' order rotated per file and round; a round's figure is its
+    sum / files, the result the median over rounds (after one warm-up
+    round, not counted, which fills the daemon's header cache, the
+    compilers' probes and the page cache). Clients:
+
+      * "3.4": Debian's 3.4 client, plain mode (runs cpp here);
+      * "pump": ours in pump mode, a fresh pump directory per round (as
+        `pump make` makes one per build, so each round's first jobs lex
+        the headers and the others share the include cache);
+      * "cpp": the `cc1 -E` our plain client runs for the file, alone;
+      * "ours .i": our client on the already-preprocessed file (start-up,
+        host choice, connection, request, reply, object): the floor of a
+        job that runs no preprocessor, which is what pump mode is.
+
+    The floor of plain mode (bench/RESULTS.md, "Plain mode at its floor")
+    is cpp + ours .i; pump mode's is ours .i.
+    """
+    src, files, flags = project(tmp)
+    flags = [opt] + flags
+    cc = "g++" if files[0].endswith(".cc") else "gcc"
+    os.makedirs(os.path.join(src, "build"), exist_ok=True)
+    jobs = []
+    for f in files:
+        obj = projects.obj_name(f)
+        cpp = cpp_alone(cc, f, src, flags)
+        subprocess.run(cpp, cwd=src, check=True, stdout=subprocess.DEVNULL)
+        jobs.append((f, obj, cpp, f + ".cpp.i" + ("i" if cc == "g++" else "")))
+        os.rename(os.path.join(src, f + ".cpp.i"), os.path.join(src, jobs[-1][3]))
+    commands = {
+        "3.4": lambda j: [DEBIAN_DISTCC, cc] + flags + ["-c", j[0], "-o", j[1]],
+        "pump": lambda j: [OURS, cc] + flags + ["-c", j[0], "-o", j[1]],
+        "cpp": lambda j: j[2],
+        "ours .i": lambda j: [OURS, cc] + flags + ["-c", j[3], "-o", j[1]],
+    }
+    port = {"3.4": "3.4", "pump": "pump", "cpp": "ours", "ours .i": "ours"}
+    names = list(commands)
+    sums = {n: [] for n in names}
+    for r in range(rounds + 1):
+        envs = {n: client_env(tmp, "cpu-" + n.replace(" .i", "-doti"), ports[port[n]])
+                for n in names}
+        total = {n: 0.0 for n in names}
+        for i, j in enumerate(jobs):
+            k = (r + i) % len(names)
+            for n in names[k:] + names[:k]:
+                total[n] += run(commands[n](j), envs[n], src)[1]
+        if r > 0:
+            for n in names:
+                sums[n].append(total[n] / len(jobs))
+    return len(jobs), cc, {n: med(v) for n, v in sums.items()}, sums
+
+
+def print_cpu(rounds, opt):
+    print("Client CPU per job (rusage of each job's process and its children), medians of %d "
+          "rounds after a warm-up; %s; load average before: %.1f" % (
+              rounds, opt, os.getloadavg()[0]))
+    print()
+    print("| project | files | cc1 -E alone | ours on the .i (pump's floor) | plain floor | "
+          "3.4 plain | **ours pump** | **pump/3.4** | **pump/floor** | pump per round |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=15, help="per-job rounds (0: none)")
@@ -288,6 +360,12 @@ def main():
     ap.add_argument("--floor", type=int, default=0, metavar="ROUNDS",
                     help="also measure plain mode against its floor on every liblzma file "
                          "(ROUNDS rounds); with --rounds 0 --project-rounds 0, only that")
+    ap.add_argument("--cpu", type=int, default=0, metavar="ROUNDS",
+                    help="client CPU per job from rusage, our pump client against 3.4's plain "
+                         "client and the floor, on liblzma and harfbuzz (ROUNDS rounds)")
+    ap.add_argument("--cpu-opt", default="-O0",
+                    help="optimisation level of --cpu's compiles (the client's CPU does not "
+                         "depend on it; the daemon's compile time does)")
     ap.add_argument("--daemon-tmpdir", default=None,
                     help="where the daemon's TMPDIR goes (default: in the benchmark's temp dir)")
     ap.add_argument("--daemon", choices=["debian", "ours", "each"], default="debian",
@@ -334,6 +412,19 @@ def main():
             print("| %s | %s | %.2f ms | %s | %s | %s | **%.2f** | %.2f | %.2f |" % (
                 ms("cpp"), ms("ours .i"), 1e3 * fl, ms("ours"), ms("3.4 .i"), ms("3.4"),
                 cpu["ours"] / fl, cpu["3.4"] / fl, cpu["ours"] / cpu["3.4"]))
+            print()
+        if a.cpu > 0:
+            print_cpu(a.cpu, a.cpu_opt)
+            for name, project in (("liblzma", projects.liblzma), ("harfbuzz (C++)", projects.harfbuzz_sample)):
+                n, cc, cpu, per_round = cpu_per_job(tmp, ports, a.cpu, project, a.cpu_opt)
+                ms = lambda k: "%.2f ms" % (1e3 * cpu[k])
+                fl = cpu["cpp"] + cpu["ours .i"]
+                print("| %s | %d | %s | %s | %.2f ms | %s | **%s** | **%.2f** | **%.2f** | %s |" % (
+                    name, n, ms("cpp"), ms("ours .i"), 1e3 * fl, ms("3.4"), ms("pump"),
+                    cpu["pump"] / cpu["3.4"], cpu["pump"] / cpu["ours .i"],
+                    " ".join("%.1f" % (1e3 * x) for x in per_round["pump"])), flush=True)
+            print()
+            print("load average after: %.1f" % os.getloadavg()[0])
             print()
         if a.rounds > 0:
             print("| job | local gcc wall | 3.4 overhead | ours overhead | ours pump overhead "
