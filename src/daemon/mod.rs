@@ -24,7 +24,8 @@
 //!   [`pumpargs`] are its pure rules, [`tree`] writes the client's files;
 //! * [`summary`], [`stats`], [`sysinfo`], [`iorate`], [`stats_server`]
 //!   for logs and `--stats`; [`inetd`] for stdin mode;
-//! * [`os`] and [`privileges`] for the operating-system steps;
+//! * [`os`] and [`privileges`] for the operating-system steps, `signals`
+//!   for SIGTERM, SIGINT and SIGHUP;
 //!   [`sandbox`] confines every compiler (issue #10).
 
 pub mod cli;
@@ -50,6 +51,7 @@ pub mod pumpjob;
 pub mod reqref;
 pub mod sandbox;
 pub mod serve;
+mod signals;
 pub mod stats;
 pub mod stats_server;
 pub mod summary;
@@ -60,13 +62,8 @@ pub mod tree;
 #[cfg(test)]
 mod job_tests;
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::watch;
 
 use self::cli::Early;
 use self::config::{Config, Mode};
@@ -147,7 +144,7 @@ fn start(config: Config, log: &LogHandle, argv0: &str) -> Started<()> {
     // A SIGHUP (logrotate) between binding the port and the runtime's
     // handler would kill the daemon: hold it until the handler is there
     // (`signals`), or for inetd mode, the runtime.
-    hold_sighup(true);
+    signals::hold_sighup(true);
     if let Err(e) = os::renice(config.nice) {
         tracing::warn!("cannot change priority by {}: {e}", config.nice);
     }
@@ -278,7 +275,7 @@ fn run(
     let access = Arc::new(config.access.clone());
     let Some(listeners) = listeners else {
         let rt = runtime()?;
-        hold_sighup(false);
+        signals::hold_sighup(false);
         ready.report(0);
         let code = rt.block_on(inetd::serve_stdin(&shared, &access));
         return if code == 0 { Ok(()) } else { Err(code) };
@@ -309,7 +306,7 @@ fn run(
     rt.block_on(async move {
         let main = tokio::net::TcpListener::from_std(listeners.main)
             .map_err(|e| fail(ExitCode::BindFailed, e))?;
-        let (shutdown, force) = signals(log, config.lifetime, gate.clone())
+        let (shutdown, force) = signals::signals(log, config.lifetime, gate.clone())
             .map_err(|e| fail(ExitCode::Failed, format!("cannot set up signals: {e}")))?;
         if let Some(s) = listeners.stats {
             let s =
@@ -373,91 +370,10 @@ fn prepare_compilers(config: &Config) -> ProcessLauncher {
     ProcessLauncher::sandboxed(Arc::new(sandbox), watchdog)
 }
 
-/// Block (or unblock) SIGHUP for the calling thread: the main one, which
-/// threads and processes started meanwhile inherit the mask from (std
-/// clears it for compilers).
-fn hold_sighup(hold: bool) {
-    use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
-    let how = if hold {
-        SigmaskHow::SIG_BLOCK
-    } else {
-        SigmaskHow::SIG_UNBLOCK
-    };
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGHUP);
-    if let Err(e) = pthread_sigmask(how, Some(&set), None) {
-        tracing::debug!("cannot change the signal mask: {e}");
-    }
-}
-
 fn runtime() -> Started<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_name("distccd")
         .build()
         .map_err(|e| fail(ExitCode::Failed, format!("cannot start the runtime: {e}")))
-}
-
-/// SIGTERM/SIGINT and `--lifetime` → shutdown; a second SIGTERM/SIGINT →
-/// force; SIGHUP → reopen the log file (logrotate), re-read the TLS
-/// authorized clients.
-fn signals(
-    log: LogHandle,
-    lifetime: Option<Duration>,
-    gate: Option<Arc<tlsgate::Gate>>,
-) -> std::io::Result<(impl Future<Output = ()>, impl Future<Output = ()>)> {
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut hup = signal(SignalKind::hangup())?;
-    // Handled from here on: a SIGHUP held since start-up arrives now.
-    hold_sighup(false);
-    let (tx, rx) = watch::channel(0u32);
-    tokio::spawn(async move {
-        let mut n = 0;
-        loop {
-            let name = tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            };
-            n += 1;
-            tracing::info!(
-                "{name} received ({n}): {}",
-                if n == 1 {
-                    "finishing running jobs, then exiting"
-                } else {
-                    "stopping now"
-                }
-            );
-            let _ = tx.send(n);
-        }
-    });
-    tokio::spawn(async move {
-        while hup.recv().await.is_some() {
-            match log.reopen() {
-                Ok(()) => tracing::info!("SIGHUP: log file reopened"),
-                Err(e) => tracing::error!("SIGHUP: cannot reopen the log file: {e}"),
-            }
-            if let Some(gate) = &gate {
-                gate.reload();
-            }
-        }
-    });
-    let mut first = rx.clone();
-    let shutdown = async move {
-        let timer = async {
-            match lifetime {
-                Some(t) => tokio::time::sleep(t).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            _ = first.wait_for(|n| *n >= 1) => {}
-            () = timer => tracing::info!("--lifetime expired: shutting down"),
-        }
-    };
-    let mut second = rx;
-    let force = async move {
-        let _ = second.wait_for(|n| *n >= 2).await;
-    };
-    Ok((shutdown, force))
 }
