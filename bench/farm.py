@@ -8,7 +8,7 @@ factor: its `gcc` is a wrapper that runs the real gcc, then waits until the
 job has taken FACTOR x SCALE x the job's calibrated cost (the input's size
 over the bytes-per-second a local serial compile of the project managed), so
 hosts are slow or fast by the clock and not by the machine's few cores.
-Links are shaped with tc: `netem` rate and delay (1gbit with 0.1 ms, 25mbit
+Links are shaped with tc: `netem` rate and delay (1gbit with 0.1 ms, 25mbit and 5mbit
 with 10 ms each way) where the kernel has sch_netem, else `tbf` for the rate
 alone (said in the output). That kernel can still get latency: with
 `--rtt-ms N` every host has a relay (bench/relay.py) in its namespace on
@@ -42,7 +42,7 @@ Scenarios (host numbers are list order):
 
 Usage (root; build first: cargo build --release --bin distcc --bin distccd):
   bench/farm.py [--project liblzma,zlib] [--scenario equal,slow,stop]
-                [--link 1gbit,25mbit] [--rounds 1] [--slots 2] [--scale 12]
+                [--link 1gbit,25mbit,5mbit] [--rounds 1] [--slots 2] [--scale 12]
                 [--clients ours,3.4] [--rtt-ms N] [--bin-dir DIR] [--smoke]
 --smoke: 2 equal hosts, 6 zlib files, 1gbit, scale 1, both clients: a check
 that the script works (tests/client/bench_farm.rs runs it), not a measurement.
@@ -67,7 +67,7 @@ DEBIAN_DISTCC = "/usr/bin/distcc"
 BIN = os.path.join(ROOT, "target/release")
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay.py")
 DAEMON_PORT, RELAY_PORT = 3632, 3633
-LINKS = {"1gbit": ("1gbit", "0.1ms"), "25mbit": ("25mbit", "10ms")}
+LINKS = {"1gbit": ("1gbit", "0.1ms"), "25mbit": ("25mbit", "10ms"), "5mbit": ("5mbit", "10ms")}
 
 ARCH_CFLAGS = ("-march=x86-64 -mtune=generic -O2 -pipe -fno-plt -fexceptions "
                "-Wp,-D_FORTIFY_SOURCE=3 -Wformat -Werror=format-security "
