@@ -5,7 +5,8 @@
 # through `pump make -j4` and our daemon on loopback, each object compared
 # with a local build's. Prints the table recorded in bench/RESULTS.md; fails
 # on any difference, failed build or job compiled here without a stated
-# reason. The test suite builds the `fast` subset.
+# reason. The test suite builds the `fast` subset. `PUMP_CORPUS=mimalloc,zlib`
+# builds only those code bases (names as in the table).
 #
 # The programs under test are release builds (target/release); the test
 # harness that drives them stays a debug build. Everything runs under

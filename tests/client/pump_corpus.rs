@@ -9,6 +9,11 @@
 //! `fast` flags (a few minutes); `bench/pump-corpus.sh` builds them all at
 //! their own flags and prints the table recorded in bench/RESULTS.md.
 //!
+//! Both builds run with one `SOURCE_DATE_EPOCH`: mimalloc prints
+//! `__DATE__` and `__TIME__`, so without it two local builds a second
+//! apart differ too (a full run once compared builds a second apart).
+//! `PUMP_CORPUS=name,...` builds only those code bases of the full run.
+//!
 //! Racing is off (`DISTCC_RACE=0`): a job the client also compiled here
 //! and won would hide what the server made of it. A job the client
 //! compiled here for any reason but a stated one ("running locally
@@ -93,6 +98,9 @@ fn makefile(r: &Recipe, cc_flags: &str, srcs: &[String]) -> String {
     text
 }
 
+/// The build time both builds see (`__DATE__`, `__TIME__`).
+const EPOCH: (&str, &str) = ("SOURCE_DATE_EPOCH", "1700000000");
+
 /// `make -j4` of `mk` into `out`, in `root`: the local build, or with
 /// `pump` (hosts, client log) `pump make` with our `distcc`.
 fn make(farm: &Farm, root: &Path, mk: &Path, out: &Path, pump: Option<(&str, &Path)>, name: &str) {
@@ -112,7 +120,7 @@ fn make(farm: &Farm, root: &Path, mk: &Path, out: &Path, pump: Option<(&str, &Pa
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut cmd = match pump {
-        None => farm.command(Path::new("/usr/bin/make"), "", &args[1..], &[]),
+        None => farm.command(Path::new("/usr/bin/make"), "", &args[1..], &[EPOCH]),
         Some((hosts, log)) => farm.command(
             &support::bin("pump"),
             hosts,
@@ -121,6 +129,7 @@ fn make(farm: &Farm, root: &Path, mk: &Path, out: &Path, pump: Option<(&str, &Pa
                 ("DISTCC_VERBOSE", "1"),
                 ("DISTCC_LOG", log.to_str().unwrap()),
                 ("DISTCC_RACE", "0"),
+                EPOCH,
             ],
         ),
     };
@@ -290,8 +299,16 @@ fn run(all: bool) {
     let farm = Farm::new("pump-corpus");
     let daemon = daemon(&farm, all);
     let hosts = daemon.host(",cpp,lzo");
+    let only = std::env::var("PUMP_CORPUS").ok();
     let mut chosen: Vec<(&Recipe, &str)> = match all {
-        true => CORPUS.iter().map(|r| (r, CC_FLAGS)).collect(),
+        true => CORPUS
+            .iter()
+            .filter(|r| {
+                only.as_ref()
+                    .is_none_or(|o| o.split(',').any(|n| n == r.name))
+            })
+            .map(|r| (r, CC_FLAGS))
+            .collect(),
         false => CORPUS
             .iter()
             .flat_map(|r| r.fast.iter().map(move |f| (r, *f)))
