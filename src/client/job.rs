@@ -1,28 +1,29 @@
 //! The driver of one compile (spec §3.3-3.10): decide local or remote,
 //! choose hosts, run the remote attempt, and carry out the failure
 //! decisions of [`super::plan`].
+//!
+//! Here: the command made ready, the decision, and the local run;
+//! `job/distribute.rs`: the hosts tried in turn and what each failure
+//! leads to.
 
 use std::ffi::OsString;
-use std::io::{self, Write};
 
 use tracing::{debug, warn};
 
 use crate::args::os::{line, lossy};
 use crate::args::{self, Job, LocalReason, Scan};
-use crate::client::attempt::{self, AttemptError, CppState};
 use crate::client::ctx::Ctx;
-use crate::client::plan::{self, AfterCompile, HostFailure, NoHost};
 use crate::client::probe::{cross, native};
-use crate::client::pump::PumpState;
 use crate::client::slots::hostlist::{self, Loaded};
 use crate::client::slots::locks::SlotLock;
-use crate::client::slots::pick::pick;
 use crate::client::slots::status::Status;
 use crate::client::stats;
-use crate::error::ExitCode;
 use crate::hosts::{HostKind, HostList};
 use crate::logging::NONAME;
 use crate::state::Phase;
+use distribute::distribute;
+
+mod distribute;
 
 /// A compiler command made ready (spec §3.3): the copy to run here, and
 /// the job to distribute or why it stays here.
@@ -189,308 +190,5 @@ pub(crate) fn monitor_name(kind: &HostKind) -> &str {
     match kind {
         HostKind::Local => "localhost",
         HostKind::Tcp { host, .. } | HostKind::Ssh { host, .. } => host,
-    }
-}
-
-fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[OsString]) -> i32 {
-    let list = match hostlist::load(&ctx.vars) {
-        Loaded::List { list, .. } => list,
-        Loaded::Empty { message, .. } => {
-            return no_host(ctx, &job, local_argv, 0, &[], &message, "no-hosts");
-        }
-        Loaded::Bad { error, origin } => {
-            let why = format!("{origin}: {error}");
-            if !ctx.policy.fallback {
-                eprintln!("distcc[{}] ERROR: {why}", std::process::id());
-                return ExitCode::BadHostspec.code();
-            }
-            return no_host(ctx, &job, local_argv, 0, &[], &why, "bad-hostlist");
-        }
-    };
-    let locks = ctx.lock_dir();
-    let mut status = Status::new(ctx.topdir.as_deref(), &job.input);
-    let mut excluded = vec![false; list.hosts.len()];
-    let mut failures: Vec<HostFailure> = Vec::new();
-    // A host whose compiler differs is left for this job, neither failed
-    // nor backed off (it serves other compilers); warned about once.
-    let mut differed = false;
-    let mut cpp = CppState::new(&job, driver_deps);
-    let mut pump = PumpState::default();
-    loop {
-        let picked = match pick(
-            &list.hosts,
-            &excluded,
-            locks.as_ref(),
-            ctx.backoff,
-            ctx.pause,
-            ctx.topdir.as_deref(),
-        ) {
-            Ok(p) => p,
-            Err(e) => {
-                warn!("choosing a host: {e}");
-                None
-            }
-        };
-        let Some(picked) = picked else {
-            drop(status);
-            if failures.is_empty() && differed {
-                return compilers_differ(ctx, &job, local_argv);
-            }
-            let word = if failures.is_empty() {
-                "hosts-unavailable"
-            } else {
-                "hosts-failed"
-            };
-            return no_host(ctx, &job, local_argv, list.hosts.len(), &failures, "", word);
-        };
-        let host = &list.hosts[picked.index];
-        if host.auth.is_some() {
-            // GSS-API (`,auth`) is not in this build: never send a job in
-            // the clear to a host that expects authentication. Like a host
-            // that failed, but not its fault: no backoff (3.4 without
-            // GSS-API fails the same way; DISTCC_FALLBACK=0 gives 116).
-            let cause = "it asks for GSS-API authentication (,auth), which this build of \
-                         distcc does not support"
-                .to_owned();
-            warn!(
-                "not sending {} to {}: {cause}",
-                lossy(&job.input),
-                host.text
-            );
-            excluded[picked.index] = true;
-            stats::host_failed(&host.lock_id());
-            failures.push(HostFailure {
-                host: host.text.clone(),
-                cause,
-            });
-            drop(picked);
-            continue;
-        }
-        if host.is_local() {
-            stats::local("localhost");
-            drop(status);
-            debug!(
-                "compiling {} locally: localhost was chosen",
-                lossy(&job.input)
-            );
-            return run_local(ctx, local_argv, picked.lock, |l| l.local_slots);
-        }
-        let slot = picked.lock.as_ref().map_or(0, |l| l.slot);
-        let name = monitor_name(&host.kind).to_owned();
-        let cpp_locks = locks.as_ref().map(|d| (d, list.local_slots_cpp));
-        let result = attempt::run(
-            ctx,
-            &job,
-            host,
-            &name,
-            slot,
-            &mut cpp,
-            cpp_locks,
-            &mut status,
-            &mut pump,
-        );
-        // A failure in pump mode may be ours (a header the analysis did
-        // not send), not the host's: no backoff for it.
-        let pumped = host.protover >= 3 && matches!(pump, PumpState::Files(_));
-        let reply = match result {
-            Ok(reply) => {
-                stats::remote(&host.lock_id());
-                reply
-            }
-            Err(AttemptError::Cpp(code)) => {
-                stats::nowhere("cpp-failed");
-                return code;
-            }
-            Err(AttemptError::CompilerDiffers(_)) => {
-                excluded[picked.index] = true;
-                differed = true;
-                drop(picked);
-                continue;
-            }
-            Err(AttemptError::Overtaken(code)) => {
-                stats::local("raced");
-                log_result(&lossy(&job.input), "localhost", code);
-                return code;
-            }
-            Err(AttemptError::Here(why)) => {
-                // Decided before anything was sent: no host is to blame.
-                stats::local("pump-unsafe");
-                drop(picked);
-                drop(status);
-                debug!("running locally because {why}");
-                return run_local(ctx, local_argv, None, |l| l.local_slots);
-            }
-            Err(AttemptError::Local(e)) => {
-                stats::local("client-error");
-                // Our side failed (temp dir, cpp could not start): no host
-                // is to blame; compile locally like 3.4.
-                drop(picked);
-                drop(status);
-                warn!(
-                    "cannot distribute {}: {e}, running locally instead",
-                    lossy(&job.input)
-                );
-                return run_local(ctx, local_argv, None, |l| l.local_slots);
-            }
-            Err(AttemptError::Host(e)) => {
-                stats::host_failed(&host.lock_id());
-                let cause = e.to_string();
-                if let Some(d) = &locks {
-                    if !ctx.backoff.is_zero() {
-                        let _ = d.mark_backoff(&host.lock_id());
-                    }
-                }
-                excluded[picked.index] = true;
-                let others = (0..list.hosts.len()).any(|i| !excluded[i] && !list.hosts[i].down);
-                if others {
-                    warn!(
-                        "{} failed for {}: {cause}; trying another host",
-                        host.text,
-                        lossy(&job.input)
-                    );
-                }
-                failures.push(HostFailure {
-                    host: host.text.clone(),
-                    cause,
-                });
-                continue;
-            }
-        };
-        return match plan::after_compile(ctx.policy, &lossy(&job.input), &host.text, reply.status) {
-            AfterCompile::Success => {
-                log_result(&lossy(&job.input), &host.text, 0);
-                if let Some(d) = &locks {
-                    if !ctx.backoff.is_zero() {
-                        d.clear_backoff(&host.lock_id());
-                    }
-                }
-                show_stderr(&reply.stderr);
-                0
-            }
-            AfterCompile::Finish { code } => {
-                show_stderr(&reply.stderr);
-                code
-            }
-            AfterCompile::RetryLocally {
-                warning,
-                remote_code,
-            } => {
-                warn!("{warning}");
-                stats::local("remote-failed");
-                let lock_id = host.lock_id();
-                drop(picked);
-                drop(status);
-                let local = run_local(ctx, local_argv, None, |l| l.local_slots);
-                if pumped && local == 0 {
-                    note_discrepancy(ctx);
-                }
-                let backoff = plan::blame_host(remote_code, local)
-                    && !pumped
-                    && !ctx.backoff.is_zero()
-                    && locks
-                        .as_ref()
-                        .is_some_and(|d| d.mark_backoff(&lock_id).is_ok());
-                if let Some(m) = plan::host_disagreed(
-                    &host.text,
-                    &lossy(&job.input),
-                    remote_code,
-                    local,
-                    backoff,
-                    &reply.stderr,
-                ) {
-                    warn!("{m}");
-                }
-                local
-            }
-        };
-    }
-}
-
-/// Every host tried has another compiler (each was warned about once):
-/// compile here without another warning, or fail with
-/// `DISTCC_FALLBACK=0`.
-fn compilers_differ(ctx: &Ctx, job: &Job, local_argv: &[OsString]) -> i32 {
-    let file = lossy(&job.input);
-    if !ctx.policy.fallback {
-        stats::nowhere("compiler-differs");
-        eprintln!(
-            "distcc[{}] ERROR: every host tried has another compiler than this machine's \
-             (DISTCC_COMPILER_CHECK), and DISTCC_FALLBACK=0 forbids compiling {file} locally",
-            std::process::id()
-        );
-        return ExitCode::NoHosts.code();
-    }
-    stats::local("compiler-differs");
-    debug!("compiling {file} here: every host tried has another compiler");
-    run_local(ctx, local_argv, None, |l| l.local_slots)
-}
-
-/// A pump job failed on the server and compiled here: count it for the
-/// build (spec §5), and say so when that switches the build to plain mode.
-fn note_discrepancy(ctx: &Ctx) {
-    let Some(counter) = &ctx.discrepancies else {
-        return;
-    };
-    match counter.note() {
-        Ok(()) if counter.count() == counter.limit() => warn!(
-            "{} pump-mode job(s) of this build failed on a server but compiled here \
-             (DISTCC_MAX_DISCREPANCY={}): preprocessing the rest of the build here",
-            counter.count(),
-            counter.limit()
-        ),
-        Ok(()) => {}
-        Err(e) => warn!("cannot count a pump-mode discrepancy: {e}"),
-    }
-}
-
-fn show_stderr(bytes: &[u8]) {
-    if !bytes.is_empty() {
-        let mut err = io::stderr().lock();
-        let _ = err.write_all(bytes);
-        let _ = err.flush();
-    }
-}
-
-/// No host took the job: compile here (or fail, with `DISTCC_FALLBACK=0`).
-/// `word` is the fallback's name in the client's record
-/// ([`crate::state::record::FALLBACKS`]).
-fn no_host(
-    ctx: &Ctx,
-    job: &Job,
-    local_argv: &[OsString],
-    configured: usize,
-    failures: &[HostFailure],
-    why: &str,
-    word: &str,
-) -> i32 {
-    match plan::no_host(ctx.policy, &lossy(&job.input), configured, failures) {
-        NoHost::Local { warning } => {
-            stats::local(word);
-            // `why` (no usable list) starts with 3.4's words where 3.4 had
-            // some: "$DISTCC_HOSTS contained no hosts; can't distribute work".
-            if why.is_empty() {
-                warn!("{warning}");
-            } else {
-                // One line, ending in 3.4's second one.
-                warn!(
-                    "{why}; failed to distribute {}, running locally instead",
-                    lossy(&job.input)
-                );
-            }
-            run_local(ctx, local_argv, None, |l| l.local_slots)
-        }
-        NoHost::Fail { code, message } => {
-            stats::nowhere(word);
-            let message = if why.is_empty() {
-                message
-            } else {
-                format!(
-                    "{why}; DISTCC_FALLBACK=0 forbids compiling {} locally",
-                    lossy(&job.input)
-                )
-            };
-            eprintln!("distcc[{}] ERROR: {message}", std::process::id());
-            code
-        }
     }
 }
