@@ -237,7 +237,11 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         .pump_cache()
         .then(|| Cache::dir_for(ctx.vars.pump_dir().as_deref(), ctx.topdir.as_deref()))
         .flatten()
-        .map(Cache::new);
+        .map(Cache::new)
+        .map(|c| match ctx.vars.pump_dir() {
+            Some(_) => c.for_one_build(),
+            None => c,
+        });
     let found = closure_cached(Path::new(&job.input), &cwd, &search, cache.as_mut());
     if let Some(c) = &cache {
         let s = c.stats();

@@ -102,7 +102,9 @@ fn a_build_s_jobs_share_what_they_learn_about_headers() {
         .map(|e| e.unwrap().path())
         .collect();
     records.sort();
-    assert!(records.len() >= 5, "{records:?}");
+    // The four headers' (a build's pump directory keeps no record of a
+    // source, which the build compiles once).
+    assert!(records.len() >= 4, "{records:?}");
     for r in &records {
         std::fs::write(r, b"not a record").unwrap();
     }

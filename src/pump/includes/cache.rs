@@ -126,6 +126,8 @@ pub struct Cache {
     max_records: usize,
     trim_every: Duration,
     trim_checked: bool,
+    /// Whether main files get records (see [`Cache::for_one_build`]).
+    sources: bool,
 }
 
 /// What [`Cache::lookup`] found for a header.
@@ -152,7 +154,23 @@ impl Cache {
             max_records: bound::MAX_RECORDS,
             trim_every: bound::TRIM_EVERY,
             trim_checked: false,
+            sources: true,
         }
+    }
+
+    /// A cache that lives only as long as one build (in its pump
+    /// directory): a build compiles each source once, so a record of a
+    /// main file would never be read, and creating a file costs more
+    /// than reading and lexing one source (0.1-0.2 ms of system time on
+    /// ext4). Headers get records as before.
+    pub fn for_one_build(mut self) -> Cache {
+        self.sources = false;
+        self
+    }
+
+    /// Whether main files get records.
+    pub fn keeps_sources(&self) -> bool {
+        self.sources
     }
 
     /// Where the cache of a build lives: in its pump directory, else in

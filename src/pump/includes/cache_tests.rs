@@ -343,3 +343,35 @@ fn the_cache_keeps_to_its_bound_and_still_answers_right() {
     assert!(files.contains(&"src/e.h".to_string()), "{files:?}");
     assert_eq!(records(), 3);
 }
+
+#[test]
+fn a_build_s_own_cache_keeps_no_record_of_its_sources() {
+    let t = Tree::new("cache-build");
+    project(&t);
+    let dir = t.root.join("cache");
+    let cwd = t.root.join("src");
+    let argv: Vec<std::ffi::OsString> = vec!["gcc".into(), "-I../inc".into()];
+    let search = SearchPath::from_args(&argv, &cwd, vec![]).unwrap();
+    for round in 0..2 {
+        let mut cache = Cache::new(dir.clone()).for_one_build();
+        cache.racy = OLD;
+        let found = closure_cached(Path::new("main.c"), &cwd, &search, Some(&mut cache)).unwrap();
+        let s = cache.stats();
+        // The source is lexed every time, the four headers once.
+        let want = if round == 0 { (0, 5, 4) } else { (4, 1, 0) };
+        assert_eq!((s.hits, s.lexed, s.stored), want, "{s:?}");
+        let main = fs::read(cwd.join("main.c")).unwrap();
+        assert_eq!(found.known[0].unwrap().digest, Digest::of(&main));
+    }
+    let records = fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            !e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
+    assert_eq!(records, 4);
+}

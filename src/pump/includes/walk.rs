@@ -293,6 +293,16 @@ impl Walk<'_> {
             return Ok(d.clone());
         }
         let d: Rc<[Directive]> = match self.cache.as_deref_mut() {
+            Some(cache) if !cache.keeps_sources() && *file == self.main => {
+                let bytes = read(file)?;
+                cache.lexed();
+                let k = Known {
+                    digest: Digest::of(&bytes),
+                    size: bytes.len() as u64,
+                };
+                self.known.insert(file.as_os_str().to_owned(), k);
+                lex(&bytes, file)?
+            }
             Some(cache) => {
                 let (d, known) = cached_scan(cache, file)?;
                 if let Some(k) = known {
