@@ -98,6 +98,7 @@ fn send_by_ref<C: Read + Write>(
     head: &RequestHead,
     items: &[Item],
     memory: &Memory,
+    before_read: &mut impl FnMut(&mut C, Result<(), RemoteError>) -> Result<(), RemoteError>,
 ) -> Result<Vec<u32>, RemoteError> {
     let text = reqref::text(head, items);
     let bases = memory.bases();
@@ -105,7 +106,8 @@ fn send_by_ref<C: Read + Write>(
     loop {
         let mut out = Vec::new();
         reqref::encode(&mut out, &refs, &text);
-        conn.write_all(&out)?;
+        let written = conn.write_all(&out).map_err(RemoteError::Io);
+        before_read(conn, written)?;
         match read_want(conn, items, true)? {
             Some(wanted) => {
                 debug!(
@@ -137,6 +139,9 @@ fn send_by_ref<C: Read + Write>(
 /// with `memory`, §11), then the bodies asked for, in `codec`. A file
 /// asked for that cannot be read, or no longer has the digest the
 /// manifest named, fails the job here (no host is to blame).
+/// `before_read` gets the connection and how writing went before each
+/// answer of the server is read (a request right behind the hello reads
+/// the server's offer first there, docs/extension.md §2.1).
 pub fn send<C: Read + Write>(
     conn: &mut C,
     argv: &[OsString],
@@ -144,6 +149,7 @@ pub fn send<C: Read + Write>(
     files: &[Outgoing],
     codec: Codec,
     memory: Option<&Memory>,
+    mut before_read: impl FnMut(&mut C, Result<(), RemoteError>) -> Result<(), RemoteError>,
 ) -> Result<Sent, AttemptError> {
     let items = manifest(files);
     let head = RequestHead {
@@ -152,11 +158,12 @@ pub fn send<C: Read + Write>(
         argv: argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
     };
     let wanted = match memory {
-        Some(memory) => send_by_ref(conn, &head, &items, memory)?,
+        Some(memory) => send_by_ref(conn, &head, &items, memory, &mut before_read)?,
         None => {
             let mut out = head.encode();
             hdrcache::encode_manifest(&mut out, &items, codec);
-            conn.write_all(&out).map_err(RemoteError::Io)?;
+            let written = conn.write_all(&out).map_err(RemoteError::Io);
+            before_read(conn, written)?;
             read_want(conn, &items, false)?.expect("XMIS is only read by reference")
         }
     };
@@ -228,7 +235,15 @@ mod tests {
             written: Vec::new(),
         };
         let argv = [OsString::from("gcc"), OsString::from("-c")];
-        let r = send(&mut conn, &argv, Path::new("/w"), files, Codec::Raw, memory);
+        let r = send(
+            &mut conn,
+            &argv,
+            Path::new("/w"),
+            files,
+            Codec::Raw,
+            memory,
+            |_, written| written,
+        );
         (r, conn.written)
     }
 

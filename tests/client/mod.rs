@@ -15,6 +15,7 @@ mod fidelity;
 pub mod harness;
 mod hdrcache;
 mod outputs;
+mod pipeline;
 mod placement;
 mod project;
 mod pump;

@@ -3,6 +3,8 @@
 //! of unknown kind), and the wait for the reply that a local compile may
 //! race.
 
+use tracing::debug;
+
 use crate::args::Job;
 use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
@@ -107,7 +109,7 @@ pub(super) fn checked_opening(
             .map_err(|e| AttemptError::Host(RemoteError::Io(e)))?;
         opening = extension::opening(ctx, host);
     }
-    let ours = (opening == extension::Opening::Hello && mode != Mode::Off)
+    let ours = (opening.is_hello() && mode != Mode::Off)
         .then(|| compiler_id::ours(ctx, &job.argv[0]))
         .flatten();
     // With refuse, a host whose compiler differed lately is not asked
@@ -129,29 +131,59 @@ pub(super) fn checked_opening(
 /// Our own daemon gets the extension (docs/extension.md): when `host` is
 /// known to be ours, say hello on `conn`. A 3.4 one that closes at the
 /// hello gets the job on a new connection (put in `conn`), in 3.4's
-/// protocol.
+/// protocol. With its offer remembered and `pipeline` (not over TLS,
+/// whose daemon says whether it accepts our key only with its first
+/// byte), the choice goes out at once and the request follows it
+/// (docs/extension.md §2.1): the session is then to be confirmed
+/// ([`sent`]) before anything is read.
 pub(super) fn open(
     ctx: &Ctx,
     host: &HostSpec,
     conn: &mut Conn,
     check: &compiler_id::Check,
+    pipeline: bool,
 ) -> Result<Option<extension::Session>, RemoteError> {
-    if check.opening != extension::Opening::Hello {
+    let extension::Opening::Hello(known) = check.opening else {
         return Ok(None);
-    }
+    };
     let compiler = check.ours.as_ref().map(|id| (id, check.mode));
-    match extension::hello(
-        &mut Counted(conn),
-        ctx,
-        &host.lock_id(),
-        hello_wait(ctx),
-        compiler,
-    )? {
+    let (lock_id, wait) = (host.lock_id(), hello_wait(ctx));
+    if let Some(known) = known.filter(|_| pipeline && !host.tls) {
+        let s = extension::pipelined(&mut Counted(conn), ctx, &lock_id, wait, compiler, known)?;
+        return Ok(Some(s));
+    }
+    match extension::hello(&mut Counted(conn), ctx, &lock_id, wait, compiler, known)? {
         extension::Hello::Ours(s) => Ok(Some(s)),
         extension::Hello::Theirs => {
             *conn = connect(ctx, host, false)?;
             Ok(None)
         }
+    }
+}
+
+/// The end of writing a request: with the request behind the hello, the
+/// offer is read now ([`extension::confirm`]), and a write that failed
+/// is judged by it (a 3.4 server that closed at the hello makes the rest
+/// of the request fail to be written): a host that is not what was
+/// remembered gets the job again ([`RemoteError::Resend`]), any other
+/// failure is the write's.
+pub(super) fn sent(
+    written: Result<(), RemoteError>,
+    conn: &mut Counted<'_, Conn>,
+    session: Option<&mut extension::Session>,
+    ctx: &Ctx,
+) -> Result<(), RemoteError> {
+    let Some(session) = session else {
+        return written;
+    };
+    let confirmed = extension::confirm(conn, session, ctx);
+    match (written, confirmed) {
+        (Err(e), Err(resend @ RemoteError::Resend(_))) => {
+            debug!("writing the request failed ({e}), the offer says why");
+            Err(resend)
+        }
+        (Ok(()), Err(e)) | (Err(e), _) => Err(e),
+        (Ok(()), Ok(())) => Ok(()),
     }
 }
 

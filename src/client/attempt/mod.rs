@@ -37,7 +37,7 @@ use crate::hosts::HostSpec;
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
 use crate::state::Phase;
-use connect::{checked_opening, connect, open, probe, probe_after_success, wait_or_race};
+use connect::{checked_opening, connect, open, probe, probe_after_success, sent, wait_or_race};
 
 /// Where the preprocessed source stands.
 #[derive(Debug)]
@@ -95,7 +95,10 @@ impl From<RemoteError> for AttemptError {
     }
 }
 
-/// Run the job on `host`.
+/// Run the job on `host`. When its request went right behind the hello
+/// and the host turned out not to be what was remembered
+/// ([`RemoteError::Resend`], docs/extension.md §2.1), it is sent once
+/// more, waiting for the offer this time: no failure, no backoff.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     ctx: &Ctx,
@@ -108,11 +111,40 @@ pub fn run(
     status: &mut Status,
     pump: &mut PumpState,
 ) -> Result<Reply, AttemptError> {
+    let mut once = |pipeline| {
+        let (cpp, status, pump) = (&mut *cpp, &mut *status, &mut *pump);
+        run_once(
+            ctx, job, host, name, slot, cpp, cpp_locks, status, pump, pipeline,
+        )
+    };
+    match once(true) {
+        Err(AttemptError::Host(RemoteError::Resend(why))) => {
+            debug!("{}: {why}; sending the job again", host.text);
+            once(false)
+        }
+        other => other,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_once(
+    ctx: &Ctx,
+    job: &Job,
+    host: &HostSpec,
+    name: &str,
+    slot: u32,
+    cpp: &mut CppState,
+    cpp_locks: Option<(&LockDir, u32)>,
+    status: &mut Status,
+    pump: &mut PumpState,
+    pipeline: bool,
+) -> Result<Reply, AttemptError> {
     probe_for_side_outputs(ctx, host, job);
     if let CppState::Pending { driver_deps } = *cpp {
         if host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job) {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
-                if let Some(reply) = pump::run_pump(ctx, job, host, name, slot, pumped, status)? {
+                let pumped = pump::run_pump(ctx, job, host, name, slot, pumped, status, pipeline);
+                if let Some(reply) = pumped? {
                     return Ok(reply);
                 }
             }
@@ -162,7 +194,7 @@ pub fn run(
         }
     };
     let opening = check.opening;
-    let connected = connect(ctx, host, opening == extension::Opening::Hello);
+    let connected = connect(ctx, host, opening.is_hello());
     // Even when the connection fails, let cpp finish: the next host (or
     // the local fallback decision) may use its output.
     let mut conn = match connected {
@@ -172,7 +204,13 @@ pub fn run(
             return Err(AttemptError::Host(RemoteError::Io(e)));
         }
     };
-    let session = match open(ctx, host, conn.as_mut().expect("connected"), &check) {
+    let mut session = match open(
+        ctx,
+        host,
+        conn.as_mut().expect("connected"),
+        &check,
+        pipeline,
+    ) {
         Ok(s) => s,
         Err(e) => {
             finish_cpp(ctx, cpp, running.take(), status)?;
@@ -200,9 +238,8 @@ pub fn run(
     );
     status.set(Phase::Send, name, slot);
     let c = &mut Counted(conn.as_mut().expect("connected"));
-    let sent = remote::send_head(c, version, &server_argv);
+    let head = remote::send_head(c, version, &server_argv);
     finish_cpp(ctx, cpp, running.take(), status)?;
-    sent.map_err(RemoteError::Io)?;
     let input;
     let source: Source = match &*cpp {
         CppState::Input => {
@@ -213,7 +250,10 @@ pub fn run(
         CppState::Pending { .. } => unreachable!("cpp finished above"),
     };
     stats::set_size(source.bytes().len() as u64);
-    remote::send_source_with(c, codec, source.bytes()).map_err(RemoteError::Io)?;
+    let written = head
+        .and_then(|()| remote::send_source_with(c, codec, source.bytes()))
+        .map_err(RemoteError::Io);
+    sent(written, c, session.as_mut(), ctx)?;
     status.set(Phase::Compile, name, slot);
     let local = || LocalJob::plain(&server_argv, source);
     let mut incoming = Incoming::new(c, session.as_ref());
@@ -268,7 +308,7 @@ fn probe_for_side_outputs(ctx: &Ctx, host: &HostSpec, job: &Job) {
 /// in pump mode too (docs/extension.md §8).
 fn side_outputs_need_plain(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
     let need = side_outputs(job).is_ok_and(|s| s.keeps_preprocessed)
-        && extension::opening(ctx, host) == extension::Opening::Hello;
+        && extension::opening(ctx, host).is_hello();
     if need {
         debug!("preprocessing here: -save-temps keeps the text preprocessed here");
     }

@@ -28,13 +28,15 @@ use crate::protocol::codec::Codec;
 use crate::protocol::ext::cap;
 use crate::state::Phase;
 
-use super::connect::{checked_opening, connect, open, probe_after_success, wait_or_race};
+use super::connect::{checked_opening, connect, open, probe_after_success, sent, wait_or_race};
 use super::{AttemptError, side_files};
 
 /// Run the job on `host` in pump mode: the source and its headers go to
 /// the server, which preprocesses (protocol 3). None: the host's daemon
 /// (ours, older) does not send side outputs back in pump mode
 /// (`PUMP_OUTPUTS`) and the job has some; it goes in plain mode instead.
+/// `pipeline` as for [`open`].
+#[allow(clippy::too_many_arguments)]
 pub(super) fn run_pump(
     ctx: &Ctx,
     job: &Job,
@@ -43,6 +45,7 @@ pub(super) fn run_pump(
     slot: u32,
     pumped: &pumpmode::Pumped,
     status: &mut Status,
+    pipeline: bool,
 ) -> Result<Option<Reply>, AttemptError> {
     let files = &pumped.files;
     let mut argv = job.argv.clone();
@@ -59,12 +62,11 @@ pub(super) fn run_pump(
     // A 3.4 host keeps side files as 3.4 does, but what only this mode
     // makes as here (clang's .dwo) is not sent there at all.
     let only_here = side_outputs(job).is_ok_and(|s| s.needs_pump.is_some());
-    if only_here && opening != extension::Opening::Hello {
+    if only_here && !opening.is_hello() {
         return Ok(None);
     }
-    let mut raw =
-        connect(ctx, host, opening == extension::Opening::Hello).map_err(RemoteError::Io)?;
-    let session = open(ctx, host, &mut raw, &check)?;
+    let mut raw = connect(ctx, host, opening.is_hello()).map_err(RemoteError::Io)?;
+    let mut session = open(ctx, host, &mut raw, &check, pipeline)?;
     let side = side_files(job, None);
     let carried = session
         .as_ref()
@@ -98,21 +100,25 @@ pub(super) fn run_pump(
             .filter(|s| s.choice.has(cap::REQUEST_REF))
             .and(ctx.topdir.as_deref())
             .map(|top| Memory::new(top, &host.lock_id()));
-        let sent = pumpcache::send(
+        // The server's answers come after its offer: read that first.
+        let before_read = |c: &mut Counted<'_, _>, w| sent(w, c, session.as_mut(), ctx);
+        let s = pumpcache::send(
             &mut conn,
             &argv,
             &pumped.cwd,
             &outgoing,
             codec,
             memory.as_ref(),
+            before_read,
         )?;
         debug!(
             "pump: header cache: sent {} of {} files ({} bytes)",
-            sent.bodies, sent.files, sent.bytes
+            s.bodies, s.files, s.bytes
         );
     } else {
         let request = pumpfiles::request(&argv, &pumped.cwd, &outgoing, codec).map_err(reading)?;
-        conn.write_all(&request).map_err(RemoteError::Io)?;
+        let written = conn.write_all(&request).map_err(RemoteError::Io);
+        sent(written, &mut conn, session.as_mut(), ctx)?;
     }
     status.set(Phase::Compile, name, slot);
     let local = || {

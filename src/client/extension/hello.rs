@@ -1,5 +1,8 @@
 //! The hello on a job's connection: the server's offer, the client's
-//! choice, and the [`Session`] they agree for the job.
+//! choice, and the [`Session`] they agree for the job. With the host's
+//! offer remembered, the choice and the request go right behind the hello
+//! ([`pipelined`]) and the offer is read once they are out ([`confirm`],
+//! docs/extension.md §2.1): one network round trip per job, as in 3.4.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -9,7 +12,7 @@ use std::time::Duration;
 use tracing::debug;
 
 use super::WANTED;
-use super::memory::remember;
+use super::memory::{Offer, remember};
 use super::probe::read_offer;
 use crate::client::ctx::Ctx;
 use crate::client::slots::hoststate;
@@ -18,7 +21,7 @@ use crate::client::transport::conn::Conn;
 use crate::client::transport::remote::RemoteError;
 use crate::compiler_id::{Identity, Mode};
 use crate::protocol::codec::Codec;
-use crate::protocol::ext::{self, Choice, cap};
+use crate::protocol::ext::{self, Choice, ServerHello, cap};
 
 /// One connection's agreement.
 #[derive(Clone, Debug)]
@@ -30,6 +33,9 @@ pub struct Session {
     /// The server's identity, when it said its compiler differs and
     /// compiled anyway (`XCIW 1`).
     pub mismatch: RefCell<Option<Vec<u8>>>,
+    /// The choice went out before the offer came ([`pipelined`]): the
+    /// offer remembered, and how long to wait for the real one.
+    pub unconfirmed: Option<(Offer, Duration)>,
 }
 
 impl Session {
@@ -71,13 +77,15 @@ pub(crate) fn io_error(e: io::Error, what: &'static str) -> RemoteError {
 
 /// Say hello on `conn` and, if the server answers, send the choice:
 /// with the compiler check when `compiler` (our identity and
-/// `DISTCC_COMPILER_CHECK`) asks for it and the server offers it.
+/// `DISTCC_COMPILER_CHECK`) asks for it and the server offers it. The
+/// offer is remembered when it is not `known`.
 pub fn hello(
     conn: &mut Counted<'_, Conn>,
     ctx: &Ctx,
     lock_id: &str,
     wait: Duration,
     compiler: Option<(&Identity, Mode)>,
+    known: Option<Offer>,
 ) -> Result<Hello, RemoteError> {
     conn.write_all(&ext::hello(ext::VERSION))?;
     // A stopped server accepts (the kernel does) and then says nothing.
@@ -85,15 +93,85 @@ pub fn hello(
     let Some(offer) = read_offer(conn)? else {
         return Ok(closed(ctx, lock_id));
     };
+    let choice = choose(ctx, offer.caps, compiler);
+    conn.write_all(&choice.encode())?;
+    noted(ctx, lock_id, &offer, known);
+    debug!(
+        "{lock_id}: extension {} (offers {:#x}, {}); using {:#x}",
+        offer.version, offer.caps, offer.status, choice.caps
+    );
+    Ok(Hello::Ours(session(ctx, lock_id, choice, None)))
+}
+
+/// Say hello and send the choice at once, from the offer `known` the
+/// host made last (docs/extension.md §2.1): the request follows without
+/// waiting, and [`confirm`] reads the offer once it is out.
+pub fn pipelined(
+    conn: &mut Counted<'_, Conn>,
+    ctx: &Ctx,
+    lock_id: &str,
+    wait: Duration,
+    compiler: Option<(&Identity, Mode)>,
+    known: Offer,
+) -> Result<Session, RemoteError> {
+    let known = Offer {
+        version: known.version.min(ext::VERSION),
+        ..known
+    };
+    let choice = choose(ctx, known.caps, compiler);
+    let mut out = ext::hello(known.version);
+    out.extend(choice.encode());
+    conn.write_all(&out)?;
+    debug!(
+        "{lock_id}: extension {}, request behind the hello (offered {:#x} before); using {:#x}",
+        known.version, known.caps, choice.caps
+    );
+    Ok(session(ctx, lock_id, choice, Some((known, wait))))
+}
+
+/// Read the offer of a [`pipelined`] session, once the request (or what
+/// could be written of it) is out. `Err(RemoteError::Resend)` when the
+/// host is not what was remembered: it closed at the hello (a 3.4 server
+/// now: remembered so), or its offer lacks a chosen bit or states another
+/// version (its new offer remembered; it closes at our choice). Any other
+/// error is the host's, as for any job.
+pub fn confirm(
+    conn: &mut Counted<'_, Conn>,
+    session: &mut Session,
+    ctx: &Ctx,
+) -> Result<(), RemoteError> {
+    let Some((known, wait)) = session.unconfirmed.take() else {
+        return Ok(());
+    };
+    let lock_id = session.record.as_ref().map_or("", |(_, id)| id.as_str());
+    conn.0.await_readable(wait, "the extension's offer")?;
+    let Some(offer) = read_offer(conn)? else {
+        closed(ctx, lock_id);
+        return Err(RemoteError::Resend("the host closed at the hello"));
+    };
+    noted(ctx, lock_id, &offer, Some(known));
+    if offer.version != known.version || session.choice.caps & !offer.caps != 0 {
+        debug!(
+            "{lock_id} offers extension {} {:#x} now, not {} {:#x}",
+            offer.version, offer.caps, known.version, known.caps
+        );
+        return Err(RemoteError::Resend("the host's offer changed"));
+    }
+    debug!("{lock_id}: offer as remembered ({})", offer.status);
+    Ok(())
+}
+
+/// What the client takes of the capabilities `offered`.
+fn choose(ctx: &Ctx, offered: u32, compiler: Option<(&Identity, Mode)>) -> Choice {
     let compiler = compiler.filter(|(_, mode)| *mode != Mode::Off);
-    let mut caps = offer.caps & WANTED;
+    let mut caps = offered & WANTED;
     if compiler.is_none() {
         caps &= !cap::COMPILER_ID;
     }
     if caps & cap::HEADER_CACHE == 0 {
         caps &= !cap::REQUEST_REF;
     }
-    let choice = Choice {
+    Choice {
         caps,
         heartbeat_ms: heartbeat_ms(ctx.io_timeout),
         compiler_id: compiler
@@ -101,30 +179,47 @@ pub fn hello(
             .map(|(id, _)| id.encode())
             .unwrap_or_default(),
         compile_anyway: compiler.is_some_and(|(_, mode)| mode == Mode::Warn),
-    };
-    conn.write_all(&choice.encode())?;
-    // A queue is written at once, for the clients placing jobs now
-    // (placement); the rest comes with the job's figure at its end.
-    if let Some(top) = ctx.topdir.as_deref()
-        && offer.status.queued.is_some_and(|q| q > 0)
-    {
-        hoststate::record_status(top, lock_id, &offer.status);
     }
-    debug!(
-        "{lock_id}: extension {} (offers {:#x}, {}); using {caps:#x}",
-        offer.version, offer.caps, offer.status
-    );
-    Ok(Hello::Ours(Session {
+}
+
+fn session(
+    ctx: &Ctx,
+    lock_id: &str,
+    choice: Choice,
+    unconfirmed: Option<(Offer, Duration)>,
+) -> Session {
+    Session {
         choice,
         record: ctx.topdir.clone().map(|t| (t, lock_id.to_owned())),
         mismatch: RefCell::new(None),
-    }))
+        unconfirmed,
+    }
+}
+
+/// Note what an offer says: the offer itself when it is not the one
+/// `known`, and a queue at once, for the clients placing jobs now
+/// (placement); the rest of its status comes with the job's figure at
+/// its end.
+fn noted(ctx: &Ctx, lock_id: &str, offer: &ServerHello, known: Option<Offer>) {
+    let Some(top) = ctx.topdir.as_deref() else {
+        return;
+    };
+    let now = Offer {
+        version: offer.version,
+        caps: offer.caps,
+    };
+    if known != Some(now) {
+        remember(top, lock_id, Some(now));
+    }
+    if offer.status.queued.is_some_and(|q| q > 0) {
+        hoststate::record_status(top, lock_id, &offer.status);
+    }
 }
 
 fn closed(ctx: &Ctx, lock_id: &str) -> Hello {
     debug!("{lock_id} closed the connection at the extension's hello: a 3.4 server");
     if let Some(top) = ctx.topdir.as_deref() {
-        remember(top, lock_id, false);
+        remember(top, lock_id, None);
     }
     Hello::Theirs
 }

@@ -16,8 +16,10 @@
 //! open a connection. By responsibility below: `memory` (what is known of
 //! a host, in `$DISTCC_DIR/extension/`), `probe` (the probe on a
 //! connection of its own), `hello` (the hello on a job's connection and
-//! the [`Session`] it agrees) and `reply` (what the server sends before
-//! `DONE`, and the reply read in the extension).
+//! the [`Session`] it agrees; with the host's offer remembered, the
+//! request goes right behind the hello, docs/extension.md §2.1) and
+//! `reply` (what the server sends before `DONE`, and the reply read in
+//! the extension).
 
 mod hello;
 mod memory;
@@ -25,7 +27,8 @@ mod probe;
 mod reply;
 
 pub(crate) use hello::io_error;
-pub use hello::{Hello, Session, hello};
+pub use hello::{Hello, Session, confirm, hello, pipelined};
+pub use memory::Offer;
 pub use probe::{probe, probe_first};
 pub use reply::{Item, next_item, receive};
 
@@ -58,8 +61,17 @@ pub enum Opening {
     Plain,
     /// 3.4's protocol, and once the job succeeded, [`probe`] the host.
     PlainThenProbe,
-    /// Say hello: the host answered one before.
-    Hello,
+    /// Say hello: the host answered one before, with this offer when it
+    /// is remembered (then the request may follow the hello at once,
+    /// docs/extension.md §2.1).
+    Hello(Option<Offer>),
+}
+
+impl Opening {
+    /// Whether the connection opens with the extension's hello.
+    pub const fn is_hello(self) -> bool {
+        matches!(self, Self::Hello(_))
+    }
 }
 
 /// Decide how to open a connection to `host`.
@@ -75,7 +87,7 @@ pub fn opening(ctx: &Ctx, host: &HostSpec) -> Opening {
         return Opening::Plain;
     }
     match remembered(top, &lock_id) {
-        Known::Ours => Opening::Hello,
+        Known::Ours(offer) => Opening::Hello(offer),
         Known::Theirs => Opening::Plain,
         Known::Unknown => Opening::PlainThenProbe,
     }

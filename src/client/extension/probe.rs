@@ -8,7 +8,7 @@ use std::time::Duration;
 use nix::fcntl::{Flock, FlockArg};
 use tracing::debug;
 
-use super::memory::{Known, remember, remembered};
+use super::memory::{Known, Offer, remember, remembered};
 use super::{DIR, io_error};
 use crate::client::ctx::Ctx;
 use crate::client::slots::hoststate;
@@ -83,12 +83,19 @@ fn probe_with<C: Read + Write>(
                 "{lock_id} speaks the extension {} (offers {:#x}; {})",
                 offer.version, offer.caps, offer.status
             );
-            remember(top, lock_id, true);
+            remember(
+                top,
+                lock_id,
+                Some(Offer {
+                    version: offer.version,
+                    caps: offer.caps,
+                }),
+            );
             hoststate::record_status(top, lock_id, &offer.status);
         }
         Ok(None) => {
             debug!("{lock_id} closed the connection at the extension's hello: a 3.4 server");
-            remember(top, lock_id, false);
+            remember(top, lock_id, None);
         }
         Err(e) => debug!("probing {lock_id} for the extension failed: {e}"),
     }
@@ -96,15 +103,18 @@ fn probe_with<C: Read + Write>(
 }
 
 /// Read the server's answer to the hello: its offer, or `None` when it
-/// closed the connection without a byte (a 3.4 server).
+/// closed the connection without a byte (a 3.4 server). Not a byte more:
+/// behind a request sent right after the hello, what follows the offer
+/// (`XWNT`, heartbeats, the reply) may have come already.
 pub(super) fn read_offer(conn: &mut impl Read) -> Result<Option<ServerHello>, RemoteError> {
     let mut buf = Vec::new();
     loop {
-        if let Decoded::Done(h, _) = ServerHello::decode(&buf).map_err(RemoteError::Protocol)? {
-            return Ok(Some(h));
-        }
+        let want = match ServerHello::decode(&buf).map_err(RemoteError::Protocol)? {
+            Decoded::Done(h, _) => return Ok(Some(h)),
+            Decoded::NeedMore(n) => n - buf.len(),
+        };
         let mut chunk = [0u8; 256];
-        match conn.read(&mut chunk) {
+        match conn.read(&mut chunk[..want.min(256)]) {
             Ok(0) if buf.is_empty() => return Ok(None),
             Ok(0) => return Err(RemoteError::Eof("the extension's offer")),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
@@ -115,5 +125,33 @@ pub(super) fn read_offer(conn: &mut impl Read) -> Result<Option<ServerHello>, Re
             }
             Err(e) => return Err(io_error(e, "answer to the extension's hello")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ext::{Status, cap};
+
+    #[test]
+    fn the_offer_is_read_and_not_a_byte_more() {
+        let offer = ServerHello {
+            version: 1,
+            caps: cap::ZSTD | cap::HEADER_CACHE,
+            status: Status {
+                free: Some(2),
+                ..Status::default()
+            },
+        };
+        let mut bytes = offer.encode();
+        bytes.extend_from_slice(b"XWNT00000001\x01");
+        let mut r = &bytes[..];
+        assert_eq!(read_offer(&mut r).unwrap(), Some(offer));
+        assert_eq!(r, b"XWNT00000001\x01");
+        assert_eq!(read_offer(&mut &b""[..]).unwrap(), None);
+        assert!(matches!(
+            read_offer(&mut &b"XTND00000001XCAP"[..]),
+            Err(RemoteError::Eof(_))
+        ));
     }
 }

@@ -136,6 +136,7 @@ mod tests {
             },
             record: None,
             mismatch: RefCell::new(None),
+            unconfirmed: None,
         };
         let mut bytes = Vec::new();
         Before::Heartbeat(1).encode(&mut bytes);
@@ -162,6 +163,7 @@ mod tests {
             },
             record: None,
             mismatch: RefCell::new(None),
+            unconfirmed: None,
         };
         let theirs = b"distcc-compiler-id 1\nversion 13.2.0\n".to_vec();
         let mut bytes = Vec::new();

@@ -33,6 +33,11 @@ pub enum RemoteError {
     /// The server's compiler differs from ours (`XCMM`, its identity): it
     /// compiled nothing (docs/extension.md §7).
     CompilerDiffers(Vec<u8>),
+    /// The request went right behind the hello (docs/extension.md §2.1)
+    /// and the host was not what the client remembered (it closed at the
+    /// hello, or offers less now): what it is was noted, and the job is
+    /// sent again on a new connection. Not the host's failure.
+    Resend(&'static str),
 }
 
 impl RemoteError {
@@ -44,6 +49,7 @@ impl RemoteError {
             Self::Eof(_) => ExitCode::Truncated,
             Self::Protocol(_) | Self::BadReply(_) => ExitCode::ProtocolError,
             Self::CompilerDiffers(_) => ExitCode::CompilerMissing,
+            Self::Resend(_) => ExitCode::IoError,
         }
     }
 }
@@ -57,6 +63,7 @@ impl fmt::Display for RemoteError {
             Self::BadReply(what) => write!(f, "unusable reply: {what}"),
             Self::Output(e) => write!(f, "{e}"),
             Self::CompilerDiffers(_) => write!(f, "its compiler differs from this machine's"),
+            Self::Resend(why) => write!(f, "{why}: the job is sent again"),
         }
     }
 }
