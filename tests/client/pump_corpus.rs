@@ -299,6 +299,8 @@ fn run(all: bool) {
     let farm = Farm::new("pump-corpus");
     let daemon = daemon(&farm, all);
     let hosts = daemon.host(",cpp,lzo");
+    // The benchmark's own knob, not an environment distcc reads.
+    #[allow(clippy::disallowed_methods)]
     let only = std::env::var("PUMP_CORPUS").ok();
     let mut chosen: Vec<(&Recipe, &str)> = match all {
         true => CORPUS
