@@ -23,6 +23,7 @@
 
 #![allow(unsafe_code)] // only `kernel_landlock_abi`
 
+mod fs_access;
 pub mod pidfd;
 pub mod plan;
 pub mod rules;
@@ -30,17 +31,15 @@ pub mod seccomp;
 pub mod trampoline;
 pub mod watchdog;
 
+use fs_access::kernel_landlock_abi;
+pub use fs_access::{landlock_plan, ruleset};
+
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
-use landlock::{
-    ABI, Access, AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, Ruleset, RulesetAttr,
-    RulesetCreated, RulesetCreatedAttr, Scope, path_beneath_rules,
-};
-
 use self::plan::{Plan, Resource};
-use self::rules::{Grant, Inputs, Rule};
+use self::rules::Inputs;
 
 /// The newest Landlock ABI these rules were written and tested for: newer
 /// kernels get exactly this (Landlock's compatibility contract), older
@@ -70,38 +69,6 @@ pub struct Settings {
     /// Tests only (hidden option): act as if the kernel's Landlock ABI
     /// were at most this (0: no Landlock).
     pub landlock_abi_cap: Option<i32>,
-}
-
-/// The Landlock ABI to use for the kernel's `kernel` ABI (negative or 0:
-/// none) and a test cap, and the start-up warning when it is less than
-/// [`TESTED_ABI`]. Pure, so every kernel case is tested here.
-pub fn landlock_plan(kernel: i32, cap: Option<i32>) -> (i32, Option<String>) {
-    let abi = kernel.min(cap.unwrap_or(i32::MAX)).clamp(0, TESTED_ABI);
-    let what = |missing: &str| {
-        format!(
-            "Landlock ABI {abi} (wanted {TESTED_ABI}): {missing}; the seccomp filter, \
-             no_new_privs and resource limits still apply"
-        )
-    };
-    let warning = match abi {
-        0 => Some(
-            "this kernel has no Landlock (Linux 5.13 or later with landlock in lsm=): \
-             compilers can read every file the daemon's user can, and write outside the \
-             job directory; the seccomp filter (no network), no_new_privs and resource \
-             limits still apply"
-                .to_string(),
-        ),
-        1..=3 => Some(what(
-            "no Landlock network rules and no signal scoping (sockets are refused by \
-             seccomp)",
-        )),
-        4 | 5 => Some(what(
-            "compilers may signal the daemon's other processes and reach abstract UNIX \
-             sockets",
-        )),
-        _ => None,
-    };
-    (abi, warning)
 }
 
 /// Prepared once at start-up, shared by every job.
@@ -309,54 +276,6 @@ impl Sandbox {
 /// it alone, and how to do without it.
 type Layer = (&'static str, Plan, fn(&mut Plan));
 
-/// A Landlock ruleset for ABI `abi` (1 or more) with `rules` and the job
-/// directory; the trampoline enforces it on itself.
-pub fn ruleset(abi: i32, rules: &[Rule], job_dir: Option<&Path>) -> Result<RulesetCreated, String> {
-    let abi = ABI::from(abi);
-    let err = |e: landlock::RulesetError| format!("cannot build the Landlock ruleset: {e}");
-    let mut ruleset = Ruleset::default()
-        .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(AccessFs::from_all(abi))
-        .map_err(err)?;
-    if abi >= ABI::V4 {
-        // Handled and never granted: no TCP bind or connect.
-        ruleset = ruleset
-            .handle_access(AccessNet::from_all(abi))
-            .map_err(err)?;
-    }
-    if abi >= ABI::V6 {
-        ruleset = ruleset.scope(Scope::from_all(abi)).map_err(err)?;
-    }
-    let mut created = ruleset.create().map_err(err)?;
-    let job = job_dir.map(rules::job_rule);
-    for rule in rules.iter().chain(job.as_ref()) {
-        created = created
-            .add_rules(path_beneath_rules([&rule.path], access(rule.grant, abi)))
-            .map_err(err)?;
-    }
-    Ok(created)
-}
-
-/// The Landlock rights of a grant.
-fn access(grant: Grant, abi: ABI) -> BitFlags<AccessFs> {
-    let read = AccessFs::ReadFile | AccessFs::ReadDir;
-    match grant {
-        Grant::ReadExec => read | AccessFs::Execute,
-        Grant::Read => read,
-        Grant::ReadWriteFile => AccessFs::ReadFile | AccessFs::WriteFile | truncate(abi),
-        Grant::JobDir => AccessFs::from_all(abi) & !AccessFs::Execute,
-        Grant::Full => AccessFs::from_all(abi),
-    }
-}
-
-fn truncate(abi: ABI) -> BitFlags<AccessFs> {
-    if abi >= ABI::V3 {
-        AccessFs::Truncate.into()
-    } else {
-        BitFlags::EMPTY
-    }
-}
-
 /// Where the whitelist's entries point, when they are links to a
 /// compiler rather than to distcc: those directories hold toolchains too.
 fn link_target_dirs(whitelist: &[PathBuf]) -> Vec<PathBuf> {
@@ -406,63 +325,4 @@ fn user_tasks() -> u64 {
 /// The daemon's own hard limit for `res`.
 fn hard_limit(res: Resource) -> u64 {
     nix::sys::resource::getrlimit(trampoline::rlimit(res)).map_or(u64::MAX, |(_, hard)| hard)
-}
-
-/// The running kernel's Landlock ABI version (0 or less: none).
-fn kernel_landlock_abi() -> i32 {
-    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
-    // SAFETY: landlock_create_ruleset with a null attribute, size 0 and
-    // the VERSION flag only returns a number; no memory is touched.
-    let v = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<u8>(),
-            0usize,
-            LANDLOCK_CREATE_RULESET_VERSION,
-        )
-    };
-    i32::try_from(v).unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn landlock_plan_for_every_kernel() {
-        // (kernel ABI, test cap) -> (ABI used, warned?)
-        const CASES: &[(i32, Option<i32>, i32, bool)] = &[
-            (-38, None, 0, true), // ENOSYS: not built in
-            (-95, None, 0, true), // EOPNOTSUPP: not enabled at boot
-            (0, None, 0, true),
-            (1, None, 1, true),
-            (3, None, 3, true),
-            (4, None, 4, true),
-            (6, None, 6, false),
-            (7, None, 6, false), // newer kernels get the tested rules
-            (99, None, 6, false),
-            (7, Some(0), 0, true), // the test knob
-            (7, Some(4), 4, true),
-        ];
-        for &(kernel, cap, abi, warned) in CASES {
-            let (got, warning) = landlock_plan(kernel, cap);
-            assert_eq!(got, abi, "kernel {kernel} cap {cap:?}");
-            assert_eq!(warning.is_some(), warned, "kernel {kernel} cap {cap:?}");
-        }
-        let (_, w) = landlock_plan(0, None);
-        assert!(w.unwrap().contains("no Landlock"));
-    }
-
-    #[test]
-    fn grants_map_to_landlock_rights() {
-        let abi = ABI::V6;
-        assert!(access(Grant::ReadExec, abi).contains(AccessFs::Execute));
-        assert!(!access(Grant::Read, abi).contains(AccessFs::Execute));
-        assert!(!access(Grant::Read, abi).contains(AccessFs::WriteFile));
-        let job = access(Grant::JobDir, abi);
-        assert!(job.contains(AccessFs::WriteFile | AccessFs::MakeReg | AccessFs::RemoveFile));
-        assert!(!job.contains(AccessFs::Execute));
-        assert!(access(Grant::Full, abi).contains(AccessFs::Execute | AccessFs::WriteFile));
-        assert!(!access(Grant::ReadWriteFile, abi).contains(AccessFs::IoctlDev));
-    }
 }
