@@ -574,3 +574,15 @@ fn render_options_md() -> String {
     );
     out
 }
+
+#[test]
+fn the_compile_time_index_is_every_row_sorted_by_name() {
+    let sorted = rows::sorted();
+    assert!(
+        sorted.windows(2).all(|w| w[0].name < w[1].name),
+        "sorted, no duplicates"
+    );
+    let mut all: Vec<Row> = rows::all().copied().collect();
+    all.sort_by(|a, b| a.name.cmp(b.name));
+    assert_eq!(sorted, &all[..]);
+}
