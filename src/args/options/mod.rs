@@ -28,6 +28,7 @@
 
 pub mod assembler;
 mod families;
+mod index;
 pub mod rows;
 pub mod spelling;
 
@@ -263,7 +264,7 @@ pub fn read(argv: &[OsString], i: usize, dialect: Dialect) -> Result<Opt, OptErr
 
 /// A canonical option name that takes `value` (from a long spelling).
 fn with_value(name: &OsStr, value: OsString) -> Result<Opt, OptError> {
-    let row = rows::named(bytes(name)).ok_or(OptError::Unknown)?;
+    let row = index::named(bytes(name)).ok_or(OptError::Unknown)?;
     let canonical = match row.arity {
         // Two words where the option allows it: `--output=x.o` → `-o x.o`.
         Arity::Separate | Arity::JoinedOrSeparate => vec![name.to_os_string(), value.clone()],
@@ -282,7 +283,7 @@ fn with_value(name: &OsStr, value: OsString) -> Result<Opt, OptError> {
 /// Match a word (already canonical) against the rows, then the families.
 fn match_word(word: &OsStr, next: Option<&OsString>) -> Result<Opt, OptError> {
     let b = bytes(word);
-    for row in rows::candidates(b) {
+    for row in index::candidates(b) {
         let exact = row.name.as_bytes() == b;
         let rest = &b[row.name.len()..];
         let one = |value: Option<OsString>| Opt {

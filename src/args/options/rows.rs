@@ -1,6 +1,6 @@
 //! The explicit rows of the option table, grouped by what they do. Order
-//! within the source does not matter: [`candidates`] finds the longest row
-//! that is a prefix of an argument (an index sorted at compile time).
+//! within the source does not matter: `index.rs` sorts them by name
+//! at compile time to find the longest row that is a prefix of an argument.
 //!
 //! To add an option: find its group, add `row(name, arity, class)`, and
 //! add a case to `tests.rs`. Canonical spellings only; long spellings go
@@ -636,7 +636,7 @@ const RARE: &[Row] = &[
 ];
 
 /// Every group; the order does not matter.
-const GROUPS: &[&[Row]] = &[
+pub(super) const GROUPS: &[&[Row]] = &[
     JOB,
     CODE,
     F_VALUES,
@@ -654,83 +654,4 @@ const GROUPS: &[&[Row]] = &[
 /// Every row, in source order.
 pub fn all() -> impl Iterator<Item = &'static Row> {
     GROUPS.iter().flat_map(|g| g.iter())
-}
-
-/// How many rows the groups hold.
-const COUNT: usize = {
-    let mut n = 0;
-    let mut g = 0;
-    while g < GROUPS.len() {
-        n += GROUPS[g].len();
-        g += 1;
-    }
-    n
-};
-
-/// `a < b` by bytes, in a constant context (`Ord` is not `const`).
-const fn less(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut i = 0;
-    while i < a.len() && i < b.len() {
-        if a[i] != b[i] {
-            return a[i] < b[i];
-        }
-        i += 1;
-    }
-    a.len() < b.len()
-}
-
-/// The rows sorted by name, at compile time: sorting them at every start
-/// cost each `distcc` process about 0.25 M instructions (8 % of a pump
-/// job's client, callgrind), for a table that never changes.
-static SORTED: [Row; COUNT] = {
-    let mut out = [JOB[0]; COUNT];
-    let mut n = 0;
-    let mut g = 0;
-    while g < GROUPS.len() {
-        let mut r = 0;
-        while r < GROUPS[g].len() {
-            // Insertion sort: a few hundred rows, once, in the compiler.
-            let row = GROUPS[g][r];
-            let mut i = n;
-            while i > 0 && less(row.name, out[i - 1].name) {
-                out[i] = out[i - 1];
-                i -= 1;
-            }
-            out[i] = row;
-            n += 1;
-            r += 1;
-        }
-        g += 1;
-    }
-    out
-};
-
-/// The rows sorted by name.
-pub(super) fn sorted() -> &'static [Row] {
-    &SORTED
-}
-
-/// The rows whose name is a prefix of `arg`, longest first.
-///
-/// Every such row sorts at or before `arg`, and a longer prefix sorts after
-/// a shorter one, so walking back from the last row `<= arg` meets them
-/// longest first; once the first two bytes differ no earlier row can match.
-pub fn candidates(arg: &[u8]) -> impl Iterator<Item = &'static Row> + '_ {
-    let rows = sorted();
-    let end = rows.partition_point(|r| r.name.as_bytes() <= arg);
-    let head = arg.get(..2).unwrap_or(arg);
-    rows[..end]
-        .iter()
-        .rev()
-        .take_while(move |r| &r.name.as_bytes()[..2] >= head)
-        .filter(move |r| arg.starts_with(r.name.as_bytes()))
-}
-
-/// The row named exactly `name`, if any.
-pub fn named(name: &[u8]) -> Option<&'static Row> {
-    let rows = sorted();
-    rows.binary_search_by(|r| r.name.as_bytes().cmp(name))
-        .ok()
-        .map(|i| &rows[i])
 }

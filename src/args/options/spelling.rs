@@ -123,7 +123,7 @@ pub fn canonical(arg: &OsStr, next: Option<&OsString>, dialect: Dialect) -> Spel
     }
     // A long option that is a canonical row itself (`--sysroot=`,
     // `--target=`, `--param`, `--coverage`) is read as it is.
-    if super::rows::candidates(b).next().is_some_and(|r| {
+    if super::index::candidates(b).next().is_some_and(|r| {
         let exact = r.name.len() == b.len();
         exact || matches!(r.arity, super::Arity::Joined | super::Arity::Prefix)
     }) {

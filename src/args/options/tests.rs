@@ -577,7 +577,7 @@ fn render_options_md() -> String {
 
 #[test]
 fn the_compile_time_index_is_every_row_sorted_by_name() {
-    let sorted = rows::sorted();
+    let sorted = index::sorted();
     assert!(
         sorted.windows(2).all(|w| w[0].name < w[1].name),
         "sorted, no duplicates"
