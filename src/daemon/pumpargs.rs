@@ -60,6 +60,11 @@ pub struct ServerArgs {
     /// What the .d file must name as its target: the `-MT` value, else
     /// the client's output name.
     pub dotd_target: OsString,
+    /// Whether the compiler's own default target (its `-o` value) is the
+    /// .d file's only target, to be replaced by `dotd_target`. Not so with
+    /// `-MQ`: then every `-MT` and `-MQ` goes to the compiler as given, and
+    /// its .d names exactly the client's targets.
+    pub default_target: bool,
 }
 
 /// `root` + `path` when `path` is absolute.
@@ -80,6 +85,9 @@ pub fn server_argv(job: &Job, root: &OsStr, output: &OsStr, deps: &OsStr) -> Ser
     let dialect = Dialect::of(&argv[0]);
     let mut out = Vec::with_capacity(argv.len() + 4);
     let mut target = None;
+    // A -MT stripped beside a -MQ would lose its target (gcc's default
+    // target is not written when a -MQ names one).
+    let quoted = has_option(&argv, dialect, "-MQ");
     out.push(argv[0].clone());
     out.push(joined("-ffile-prefix-map=", &joined_eq(root)));
     let mut i = 1;
@@ -96,7 +104,7 @@ pub fn server_argv(job: &Job, root: &OsStr, output: &OsStr, deps: &OsStr) -> Ser
         };
         i += opt.used;
         let value = opt.value.clone().unwrap_or_default();
-        if opt.name == "-MT" && target.is_none() {
+        if opt.name == "-MT" && target.is_none() && !quoted {
             target = Some(value);
         } else if matches!(opt.class, Class::Cpp(Cpp::Path)) && opt.used == 2 {
             out.push(opt.canonical[0].clone());
@@ -119,7 +127,25 @@ pub fn server_argv(job: &Job, root: &OsStr, output: &OsStr, deps: &OsStr) -> Ser
     ServerArgs {
         argv: out,
         dotd_target: target.unwrap_or_else(|| job.output.clone()),
+        default_target: !quoted,
     }
+}
+
+/// Whether `argv` holds option `name` (as an option, not as a value).
+fn has_option(argv: &[OsString], dialect: Dialect, name: &str) -> bool {
+    let mut i = 1;
+    while i < argv.len() {
+        match options::read(argv, i, dialect) {
+            Ok(opt) if starts_with(&argv[i], "-") => {
+                if opt.name == name {
+                    return true;
+                }
+                i += opt.used;
+            }
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// `root=`, the value of our `-ffile-prefix-map`.
@@ -263,6 +289,13 @@ mod tests {
                 "gcc MAP -MD -MT other -c x.c -o /t/d/output.o -MF /t/d/deps.d",
                 "obj/x.o",
             ),
+            // With a -MQ every target goes to gcc as given: a stripped -MT
+            // would be lost, as gcc then writes no default target.
+            (
+                "gcc -MD -MT t -MQ q$x -c x.c -o build/x.o",
+                "gcc MAP -MD -MT t -MQ q$x -c x.c -o /t/d/output.o -MF /t/d/deps.d",
+                "build/x.o",
+            ),
             (
                 "gcc -c x.c -oout.o -ffile-prefix-map=/src=. -fdebug-prefix-map=rel=x",
                 "gcc MAP -c x.c -o/t/d/output.o -ffile-prefix-map=/t/d/root/src=. \
@@ -280,6 +313,7 @@ mod tests {
             let got = rewrite(cmd);
             assert_eq!(got.argv, v(&want.replace("MAP", MAP)), "{cmd}");
             assert_eq!(got.dotd_target, *target, "{cmd}");
+            assert_eq!(got.default_target, !cmd.contains("-MQ"), "{cmd}");
         }
     }
 

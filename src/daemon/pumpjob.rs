@@ -111,10 +111,10 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     let arg = place.as_ref().map_or(&output, |p| &p.arg);
     let args = pumpargs::server_argv(job, &root, arg, deps.as_os_str());
     let mut argv = args.argv;
-    if place.is_some() {
+    if place.is_some() && args.default_target {
         // The .d file names our output as its target, which the DOTD
         // reply replaces (the -o value, often short, could also match
-        // inside a header's path).
+        // inside a header's path). Not with a -MQ: gcc would write both.
         argv.extend(["-MT".into(), output.clone()]);
     }
     let (object, side) = match place {

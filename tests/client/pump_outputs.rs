@@ -190,3 +190,41 @@ fn clang_split_dwarf_goes_in_pump_mode_only() {
     }
     assert_eq!(d.log_text().matches("COMPILE_OK").count(), 1);
 }
+
+/// The .d file's targets in pump mode, with and without side outputs: a
+/// `-MQ` beside the daemon's own `-MT` made gcc name the object as an
+/// extra target, and a `-MT` stripped beside a `-MQ` was lost (gcc writes
+/// no default target then). Every .d must equal the local one.
+#[test]
+fn pump_mode_dependency_targets_are_the_clients() {
+    let (f, d) = farm();
+    let pump = [("DISTCC_PUMP", "1")];
+    let plain = ["gcc", "-O2", "-c", "src/calc.c", "-o", "obj/calc.o"];
+    let cases: [&[&str]; 4] = [
+        &["-MD", "-MQ", "q$x"],
+        &["-MD", "-MT", "t", "-MQ", "q$x"],
+        &["-MD", "-MT", "t"],
+        &["-MMD", "-MP"],
+    ];
+    let mut jobs = 0;
+    for deps in cases {
+        for side in [
+            &[][..],
+            &["-g", "-gsplit-dwarf", "-gdwarf-4", "-gstrict-dwarf"][..],
+        ] {
+            let args: Vec<&str> = plain.iter().chain(side).chain(deps).copied().collect();
+            jobs += 1;
+            same_as_local_on(&f, &d, ",cpp,lzo", &pump, &args, jobs);
+            assert!(
+                files(&f.work().join("obj")).contains_key("calc.d"),
+                "{args:?}"
+            );
+        }
+    }
+    assert_eq!(
+        d.log_text().matches("pump job:").count(),
+        jobs,
+        "{}",
+        d.log_text()
+    );
+}
