@@ -140,7 +140,7 @@ def main():
             print("local compile, %s build: %.1f s%s" % (
                 build, sum(secs[build].values()), " serial" if build == "first" else ""),
                 flush=True)
-        table = os.path.join(tmp, "simhost.json") if a.simulate else None
+        table = os.path.join(tmp, "simhost.tsv") if a.simulate else None
         f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0, table=table)
         try:
             for client in ("ours", "3.4"):
