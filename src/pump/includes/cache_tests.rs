@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::format::{KINDS, kind_code, kind_of};
 use super::*;
 use crate::pump::includes::SearchPath;
 use crate::pump::includes::closure_cached;
+use crate::pump::includes::lexer::Kind;
 use crate::pump::includes::walk::tests::Tree;
 
 fn record() -> Record {
