@@ -191,34 +191,36 @@ fn last_compile_ms(d: &Daemon, mark: usize) -> Option<u64> {
     t.split("ms").next()?.parse().ok()
 }
 
-/// A real compile, answered within 1 s: raw 3.4 bytes (timed from connect
+/// The real compiles, each answered: raw 3.4 bytes (timed from connect
 /// to reply), then our client and Debian's (timed by the daemon, from
-/// accept to reply).
+/// accept to reply). How long each took; `round` names their objects.
 #[track_caller]
-fn real_compiles_are_answered_at_once(farm: &Farm, d: &Daemon) {
+fn real_compiles(farm: &Farm, d: &Daemon, round: &str) -> [Duration; 3] {
+    let done = d.count("COMPILE_OK");
     let started = Instant::now();
     let reply = exchange(d.port, GOOD_V1, false);
-    let took = started.elapsed();
+    let raw = started.elapsed();
     assert!(
         reply.starts_with(b"DONE00000001STAT00000000"),
         "{:?}",
         text(&reply)
     );
-    assert!(took < Duration::from_secs(1), "answered in {took:?}");
     // The summary line follows the reply: count once it is there.
     let mut before = 0;
     support::eventually(|| {
         before = d.count("COMPILE_OK");
-        before > 0
+        before > done
     });
     let ours = support::bin("distcc");
     let clients = [
         ("ours", ours.as_path()),
         ("debian", Path::new(DEBIAN_DISTCC)),
     ];
-    for (before, (tag, program)) in (before..).zip(clients) {
+    let mut took = [raw; 3];
+    for ((before, (who, program)), slot) in (before..).zip(clients).zip(&mut took[1..]) {
+        let tag = format!("{who}-{round}");
         let mark = d.log_text().len();
-        let out = client(farm, program, d.port, tag);
+        let out = client(farm, program, d.port, &tag);
         assert!(out.status.success(), "{tag}: {out:?}");
         assert!(farm.src().join(format!("{tag}.o")).exists());
         assert_eq!(
@@ -227,8 +229,36 @@ fn real_compiles_are_answered_at_once(farm: &Farm, d: &Daemon) {
             "{tag}'s job did not reach the daemon:\n{}",
             text(&out.stderr)
         );
-        let ms = last_compile_ms(d, mark).expect("a summary line");
-        assert!(ms < 1000, "{tag}: the daemon took {ms} ms");
+        *slot = Duration::from_millis(last_compile_ms(d, mark).expect("a summary line"));
+    }
+    took
+}
+
+/// How long a real compile may take under attack, `baseline` being what
+/// the same compile took on the same daemon before it: three times that
+/// and half a second, at least 1 s (a compile that took 100 ms is not
+/// late at 400 ms: the machine may be busy, issue 10's figure was
+/// seconds), and at most 4 s. A daemon that serialises behind idle
+/// clients holds a compile for their whole grace (30 s), and the clients
+/// here give up after `DISTCC_IO_TIMEOUT=5`: under 4 s, none was waited
+/// for. A fixed 1 s flaked on a machine at load 20 (1.2 s).
+fn bound(baseline: Duration) -> Duration {
+    (baseline * 3 + Duration::from_millis(500))
+        .clamp(Duration::from_secs(1), Duration::from_secs(4))
+}
+
+/// The real compiles, answered at once under attack: each within
+/// [`bound`] of the `baseline` measured before the attack.
+#[track_caller]
+fn real_compiles_are_answered_at_once(farm: &Farm, d: &Daemon, baseline: [Duration; 3]) {
+    let took = real_compiles(farm, d, "attacked");
+    let what = ["raw 3.4 bytes", "our client", "Debian's client"];
+    for ((what, took), base) in what.into_iter().zip(took).zip(baseline) {
+        assert!(
+            took < bound(base),
+            "{what}: {took:?} under attack, {base:?} before (bound {:?})",
+            bound(base)
+        );
     }
 }
 
@@ -245,13 +275,17 @@ fn daemon(farm: &Farm, nofile: Option<u64>) -> Daemon {
     farm.daemon(Kind::Ours, &opts)
 }
 
+/// Connections the daemon has accepted.
+fn accepted(d: &Daemon) -> usize {
+    d.log_text().matches("connection from").count()
+}
+
 /// Wait until the daemon has accepted `n` connections.
 fn wait_accepted(d: &Daemon, n: usize) {
-    let accepted = || d.log_text().matches("connection from").count();
     assert!(
-        support::eventually(|| accepted() >= n),
+        support::eventually(|| accepted(d) >= n),
         "{} connections accepted",
-        accepted()
+        accepted(d)
     );
 }
 
@@ -269,11 +303,13 @@ fn flood(tag: &str, idle_from: Ipv4Addr, trickle_from: Ipv4Addr) {
     crate::require_tool!(DEBIAN_DISTCC);
     let farm = Farm::new(tag);
     let d = daemon(&farm, None);
+    let baseline = real_compiles(&farm, &d, "baseline");
+    let before = accepted(&d);
     let attack = Attack::start(d.port, (256, idle_from), (256, trickle_from), false);
-    wait_accepted(&d, 512);
+    wait_accepted(&d, before + 512);
     // Let the trickling clients get going.
     std::thread::sleep(Duration::from_secs(1));
-    real_compiles_are_answered_at_once(&farm, &d);
+    real_compiles_are_answered_at_once(&farm, &d, baseline);
     assert_eq!(
         attack.closed.load(Ordering::Relaxed),
         0,
@@ -308,6 +344,7 @@ fn at_the_caps_the_stalest_connections_make_room() {
     crate::require_tool!("prlimit");
     let farm = Farm::new("flood-caps");
     let d = daemon(&farm, Some(400));
+    let baseline = real_compiles(&farm, &d, "baseline");
     let same = Ipv4Addr::LOCALHOST;
     let other = Ipv4Addr::new(127, 0, 0, 2);
     let attack = Attack::start(d.port, (256, same), (256, other), true);
@@ -316,7 +353,7 @@ fn at_the_caps_the_stalest_connections_make_room() {
         "{}",
         super::hostile::tail(&d.log_text())
     );
-    real_compiles_are_answered_at_once(&farm, &d);
+    real_compiles_are_answered_at_once(&farm, &d, baseline);
     let seen = support::eventually(|| attack.closed.load(Ordering::Relaxed) > 0);
     let log = d.log_text();
     assert!(
