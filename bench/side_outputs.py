@@ -92,8 +92,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release"))
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
-    d, port, tmp = loopback.start_distccd(args.bin, "bench-side-", ("gcc", "x86_64-linux-gnu-gcc"))
-    try:
+    with loopback.distccd(args.bin, "bench-side-", ("gcc", "x86_64-linux-gnu-gcc")) as (d, port, tmp):
         src, files, flags = projects.liblzma(tmp)
         if os.environ.get("SIDE_DEBUG"):
             files = files[:2]
@@ -176,10 +175,6 @@ def main():
                       + " | ".join("%d" % pairs[w] for w in others) + " |")
             print("| wall seconds, all files | %.1f | " % seconds["local"]
                   + " | ".join("%.1f" % seconds[w] for w in others) + " |")
-    finally:
-        d.terminate()
-        d.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
