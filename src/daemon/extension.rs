@@ -16,6 +16,7 @@ use super::job::{Shared, Stop, read_stop};
 use super::summary::Category;
 use super::sysinfo;
 use crate::error::ExitCode;
+use crate::protocol::ProtocolError;
 use crate::protocol::codec::Codec;
 use crate::protocol::ext::{self, Before, Choice, ServerHello, Status, cap};
 use crate::protocol::token::HEADER_LEN;
@@ -136,6 +137,22 @@ where
                 category: Category::Other,
                 ret: ExitCode::Truncated,
                 reason: "client probed for the extension and closed".into(),
+                quiet: true,
+            });
+        }
+        // Not the client's mistake: it chose from what it remembers of an
+        // earlier offer, and sends the job again once it has read this
+        // one (docs/extension.md §2.1). Worth an info line, not a warning.
+        Err(ReadError::Protocol(ProtocolError::Ext { token, what }))
+            if &token == b"XCAP" && what == ext::NOT_OFFERED =>
+        {
+            return Err(Stop {
+                category: Category::Other,
+                ret: ExitCode::ProtocolError,
+                reason: format!(
+                    "client chose from an earlier offer of this server (now {caps:#x}); \
+                     it sends the job again after reading this one"
+                ),
                 quiet: true,
             });
         }

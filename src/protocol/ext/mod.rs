@@ -20,7 +20,7 @@ mod reply;
 mod status;
 mod wire;
 
-pub use negotiate::{Choice, ServerHello};
+pub use negotiate::{Choice, NOT_OFFERED, ServerHello};
 pub use reply::{Before, MAX_OUTPUT_NAME, MAX_OUTPUTS, encode_outputs};
 pub use status::Status;
 pub(super) use wire::bad;

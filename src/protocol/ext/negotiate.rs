@@ -59,6 +59,11 @@ pub struct Choice {
     pub compile_anyway: bool,
 }
 
+/// What a choice with a bit the server did not offer has: a client that
+/// picked from a remembered offer the server no longer makes
+/// (docs/extension.md §2.1), which asks again on a new connection.
+pub const NOT_OFFERED: &str = "a capability not offered";
+
 impl Choice {
     /// Whether `bit` is in use.
     pub const fn has(&self, bit: u32) -> bool {
@@ -86,7 +91,7 @@ impl Choice {
         run(buf, |c| {
             let caps = c.int(b"XCAP")?;
             if caps & !offered != 0 {
-                return Err(Stop::Bad(bad(b"XCAP", "a capability not offered")));
+                return Err(Stop::Bad(bad(b"XCAP", NOT_OFFERED)));
             }
             let mut choice = Self {
                 caps,
