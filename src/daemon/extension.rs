@@ -25,12 +25,19 @@ use crate::protocol::token::HEADER_LEN;
 pub const OFFER: u32 =
     cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::PUMP_OUTPUTS;
 
-/// What this daemon offers now: [`OFFER`], and the header cache and
-/// requests by reference when its store is on.
+/// What this daemon offers now: [`OFFER`], the header cache and
+/// requests by reference when its store is on, and identities by digest
+/// unless it serves one connection per process (`--inetd`), where none
+/// would be remembered and every job would be asked for its identity.
 pub fn offer(shared: &Shared) -> u32 {
-    match shared.headers {
+    let stored = match shared.headers {
         Some(_) => OFFER | cap::HEADER_CACHE | cap::REQUEST_REF,
         None => OFFER,
+    };
+    if shared.settings.inetd {
+        stored
+    } else {
+        stored | cap::COMPILER_ID_REF
     }
 }
 
@@ -84,6 +91,7 @@ impl Session {
             (cap::HEADER_CACHE, "header cache"),
             (cap::PUMP_OUTPUTS, "pump-mode outputs"),
             (cap::REQUEST_REF, "requests by reference"),
+            (cap::COMPILER_ID_REF, "compiler identity by digest"),
         ];
         let used: Vec<&str> = names
             .iter()

@@ -131,6 +131,7 @@ impl Harness {
             },
             compiler_env: Vec::new(),
             header_cache: 0,
+            inetd: false,
         };
         let fake = Fake {
             behaviour,

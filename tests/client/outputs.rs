@@ -142,7 +142,10 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     let log = d.log_text();
     assert!(
         log.contains("client speaks extension 1 (")
-            && log.contains("outputs, header cache, pump-mode outputs, requests by reference)"),
+            && log.contains(
+                "outputs, header cache, pump-mode outputs, requests by reference, \
+             compiler identity by digest)"
+            ),
         "{log}"
     );
     for name in [
@@ -314,7 +317,10 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     let probes = log.matches("client probed for the extension and closed");
     assert_eq!(probes.count(), 1, "{log}");
     assert!(
-        log.contains("outputs, header cache, pump-mode outputs, requests by reference)"),
+        log.contains(
+            "outputs, header cache, pump-mode outputs, requests by reference, \
+             compiler identity by digest)"
+        ),
         "{log}"
     );
     let out = f.distcc(

@@ -81,6 +81,9 @@ pub struct JobSettings {
     pub compiler_env: Vec<(OsString, OsString)>,
     /// `--header-cache-size` in bytes (0: no header cache).
     pub header_cache: u64,
+    /// `--inetd`: one process per connection, so nothing learnt from one
+    /// client (the identities of its compilers) is there for the next.
+    pub inetd: bool,
 }
 
 /// Everything jobs share.
@@ -300,7 +303,7 @@ where
     // is not writing into a closed connection.
     let session = match session {
         Some(x) if x.choice.has(cap::COMPILER_ID) => {
-            Some(compiler_id::apply(x, &job.argv[0], &mut writer, shared).await?)
+            Some(compiler_id::apply(x, &job.argv[0], &mut inc, &mut writer, shared).await?)
         }
         x => x,
     };
