@@ -6,7 +6,10 @@ at a time, into out-<way>/ with a relative -o, as make and CMake do:
   * "local": gcc itself, the reference;
   * "local again": gcc a second time;
   * "ours": our distcc to our distccd on 127.0.0.1 (the extension), plain
-    mode (the client preprocesses);
+    mode (`127.0.0.1:PORT,lzo`, no DISTCC_PUMP): jobs with -g go in pump
+    form, the others preprocessed here;
+  * "ours off": the same with DISTCC_PUMP_DEBUG_INFO=0: every job
+    preprocessed here, as before plain mode sent -g jobs in pump form;
   * "ours pump": the same in pump mode (DISTCC_PUMP=1, `,cpp,lzo`): the
     server preprocesses the sources and headers sent;
   * "3.4": Debian's distcc 3.4 to the same daemon (protocol 2).
@@ -28,7 +31,9 @@ no way is identical more often than "local again". Without entry values
 (`-O0`, `-fno-var-tracking`, `-gdwarf-4 -gstrict-dwarf`) gcc is
 reproducible. Plain mode's -g objects also differ from local ones in DWARF
 column numbers on real code (docs/reference.md, "Known limit"), for .o and
-.dwo alike; pump mode compiles the sources themselves.
+.dwo alike, when they are preprocessed here ("ours off", "3.4"); pump mode
+compiles the sources themselves, and so does plain mode for -g jobs to our
+daemon ("ours").
 
 Usage: bench/side_outputs.py [--bin DIR]   (DIR: target/release)
 """
@@ -100,6 +105,7 @@ def main():
             "local": [],
             "local again": [],
             "ours": [os.path.join(args.bin, "distcc")],
+            "ours off": [os.path.join(args.bin, "distcc")],
             "ours pump": [os.path.join(args.bin, "distcc")],
             "3.4": ["/usr/bin/distcc"],
         }
@@ -116,6 +122,8 @@ def main():
                 os.makedirs(ddir, exist_ok=True)  # 3.4 makes no parents
                 env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp,
                        "DISTCC_DIR": ddir, "DISTCC_HOSTS": "127.0.0.1:%d,lzo" % port}
+                if way == "ours off":
+                    env.update(DISTCC_PUMP_DEBUG_INFO="0")
                 if way == "ours pump":
                     env.update(DISTCC_PUMP="1", DISTCC_HOSTS="127.0.0.1:%d,cpp,lzo" % port)
                 out = os.path.join(src, "out-" + way.replace(" ", "-"))

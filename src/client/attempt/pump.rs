@@ -29,12 +29,23 @@ use crate::protocol::ext::cap;
 use crate::state::Phase;
 
 use super::connect::{checked_opening, connect, open, probe_after_success, sent, wait_or_race};
-use super::{AttemptError, side_files};
+use super::{AttemptError, side_files, upgrade};
+
+/// A job in pump form, and why.
+pub(super) struct Form<'a> {
+    /// Its files.
+    pub pumped: &'a pumpmode::Pumped,
+    /// A plain-mode job sent so for its debug information
+    /// ([`super::upgrade`]): only to a daemon of ours that agrees
+    /// [`super::upgrade::NEEDED`].
+    pub upgraded: bool,
+}
 
 /// Run the job on `host` in pump mode: the source and its headers go to
 /// the server, which preprocesses (protocol 3). None: the host's daemon
 /// (ours, older) does not send side outputs back in pump mode
-/// (`PUMP_OUTPUTS`) and the job has some; it goes in plain mode instead.
+/// (`PUMP_OUTPUTS`) and the job has some, or the job is upgraded and the
+/// host is not what was remembered; it goes in plain mode instead.
 /// `pipeline` as for [`open`].
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_pump(
@@ -43,10 +54,11 @@ pub(super) fn run_pump(
     host: &HostSpec,
     name: &str,
     slot: u32,
-    pumped: &pumpmode::Pumped,
+    form: Form<'_>,
     status: &mut Status,
     pipeline: bool,
 ) -> Result<Option<Reply>, AttemptError> {
+    let pumped = form.pumped;
     let files = &pumped.files;
     let mut argv = job.argv.clone();
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
@@ -66,7 +78,20 @@ pub(super) fn run_pump(
         return Ok(None);
     }
     let mut raw = connect(ctx, host, opening.is_hello()).map_err(RemoteError::Io)?;
-    let mut session = open(ctx, host, &mut raw, &check, pipeline)?;
+    let mut session = open(ctx, host, &mut raw, &check, pipeline, !form.upgraded)?;
+    if form.upgraded
+        && session
+            .as_ref()
+            .is_none_or(|s| s.choice.caps & upgrade::NEEDED != upgrade::NEEDED)
+    {
+        // Its offer changed since it was remembered (it is remembered
+        // now): plain mode's job, on a connection of its own.
+        debug!(
+            "{} no longer offers pump form with side outputs: preprocessing here",
+            host.text
+        );
+        return Ok(None);
+    }
     let side = side_files(job, None);
     let carried = session
         .as_ref()

@@ -108,20 +108,37 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
         let slot = picked.lock.as_ref().map_or(0, |l| l.slot);
         let name = monitor_name(&host.kind).to_owned();
         let cpp_locks = locks.as_ref().map(|d| (d, list.local_slots_cpp));
-        let result = attempt::run(
-            ctx,
-            &job,
-            host,
-            &name,
-            slot,
-            &mut cpp,
-            cpp_locks,
-            &mut status,
-            &mut pump,
-        );
+        let mut attempt = |pump: &mut PumpState| {
+            attempt::run(
+                ctx,
+                &job,
+                host,
+                &name,
+                slot,
+                &mut cpp,
+                cpp_locks,
+                &mut status,
+                pump,
+            )
+        };
+        let mut result = attempt(&mut pump);
         // A failure in pump mode may be ours (a header the analysis did
-        // not send), not the host's: no backoff for it.
-        let pumped = host.protover >= 3 && matches!(pump, PumpState::Files(_));
+        // not send, one the server lacks), not the host's: no backoff for
+        // it.
+        let mut pumped = matches!(&pump, PumpState::Files(p) if p.sent);
+        if pumped && !ctx.vars.pump() && result.as_ref().is_ok_and(|r| r.status != 0) {
+            // Plain mode's job in pump form for its -g (attempt/upgrade.rs)
+            // failed: sent again as plain mode sends it, so that nothing is
+            // compiled here because of the pump form.
+            debug!(
+                "{} failed in pump form on {}: sending it preprocessed here",
+                lossy(&job.input),
+                host.text
+            );
+            pump = PumpState::Plain;
+            result = attempt(&mut pump);
+            pumped = false;
+        }
         let reply = match result {
             Ok(reply) => {
                 stats::remote(&host.lock_id());
