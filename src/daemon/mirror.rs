@@ -200,6 +200,47 @@ pub fn output_place(cwd: &ClientPath, output: &[u8]) -> Result<OutputPlace, Stri
     })
 }
 
+/// Why a server of ours refuses a pump job whose side outputs come back
+/// because of the files the client sends (`sent`, NAMEs), for a compile
+/// in `cwd` writing `output` and the `side` files beside it: the `-o`
+/// value has no [`OutputPlace`], or a file sent stands where it needs a
+/// directory, or where (or under where) the object or a side file goes.
+/// The server finds the same in its mirror (`pumpjob`), and refuses; the
+/// client asks first, since a refused job looks to it like a failed
+/// host, and the fault is the job's.
+pub fn output_clash<'a>(
+    cwd: &[u8],
+    output: &[u8],
+    side: &[impl AsRef<OsStr>],
+    sent: impl IntoIterator<Item = &'a [u8]>,
+) -> Option<String> {
+    let place = ClientPath::parse("CDIR", cwd).and_then(|cwd| output_place(&cwd, output));
+    let place = match place {
+        Ok(p) => p,
+        Err(why) => return Some(why),
+    };
+    let beside = &place.file.parts[..place.file.parts.len() - 1];
+    let mut written = vec![place.file.parts.clone()];
+    for name in side {
+        let mut p = beside.to_vec();
+        p.push(name.as_ref().as_bytes().to_vec());
+        written.push(p);
+    }
+    for name in sent {
+        // A name the server refuses anyway is not this check's business.
+        let Ok(n) = ClientPath::parse("NAME", name) else {
+            continue;
+        };
+        if place.dirs.iter().any(|d| d.parts.starts_with(&n.parts)) {
+            return Some(format!("it sends {n}, where -o needs a directory"));
+        }
+        if written.iter().any(|w| n.parts.starts_with(w)) {
+            return Some(format!("it sends {n}, where the compiler writes an output"));
+        }
+    }
+    None
+}
+
 /// Clean the compiler's .d text for the client (spec §4.5 step 8): on
 /// each line the first occurrence of the server's output path becomes
 /// `target`, and the mirror root is removed from every path under it, so

@@ -8,6 +8,39 @@ fn path(s: &str) -> ClientPath {
     ClientPath::parse("NAME", s.as_bytes()).unwrap()
 }
 
+/// What the client must not send with `-o obj/x.o` in /w and `x.su`
+/// beside it: whatever [`output_clash`] names, the server refuses.
+#[test]
+fn files_sent_where_outputs_go_are_clashes() {
+    let clash = |sent: &[&str]| {
+        let sent = sent.iter().map(|s| s.as_bytes());
+        output_clash(b"/w", b"obj/x.o", &["x.su"], sent)
+    };
+    assert_eq!(clash(&["/w/x.c", "/w/obj/x.h", "/w/objx.su"]), None);
+    for (sent, why) in [
+        (
+            "/w/obj/x.su",
+            "it sends /w/obj/x.su, where the compiler writes an output",
+        ),
+        (
+            "/w/obj/x.o",
+            "it sends /w/obj/x.o, where the compiler writes an output",
+        ),
+        (
+            "/w/obj/x.o/y.h",
+            "it sends /w/obj/x.o/y.h, where the compiler writes an output",
+        ),
+        ("/w/obj", "it sends /w/obj, where -o needs a directory"),
+    ] {
+        assert_eq!(clash(&["/w/x.c", sent]).as_deref(), Some(why), "{sent}");
+    }
+    let none: [&[u8]; 0] = [];
+    assert_eq!(
+        output_clash(b"/w", b"../../x.o", &["x.su"], none).as_deref(),
+        Some("-o \"../../x.o\" climbs above /")
+    );
+}
+
 #[test]
 fn outputs_are_placed_lexically_through_real_directories() {
     let cwd = path("/src/p");

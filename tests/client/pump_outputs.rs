@@ -236,3 +236,45 @@ fn pump_mode_dependency_targets_are_the_clients() {
         d.log_text()
     );
 }
+
+/// A pump job that would send a file where the server's compiler writes
+/// an output (a stale `obj/x.su`, included under a false `#if`, which the
+/// analysis sends anyway) would be refused by our server, and a refusal
+/// looks like a failed host: the client sees it first and sends the job
+/// to the same host in plain mode, preprocessed here. No backoff: the
+/// fault is the job's.
+#[test]
+fn a_pump_job_sending_a_file_where_an_output_goes_runs_in_plain_mode() {
+    let (f, d) = farm();
+    f.write(
+        "src/x.c",
+        "#if 0\n#include \"../obj/x.su\"\n#endif\nint x(void) { return 1; }\n",
+    );
+    f.write("obj/x.su", "stale\n");
+    let args = [
+        "gcc",
+        "-O2",
+        "-fstack-usage",
+        "-c",
+        "src/x.c",
+        "-o",
+        "obj/x.o",
+    ];
+    let out = f.distcc(
+        &d.host(",cpp,lzo"),
+        &args,
+        &[("DISTCC_PUMP", "1"), ("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "distcc");
+    f.assert_no_backoff();
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("where the compiler writes an output): preprocessing here"),
+        "{err}"
+    );
+    assert_eq!(d.wait_count("COMPILE_OK", 1), 1, "{}", d.log_text());
+    assert!(!d.log_text().contains("refused"), "{}", d.log_text());
+    let remote = files(&f.work().join("obj"));
+    assert_ok(&f.local(&args), "local build");
+    assert_eq!(remote, files(&f.work().join("obj")));
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use tracing::debug;
 
-use crate::args::os::{line, lossy};
+use crate::args::os::{bytes, line, lossy};
 use crate::args::{Job, side_outputs};
 use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
@@ -22,6 +22,7 @@ use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::client::stats::Counted;
 use crate::client::transport::remote::{RemoteError, Reply};
+use crate::daemon::mirror;
 use crate::hosts::HostSpec;
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
@@ -96,12 +97,33 @@ pub(super) fn run_pump(
     let carried = session
         .as_ref()
         .is_some_and(|s| s.choice.has(cap::PUMP_OUTPUTS));
+    // Leaving a connection after the choice: an offer not read yet (the
+    // choice went out behind the hello) is read first, so the server sees
+    // the connection closed, not reset, and logs no refusal.
+    let leave = |raw: &mut _, session: Option<&mut _>| {
+        let _ = sent(Ok(()), &mut Counted(raw), session, ctx);
+        Ok(None)
+    };
     if !side.allowed.is_empty() && !carried && (session.is_some() || only_here) {
         debug!(
             "{} does not send side outputs back in pump mode: preprocessing here",
             host.text
         );
-        return Ok(None);
+        return leave(&mut raw, session.as_mut());
+    }
+    if carried && !side.allowed.is_empty() {
+        // Refused, the job would cost the host a backoff for its own
+        // fault: the server's rule, asked before anything is sent.
+        let sent = outgoing.iter().map(|o| &o.name[..]);
+        let cwd = bytes(pumped.cwd.as_os_str());
+        if let Some(why) = mirror::output_clash(cwd, bytes(&job.output), &side.allowed, sent) {
+            debug!(
+                "{} would refuse {} in pump mode ({why}): preprocessing here",
+                host.text,
+                lossy(&job.input)
+            );
+            return leave(&mut raw, session.as_mut());
+        }
     }
     let codec = session
         .as_ref()

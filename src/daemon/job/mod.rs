@@ -44,8 +44,8 @@ use super::compiler_id;
 use super::exec::Launcher;
 use super::extension;
 use super::hdrstore::HeaderStore;
-use super::incoming::Incoming;
 use super::incoming::pending::{Caps, Pending, Ticket};
+use super::incoming::{Incoming, ReadError};
 use super::jobdir::JobDirs;
 use super::mirror::ClientPath;
 use super::plain;
@@ -202,6 +202,19 @@ where
     let session = extension::open(&mut inc, &mut writer, shared).await?;
     if let Some(session) = &session {
         trace!("client speaks {}", session.describe());
+        // Our client may leave after its choice, before a request, and
+        // send the job on another connection (docs/extension.md §8): a
+        // close there is no refusal.
+        let chosen = inc.consumed();
+        inc.next_token().await.map_err(|e| match e {
+            ReadError::Truncated { have, .. } if have == chosen => Stop {
+                category: Category::Other,
+                ret: ExitCode::Truncated,
+                reason: "client closed after its choice, before a request".into(),
+                quiet: true,
+            },
+            e => read_stop(e),
+        })?;
     }
     // A pump request by reference brings its manifest with its head.
     let by_ref = match (&session, &shared.requests) {
