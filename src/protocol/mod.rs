@@ -26,6 +26,7 @@ pub mod head;
 pub mod lzo;
 pub mod message;
 pub mod reqref;
+mod step;
 pub mod token;
 
 #[cfg(test)]
