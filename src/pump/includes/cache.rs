@@ -9,14 +9,14 @@
 //! cost (reading and lexing every user header), so each process leaves a
 //! record per header in the build's pump directory (`DISTCC_PUMP_DIR`,
 //! made by `pump`), or `$DISTCC_DIR/pump/includes/` without one, and the
-//! next one only `stat`s the header and reads the record.
+//! next one only `stat`s the header and reads the record. The records of
+//! a directory's headers share one append-only log ([`super::cachelog`]).
 //!
 //! Safety, in order of the ways it could go wrong:
 //!
-//! * **Half-written records.** A record is written to a unique temporary
-//!   name and renamed over its final name, so a reader sees the old whole
-//!   record or the new whole one. A record also ends with a checksum of
-//!   its bytes: one that was cut short or damaged any other way is
+//! * **Half-written records.** A record is appended to its log in one
+//!   `write`, and ends with a checksum of its bytes: one that a reader
+//!   caught half-written, that was cut short or damaged any other way is
 //!   ignored with a warning and replaced, never trusted, never an error.
 //! * **A header changed during the build.** A record is used only when
 //!   the header's `stat` now (device, inode, size, modification and
@@ -38,15 +38,14 @@
 //!   file itself says; how a name resolves (working directory, `-I`
 //!   order) is worked out by each job, never cached.
 //!
-//! Records are named by a hash of the header's path and hold the path
-//! itself, which is compared; a hash collision costs a miss.
+//! Logs are named by a hash of the header's directory; records hold the
+//! header's path itself, which is compared.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::collections::HashMap;
+use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::warn;
@@ -54,10 +53,11 @@ use tracing::warn;
 mod format;
 
 use super::bound;
+use super::cachelog::{self, Log};
 use super::lexer::Directive;
 use crate::protocol::hdrcache::Digest;
 
-use format::{MAGIC, fnv1a};
+use format::fnv1a;
 pub use format::{decode, encode};
 
 /// How recently a header may have changed and still get a record (see
@@ -133,6 +133,10 @@ pub struct Cache {
     trim_checked: bool,
     /// Whether main files get records (see [`Cache::for_one_build`]).
     sources: bool,
+    /// The logs read, by header directory.
+    logs: HashMap<PathBuf, Log>,
+    /// Framed records to append to each directory's log, and how many.
+    pending: HashMap<PathBuf, (Vec<u8>, u32)>,
 }
 
 /// What [`Cache::lookup`] found for a header.
@@ -160,6 +164,8 @@ impl Cache {
             trim_every: bound::TRIM_EVERY,
             trim_checked: false,
             sources: true,
+            logs: HashMap::new(),
+            pending: HashMap::new(),
         }
     }
 
@@ -192,9 +198,21 @@ impl Cache {
         self.stats
     }
 
-    fn record_path(&self, file: &Path) -> PathBuf {
+    /// The log of the headers in `dir`.
+    fn log_path(&self, dir: &Path) -> PathBuf {
         self.dir
-            .join(format!("{:016x}", fnv1a(file.as_os_str().as_bytes())))
+            .join(format!("{:016x}.log", fnv1a(dir.as_os_str().as_bytes())))
+    }
+
+    fn damaged(&mut self, n: u32, log: &Path) {
+        self.stats.corrupt += n;
+        if n > 0 && !self.warned {
+            self.warned = true;
+            warn!(
+                "pump: ignoring damaged records in the include cache log {}",
+                log.display()
+            );
+        }
     }
 
     /// The record of `file`, checked against its `stat` now.
@@ -203,13 +221,18 @@ impl Cache {
             return Lookup::Gone;
         };
         let key = Key::of(&meta);
-        let name = self.record_path(file);
-        let bytes = match read_small(&name) {
-            Ok(b) => b,
-            Err(_) => return Lookup::Read(key, None),
+        let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        if !self.logs.contains_key(&dir) {
+            let path = self.log_path(&dir);
+            let log = Log::read(&path);
+            self.damaged(log.damaged, &path);
+            self.logs.insert(dir.clone(), log);
+        }
+        let Some(bytes) = self.logs[&dir].get(file.as_os_str().as_bytes()) else {
+            return Lookup::Read(key, None);
         };
-        match decode(&bytes) {
-            Some(r) if r.path == file.as_os_str().as_bytes() => {
+        match decode(bytes) {
+            Some(r) => {
                 if r.key == key {
                     self.stats.hits += 1;
                     Lookup::Hit(r.directives, r.digest, key.size)
@@ -217,22 +240,9 @@ impl Cache {
                     Lookup::Read(key, Some((r.digest, r.directives)))
                 }
             }
-            // Another path with the same name hash, or a record of another
-            // version of this program: not damage.
-            Some(_) => Lookup::Read(key, None),
-            None if bytes.starts_with(&MAGIC[..6]) && !bytes.starts_with(MAGIC) => {
-                Lookup::Read(key, None)
-            }
             None => {
-                self.stats.corrupt += 1;
-                if !self.warned {
-                    self.warned = true;
-                    warn!(
-                        "pump: ignoring the damaged include cache record {} (for {})",
-                        name.display(),
-                        file.display()
-                    );
-                }
+                let path = self.log_path(&dir);
+                self.damaged(1, &path);
                 Lookup::Read(key, None)
             }
         }
@@ -265,15 +275,42 @@ impl Cache {
             digest,
             directives: directives.to_vec(),
         };
-        match self.write(&self.record_path(file), &encode(&record)) {
-            Ok(()) => self.stats.stored += 1,
-            Err(e) => tracing::debug!("pump: include cache: {}: {e}", self.dir.display()),
+        let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let (frames, n) = self.pending.entry(dir).or_default();
+        cachelog::frame(frames, &encode(&record));
+        *n += 1;
+    }
+
+    /// Append the records stored since the last call to their logs.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        if !self.made_dir {
+            if let Err(e) = fs::create_dir_all(&self.dir) {
+                tracing::debug!("pump: include cache: {}: {e}", self.dir.display());
+                self.pending.clear();
+                return;
+            }
+            self.made_dir = true;
+        }
+        let empty = Log::default();
+        for (dir, (frames, n)) in std::mem::take(&mut self.pending) {
+            let path = self.log_path(&dir);
+            let read = self.logs.get(&dir).unwrap_or(&empty);
+            let tmp = format!(".tmp.{}", std::process::id());
+            match cachelog::append(&path, read, &frames, &tmp) {
+                Ok(()) => self.stats.stored += n,
+                Err(e) => tracing::debug!("pump: include cache: {}: {e}", path.display()),
+            }
         }
     }
 
-    /// The end of an analysis: a process that wrote records keeps the
-    /// directory to its bound (`bound.rs`).
+    /// The end of an analysis: the records stored are appended, and a
+    /// process that wrote records keeps the directory to its bound
+    /// (`bound.rs`).
     pub fn finish(&mut self) {
+        self.flush();
         if self.stats.stored > 0 && !self.trim_checked {
             self.trim_checked = true;
             let removed = bound::maybe_trim(&self.dir, self.max_records, self.trim_every);
@@ -282,52 +319,14 @@ impl Cache {
             }
         }
     }
-
-    fn write(&mut self, name: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        if !self.made_dir {
-            fs::create_dir_all(&self.dir)?;
-            self.made_dir = true;
-        }
-        static N: AtomicU32 = AtomicU32::new(0);
-        let mut tmp = name.as_os_str().to_owned();
-        tmp.push(format!(
-            ".tmp.{}.{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let tmp = PathBuf::from(tmp);
-        let written = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(bytes));
-        let done = written.and_then(|()| fs::rename(&tmp, name));
-        if done.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        done
-    }
 }
 
-/// A record file's bytes; records are a few hundred bytes, so one `read`
-/// into a buffer beats `fs::read`'s extra `statx`.
-fn read_small(p: &Path) -> std::io::Result<Vec<u8>> {
-    let mut f = File::open(p)?;
-    let mut buf = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        let n = f.read(&mut buf[len..])?;
-        if n == 0 {
-            break;
-        }
-        len += n;
+/// An analysis that stopped early (a computed include) still leaves
+/// the records of what it read.
+impl Drop for Cache {
+    fn drop(&mut self) {
+        self.flush();
     }
-    buf.truncate(len);
-    Ok(buf)
 }
 
 #[cfg(test)]

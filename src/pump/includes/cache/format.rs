@@ -5,7 +5,8 @@ use super::{Key, Record};
 use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
 use crate::pump::includes::lexer::{Directive, Kind};
 
-pub(super) const MAGIC: &[u8; 8] = b"DCCINC4\n";
+/// The logs find records by it ([`crate::pump::includes::cachelog`]).
+pub(super) const MAGIC: &[u8; 8] = super::super::cachelog::RECORD_MAGIC;
 
 /// A record as bytes: the magic, the path, the key, the digest, the names,
 /// then an FNV-1a checksum of everything before it.
@@ -133,4 +134,70 @@ pub(super) fn fnv1a(data: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Key;
+    use super::*;
+
+    fn record() -> Record {
+        Record {
+            path: b"/w/inc/a.h".to_vec(),
+            key: Key {
+                dev: 2049,
+                ino: 77,
+                size: 120,
+                mtime_ns: 1_700_000_000_123_456_789,
+                ctime_ns: -5,
+            },
+            digest: Digest::of(b"#include \"b.h\"\n"),
+            directives: vec![
+                Directive {
+                    kind: Kind::Include,
+                    angled: false,
+                    name: b"b.h".to_vec(),
+                    value: Vec::new(),
+                    line: 3,
+                },
+                Directive {
+                    kind: Kind::Maybe,
+                    angled: true,
+                    name: b"sys/x.h".to_vec(),
+                    value: Vec::new(),
+                    line: 9,
+                },
+                Directive {
+                    kind: Kind::Define,
+                    angled: false,
+                    name: b"CONFIG_H".to_vec(),
+                    value: b"<cfg/config.h>".to_vec(),
+                    line: 12,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn records_round_trip_and_damage_is_seen() {
+        let r = record();
+        let bytes = encode(&r);
+        assert_eq!(decode(&bytes), Some(r.clone()));
+        // Cut anywhere (a reader racing a writer without rename would see this).
+        for n in 0..bytes.len() {
+            assert_eq!(decode(&bytes[..n]), None, "cut at {n}");
+        }
+        // Any one byte changed.
+        for i in 0..bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x40;
+            assert_eq!(decode(&b), None, "byte {i} flipped");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(decode(&longer), None);
+        for k in KINDS {
+            assert_eq!(kind_of(kind_code(k)), Some(k));
+        }
+    }
 }
