@@ -167,7 +167,7 @@ async fn compute(
 ) -> Result<Entry, String> {
     let dir = shared
         .dirs
-        .take()
+        .take(false)
         .map_err(|e| format!("cannot create a directory to ask the compiler in: {e}"))?;
     let banner = ask(shared, argv0, BANNER_ARGS, dir.path())
         .await

@@ -172,9 +172,18 @@ impl Harness {
     /// No file is left in any job directory (the directories themselves
     /// are kept for reuse until the daemon ends).
     fn assert_clean(&self) {
+        self.assert_clean_but(None);
+    }
+
+    /// Nothing left but `kept`: a pump job's mirror, kept for the next.
+    fn assert_clean_but(&self, kept: Option<&str>) {
         for dir in std::fs::read_dir(&self.tmp).unwrap() {
             let dir = dir.unwrap().path();
-            let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+            let left: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .filter(|n| kept.is_none_or(|k| n != k))
+                .collect();
             assert!(left.is_empty(), "left in {}: {left:?}", dir.display());
         }
     }

@@ -14,8 +14,8 @@ fn base(tag: &str) -> PathBuf {
 fn directories_are_private_emptied_reused_and_removed() {
     let base = base("reuse");
     let dirs = JobDirs::new(&base, false);
-    let a = dirs.take().unwrap();
-    let b = dirs.take().unwrap();
+    let a = dirs.take(false).unwrap();
+    let b = dirs.take(false).unwrap();
     assert_ne!(a.path(), b.path());
     let mode = fs::metadata(a.path()).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700);
@@ -29,7 +29,7 @@ fn directories_are_private_emptied_reused_and_removed() {
     let pa = a.path().to_path_buf();
     drop(a);
     assert_eq!(fs::read_dir(&pa).unwrap().count(), 0, "not emptied");
-    let again = dirs.take().unwrap();
+    let again = dirs.take(false).unwrap();
     assert_eq!(again.path(), pa, "not reused");
     drop((again, b));
     drop(dirs);
@@ -41,11 +41,11 @@ fn directories_are_private_emptied_reused_and_removed() {
 fn save_temps_keeps_every_directory() {
     let base = base("keep");
     let dirs = JobDirs::new(&base, true);
-    let a = dirs.take().unwrap();
+    let a = dirs.take(false).unwrap();
     a.create_file("x").unwrap();
     let pa = a.path().to_path_buf();
     drop(a);
-    let b = dirs.take().unwrap();
+    let b = dirs.take(false).unwrap();
     assert_ne!(b.path(), pa);
     drop((b, dirs));
     let name = pa.file_name().unwrap().to_str().unwrap();
@@ -61,7 +61,7 @@ fn save_temps_keeps_every_directory() {
 fn stale_directories_are_those_nobody_holds() {
     let base = base("stale");
     let dirs = JobDirs::new(&base, false);
-    let held = dirs.take().unwrap();
+    let held = dirs.take(false).unwrap();
     held.create_file("output.o").unwrap();
     // What a daemon killed with -9 leaves: a job directory with files
     // and no lock; a directory half made long ago; and things that are
@@ -105,5 +105,39 @@ fn stale_directories_are_those_nobody_holds() {
         assert!(fs::symlink_metadata(p).is_ok(), "{} removed", p.display());
     }
     drop((held, dirs));
+    fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn a_pump_jobs_tree_is_kept_for_a_pump_job_only() {
+    let base = base("tree");
+    let dirs = JobDirs::new(&base, false);
+    let a = dirs.take(true).unwrap();
+    assert!(!a.has_tree());
+    fs::create_dir_all(a.file(TREE).join("src")).unwrap();
+    a.create_file("output.o").unwrap();
+    a.keep_tree();
+    let pa = a.path().to_path_buf();
+    let b = dirs.take(true).unwrap();
+    drop(a);
+    // Only the tree stays; the next pump job gets that directory, though
+    // another one was returned after it.
+    assert_eq!(fs::read_dir(&pa).unwrap().count(), 1);
+    drop(b);
+    let again = dirs.take(true).unwrap();
+    assert_eq!(again.path(), pa);
+    assert!(again.has_tree() && again.file(TREE).join("src").is_dir());
+    // A job of protocols 1 or 2 gets a directory without a tree first,
+    // and the tree is removed when only one with a tree is left.
+    again.keep_tree();
+    drop(again);
+    let plain = dirs.take(false).unwrap();
+    assert_ne!(plain.path(), pa);
+    let other = dirs.take(false).unwrap();
+    assert_eq!(other.path(), pa);
+    assert!(!other.has_tree());
+    assert_eq!(fs::read_dir(other.path()).unwrap().count(), 0, "tree seen");
+    drop((plain, other, dirs));
+    assert_eq!(fs::read_dir(&base).unwrap().count(), 0, "left behind");
     fs::remove_dir_all(&base).unwrap();
 }

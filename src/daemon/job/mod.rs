@@ -278,7 +278,7 @@ where
         .map_err(policy_stop)?;
     trace!("compiler allowed: {}", argv[0].to_string_lossy());
     let job = Job { argv, ..job };
-    let dir = shared.dirs.take().map_err(|e| Stop {
+    let dir = shared.dirs.take(cwd.is_some()).map_err(|e| Stop {
         category: Category::Other,
         ret: ExitCode::IoError,
         reason: format!(
