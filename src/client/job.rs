@@ -21,6 +21,7 @@ use crate::client::stats;
 use crate::hosts::{HostKind, HostList};
 use crate::logging::NONAME;
 use crate::state::Phase;
+pub(crate) use distribute::affinity_key;
 use distribute::distribute;
 
 mod distribute;

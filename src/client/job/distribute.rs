@@ -46,6 +46,7 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
     let mut differed = false;
     let mut cpp = CppState::new(&job, driver_deps);
     let mut pump = PumpState::default();
+    let source = affinity_key(ctx, &job);
     loop {
         let picked = match pick(
             &list.hosts,
@@ -54,6 +55,7 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
             ctx.backoff,
             ctx.pause,
             ctx.topdir.as_deref(),
+            source.as_deref(),
         ) {
             Ok(p) => p,
             Err(e) => {
@@ -340,4 +342,17 @@ fn no_host(
             code
         }
     }
+}
+
+/// What places a pump job (docs/extension.md §10 keeps its source where
+/// it went): its source's absolute path, the same in every build of this
+/// tree (crate::client::placement's affinity). `None` in plain mode,
+/// whose daemons keep nothing: 3.4's order.
+pub(crate) fn affinity_key(ctx: &Ctx, job: &Job) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    if !ctx.vars.pump() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    Some(cwd.join(&job.input).as_os_str().as_bytes().to_vec())
 }
