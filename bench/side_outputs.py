@@ -22,6 +22,9 @@ made, and how many are byte-identical to it; for -gsplit-dwarf also how
 many are identical but for the DWO ID, how many objects name the .dwo as
 the local one does (DW_AT_dwo_name, DW_AT_comp_dir), which is what gdb
 needs, and how many objects carry the DWO ID of the .dwo beside them.
+Per way, the wall seconds and the CPU seconds spent on this side (the
+client and what it runs here: cpp, a local compile; getrusage of the
+reaped children, which leaves the daemon out until its end).
 
 gcc 12's DWO ID (8 bytes in the .o and the .dwo) of a unit whose debug
 info has a DW_OP_entry_value location changes from run to run (it follows
@@ -41,6 +44,7 @@ Usage: bench/side_outputs.py [--bin DIR]   (DIR: target/release)
 import argparse
 import collections
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -117,6 +121,7 @@ def main():
             dwo_same = collections.Counter()
             pairs = collections.Counter()
             seconds = collections.Counter()
+            cpu = collections.Counter()
             for way, prefix in ways.items():
                 ddir = os.path.join(tmp, "ddir-" + way.replace(" ", "-"))
                 os.makedirs(ddir, exist_ok=True)  # 3.4 makes no parents
@@ -137,8 +142,13 @@ def main():
                     shutil.rmtree(os.path.join(src, "out"), ignore_errors=True)
                     os.makedirs(os.path.join(src, "out"))
                     began = time.time()
+                    used = resource.getrusage(resource.RUSAGE_CHILDREN)
                     r = subprocess.run(cmd, cwd=src, env=env, capture_output=True)
                     seconds[way] += time.time() - began
+                    # The client and what it ran here (cpp, a local
+                    # compile); the daemon is reaped only at the end.
+                    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu[way] += now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
                     if r.returncode != 0:
                         sys.exit("%s failed on %s: %s" % (way, f, r.stderr.decode()))
                     if os.environ.get("SIDE_DEBUG") and way != "local":
@@ -183,6 +193,8 @@ def main():
                       + " | ".join("%d" % pairs[w] for w in others) + " |")
             print("| wall seconds, all files | %.1f | " % seconds["local"]
                   + " | ".join("%.1f" % seconds[w] for w in others) + " |")
+            print("| CPU seconds here (client and its children), all files | %.2f | " % cpu["local"]
+                  + " | ".join("%.2f" % cpu[w] for w in others) + " |")
 
 
 if __name__ == "__main__":
