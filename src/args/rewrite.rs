@@ -85,22 +85,10 @@ const STRIPPED: &[&str] = &[
 /// of `-Xlinker -LX`, leaving a pass-through option without its value.
 pub fn strip_local_args(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
-    for_each_word(argv, |opt, words| match opt {
-        Some(opt) if STRIPPED.contains(&opt.name) => {}
-        _ => out.extend_from_slice(words),
-    });
-    out
-}
-
-/// Walk `argv` after the compiler (which `f` gets first, as a word): an
-/// option the table reads comes with its words, anything else (a file, an
-/// unreadable option) as one word; [`strip_local_args`] and
-/// [`without_preprocessor_options`] decide what to keep of each.
-fn for_each_word(argv: &[OsString], mut f: impl FnMut(Option<&options::Opt>, &[OsString])) {
     let Some(cc) = argv.first() else {
-        return;
+        return out;
     };
-    f(None, &argv[..1]);
+    out.push(cc.clone());
     let dialect = Dialect::of(cc);
     let mut i = 1;
     while i < argv.len() {
@@ -108,15 +96,18 @@ fn for_each_word(argv: &[OsString], mut f: impl FnMut(Option<&options::Opt>, &[O
         let is_option = bytes(a).len() > 1 && starts_with(a, "-");
         match options::read(argv, i, dialect) {
             Ok(opt) if is_option => {
-                f(Some(&opt), &argv[i..i + opt.used]);
+                if !STRIPPED.contains(&opt.name) {
+                    out.extend_from_slice(&argv[i..i + opt.used]);
+                }
                 i += opt.used;
             }
             _ => {
-                f(None, &argv[i..=i]);
+                out.push(a.clone());
                 i += 1;
             }
         }
     }
+    out
 }
 
 /// The job without its preprocessor options (`-I`, `-D`, `-include`,
@@ -127,12 +118,27 @@ fn for_each_word(argv: &[OsString], mut f: impl FnMut(Option<&options::Opt>, &[O
 /// leaves nothing for a hostile request to aim at; clang's "argument
 /// unused" warnings for them go too.
 pub fn without_preprocessor_options(job: &Job) -> Job {
-    let mut out = Vec::with_capacity(job.argv.len());
-    for_each_word(&job.argv, |opt, words| match opt {
-        Some(opt) if matches!(opt.class, Class::Cpp(_) | Class::Preprocessor) => {}
-        Some(opt) => out.extend(opt.canonical.iter().cloned()),
-        None => out.extend_from_slice(words),
-    });
+    let argv = &job.argv;
+    let dialect = Dialect::of(&argv[0]);
+    let mut out = Vec::with_capacity(argv.len());
+    out.push(argv[0].clone());
+    let mut i = 1;
+    while i < argv.len() {
+        let a = &argv[i];
+        let is_option = bytes(a).len() > 1 && starts_with(a, "-");
+        match options::read(argv, i, dialect) {
+            Ok(opt) if is_option => {
+                if !matches!(opt.class, Class::Cpp(_) | Class::Preprocessor) {
+                    out.extend(opt.canonical.iter().cloned());
+                }
+                i += opt.used;
+            }
+            _ => {
+                out.push(a.clone());
+                i += 1;
+            }
+        }
+    }
     match super::scan(&out) {
         Scan::Distribute(stripped) => stripped,
         Scan::Local(_) => job.clone(),

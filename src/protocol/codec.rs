@@ -11,46 +11,8 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::compressed;
 use super::lzo::{self, LzoError};
-
-/// The zstd level of bodies larger than [`ZSTD_SMALL`]: 1, the fastest of
-/// the standard levels. On preprocessed C and C++ it already makes bodies
-/// about 0.62-0.68x the size LZO1X-1 makes them; stronger settings cost
-/// 20 % more instructions there (bench/RESULTS.md), where a big C++
-/// job's compression is a tenth of its client CPU.
-pub const ZSTD_LEVEL: i32 = 1;
-
-/// Bodies up to this size (every preprocessed C file of liblzma, most of
-/// any C project) are compressed with level 1's settings but zstd's
-/// double-fast match finder on small tables ([`ZSTD_SMALL_HASH_LOG`]):
-/// 4 % smaller than level 1 for 16 % more instructions (level 3 gives the
-/// same bytes for 34 % more), which is what brings small jobs' bytes on
-/// the wire under 0.7x LZO's (bench/RESULTS.md, "The extension: zstd
-/// against LZO"). Any zstd decoder reads either; the wire format is the
-/// same frame (docs/extension.md §4).
-pub const ZSTD_SMALL: usize = 256 * 1024;
-
-/// The double-fast tables' size for small bodies: 2^13 entries in the
-/// short hash, 2^12 in the long one, matches of at least 5 bytes.
-pub const ZSTD_SMALL_HASH_LOG: u32 = 13;
-
-fn zstd_compress(data: &[u8]) -> io::Result<Vec<u8>> {
-    use zstd::zstd_safe::{CParameter, Strategy};
-    if data.len() > ZSTD_SMALL {
-        return zstd::bulk::compress(data, ZSTD_LEVEL);
-    }
-    let mut c = zstd::bulk::Compressor::new(ZSTD_LEVEL)?;
-    for p in [
-        CParameter::Strategy(Strategy::ZSTD_dfast),
-        CParameter::HashLog(ZSTD_SMALL_HASH_LOG),
-        CParameter::ChainLog(ZSTD_SMALL_HASH_LOG - 1),
-        CParameter::MinMatch(5),
-    ] {
-        c.set_parameter(p)?;
-    }
-    c.compress(data)
-}
+use super::{compressed, zstd_body};
 
 /// A body's encoding on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -119,7 +81,7 @@ impl Codec {
             Self::Lzo => lzo::compress(data),
             // Compressing from memory into memory cannot fail but for
             // memory itself (the output bound is computed first).
-            Self::Zstd => zstd_compress(data).expect("zstd compression"),
+            Self::Zstd => zstd_body::compress(data).expect("zstd compression"),
         }
     }
 
@@ -131,8 +93,7 @@ impl Codec {
             Self::Zstd if src.is_empty() => Ok(Vec::new()),
             Self::Zstd => {
                 let size = zstd_size(src, max)?;
-                let out = zstd::bulk::decompress(src, size as usize)
-                    .map_err(|e| CodecError::Zstd(e.to_string()))?;
+                let out = zstd_body::decompress(src, size as usize).map_err(CodecError::Zstd)?;
                 if out.len() as u64 != size {
                     return Err(CodecError::Zstd(format!(
                         "frame says {size} bytes, holds {}",
@@ -259,6 +220,7 @@ impl Write for Capped<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::zstd_body::{LEVEL as ZSTD_LEVEL, SMALL as ZSTD_SMALL};
 
     fn sample() -> Vec<u8> {
         let mut v = Vec::new();

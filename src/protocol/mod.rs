@@ -3,7 +3,8 @@
 //! * [`token`]: the 12-byte packet header (`DIST00000001`) and its tokens.
 //! * [`lzo`]: LZO1X compression of bulk bodies in protocols 2 and 3.
 //! * [`codec`]: which compression a body uses: none, LZO, or zstd when
-//!   our client and daemon agreed on it.
+//!   our client and daemon agreed on it; [`zstd_body`]: zstd's settings
+//!   by body size, and the contexts each thread keeps.
 //! * [`ext`]: the extension our client and daemon negotiate
 //!   (docs/extension.md): hello, choice, heartbeats, status.
 //! * [`hdrcache`]: the extension's header cache: a pump job's files by
@@ -26,8 +27,8 @@ pub mod head;
 pub mod lzo;
 pub mod message;
 pub mod reqref;
-mod step;
 pub mod token;
+pub mod zstd_body;
 
 #[cfg(test)]
 mod ext_fuzz_tests;

@@ -17,7 +17,6 @@ mod hdrcache;
 mod outputs;
 mod pipeline;
 mod placement;
-mod plain_debug;
 mod project;
 mod pump;
 mod pump_cache;

@@ -20,9 +20,117 @@ use crate::daemon::harness::{DEBIAN_DISTCC, Daemon, Farm, Kind, Opts, SLOW_CC};
 use crate::require_tool;
 use crate::support;
 
-mod tmux;
+/// A tmux server of its own (its own socket), killed on drop.
+struct Tmux {
+    socket: PathBuf,
+}
 
-use tmux::Tmux;
+impl Tmux {
+    /// Run `argv` with exactly `env` in an 80x24 window.
+    fn start(dir: &Path, env: &[(&str, String)], argv: &[String]) -> Self {
+        let socket = dir.join("tmux.sock");
+        let mut cmd = vec!["env".to_string(), "-i".to_string()];
+        cmd.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        cmd.extend(argv.iter().cloned());
+        let line = cmd
+            .iter()
+            .map(|w| format!("'{}'", w.replace('\'', r"'\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let t = Self { socket };
+        let out = t
+            .tmux(&[
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "mon",
+                "-x",
+                "80",
+                "-y",
+                "24",
+            ])
+            .arg(&line)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux: {}", support::text(&out.stderr));
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-S").arg(&self.socket).args(args);
+        c
+    }
+
+    /// Type keys (tmux key names: `s`, `p`, `q`).
+    fn send(&self, key: &str) {
+        let ok = self
+            .tmux(&["send-keys", "-t", "mon", key])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    /// Whether the screen uses any colour (`capture-pane -e` keeps the
+    /// escape sequences: SGR 30-38, 40-48, 90-97, 100-107; 39 and 49 are
+    /// the terminal's own colours).
+    fn coloured(&self) -> bool {
+        let out = self
+            .tmux(&["capture-pane", "-e", "-p", "-t", "mon"])
+            .output()
+            .unwrap();
+        let text = support::text(&out.stdout);
+        text.split("\x1b[").skip(1).any(|seq| {
+            let params = seq.split('m').next().unwrap_or("");
+            params.split(';').any(|p| {
+                matches!(
+                    p.parse::<u32>(),
+                    Ok(30..=38 | 40..=48 | 90..=97 | 100..=107)
+                )
+            })
+        })
+    }
+
+    /// The screen as text, or None once the program has quit.
+    fn screen(&self) -> Option<String> {
+        let out = self
+            .tmux(&["capture-pane", "-p", "-t", "mon"])
+            .output()
+            .ok()?;
+        out.status.success().then(|| support::text(&out.stdout))
+    }
+
+    /// Wait until the screen satisfies `ok`; panic with it otherwise.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Some(s) = self.screen() {
+                if ok(&s) {
+                    return s;
+                }
+                last = s;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the screen never showed {what}:\n{last}");
+    }
+
+    fn running(&self) -> bool {
+        self.tmux(&["has-session", "-t", "mon"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]).stderr(Stdio::null()).status();
+    }
+}
 
 /// The screen row that starts with `name`, split in columns.
 fn row(screen: &str, name: &str) -> Vec<String> {

@@ -2,7 +2,7 @@
 //! more" decoders read headers and bounded bodies with.
 
 use crate::protocol::token::{HEADER_LEN, Header};
-use crate::protocol::{Decoded, ProtocolError, step};
+use crate::protocol::{Decoded, ProtocolError};
 
 /// Append a header.
 pub fn put(out: &mut Vec<u8>, token: &[u8; 4], param: u32) {
@@ -18,7 +18,16 @@ pub(in crate::protocol) fn bad(token: &[u8; 4], what: &'static str) -> ProtocolE
     }
 }
 
-pub(super) use crate::protocol::step::Stop;
+pub(super) enum Stop {
+    More(usize),
+    Bad(ProtocolError),
+}
+
+impl From<ProtocolError> for Stop {
+    fn from(e: ProtocolError) -> Self {
+        Self::Bad(e)
+    }
+}
 
 pub(super) struct Cursor<'a> {
     buf: &'a [u8],
@@ -54,7 +63,13 @@ impl<'a> Cursor<'a> {
                 cap,
             }));
         }
-        step::body(self.buf, &mut self.pos, len)
+        let start = self.pos + HEADER_LEN;
+        let end = start + len as usize;
+        if self.buf.len() < end {
+            return Err(Stop::More(end));
+        }
+        self.pos = end;
+        Ok(&self.buf[start..end])
     }
 }
 

@@ -3,7 +3,6 @@
 //! `?`-friendly helpers.
 
 use crate::protocol::head::HeadDecoder;
-use crate::protocol::step::{self, Stop};
 use crate::protocol::token::{HEADER_LEN, Header, Token};
 use crate::protocol::{Decoded, Limits, MAX_VERSION, ProtocolError, compressed, lzo, server_cpp};
 
@@ -15,6 +14,18 @@ struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
     limits: &'a Limits,
+}
+
+/// `Err(Stop::More(n))` = need `n` bytes in total; `Err(Stop::Bad)` = error.
+enum Stop {
+    More(usize),
+    Bad(ProtocolError),
+}
+
+impl From<ProtocolError> for Stop {
+    fn from(e: ProtocolError) -> Self {
+        Self::Bad(e)
+    }
 }
 
 type Step<T> = Result<T, Stop>;
@@ -57,7 +68,13 @@ impl<'a> Cursor<'a> {
                 cap,
             }));
         }
-        step::body(self.buf, &mut self.pos, len)
+        let start = self.pos + HEADER_LEN;
+        let end = start + len as usize;
+        if self.buf.len() < end {
+            return Err(Stop::More(end));
+        }
+        self.pos = end;
+        Ok(&self.buf[start..end])
     }
 
     fn string(&mut self, token: Token) -> Step<Vec<u8>> {
