@@ -32,7 +32,6 @@ Usage: bench/extension.py [--rounds N] [--bin DIR] [--project liblzma|imgui]
 import argparse
 import os
 import resource
-import shutil
 import socket
 import statistics
 import subprocess
@@ -140,9 +139,8 @@ def main():
     ap.add_argument("--callgrind", type=int, default=0, metavar="N",
                     help="also count the client's instructions on N files per mode")
     args = ap.parse_args()
-    d, port, tmp = loopback.start_distccd(
-        args.bin, "bench-ext-", ("gcc", "g++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++"))
-    try:
+    compilers = ("gcc", "g++", "x86_64-linux-gnu-gcc", "x86_64-linux-gnu-g++")
+    with loopback.distccd(args.bin, "bench-ext-", compilers) as (d, port, tmp):
         relay = Relay(("127.0.0.1", port))
         host = "127.0.0.1:%d,lzo" % relay.port
         for name, make in (("liblzma", liblzma), ("imgui (C++)", imgui)):
@@ -220,10 +218,6 @@ def main():
             for g in groups:
                 print("| %s | %.0f | %.0f |" % (g, results["lzo"]["items"].get(g, 0) / jobs["lzo"],
                                                results["zstd"]["items"].get(g, 0) / jobs["zstd"]))
-    finally:
-        d.terminate()
-        d.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

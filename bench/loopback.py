@@ -1,9 +1,12 @@
 """Our distccd on 127.0.0.1 for the one-host benchmarks (extension.py,
-side_outputs.py): a scratch directory the daemon's user can read, a
-masquerade directory, a sticky temp dir, a free port, and a wait until it
-listens."""
+pipeline.py, side_outputs.py): a scratch directory the daemon's user can
+read, a masquerade directory, a sticky temp dir, a free port, and a wait
+until it listens; `distccd` also stops it and removes the scratch
+directory, however the benchmark ends."""
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -38,4 +41,19 @@ def start_distccd(bin_dir, prefix, compilers):
         except OSError:
             time.sleep(0.1)
     d.kill()
+    d.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
     raise SystemExit("distccd did not listen on 127.0.0.1:%d within 20 s" % port)
+
+
+@contextlib.contextmanager
+def distccd(bin_dir, prefix, compilers):
+    """`start_distccd` for a `with` block, which gets (process, port,
+    scratch dir); leaving it stops the daemon and removes the directory."""
+    d, port, tmp = start_distccd(bin_dir, prefix, compilers)
+    try:
+        yield d, port, tmp
+    finally:
+        d.terminate()
+        d.wait()
+        shutil.rmtree(tmp, ignore_errors=True)

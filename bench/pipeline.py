@@ -28,7 +28,6 @@ offer came, so the count says 2 there while it waited for nothing).
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -58,9 +57,8 @@ def main():
     if not os.access(DEBIAN_DISTCC, os.X_OK):
         sys.exit(DEBIAN_DISTCC + " (Debian's distcc 3.4) is needed")
     bins = {k: os.path.abspath(d) for k, d in (("ours", args.bin), ("before", args.before))}
-    d, port, tmp = loopback.start_distccd(bins["ours"], "bench-pipeline-",
-                                          ("gcc", "x86_64-linux-gnu-gcc"))
-    try:
+    compilers = ("gcc", "x86_64-linux-gnu-gcc")
+    with loopback.distccd(bins["ours"], "bench-pipeline-", compilers) as (d, port, tmp):
         relay = DelayRelay(("127.0.0.1", port), args.rtt_ms / 2000, connect_rtt=True)
         host = "127.0.0.1:%d,lzo" % relay.port
         src = os.path.join(tmp, "src")
@@ -118,10 +116,6 @@ def main():
                 open(os.path.join(envs[kind]["DISTCC_DIR"], "extension", f)).read().strip()
                 for f in os.listdir(os.path.join(envs[kind]["DISTCC_DIR"], "extension"))
                 if not f.endswith(".probe"))))
-    finally:
-        d.terminate()
-        d.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,44 @@ def make(f, src, env, cc):
     return wall, tx1 - tx0, rx1 - rx0, fell_back, cpu
 
 
+def log_sizes(f):
+    return [os.path.getsize(log) for log in f.logs]
+
+
+def placed(f, sizes):
+    """Which host compiled each file since the daemons' logs had SIZES:
+    their summary lines end with the compiler and the input."""
+    where = {}
+    for i, (log, start) in enumerate(zip(f.logs, sizes)):
+        with open(log, errors="replace") as text:
+            text.seek(start)
+            for line in text:
+                if "COMPILE_OK" in line:
+                    where[line.split()[-1]] = i
+    return where
+
+
+def payload(ddir, start):
+    """The bytes the clients themselves counted (sent=, recv= of their
+    records in DISTCC_DIR/stats/jobs, src/state/record.rs) past offset
+    START: what they wrote and read, without TCP/IP headers or resends."""
+    path = os.path.join(ddir, "stats", "jobs")
+    sent = recv = 0
+    if os.path.exists(path):
+        with open(path) as text:
+            text.seek(start)
+            for line in text:
+                words = dict(w.split("=", 1) for w in line.split() if "=" in w)
+                sent += int(words.get("sent", 0))
+                recv += int(words.get("recv", 0))
+    return sent, recv
+
+
+def jobs_size(ddir):
+    path = os.path.join(ddir, "stats", "jobs")
+    return os.path.getsize(path) if os.path.exists(path) else 0
+
+
 def counters(f):
     out = subprocess.run(["ip", "netns", "exec", f.ns(0), "cat",
                           "/sys/class/net/eth0/statistics/tx_bytes",
@@ -140,9 +178,10 @@ def main():
             print("local compile, %s build: %.1f s%s" % (
                 build, sum(secs[build].values()), " serial" if build == "first" else ""),
                 flush=True)
-        table = os.path.join(tmp, "simhost.json") if a.simulate else None
+        table = os.path.join(tmp, "simhost.tsv") if a.simulate else None
         f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0, table=table)
         try:
+            hosts_of, counted = {}, {}
             for client in ("ours", "3.4"):
                 ddir = tempfile.mkdtemp(prefix="ddir-", dir=tmp)
                 hosts = " ".join("%s/%d,cpp,lzo" % (f.addr(i), a.slots)
@@ -164,11 +203,23 @@ def main():
                         # seconds, this build's objects.
                         simhost.write_table(table, secs["first"], ref, a.sim_scale)
                     shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
+                    sizes, records = log_sizes(f), jobs_size(ddir)
                     wall, tx, rx, local, cpu = make(f, src, dict(env), cc)
+                    hosts_of[(client, build)] = placed(f, sizes)
+                    if client == "ours":
+                        counted[build] = payload(ddir, records)
                     row = (client, build, wall, tx, rx, local,
                            "copied" if table else same(src, files, ref), cpu)
                     rows.append(row)
                     print(line(row), flush=True)
+            print("ours: payload (the clients' own count, no TCP/IP): sent %.3f and %.3f MB, "
+                  "received %.3f and %.3f MB" % (
+                      counted["first"][0] / 1e6, counted["second"][0] / 1e6,
+                      counted["first"][1] / 1e6, counted["second"][1] / 1e6))
+            for client in ("ours", "3.4"):
+                a1, a2 = hosts_of[(client, "first")], hosts_of[(client, "second")]
+                print("%s: files compiled on the same host in both builds: %d of %d" % (
+                    client, sum(1 for x in a1 if a2.get(x) == a1[x]), len(a1)))
         finally:
             print("shaping: %s" % f.shaping)
             f.close()

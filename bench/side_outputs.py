@@ -6,7 +6,10 @@ at a time, into out-<way>/ with a relative -o, as make and CMake do:
   * "local": gcc itself, the reference;
   * "local again": gcc a second time;
   * "ours": our distcc to our distccd on 127.0.0.1 (the extension), plain
-    mode (the client preprocesses);
+    mode (`127.0.0.1:PORT,lzo`, no DISTCC_PUMP): jobs with -g go in pump
+    form, the others preprocessed here;
+  * "ours off": the same with DISTCC_PUMP_DEBUG_INFO=0: every job
+    preprocessed here, as before plain mode sent -g jobs in pump form;
   * "ours pump": the same in pump mode (DISTCC_PUMP=1, `,cpp,lzo`): the
     server preprocesses the sources and headers sent;
   * "3.4": Debian's distcc 3.4 to the same daemon (protocol 2).
@@ -19,6 +22,9 @@ made, and how many are byte-identical to it; for -gsplit-dwarf also how
 many are identical but for the DWO ID, how many objects name the .dwo as
 the local one does (DW_AT_dwo_name, DW_AT_comp_dir), which is what gdb
 needs, and how many objects carry the DWO ID of the .dwo beside them.
+Per way, the wall seconds and the CPU seconds spent on this side (the
+client and what it runs here: cpp, a local compile; getrusage of the
+reaped children, which leaves the daemon out until its end).
 
 gcc 12's DWO ID (8 bytes in the .o and the .dwo) of a unit whose debug
 info has a DW_OP_entry_value location changes from run to run (it follows
@@ -28,7 +34,9 @@ no way is identical more often than "local again". Without entry values
 (`-O0`, `-fno-var-tracking`, `-gdwarf-4 -gstrict-dwarf`) gcc is
 reproducible. Plain mode's -g objects also differ from local ones in DWARF
 column numbers on real code (docs/reference.md, "Known limit"), for .o and
-.dwo alike; pump mode compiles the sources themselves.
+.dwo alike, when they are preprocessed here ("ours off", "3.4"); pump mode
+compiles the sources themselves, and so does plain mode for -g jobs to our
+daemon ("ours").
 
 Usage: bench/side_outputs.py [--bin DIR]   (DIR: target/release)
 """
@@ -36,6 +44,7 @@ Usage: bench/side_outputs.py [--bin DIR]   (DIR: target/release)
 import argparse
 import collections
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -92,8 +101,7 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release"))
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
-    d, port, tmp = loopback.start_distccd(args.bin, "bench-side-", ("gcc", "x86_64-linux-gnu-gcc"))
-    try:
+    with loopback.distccd(args.bin, "bench-side-", ("gcc", "x86_64-linux-gnu-gcc")) as (d, port, tmp):
         src, files, flags = projects.liblzma(tmp)
         if os.environ.get("SIDE_DEBUG"):
             files = files[:2]
@@ -101,6 +109,7 @@ def main():
             "local": [],
             "local again": [],
             "ours": [os.path.join(args.bin, "distcc")],
+            "ours off": [os.path.join(args.bin, "distcc")],
             "ours pump": [os.path.join(args.bin, "distcc")],
             "3.4": ["/usr/bin/distcc"],
         }
@@ -112,11 +121,14 @@ def main():
             dwo_same = collections.Counter()
             pairs = collections.Counter()
             seconds = collections.Counter()
+            cpu = collections.Counter()
             for way, prefix in ways.items():
                 ddir = os.path.join(tmp, "ddir-" + way.replace(" ", "-"))
                 os.makedirs(ddir, exist_ok=True)  # 3.4 makes no parents
                 env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp,
                        "DISTCC_DIR": ddir, "DISTCC_HOSTS": "127.0.0.1:%d,lzo" % port}
+                if way == "ours off":
+                    env.update(DISTCC_PUMP_DEBUG_INFO="0")
                 if way == "ours pump":
                     env.update(DISTCC_PUMP="1", DISTCC_HOSTS="127.0.0.1:%d,cpp,lzo" % port)
                 out = os.path.join(src, "out-" + way.replace(" ", "-"))
@@ -130,8 +142,13 @@ def main():
                     shutil.rmtree(os.path.join(src, "out"), ignore_errors=True)
                     os.makedirs(os.path.join(src, "out"))
                     began = time.time()
+                    used = resource.getrusage(resource.RUSAGE_CHILDREN)
                     r = subprocess.run(cmd, cwd=src, env=env, capture_output=True)
                     seconds[way] += time.time() - began
+                    # The client and what it ran here (cpp, a local
+                    # compile); the daemon is reaped only at the end.
+                    now = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu[way] += now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
                     if r.returncode != 0:
                         sys.exit("%s failed on %s: %s" % (way, f, r.stderr.decode()))
                     if os.environ.get("SIDE_DEBUG") and way != "local":
@@ -176,10 +193,8 @@ def main():
                       + " | ".join("%d" % pairs[w] for w in others) + " |")
             print("| wall seconds, all files | %.1f | " % seconds["local"]
                   + " | ".join("%.1f" % seconds[w] for w in others) + " |")
-    finally:
-        d.terminate()
-        d.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+            print("| CPU seconds here (client and its children), all files | %.2f | " % cpu["local"]
+                  + " | ".join("%.2f" % cpu[w] for w in others) + " |")
 
 
 if __name__ == "__main__":

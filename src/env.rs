@@ -328,6 +328,13 @@ impl Vars {
         self.bool_or("DISTCC_PUMP", self.is_set("INCLUDE_SERVER_PORT"))
     }
 
+    /// `DISTCC_PUMP_DEBUG_INFO=0`: in plain mode, preprocess `-g` jobs
+    /// here as distcc 3.4 does, even for a daemon of ours; by default
+    /// they go to one in pump form (src/client/attempt/upgrade.rs).
+    pub fn pump_debug_info(&self) -> bool {
+        self.bool_or("DISTCC_PUMP_DEBUG_INFO", true)
+    }
+
     /// `DISTCC_PUMP_CACHE=0` makes every pump-mode job scan its headers
     /// itself instead of sharing what the build's other jobs learned
     /// (src/pump/includes/cache.rs).

@@ -25,6 +25,7 @@ const PURE: &[&str] = &[
     // full-screen monitor's model, layout and drawing, /metrics.
     "src/monitor/summary.rs",
     "src/monitor/tui/model.rs",
+    "src/monitor/tui/model/input.rs",
     "src/monitor/tui/layout.rs",
     "src/monitor/tui/view.rs",
     "src/daemon/stats/prometheus.rs",

@@ -25,16 +25,13 @@ use super::os::bytes;
 /// Why plain mode would not give a local compile's object for `argv` (a
 /// canonical compile command), or `None` when it does.
 pub fn differs(argv: &[OsString]) -> Option<&'static str> {
-    let mut optimised = false;
-    let mut debug = false;
-    for a in argv.iter().skip(1).map(|a| bytes(a)) {
-        if let Some(level) = a.strip_prefix(b"-O") {
-            optimised = level != b"0";
-        } else if let Some(on) = debug_option(a) {
-            debug = on;
-        }
-    }
-    if debug {
+    let optimised = argv
+        .iter()
+        .skip(1)
+        .rev()
+        .find_map(|a| bytes(a).strip_prefix(b"-O"))
+        .is_some_and(|level| level != b"0");
+    if debug_info(argv) {
         Some(
             "with -g plain mode would change the debug information (it would follow the \
              preprocessed text's lines and columns)",
@@ -47,6 +44,16 @@ pub fn differs(argv: &[OsString]) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Whether `argv` (a canonical compile command) asks for debug
+/// information: its last `-g` option that turns it on or off says so.
+pub fn debug_info(argv: &[OsString]) -> bool {
+    argv.iter()
+        .skip(1)
+        .rev()
+        .find_map(|a| debug_option(bytes(a)))
+        .unwrap_or(false)
 }
 
 /// Whether `a` turns debug information on (`-g`, `-g2`, `-ggdb`,
@@ -101,6 +108,26 @@ mod tests {
     fn unoptimised_code_differs() {
         for cmd in ["gcc -c x.c", "gcc -O0 -c x.c", "gcc -O2 -O0 -c x.c"] {
             assert!(check(cmd).is_some_and(|w| w.contains("-O0")), "{cmd}");
+        }
+    }
+
+    #[test]
+    fn debug_information_is_the_last_g_options_word() {
+        let on = |cmd: &str| debug_info(&cmd.split(' ').map(OsString::from).collect::<Vec<_>>());
+        for cmd in [
+            "gcc -g -c x.c",
+            "gcc -g0 -ggdb3 -c x.c",
+            "gcc -gdwarf-4 -gsplit-dwarf -c x.c",
+        ] {
+            assert!(on(cmd), "{cmd}");
+        }
+        for cmd in [
+            "gcc -O2 -c x.c",
+            "gcc -g -g0 -c x.c",
+            "gcc -gsplit-dwarf -c x.c",
+            "gcc -gz -c x.c",
+        ] {
+            assert!(!on(cmd), "{cmd}");
         }
     }
 

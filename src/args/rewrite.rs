@@ -85,10 +85,22 @@ const STRIPPED: &[&str] = &[
 /// of `-Xlinker -LX`, leaving a pass-through option without its value.
 pub fn strip_local_args(argv: &[OsString]) -> Vec<OsString> {
     let mut out = Vec::with_capacity(argv.len());
+    for_each_word(argv, |opt, words| match opt {
+        Some(opt) if STRIPPED.contains(&opt.name) => {}
+        _ => out.extend_from_slice(words),
+    });
+    out
+}
+
+/// Walk `argv` after the compiler (which `f` gets first, as a word): an
+/// option the table reads comes with its words, anything else (a file, an
+/// unreadable option) as one word; [`strip_local_args`] and
+/// [`without_preprocessor_options`] decide what to keep of each.
+fn for_each_word(argv: &[OsString], mut f: impl FnMut(Option<&options::Opt>, &[OsString])) {
     let Some(cc) = argv.first() else {
-        return out;
+        return;
     };
-    out.push(cc.clone());
+    f(None, &argv[..1]);
     let dialect = Dialect::of(cc);
     let mut i = 1;
     while i < argv.len() {
@@ -96,18 +108,15 @@ pub fn strip_local_args(argv: &[OsString]) -> Vec<OsString> {
         let is_option = bytes(a).len() > 1 && starts_with(a, "-");
         match options::read(argv, i, dialect) {
             Ok(opt) if is_option => {
-                if !STRIPPED.contains(&opt.name) {
-                    out.extend_from_slice(&argv[i..i + opt.used]);
-                }
+                f(Some(&opt), &argv[i..i + opt.used]);
                 i += opt.used;
             }
             _ => {
-                out.push(a.clone());
+                f(None, &argv[i..=i]);
                 i += 1;
             }
         }
     }
-    out
 }
 
 /// The job without its preprocessor options (`-I`, `-D`, `-include`,
@@ -118,27 +127,12 @@ pub fn strip_local_args(argv: &[OsString]) -> Vec<OsString> {
 /// leaves nothing for a hostile request to aim at; clang's "argument
 /// unused" warnings for them go too.
 pub fn without_preprocessor_options(job: &Job) -> Job {
-    let argv = &job.argv;
-    let dialect = Dialect::of(&argv[0]);
-    let mut out = Vec::with_capacity(argv.len());
-    out.push(argv[0].clone());
-    let mut i = 1;
-    while i < argv.len() {
-        let a = &argv[i];
-        let is_option = bytes(a).len() > 1 && starts_with(a, "-");
-        match options::read(argv, i, dialect) {
-            Ok(opt) if is_option => {
-                if !matches!(opt.class, Class::Cpp(_) | Class::Preprocessor) {
-                    out.extend(opt.canonical.iter().cloned());
-                }
-                i += opt.used;
-            }
-            _ => {
-                out.push(a.clone());
-                i += 1;
-            }
-        }
-    }
+    let mut out = Vec::with_capacity(job.argv.len());
+    for_each_word(&job.argv, |opt, words| match opt {
+        Some(opt) if matches!(opt.class, Class::Cpp(_) | Class::Preprocessor) => {}
+        Some(opt) => out.extend(opt.canonical.iter().cloned()),
+        None => out.extend_from_slice(words),
+    });
     match super::scan(&out) {
         Scan::Distribute(stripped) => stripped,
         Scan::Local(_) => job.clone(),

@@ -21,6 +21,7 @@ use crate::client::stats;
 use crate::hosts::{HostKind, HostList};
 use crate::logging::NONAME;
 use crate::state::Phase;
+pub(crate) use distribute::affinity_key;
 use distribute::distribute;
 
 mod distribute;
@@ -61,7 +62,9 @@ pub fn prepare(ctx: &Ctx, argv: Vec<OsString>) -> Prepared {
         // difference, whichever host it would go to.
         Scan::Distribute(mut job) => match args::side_outputs(&job) {
             Err(why) => Err((LocalReason::SideOutput(why), None)),
-            Ok(s) if s.needs_pump.is_some() && !ctx.vars.pump() => {
+            // In plain mode a -g job may go to a daemon of ours in pump
+            // form (attempt/upgrade.rs): the attempt decides.
+            Ok(s) if s.needs_pump.is_some() && !ctx.vars.pump() && !upgradable(ctx, &job) => {
                 let why = s.needs_pump.unwrap_or_default();
                 Err((LocalReason::SideOutput(format!("{why} (off)")), None))
             }
@@ -100,6 +103,12 @@ pub fn compile(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
             run_local(ctx, &p.local_argv, None, slots)
         }
     }
+}
+
+/// Whether a plain-mode job may go in pump form for its debug
+/// information (the pure half of `attempt/upgrade.rs`'s decision).
+fn upgradable(ctx: &Ctx, job: &Job) -> bool {
+    ctx.vars.pump_debug_info() && args::plain::debug_info(&job.argv)
 }
 
 fn resolve_native(ctx: &Ctx, argv: &mut Vec<OsString>) -> Option<String> {

@@ -34,7 +34,20 @@
 //!   then slot 1, ...; the user's `/N` stays the ceiling and the list
 //!   order the tie-break. With nothing measured and no queue reported the
 //!   order is exactly 3.4's.
+//! * **Affinity** (pump mode, issue 16): a daemon keeps the sources and
+//!   headers it was sent (docs/extension.md §10), so a job sent where its
+//!   source went last time sends only what changed. A pump job's source
+//!   path ranks the tier's remote hosts by rendezvous hashing
+//!   ([`affinity`]): the job takes a free slot of its first host, else of
+//!   its second, ..., the same order in every build whatever the other
+//!   jobs hold, so a rebuild places a file where the first build did
+//!   whenever that host has a free slot. That costs nothing in speed:
+//!   every free slot of a host in the tier with no queue is as good as
+//!   another (`/N` is the user's statement of what the host takes), and
+//!   the hosts that report a queue still come last. Local hosts keep
+//!   their places in 3.4's order.
 
+use std::cmp::Reverse;
 use std::time::Duration;
 
 /// A host slower than this many times the fastest usable one gets no job
@@ -62,6 +75,25 @@ pub struct HostView {
     /// Jobs waiting in its daemon's queue per compile slot, from a report
     /// younger than [`QUEUE_FRESH_SECS`] (3.4 daemons report nothing).
     pub backlog: Option<f64>,
+    /// The job's rendezvous weight for this host ([`affinity`]), for a
+    /// remote host and a job placed by its source; `None`: 3.4's order.
+    pub affinity: Option<u64>,
+}
+
+/// The rendezvous weight of host `host` (its lock id) for a job whose
+/// source is `key`: each job ranks the hosts by it, highest first. A
+/// host added or removed moves only the jobs that rank it first
+/// (rendezvous hashing), and the list's order changes nothing.
+pub fn affinity(key: &[u8], host: &str) -> u64 {
+    // FNV-1a, then splitmix64's finaliser: FNV alone leaves the high bits
+    // of similar inputs (paths that differ in a letter) alike.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in key.iter().chain(&[0]).chain(host.as_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 /// The backlog a status report means: jobs queued per compile slot (a
@@ -102,9 +134,24 @@ pub fn order(hosts: &[HostView]) -> Vec<(usize, u32)> {
             }
         }
     }
+    by_affinity(hosts, &mut out);
     // Stable: each group keeps 3.4's spreading.
     out.sort_by_key(|&(i, _)| queues(&hosts[i]));
     out
+}
+
+/// Regroup the remote hosts' pairs of `order` host by host, highest
+/// [`affinity`] first (slot 0, 1, ... of each), in the places they held:
+/// a local host's pairs stay where 3.4's order puts them.
+fn by_affinity(hosts: &[HostView], order: &mut [(usize, u32)]) {
+    let places: Vec<usize> = (0..order.len())
+        .filter(|&p| hosts[order[p].0].affinity.is_some())
+        .collect();
+    let mut remote: Vec<(usize, u32)> = places.iter().map(|&p| order[p]).collect();
+    remote.sort_by_key(|&(i, slot)| (Reverse(hosts[i].affinity), i, slot));
+    for (p, pair) in places.into_iter().zip(remote) {
+        order[p] = pair;
+    }
 }
 
 /// How long to sleep before looking for a slot again, when no slot in
@@ -153,7 +200,82 @@ mod tests {
             slots,
             ms_per_kib: ms,
             backlog: None,
+            affinity: None,
         }
+    }
+
+    /// The hosts `hosts` with a job's weights for source `key` (host `i`
+    /// named `h<i>`; `local` ones without).
+    fn placed(hosts: &[HostView], key: &str, local: &[usize]) -> Vec<HostView> {
+        let mut out = hosts.to_vec();
+        for (i, h) in out.iter_mut().enumerate() {
+            if !local.contains(&i) {
+                h.affinity = Some(affinity(key.as_bytes(), &format!("h{i}")));
+            }
+        }
+        out
+    }
+
+    /// The host a job takes: the first pair of the order not `busy`.
+    fn taken(hosts: &[HostView], busy: &[(usize, u32)]) -> Option<usize> {
+        order(hosts)
+            .into_iter()
+            .find(|p| !busy.contains(p))
+            .map(|p| p.0)
+    }
+
+    #[test]
+    fn two_builds_place_a_file_on_the_same_host_whatever_else_runs() {
+        let hosts = [h(4, None), h(4, Some(10.0)), h(4, Some(12.0))];
+        // The second build finds other jobs on slot 0 of hosts 0 and 1,
+        // and on every slot but slot 0 of host 2.
+        let busy = [(0, 0), (1, 0), (2, 1), (2, 2), (2, 3)];
+        let mut first_hosts = Vec::new();
+        for k in 0..60 {
+            let key = format!("/src/lib/file{k}.c");
+            let first = taken(&placed(&hosts, &key, &[]), &[]).unwrap();
+            assert_eq!(taken(&placed(&hosts, &key, &[]), &busy), Some(first));
+            first_hosts.push(first);
+        }
+        // Spread over the hosts, not all on the first.
+        for i in 0..3 {
+            let n = first_hosts.iter().filter(|&&x| x == i).count();
+            assert!((10..=30).contains(&n), "host {i}: {n} of 60");
+        }
+        // In 3.4's order the second build moves every file from host 0
+        // to host 2.
+        assert_eq!(taken(&hosts, &[]), Some(0));
+        assert_eq!(taken(&hosts, &busy), Some(2));
+    }
+
+    #[test]
+    fn affinity_keeps_the_tier_the_queues_and_the_local_hosts_places() {
+        let key = "/src/a.c";
+        // A slow host stays out, whatever its weight.
+        let hosts = placed(&[h(2, Some(10.0)), h(2, Some(40.0))], key, &[]);
+        assert!(order(&hosts).iter().all(|&(i, _)| i == 0));
+        // A host with a queue comes after the others.
+        let hosts = placed(&[queued(2, None, 1.0), h(2, None), h(2, None)], key, &[]);
+        let got = order(&hosts);
+        assert!(got[4..].iter().all(|&(i, _)| i == 0), "{got:?}");
+        // A local host (no weight) keeps 3.4's places: slot 0 first, its
+        // slot 1 after every host's slot 0.
+        let hosts = placed(&[h(2, None), h(2, None), h(2, None)], key, &[0]);
+        let got = order(&hosts);
+        assert_eq!((got[0], got[3]), ((0, 0), (0, 1)), "{got:?}");
+        let remote: Vec<usize> = [1, 2, 4, 5].iter().map(|&p| got[p].0).collect();
+        assert_eq!(remote[0], remote[1], "{got:?}");
+        assert_eq!(remote[2], remote[3], "{got:?}");
+        // Rendezvous: the list's order does not change the choice.
+        let a = affinity(key.as_bytes(), "tcp_10.0.0.1_3632");
+        let b = affinity(key.as_bytes(), "tcp_10.0.0.2_3632");
+        let two = |x, y| {
+            let mut v = [h(1, None), h(1, None)];
+            v[0].affinity = Some(x);
+            v[1].affinity = Some(y);
+            order(&v)[0].0
+        };
+        assert_eq!(two(a, b), 1 - two(b, a));
     }
 
     fn queued(slots: u32, ms: Option<f64>, backlog: f64) -> HostView {

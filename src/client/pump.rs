@@ -69,6 +69,9 @@ pub struct Pumped {
     pub dotd: Option<DotdPlan>,
     /// The working directory the paths were resolved against (CDIR).
     pub cwd: PathBuf,
+    /// The host tried last got the job in this form (not preprocessed
+    /// here): a failure there may be ours, not the host's.
+    pub sent: bool,
 }
 
 /// Where a pump job's dependency file goes, and the `-MT` the request
@@ -173,12 +176,14 @@ impl PumpState {
 }
 
 /// Why plain mode would not give a local compile's object, when that
-/// matters: not once the build has switched to plain mode after
-/// `DISTCC_MAX_DISCREPANCY` failures (3.4's switch, which the log states
-/// for the whole build).
+/// matters: in pump mode, and not once the build has switched to plain
+/// mode after `DISTCC_MAX_DISCREPANCY` failures (3.4's switch, which the
+/// log states for the whole build). In plain mode, a job that pump form
+/// cannot send goes as plain mode sends every job (the `-g` jobs of
+/// `src/client/attempt/upgrade.rs`): never here because of this.
 fn plain_differs(ctx: &Ctx, job: &Job) -> Option<&'static str> {
     let demoted = ctx.discrepancies.as_ref().is_some_and(|c| c.demoted());
-    crate::args::plain::differs(&job.argv).filter(|_| !demoted)
+    crate::args::plain::differs(&job.argv).filter(|_| ctx.vars.pump() && !demoted)
 }
 
 fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
@@ -262,6 +267,7 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         system: search.system,
         dotd,
         cwd,
+        sent: false,
     })
 }
 

@@ -29,7 +29,7 @@ use tracing::{error, warn};
 use crate::args::is_preprocessed;
 use crate::args::os::lossy;
 use crate::client::ctx::Ctx;
-use crate::client::job::prepare;
+use crate::client::job::{affinity_key, prepare};
 use crate::client::pump::PumpState;
 use crate::client::slots::hostlist::{self, Loaded};
 use crate::client::slots::pick::pick;
@@ -79,6 +79,7 @@ pub fn run(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
         ctx.backoff,
         ctx.pause,
         ctx.topdir.as_deref(),
+        affinity_key(ctx, &job).as_deref(),
     ) {
         Ok(Some(picked)) => &list.hosts[picked.index],
         Ok(None) => {

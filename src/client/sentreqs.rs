@@ -1,19 +1,32 @@
 //! The pump requests this user's clients sent to a host lately, the bases
-//! of the next requests by reference (docs/extension.md §11): the texts
-//! in `$DISTCC_DIR/pump/sent/<lock id>/`, one file each, named by their
-//! SHA-256, the newest [`KEEP`] kept.
+//! of the next requests by reference (docs/extension.md §11): the newest
+//! [`KEEP`] texts, in one file per host, `$DISTCC_DIR/pump/sent/<lock
+//! id>.ring`, of [`KEEP`] slots written in turn.
 //!
-//! A job's client process reads the newest [`reqref::MAX_BASES`] and
-//! names each by the digest of the bytes it read, not by the file's name:
-//! a damaged or half-replaced file is then merely a base the server does
-//! not hold (`XMIS`, one more round trip), never a wrong decompression.
+//! A slot is [`SLOT`] bytes at `i * SLOT` (the file is sparse): a
+//! [`HEAD_LEN`]-byte head (magic, the text's length, a sequence number,
+//! the text's SHA-256), then the text. A job's client process reads the
+//! heads, then the newest [`reqref::MAX_BASES`] texts, and after the
+//! server took its request writes its own text over the oldest slot, head
+//! and text in one `pwrite`. One file written in place instead of a file
+//! created, renamed and another removed per job: creating a file costs
+//! 0.2-0.3 ms of CPU on ext4, a `pwrite` a microsecond.
+//!
+//! Safe under concurrency and damage: a text is used only if it hashes to
+//! its head's digest, so a slot caught half-written by a reader, or
+//! damaged any way, is skipped (and written over first); two clients
+//! writing the same slot at once leave one whole text (writes to a file
+//! are serialised against each other), the other lost, which costs a
+//! later job a base. Bases are named by that checked digest, so the
+//! worst a slot can do is be a base the server lacks (`XMIS`, one more
+//! round trip), never a wrong decompression.
 
-use std::fs;
+use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
-use crate::protocol::hdrcache::Digest;
+use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
 use crate::protocol::reqref;
 
 /// Texts kept per host.
@@ -21,15 +34,43 @@ pub const KEEP: usize = 8;
 /// Larger texts are not kept as bases (a request naming many files gains
 /// little from its neighbours and would make every later one read it).
 pub const MAX_TEXT: u64 = 256 << 10;
+/// A slot's head: magic, length, sequence number, digest.
+pub const HEAD_LEN: usize = 16 + DIGEST_LEN;
+/// A slot: its head and the largest text kept.
+pub const SLOT: u64 = HEAD_LEN as u64 + MAX_TEXT;
+const MAGIC: &[u8; 4] = b"RQT1";
 
-/// One host's directory.
+/// One host's file.
 #[derive(Clone, Debug)]
 pub struct Memory {
-    dir: PathBuf,
+    path: PathBuf,
 }
 
-fn hex(d: &Digest) -> String {
-    d.0.iter().map(|b| format!("{b:02x}")).collect()
+/// A slot's head, as read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Head {
+    len: u32,
+    seq: u64,
+    digest: Digest,
+}
+
+fn encode_head(h: &Head) -> [u8; HEAD_LEN] {
+    let mut out = [0u8; HEAD_LEN];
+    out[..4].copy_from_slice(MAGIC);
+    out[4..8].copy_from_slice(&h.len.to_le_bytes());
+    out[8..16].copy_from_slice(&h.seq.to_le_bytes());
+    out[16..].copy_from_slice(&h.digest.0);
+    out
+}
+
+/// A head that is one (any other bytes: a free slot).
+fn decode_head(b: &[u8; HEAD_LEN]) -> Option<Head> {
+    let len = u32::from_le_bytes(b[4..8].try_into().ok()?);
+    (b[..4] == *MAGIC && len > 0 && u64::from(len) <= MAX_TEXT).then(|| Head {
+        len,
+        seq: u64::from_le_bytes(b[8..16].try_into().expect("8 bytes")),
+        digest: Digest(b[16..].try_into().expect("32 bytes")),
+    })
 }
 
 impl Memory {
@@ -37,107 +78,118 @@ impl Memory {
     /// (`$DISTCC_DIR`).
     pub fn new(topdir: &Path, lock_id: &str) -> Self {
         Self {
-            dir: topdir.join("pump").join("sent").join(lock_id),
+            path: topdir
+                .join("pump")
+                .join("sent")
+                .join(format!("{lock_id}.ring")),
         }
     }
 
-    /// The files, newest first.
-    fn newest(&self) -> Vec<PathBuf> {
-        let Ok(rd) = fs::read_dir(&self.dir) else {
+    /// Every slot's head (`None` for a free or damaged one).
+    fn heads(f: &File) -> [Option<Head>; KEEP] {
+        std::array::from_fn(|i| {
+            let mut b = [0u8; HEAD_LEN];
+            f.read_exact_at(&mut b, i as u64 * SLOT)
+                .ok()
+                .and_then(|()| decode_head(&b))
+        })
+    }
+
+    /// The slots in use, newest first.
+    fn newest(heads: &[Option<Head>; KEEP]) -> Vec<(usize, Head)> {
+        let mut used: Vec<(usize, Head)> = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| Some((i, (*h)?)))
+            .collect();
+        used.sort_by_key(|(_, h)| std::cmp::Reverse(h.seq));
+        used
+    }
+
+    /// The newest texts, at most [`reqref::MAX_BASES`], each checked
+    /// against its digest.
+    pub fn bases(&self) -> Vec<(Digest, Vec<u8>)> {
+        let Ok(f) = File::open(&self.path) else {
             return Vec::new();
         };
-        let mut files: Vec<(SystemTime, PathBuf)> = rd
-            .filter_map(Result::ok)
-            .filter(|e| e.file_name().len() == 64)
-            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-            .collect();
-        files.sort_by_key(|f| std::cmp::Reverse(f.0));
-        files.into_iter().map(|(_, p)| p).collect()
+        let mut out: Vec<(Digest, Vec<u8>)> = Vec::new();
+        for (i, h) in Self::newest(&Self::heads(&f)) {
+            if out.len() == reqref::MAX_BASES {
+                break;
+            }
+            // Two clients may have kept the same text at once.
+            if out.iter().any(|(d, _)| *d == h.digest) {
+                continue;
+            }
+            let mut text = vec![0u8; h.len as usize];
+            let read = f.read_exact_at(&mut text, i as u64 * SLOT + HEAD_LEN as u64);
+            // Only the texts used are hashed (SHA-256 of 4 of 8 texts).
+            if read.is_ok() && Digest::of(&text) == h.digest {
+                out.push((h.digest, text));
+            }
+        }
+        out
     }
 
-    /// The newest texts, at most [`reqref::MAX_BASES`], with their
-    /// digests computed from what was read.
-    pub fn bases(&self) -> Vec<(Digest, Vec<u8>)> {
-        self.newest()
-            .iter()
-            .filter_map(|p| fs::read(p).ok())
-            .filter(|t| !t.is_empty() && t.len() as u64 <= MAX_TEXT)
-            .take(reqref::MAX_BASES)
-            .map(|t| (Digest::of(&t), t))
-            .collect()
-    }
-
-    /// Keep `text` (the server has it now) and drop all but the newest
-    /// [`KEEP`]. Failures only cost later requests their bases.
+    /// Keep `text` (the server has it now) over the oldest slot, or a
+    /// free one. Failures only cost later requests their bases.
     pub fn keep(&self, text: &[u8]) {
-        if text.len() as u64 > MAX_TEXT {
+        if text.is_empty() || text.len() as u64 > MAX_TEXT {
             return;
         }
         let _ = self.write(text);
-        for old in self.newest().iter().skip(KEEP) {
-            let _ = fs::remove_file(old);
-        }
     }
 
     /// The server lacked a base (`XMIS`): it was restarted or evicted
     /// them, so the others are unlikely to be held either. All are
     /// dropped, for the next jobs not to pay the round trip too.
     pub fn forget(&self) {
-        for old in self.newest() {
-            let _ = fs::remove_file(old);
+        if let Ok(f) = OpenOptions::new().write(true).open(&self.path) {
+            for i in 0..KEEP {
+                let _ = f.write_all_at(&[0u8; HEAD_LEN], i as u64 * SLOT);
+            }
         }
     }
 
+    fn open(&self) -> io::Result<File> {
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o666)
+                .open(&self.path)
+        };
+        open().or_else(|_| {
+            fs::create_dir_all(self.path.parent().expect("under pump/sent"))?;
+            open()
+        })
+    }
+
     fn write(&self, text: &[u8]) -> io::Result<()> {
-        fs::create_dir_all(&self.dir)?;
-        let path = self.dir.join(hex(&Digest::of(text)));
-        let tmp = self.dir.join(format!(".{}.tmp", std::process::id()));
-        let done = fs::write(&tmp, text).and_then(|()| fs::rename(&tmp, &path));
-        if done.is_err() {
-            let _ = fs::remove_file(&tmp);
+        let f = self.open()?;
+        let heads = Self::heads(&f);
+        let seq = heads.iter().flatten().map(|h| h.seq).max().unwrap_or(0) + 1;
+        let head = Head {
+            len: text.len() as u32,
+            seq,
+            digest: Digest::of(text),
+        };
+        // A text kept already is made the newest: its head alone again.
+        if let Some(i) = (0..KEEP).find(|&i| heads[i].is_some_and(|h| h.digest == head.digest)) {
+            return f.write_all_at(&encode_head(&head), i as u64 * SLOT);
         }
-        done
+        let slot = (0..KEEP)
+            .min_by_key(|&i| heads[i].map_or(0, |h| h.seq))
+            .expect("KEEP slots");
+        let mut out = Vec::with_capacity(HEAD_LEN + text.len());
+        out.extend_from_slice(&encode_head(&head));
+        out.extend_from_slice(text);
+        f.write_all_at(&out, slot as u64 * SLOT)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_newest_texts_are_the_bases_and_a_damaged_one_is_named_by_its_bytes() {
-        let top = std::env::temp_dir().join(format!("distcc-sentreqs-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&top);
-        let sent = Memory::new(&top, "tcp_10.0.0.1_3632");
-        assert!(sent.bases().is_empty(), "nothing sent yet");
-        for i in 0..12u8 {
-            sent.keep(&[b'a' + i; 100]);
-            // Distinct modification times.
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert_eq!(sent.newest().len(), KEEP);
-        let bases = sent.bases();
-        assert_eq!(bases.len(), reqref::MAX_BASES);
-        assert_eq!(bases[0].1, vec![b'l'; 100], "newest first");
-        for (d, t) in &bases {
-            assert_eq!(*d, Digest::of(t));
-        }
-        // A file whose bytes are not its name's: named by its bytes.
-        let newest = &sent.newest()[0];
-        fs::write(newest, b"damaged").unwrap();
-        assert_eq!(
-            sent.bases()[0],
-            (Digest::of(b"damaged"), b"damaged".to_vec())
-        );
-        sent.keep(&vec![0u8; MAX_TEXT as usize + 1]);
-        assert_eq!(sent.newest().len(), KEEP, "too large to keep");
-        sent.forget();
-        assert!(sent.bases().is_empty());
-        let leftovers = fs::read_dir(&sent.dir)
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().len() != 64)
-            .count();
-        assert_eq!(leftovers, 0, "no temp file left");
-        fs::remove_dir_all(&top).unwrap();
-    }
-}
+#[path = "sentreqs_tests.rs"]
+mod tests;

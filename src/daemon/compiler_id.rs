@@ -7,33 +7,74 @@
 //! compile, in a job directory of its own. An identity is computed once per compiler binary and kept in memory
 //! while the files it hashed are unchanged (a `stat` each per job); one
 //! computation at a time, so a burst of first jobs waits for one answer.
+//!
+//! Clients' identities are remembered too ([`Seen`]): with
+//! `COMPILER_ID_REF` a client names its identity by digest, and only a
+//! digest this daemon has not seen costs the question `XCIQ` and the
+//! identity whole, once per client compiler while the daemon runs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::io::AsyncWrite;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::debug;
 
 use super::exec::{ExecSpec, has_slash, is_executable_file, resolve};
 use super::extension::{Session, send};
-use super::job::{Shared, Stop, io_stop, refuse};
+use super::incoming::Incoming;
+use super::job::{Shared, Stop, io_stop, read_stop, refuse};
 use super::summary::Category;
 use crate::compiler_id::{self, Answer, BANNER_ARGS, Entry, Identity, files};
 use crate::error::ExitCode;
 use crate::protocol::ext::Before;
+use crate::protocol::hdrcache::Digest;
 
 /// How long one question may take (a compiler that hangs is not asked
 /// again until the next job).
 const QUESTION_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The identities known, by the compiler binary a name resolved to.
+/// The identities known, by the compiler binary a name resolved to, and
+/// the clients' identities seen lately.
 #[derive(Debug, Default)]
 pub struct Known {
     entries: Mutex<HashMap<PathBuf, Entry>>,
     computing: tokio::sync::Mutex<()>,
+    seen: Mutex<Seen>,
+}
+
+/// Clients' identities seen lately, by SHA-256 of their text. A farm's
+/// clients have a handful of compilers; at most [`Seen::MAX`] (of at most
+/// 4 KiB each) are kept, the least recently named dropped first.
+#[derive(Debug, Default)]
+pub struct Seen(VecDeque<(Digest, Vec<u8>)>);
+
+impl Seen {
+    /// How many identities are kept.
+    pub const MAX: usize = 64;
+
+    /// The identity whose digest is `d`, now the most recently named.
+    pub fn recall(&mut self, d: &Digest) -> Option<Vec<u8>> {
+        let i = self.0.iter().position(|(k, _)| k == d)?;
+        let e = self.0.remove(i)?;
+        let id = e.1.clone();
+        self.0.push_back(e);
+        Some(id)
+    }
+
+    /// Keep `id` (a text that parsed as an identity).
+    pub fn keep(&mut self, id: &[u8]) {
+        let d = Digest::of(id);
+        if self.recall(&d).is_some() {
+            return;
+        }
+        if self.0.len() >= Self::MAX {
+            self.0.pop_front();
+        }
+        self.0.push_back((d, id.to_vec()));
+    }
 }
 
 /// What the comparison found.
@@ -126,7 +167,7 @@ async fn compute(
 ) -> Result<Entry, String> {
     let dir = shared
         .dirs
-        .take()
+        .take(false)
         .map_err(|e| format!("cannot create a directory to ask the compiler in: {e}"))?;
     let banner = ask(shared, argv0, BANNER_ARGS, dir.path())
         .await
@@ -191,15 +232,22 @@ async fn ask(
 /// The compiler check of a job whose client chose it: compare, and on a
 /// mismatch either answer `XCMM` and stop (nothing is compiled), or, if
 /// the client asked for the compile anyway, note `XCMM` for the reply.
-pub(super) async fn apply<W: AsyncWrite + Unpin>(
+pub(super) async fn apply<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     mut session: Session,
     argv0: &OsStr,
+    inc: &mut Incoming<R>,
     writer: &mut W,
     shared: &Shared,
 ) -> Result<Session, Stop> {
+    let by_digest = session.choice.compiler_id.is_empty();
+    if let (true, Some(d)) = (by_digest, session.choice.compiler_digest) {
+        session.choice.compiler_id = theirs(d, inc, writer, shared).await?;
+    }
     let verdict = check(shared, argv0, &session.choice.compiler_id)
         .await
         .map_err(refuse)?;
+    // It parsed: a later job may name it by digest.
+    shared.compiler_ids.seen().keep(&session.choice.compiler_id);
     let (differs, ours) = match verdict {
         Verdict::Same => return Ok(session),
         Verdict::Unknown(why) => {
@@ -233,4 +281,60 @@ pub(super) async fn apply<W: AsyncWrite + Unpin>(
         reason: format!("{what}; not compiled"),
         quiet: true,
     })
+}
+
+/// The client's identity named by digest `d`: remembered, or asked for
+/// (`XCIQ`) and checked against the digest.
+async fn theirs<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
+    d: Digest,
+    inc: &mut Incoming<R>,
+    writer: &mut W,
+    shared: &Shared,
+) -> Result<Vec<u8>, Stop> {
+    if let Some(id) = shared.compiler_ids.seen().recall(&d) {
+        return Ok(id);
+    }
+    debug!("asking the client for its compiler identity: {d:?} not seen");
+    let mut bytes = Vec::new();
+    Before::IdentityWanted.encode(&mut bytes);
+    send(writer, &bytes, shared.settings.io_timeout)
+        .await
+        .map_err(io_stop)?;
+    let id = inc.identity().await.map_err(read_stop)?;
+    if Digest::of(&id) != d {
+        return Err(refuse("XCID: the identity is not the one XCIR named"));
+    }
+    Ok(id)
+}
+
+impl Known {
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_identities_are_bounded_and_the_least_recently_named_go_first() {
+        let mut seen = Seen::default();
+        let id = |i: usize| format!("distcc-compiler-id 1\nversion {i}\n").into_bytes();
+        for i in 0..Seen::MAX {
+            seen.keep(&id(i));
+        }
+        // Named again: 0 is now the most recent, 1 the least.
+        assert_eq!(seen.recall(&Digest::of(&id(0))), Some(id(0)));
+        seen.keep(&id(0));
+        seen.keep(&id(Seen::MAX));
+        assert_eq!(seen.0.len(), Seen::MAX);
+        assert_eq!(seen.recall(&Digest::of(&id(1))), None);
+        assert_eq!(seen.recall(&Digest::of(&id(0))), Some(id(0)));
+        assert_eq!(
+            seen.recall(&Digest::of(&id(Seen::MAX))),
+            Some(id(Seen::MAX))
+        );
+        assert_eq!(seen.recall(&Digest::of(b"unknown")), None);
+    }
 }

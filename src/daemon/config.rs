@@ -219,6 +219,7 @@ impl Config {
                         .saturating_mul(1 << 20),
                     Mode::Inetd => 0,
                 },
+                inetd: mode == Mode::Inetd,
             },
             sandbox,
             warnings,

@@ -16,6 +16,7 @@ use super::job::{Shared, Stop, read_stop};
 use super::summary::Category;
 use super::sysinfo;
 use crate::error::ExitCode;
+use crate::protocol::ProtocolError;
 use crate::protocol::codec::Codec;
 use crate::protocol::ext::{self, Before, Choice, ServerHello, Status, cap};
 use crate::protocol::token::HEADER_LEN;
@@ -24,12 +25,19 @@ use crate::protocol::token::HEADER_LEN;
 pub const OFFER: u32 =
     cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::PUMP_OUTPUTS;
 
-/// What this daemon offers now: [`OFFER`], and the header cache and
-/// requests by reference when its store is on.
+/// What this daemon offers now: [`OFFER`], the header cache and
+/// requests by reference when its store is on, and identities by digest
+/// unless it serves one connection per process (`--inetd`), where none
+/// would be remembered and every job would be asked for its identity.
 pub fn offer(shared: &Shared) -> u32 {
-    match shared.headers {
+    let stored = match shared.headers {
         Some(_) => OFFER | cap::HEADER_CACHE | cap::REQUEST_REF,
         None => OFFER,
+    };
+    if shared.settings.inetd {
+        stored
+    } else {
+        stored | cap::COMPILER_ID_REF
     }
 }
 
@@ -83,6 +91,7 @@ impl Session {
             (cap::HEADER_CACHE, "header cache"),
             (cap::PUMP_OUTPUTS, "pump-mode outputs"),
             (cap::REQUEST_REF, "requests by reference"),
+            (cap::COMPILER_ID_REF, "compiler identity by digest"),
         ];
         let used: Vec<&str> = names
             .iter()
@@ -136,6 +145,22 @@ where
                 category: Category::Other,
                 ret: ExitCode::Truncated,
                 reason: "client probed for the extension and closed".into(),
+                quiet: true,
+            });
+        }
+        // Not the client's mistake: it chose from what it remembers of an
+        // earlier offer, and sends the job again once it has read this
+        // one (docs/extension.md §2.1). Worth an info line, not a warning.
+        Err(ReadError::Protocol(ProtocolError::Ext { token, what }))
+            if &token == b"XCAP" && what == ext::NOT_OFFERED =>
+        {
+            return Err(Stop {
+                category: Category::Other,
+                ret: ExitCode::ProtocolError,
+                reason: format!(
+                    "client chose from an earlier offer of this server (now {caps:#x}); \
+                     it sends the job again after reading this one"
+                ),
                 quiet: true,
             });
         }

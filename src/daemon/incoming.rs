@@ -275,6 +275,11 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         }
     }
 
+    /// Bytes taken from the stream so far.
+    pub fn consumed(&self) -> usize {
+        self.consumed
+    }
+
     fn consume(&mut self, n: usize) {
         self.buf.drain(..n);
         self.consumed += n;

@@ -13,8 +13,12 @@
 //! directory goes to the next job. There are at most as many as jobs ever
 //! ran at once; they are removed when the daemon exits. (For the same
 //! reason small sources reach the compiler from memory rather than through
-//! a file: see [`super::job`].) With `DISTCC_SAVE_TEMPS=1` every job gets
-//! a fresh directory that is kept, renamed `distccd_saved_XXXXXX`.
+//! a file: see [`super::job`].) A pump job's mirror ([`TREE`]) may stay
+//! too, for the next pump job in that directory to bring up to date
+//! rather than write anew ([`super::tree`]); a job of protocols 1 or 2
+//! gets a directory without one, or the tree is removed first. With
+//! `DISTCC_SAVE_TEMPS=1` every job gets a fresh directory that is kept,
+//! renamed `distccd_saved_XXXXXX`.
 //!
 //! Ownership, so that a daemon that died (`kill -9`, a crash, the OOM
 //! killer) leaves nothing behind for good, while daemons sharing a TMPDIR
@@ -34,7 +38,7 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -48,12 +52,17 @@ const NEW_PREFIX: &str = "distccd_new_";
 const SAVED_PREFIX: &str = "distccd_saved_";
 /// How old a `distccd_new_*` must be before it counts as abandoned.
 const NEW_GRACE: Duration = Duration::from_secs(60);
+/// The entry of a job directory that may outlive its job: a pump job's
+/// mirror, when the job asked ([`JobDir::keep_tree`]).
+pub const TREE: &str = "root";
 
-/// One directory: its path and the lock that says it is ours.
+/// One directory: its path, the lock that says it is ours, and whether
+/// an earlier job's [`TREE`] is in it.
 #[derive(Debug)]
 struct Slot {
     path: PathBuf,
     _lock: Flock<File>,
+    tree: bool,
 }
 
 /// The job directories of one daemon.
@@ -74,29 +83,46 @@ impl JobDirs {
         })
     }
 
-    /// An empty private directory for one job.
-    pub fn take(self: &Arc<Self>) -> io::Result<JobDir> {
+    /// An empty private directory for one job; for a pump job (`tree`)
+    /// one with an earlier job's [`TREE`] in it if there is one
+    /// ([`JobDir::has_tree`]), for any other never.
+    pub fn take(self: &Arc<Self>, tree: bool) -> io::Result<JobDir> {
         let reused = if self.keep {
             None
         } else {
-            self.free.lock().unwrap_or_else(|e| e.into_inner()).pop()
+            let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+            let best = free.iter().rposition(|s| s.tree == tree);
+            best.or(free.len().checked_sub(1)).map(|i| free.remove(i))
         };
-        let slot = match reused {
+        let mut slot = match reused {
             Some(s) => s,
             None => self.create()?,
         };
+        if slot.tree && !tree {
+            if let Err(e) = fs::remove_dir_all(slot.path.join(TREE)) {
+                tracing::warn!("cannot empty {}: {e}; removing it", slot.path.display());
+                remove(&slot.path);
+                slot = self.create()?;
+            }
+            slot.tree = false;
+        }
         Ok(JobDir {
             slot: Some(slot),
             dirs: self.clone(),
+            keep_tree: AtomicBool::new(false),
         })
     }
 
     fn create(&self) -> io::Result<Slot> {
         let (path, lock) = create_private_dir(&self.tmpdir)?;
-        Ok(Slot { path, _lock: lock })
+        Ok(Slot {
+            path,
+            _lock: lock,
+            tree: false,
+        })
     }
 
-    fn give_back(&self, slot: Slot) {
+    fn give_back(&self, mut slot: Slot, keep_tree: bool) {
         if self.keep {
             let saved = slot.path.with_file_name(
                 slot.path
@@ -113,7 +139,8 @@ impl JobDirs {
             }
             return;
         }
-        match empty_dir(&slot.path) {
+        slot.tree = keep_tree;
+        match empty_dir(&slot.path, keep_tree.then_some(TREE)) {
             Ok(()) => self
                 .free
                 .lock()
@@ -203,11 +230,16 @@ fn remove(path: &Path) {
     }
 }
 
-/// Remove everything inside `dir`, keeping `dir`.
-fn empty_dir(dir: &Path) -> io::Result<()> {
+/// Remove everything inside `dir`, keeping `dir` (and `except`, if it is
+/// a directory).
+fn empty_dir(dir: &Path, except: Option<&str>) -> io::Result<()> {
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_dir() {
+        let is_dir = entry.file_type()?.is_dir();
+        if is_dir && except.is_some_and(|e| entry.file_name() == e) {
+            continue;
+        }
+        if is_dir {
             fs::remove_dir_all(entry.path())?;
         } else {
             fs::remove_file(entry.path())?;
@@ -221,9 +253,21 @@ fn empty_dir(dir: &Path) -> io::Result<()> {
 pub struct JobDir {
     slot: Option<Slot>,
     dirs: Arc<JobDirs>,
+    keep_tree: AtomicBool,
 }
 
 impl JobDir {
+    /// An earlier pump job's [`TREE`] is in the directory.
+    pub fn has_tree(&self) -> bool {
+        self.slot.as_ref().is_some_and(|s| s.tree)
+    }
+
+    /// Leave [`TREE`] for the next pump job in this directory when this
+    /// job ends (not with `DISTCC_SAVE_TEMPS`, which keeps everything).
+    pub fn keep_tree(&self) {
+        self.keep_tree.store(true, Ordering::Relaxed);
+    }
+
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.slot.as_ref().expect("taken only on drop").path
@@ -247,7 +291,8 @@ impl JobDir {
 impl Drop for JobDir {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            self.dirs.give_back(slot);
+            let keep = self.keep_tree.load(Ordering::Relaxed);
+            self.dirs.give_back(slot, keep);
         }
     }
 }
@@ -327,111 +372,5 @@ fn suffix(n: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn base(tag: &str) -> PathBuf {
-        let b = std::env::temp_dir().join(format!("jobdir-{tag}-{}", std::process::id()));
-        fs::create_dir_all(&b).unwrap();
-        b
-    }
-
-    #[test]
-    fn directories_are_private_emptied_reused_and_removed() {
-        let base = base("reuse");
-        let dirs = JobDirs::new(&base, false);
-        let a = dirs.take().unwrap();
-        let b = dirs.take().unwrap();
-        assert_ne!(a.path(), b.path());
-        let mode = fs::metadata(a.path()).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
-        a.create_file("x").unwrap();
-        assert!(
-            a.create_file("x").is_err(),
-            "create_file must not reuse a file"
-        );
-        fs::create_dir(a.file("sub")).unwrap();
-        fs::write(a.file("sub/y"), "y").unwrap();
-        let pa = a.path().to_path_buf();
-        drop(a);
-        assert_eq!(fs::read_dir(&pa).unwrap().count(), 0, "not emptied");
-        let again = dirs.take().unwrap();
-        assert_eq!(again.path(), pa, "not reused");
-        drop((again, b));
-        drop(dirs);
-        assert_eq!(fs::read_dir(&base).unwrap().count(), 0, "left behind");
-        fs::remove_dir_all(&base).unwrap();
-    }
-
-    #[test]
-    fn save_temps_keeps_every_directory() {
-        let base = base("keep");
-        let dirs = JobDirs::new(&base, true);
-        let a = dirs.take().unwrap();
-        a.create_file("x").unwrap();
-        let pa = a.path().to_path_buf();
-        drop(a);
-        let b = dirs.take().unwrap();
-        assert_ne!(b.path(), pa);
-        drop((b, dirs));
-        let name = pa.file_name().unwrap().to_str().unwrap();
-        let saved = pa.with_file_name(name.replace(JOB_PREFIX, SAVED_PREFIX));
-        assert!(saved.join("x").exists(), "not kept as {}", saved.display());
-        // A restarted daemon leaves saved directories alone.
-        assert!(remove_stale(&base).removed.is_empty());
-        assert!(saved.join("x").exists());
-        fs::remove_dir_all(&base).unwrap();
-    }
-
-    #[test]
-    fn stale_directories_are_those_nobody_holds() {
-        let base = base("stale");
-        let dirs = JobDirs::new(&base, false);
-        let held = dirs.take().unwrap();
-        held.create_file("output.o").unwrap();
-        // What a daemon killed with -9 leaves: a job directory with files
-        // and no lock; a directory half made long ago; and things that are
-        // not ours to remove.
-        let dead = base.join(format!("{JOB_PREFIX}dead01"));
-        fs::create_dir_all(dead.join("root/sub")).unwrap();
-        fs::write(dead.join("output.o"), "o").unwrap();
-        let new_old = base.join(format!("{NEW_PREFIX}old001"));
-        fs::create_dir(&new_old).unwrap();
-        let old = SystemTime::now() - Duration::from_secs(3600);
-        File::open(&new_old).unwrap().set_modified(old).unwrap();
-        let new_recent = base.join(format!("{NEW_PREFIX}new001"));
-        fs::create_dir(&new_recent).unwrap();
-        let others = [
-            base.join("distccd_AbCdEf"),           // 3.4's pump directory
-            base.join("distccd_AbCdEf.i"),         // 3.4's temp file
-            base.join(format!("{SAVED_PREFIX}x")), // DISTCC_SAVE_TEMPS
-        ];
-        fs::create_dir(&others[0]).unwrap();
-        fs::write(&others[1], "").unwrap();
-        fs::create_dir(&others[2]).unwrap();
-        let link = base.join(format!("{JOB_PREFIX}link01"));
-        std::os::unix::fs::symlink(&others[0], &link).unwrap();
-
-        let mut got = remove_stale(&base);
-        got.removed.sort();
-        let mut want = vec![dead.clone(), new_old.clone()];
-        want.sort();
-        assert_eq!(
-            got,
-            Cleanup {
-                removed: want,
-                in_use: 1
-            }
-        );
-        assert!(
-            held.file("output.o").exists(),
-            "a live directory was touched"
-        );
-        for p in others.iter().chain([&new_recent, &link]) {
-            assert!(fs::symlink_metadata(p).is_ok(), "{} removed", p.display());
-        }
-        drop((held, dirs));
-        fs::remove_dir_all(&base).unwrap();
-    }
-}
+#[path = "jobdir_tests.rs"]
+mod tests;

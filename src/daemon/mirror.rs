@@ -200,6 +200,47 @@ pub fn output_place(cwd: &ClientPath, output: &[u8]) -> Result<OutputPlace, Stri
     })
 }
 
+/// Why a server of ours refuses a pump job whose side outputs come back
+/// because of the files the client sends (`sent`, NAMEs), for a compile
+/// in `cwd` writing `output` and the `side` files beside it: the `-o`
+/// value has no [`OutputPlace`], or a file sent stands where it needs a
+/// directory, or where (or under where) the object or a side file goes.
+/// The server finds the same in its mirror (`pumpjob`), and refuses; the
+/// client asks first, since a refused job looks to it like a failed
+/// host, and the fault is the job's.
+pub fn output_clash<'a>(
+    cwd: &[u8],
+    output: &[u8],
+    side: &[impl AsRef<OsStr>],
+    sent: impl IntoIterator<Item = &'a [u8]>,
+) -> Option<String> {
+    let place = ClientPath::parse("CDIR", cwd).and_then(|cwd| output_place(&cwd, output));
+    let place = match place {
+        Ok(p) => p,
+        Err(why) => return Some(why),
+    };
+    let beside = &place.file.parts[..place.file.parts.len() - 1];
+    let mut written = vec![place.file.parts.clone()];
+    for name in side {
+        let mut p = beside.to_vec();
+        p.push(name.as_ref().as_bytes().to_vec());
+        written.push(p);
+    }
+    for name in sent {
+        // A name the server refuses anyway is not this check's business.
+        let Ok(n) = ClientPath::parse("NAME", name) else {
+            continue;
+        };
+        if place.dirs.iter().any(|d| d.parts.starts_with(&n.parts)) {
+            return Some(format!("it sends {n}, where -o needs a directory"));
+        }
+        if written.iter().any(|w| n.parts.starts_with(w)) {
+            return Some(format!("it sends {n}, where the compiler writes an output"));
+        }
+    }
+    None
+}
+
 /// Clean the compiler's .d text for the client (spec §4.5 step 8): on
 /// each line the first occurrence of the server's output path becomes
 /// `target`, and the mirror root is removed from every path under it, so
@@ -236,169 +277,5 @@ fn replace_first(line: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[track_caller]
-    fn path(s: &str) -> ClientPath {
-        ClientPath::parse("NAME", s.as_bytes()).unwrap()
-    }
-
-    #[test]
-    fn outputs_are_placed_lexically_through_real_directories() {
-        let cwd = path("/src/p");
-        let place = |o: &str| output_place(&cwd, o.as_bytes());
-        let shown = |o: &str| {
-            let p = place(o).unwrap();
-            let dirs: Vec<String> = p.dirs.iter().map(|d| d.to_string()).collect();
-            (dirs.join(" "), p.file.to_string())
-        };
-        assert_eq!(shown("x.o"), (String::new(), "/src/p/x.o".into()));
-        assert_eq!(
-            shown("out/x.o"),
-            ("/src/p/out".into(), "/src/p/out/x.o".into())
-        );
-        // Every directory walked is made real, the one `..` leaves too.
-        assert_eq!(
-            shown("a/../../b/./x.o"),
-            ("/src/p/a /src/b".into(), "/src/b/x.o".into())
-        );
-        assert_eq!(shown("/abs/x.o"), ("/abs".into(), "/abs/x.o".into()));
-        assert_eq!(shown("../../x.o"), (String::new(), "/x.o".into()));
-        for (o, why) in [
-            ("../../../x.o", "climbs above /"),
-            ("out/", "names no file"),
-            ("out/..", "names no file"),
-            ("", "names no file"),
-        ] {
-            let e = place(o).unwrap_err();
-            assert!(e.contains(why), "{o}: {e}");
-        }
-    }
-
-    #[test]
-    fn client_paths() {
-        const CASES: &[(&[u8], Result<&str, &str>)] = &[
-            (b"/usr/include/stdio.h", Ok("/usr/include/stdio.h")),
-            (b"/a//b/", Ok("/a/b")),
-            (b"/", Ok("/")),
-            (b"x/y.h", Err("not an absolute path")),
-            (b"", Err("not an absolute path")),
-            (b"/a/../../../../tmp/pwned", Err("\"..\" component")),
-            (b"/a/./b", Err("\"..\" component")),
-            (b"/..", Err("\"..\" component")),
-            (b"/a\0b", Err("NUL")),
-        ];
-        for (input, want) in CASES {
-            let got = ClientPath::parse("NAME", input).map(|p| p.to_string());
-            match (got, want) {
-                (Ok(g), Ok(w)) => assert_eq!(&g, w, "{input:?}"),
-                (Err(g), Err(w)) => assert!(g.contains(w), "{input:?}: {g}"),
-                (g, w) => panic!("{input:?}: got {g:?}, want {w:?}"),
-            }
-        }
-        let p = path("/home/u/x.c");
-        assert_eq!(p.depth(), 3);
-        assert_eq!(
-            p.under(Path::new("/t/root")),
-            Path::new("/t/root/home/u/x.c")
-        );
-        assert_eq!(path("/").under(Path::new("/t/root")), Path::new("/t/root"));
-    }
-
-    #[test]
-    fn link_targets() {
-        let root = Path::new("/tmp/distccd_abcdef/root");
-        let ups = |n: usize, rest: &str| format!("{}{rest}", "../".repeat(n));
-        let sys = ups(21, "usr/include");
-        let cases: Vec<(&str, String, Result<String, &str>)> = vec![
-            // Absolute: rooted (the include server's mirrored links).
-            (
-                "/p/a.h",
-                "/p/real/a.h".into(),
-                Ok(format!("{}/p/real/a.h", root.display())),
-            ),
-            (
-                "/p/a.h",
-                "/p/../../etc/passwd".into(),
-                Err("\"..\" component"),
-            ),
-            // Relative, inside the mirror.
-            ("/p/q/a.h", "b.h".into(), Ok("b.h".into())),
-            ("/p/q/a.h", "../../x.h".into(), Ok("../../x.h".into())),
-            (
-                "/p/q/a.h",
-                "../../../x.h".into(),
-                Err("leads out of the mirror"),
-            ),
-            (
-                "/p/q/a.h",
-                "sub/../../x.h".into(),
-                Err("after a plain component"),
-            ),
-            // The include server's system directory links.
-            ("/usr/include", sys.clone(), Ok(sys)),
-            (
-                "/usr/include",
-                ups(4, "usr/include"),
-                Ok(ups(4, "usr/include")),
-            ),
-            (
-                "/usr/include",
-                ups(3, "usr/include"),
-                Err("does not reach /"),
-            ),
-            ("/a", ups(6, "tmp/victim"), Err("leads out of the mirror")),
-            (
-                "/usr/include",
-                ups(30, "etc"),
-                Err("leads out of the mirror"),
-            ),
-            ("/a", String::new(), Err("empty")),
-        ];
-        for (name, target, want) in cases {
-            let got = link_target(root, &path(name), target.as_bytes())
-                .map(|p| p.to_string_lossy().into_owned());
-            match (got, want) {
-                (Ok(g), Ok(w)) => assert_eq!(g, w, "{name} -> {target}"),
-                (Err(g), Err(w)) => assert!(g.contains(w), "{name} -> {target}: {g}"),
-                (g, w) => panic!("{name} -> {target}: got {g:?}, want {w:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn dotd_names_the_client_paths_and_target() {
-        const ROOT: &str = "/tmp/distccd_x/root";
-        const OUT: &str = "/tmp/distccd_x/output.o";
-        const CASES: &[(&str, &str, &str)] = &[
-            (
-                "/tmp/distccd_x/output.o: x.c inc/x.h \\\n /tmp/distccd_x/root/abs/y.h\n",
-                "x.o",
-                "x.o: x.c inc/x.h \\\n /abs/y.h\n",
-            ),
-            // Only the first occurrence per line is the target.
-            (
-                "/tmp/distccd_x/output.o: /tmp/distccd_x/output.o\n",
-                "t",
-                "t: /tmp/distccd_x/output.o\n",
-            ),
-            // Every rooted path on a line; a path merely starting alike stays.
-            (
-                " /tmp/distccd_x/root/a.h /tmp/distccd_x/root/b.h /tmp/distccd_x/rootless.h",
-                "t",
-                " /a.h /b.h /tmp/distccd_x/rootless.h",
-            ),
-            ("", "t", ""),
-        ];
-        for (deps, target, want) in CASES {
-            let got = clean_dotd(
-                deps.as_bytes(),
-                OUT.as_bytes(),
-                target.as_bytes(),
-                ROOT.as_bytes(),
-            );
-            assert_eq!(String::from_utf8_lossy(&got), *want, "{deps:?}");
-        }
-    }
-}
+#[path = "mirror_tests.rs"]
+mod tests;

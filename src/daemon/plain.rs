@@ -208,7 +208,7 @@ mod tests {
             let Scan::Distribute(job) = scan(&argv) else {
                 panic!("{o}")
             };
-            let dir = dirs.take().unwrap();
+            let dir = dirs.take(false).unwrap();
             let work = dir.file(WORK);
             let layout = side_layout(&job, &dir, true).unwrap();
             assert_eq!(layout.output_arg, arg, "{o}");

@@ -4,7 +4,9 @@
 //! compiler's dependency file into the DOTD reply.
 //!
 //! The mirror lives in the job directory, so it goes when the job ends,
-//! on every path, refusals included (and stays with `DISTCC_SAVE_TEMPS`).
+//! on every path, refusals included (and stays with `DISTCC_SAVE_TEMPS`),
+//! or stays for the next pump job there to bring up to date, which costs
+//! far fewer new files ([`super::tree`]).
 //! What may be written where is decided by [`super::mirror`] (pure) and
 //! done by [`super::tree`]; with the extension's header cache the files
 //! come by digest ([`super::pumpcache`]); the command line comes from
@@ -24,18 +26,18 @@ use super::incoming::{Incoming, offload};
 use super::job::{
     JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop, read_stop_after_head, refuse,
 };
-use super::jobdir::JobDir;
+use super::jobdir::{self, JobDir};
 use super::mirror::{self, ClientPath};
 use super::pumpargs;
 use super::pumpcache;
-use super::tree::{Tree, TreeError, write_new};
+use super::tree::{Tree, TreeError, write_file};
 use crate::args::os::bytes;
 use crate::args::{self, Job};
 use crate::protocol::FileKind;
 use crate::protocol::hdrcache::Item;
 
 /// The mirror root's name in the job directory.
-const ROOT: &str = "root";
+const ROOT: &str = jobdir::TREE;
 /// The dependency file's name in the job directory.
 const DEPS: &str = "deps.d";
 
@@ -84,7 +86,13 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     cached: Option<(&HeaderStore, &mut W, Option<Vec<Item>>)>,
     outputs: bool,
 ) -> Result<Prepared, Stop> {
-    let mut tree = Tree::create(dir.file(ROOT)).map_err(io_stop)?;
+    let kept = dir.has_tree();
+    let mut tree = if kept {
+        Tree::reuse(dir.file(ROOT))
+    } else {
+        Tree::create(dir.file(ROOT))
+    }
+    .map_err(io_stop)?;
     // 3.4 makes the working directory first. Made before any entry, none
     // of its components can be a symlink the client sent.
     let cwd_path = tree.mkdirs(cwd).map_err(tree_stop)?;
@@ -95,7 +103,19 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         }
         None => receive_files(inc, version, &mut tree, s).await?,
     };
-    tracing::debug!("pump job: {count} files ({total} bytes) under {cwd}");
+    // An earlier job's entries go before anything looks at the tree.
+    tree.sweep().map_err(io_stop)?;
+    // Kept for the next pump job only once the request was whole: a
+    // refused one leaves nothing.
+    dir.keep_tree();
+    tracing::debug!(
+        "pump job: {count} files ({total} bytes) under {cwd}{}",
+        if kept {
+            ", in an earlier job's mirror"
+        } else {
+            ""
+        }
+    );
     trace!("received the files in {} ms", started.elapsed().as_millis());
     let root = tree.root().as_os_str().to_os_string();
     let output = dir.file(OUTPUT).into_os_string();
@@ -248,8 +268,8 @@ pub(super) async fn write(
             s.limits.max_body
         )));
     }
-    let path = tree.file(name).map_err(tree_stop)?;
-    offload(len, move || write_new(&path, data.as_ref()))
+    let place = tree.file(name).map_err(tree_stop)?;
+    offload(len, move || write_file(&place, data.as_ref()))
         .await
         .map_err(io_stop)?
         .map_err(tree_stop)

@@ -8,15 +8,32 @@
 //! (`O_CREAT|O_EXCL|O_NOFOLLOW`, or `symlink()`), so a name sent twice is
 //! refused too. Nothing else writes into the job directory while the tree
 //! is built (it is ours, mode 0700, and the compiler has not started), and
-//! nothing is ever replaced or removed, so a directory checked once stays
-//! a real directory: checked directories are remembered.
+//! nothing this job made is ever replaced or removed, so a directory
+//! checked once stays a real directory: checked directories are
+//! remembered.
+//!
+//! **A tree kept from an earlier job** ([`Tree::reuse`]): creating and
+//! deleting ~40 inodes per job (a file per header, a directory per path
+//! component) was most of a pump server's CPU on ext4 without a journal,
+//! where every new inode is checked against every one deleted in the last
+//! minutes (`recently_deleted()`: 1.1-2.5 s of the daemons' CPU for a
+//! 73-file liblzma build, bench/RESULTS.md). Consecutive jobs of a build
+//! send mostly the same headers, so the previous job's mirror stays and
+//! is brought to exactly this job's content: a name it has as a plain
+//! file (one link) is rewritten in place, truncated, mode 0644; a
+//! directory stays (mode 0755); a symlink with the same target stays;
+//! anything else there is removed first; and [`Tree::sweep`] removes
+//! every entry this job did not send before the compiler starts, so the
+//! compiler sees what a fresh tree would hold and nothing of another
+//! client's. Only entries this job made or kept count as "sent twice" or
+//! as a symlink the client sent.
 //!
 //! The rules about names and link targets are pure: [`super::mirror`].
 
 use std::collections::HashSet;
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::mirror::{self, ClientPath};
@@ -42,6 +59,20 @@ pub struct Tree {
     root: PathBuf,
     /// Directories known to be real ones (not symlinks).
     checked: HashSet<PathBuf>,
+    /// In a kept tree: the entries this job made or kept; the rest are an
+    /// earlier job's. `None`: a fresh tree, all of it this job's.
+    ours: Option<HashSet<PathBuf>>,
+}
+
+/// Where [`Tree::file`] puts a file: a new one, or a kept tree's plain
+/// file rewritten in place.
+#[derive(Debug)]
+pub struct FilePlace {
+    /// The file.
+    pub path: PathBuf,
+    /// `Some(mode_is_0644)`: an earlier job's plain file is there, to be
+    /// truncated and rewritten (its mode reset unless already 0644).
+    rewrite: Option<bool>,
 }
 
 impl Tree {
@@ -51,12 +82,44 @@ impl Tree {
         Ok(Self {
             checked: HashSet::from([root.clone()]),
             root,
+            ours: None,
         })
+    }
+
+    /// The mirror an earlier job left at `root` (see the module comment),
+    /// or a new one if there is no real directory there.
+    pub fn reuse(root: PathBuf) -> io::Result<Self> {
+        match fs::symlink_metadata(&root) {
+            Ok(m) if m.is_dir() => {
+                if m.mode() & 0o7777 != 0o755 {
+                    fs::set_permissions(&root, fs::Permissions::from_mode(0o755))?;
+                }
+                Ok(Self {
+                    checked: HashSet::from([root.clone()]),
+                    ours: Some(HashSet::new()),
+                    root,
+                })
+            }
+            Ok(_) => {
+                fs::remove_file(&root)?;
+                Self::create(root)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Self::create(root),
+            Err(e) => Err(e),
+        }
     }
 
     /// The mirror root.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether `path` is an earlier job's entry (only in a kept tree); it
+    /// is this job's from now on.
+    fn claim(&mut self, path: &Path) -> bool {
+        self.ours
+            .as_mut()
+            .is_some_and(|ours| ours.insert(path.to_path_buf()))
     }
 
     /// Make sure `path` (inside the mirror) is a real directory; create
@@ -68,7 +131,17 @@ impl Tree {
             if self.checked.contains(&dir) {
                 continue;
             }
+            let earlier = self.claim(&dir);
             match fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() && earlier => {
+                    if m.mode() & 0o7777 != 0o755 {
+                        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755))?;
+                    }
+                }
+                Ok(_) if earlier => {
+                    fs::remove_file(&dir)?;
+                    DirBuilder::new().mode(0o755).create(&dir)?;
+                }
                 Ok(m) if m.file_type().is_symlink() => {
                     return Err(TreeError::Refused(format!(
                         "{path} goes through a symbolic link the client sent ({})",
@@ -107,11 +180,35 @@ impl Tree {
         Ok(self.mkdirs(&parent)?.join(last))
     }
 
+    /// An earlier job's entry at `path`, claimed for this job: its
+    /// metadata, or `None` if there is none.
+    fn earlier(&mut self, path: &Path) -> io::Result<Option<fs::Metadata>> {
+        if !self.claim(path) {
+            return Ok(None);
+        }
+        match fs::symlink_metadata(path) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Check `name` and prepare its parent; the caller then writes the
-    /// content with [`write_new`] (possibly on another thread).
-    pub fn file(&mut self, name: &[u8]) -> Result<PathBuf, TreeError> {
+    /// content with [`write_file`] (possibly on another thread).
+    pub fn file(&mut self, name: &[u8]) -> Result<FilePlace, TreeError> {
         let name = ClientPath::parse("NAME", name).map_err(TreeError::Refused)?;
-        self.place(&name)
+        let path = self.place(&name)?;
+        let rewrite = match self.earlier(&path)? {
+            Some(m) if m.file_type().is_file() && m.nlink() == 1 => {
+                Some(m.mode() & 0o7777 == 0o644)
+            }
+            Some(m) => {
+                remove(&path, &m)?;
+                None
+            }
+            None => None,
+        };
+        Ok(FilePlace { path, rewrite })
     }
 
     /// Create the symlink `name` for a LINK `target`.
@@ -119,7 +216,49 @@ impl Tree {
         let name = ClientPath::parse("NAME", name).map_err(TreeError::Refused)?;
         let text = mirror::link_target(&self.root, &name, target).map_err(TreeError::Refused)?;
         let path = self.place(&name)?;
+        if let Some(m) = self.earlier(&path)? {
+            if m.file_type().is_symlink() && fs::read_link(&path)? == Path::new(&text) {
+                return Ok(());
+            }
+            remove(&path, &m)?;
+        }
         std::os::unix::fs::symlink(&text, &path).map_err(|e| exists(e, &name))
+    }
+
+    /// In a kept tree, remove every entry this job did not make or keep
+    /// (an earlier job's, or its compiler's), so the compiler finds what a
+    /// new tree would hold. Nothing to do in a new tree.
+    pub fn sweep(&self) -> io::Result<()> {
+        let Some(ours) = &self.ours else {
+            return Ok(());
+        };
+        let mut dirs = vec![self.root.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let kind = entry.file_type()?;
+                if !ours.contains(&path) {
+                    if kind.is_dir() {
+                        fs::remove_dir_all(&path)?;
+                    } else {
+                        fs::remove_file(&path)?;
+                    }
+                } else if kind.is_dir() {
+                    dirs.push(path);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Remove an earlier job's entry (never followed: a symlink goes itself).
+fn remove(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
     }
 }
 
@@ -133,99 +272,35 @@ fn exists(e: io::Error, name: &impl std::fmt::Display) -> TreeError {
     }
 }
 
-/// Create `path` (prepared by [`Tree::file`]) exclusively, never through
-/// a symlink, and write `data`.
-pub fn write_new(path: &Path, data: &[u8]) -> Result<(), TreeError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o644)
-        .open(path)
-        .map_err(|e| exists(e, &path.display()))?;
+/// Write `data` at `place` (prepared by [`Tree::file`]): created
+/// exclusively, or an earlier job's file rewritten; never through a
+/// symlink.
+pub fn write_file(place: &FilePlace, data: &[u8]) -> Result<(), TreeError> {
+    let path = &place.path;
+    let mut f = match place.rewrite {
+        None => OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(0o644)
+            .open(path)
+            .map_err(|e| exists(e, &path.display()))?,
+        Some(mode_ok) => {
+            let f = OpenOptions::new()
+                .write(true)
+                .truncate(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)?;
+            if !mode_ok {
+                f.set_permissions(fs::Permissions::from_mode(0o644))?;
+            }
+            f
+        }
+    };
     f.write_all(data)?;
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(tag: &str) -> Self {
-            let p = std::env::temp_dir().join(format!("tree-{tag}-{}", std::process::id()));
-            let _ = fs::remove_dir_all(&p);
-            fs::create_dir_all(&p).unwrap();
-            Self(p)
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn put(tree: &mut Tree, name: &str, data: &str) -> Result<(), TreeError> {
-        let path = tree.file(name.as_bytes())?;
-        write_new(&path, data.as_bytes())
-    }
-
-    #[track_caller]
-    fn refused(r: Result<(), TreeError>, needle: &str) {
-        match r {
-            Err(TreeError::Refused(why)) => assert!(why.contains(needle), "{why}"),
-            other => panic!("expected a refusal with {needle:?}, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn files_links_and_directories_land_under_the_root() {
-        let s = Scratch::new("ok");
-        let mut t = Tree::create(s.0.join("root")).unwrap();
-        put(&mut t, "/src/p/x.c", "int x;\n").unwrap();
-        put(&mut t, "/src/p/inc/x.h", "int y;\n").unwrap();
-        t.link(b"/src/p/y.h", b"/src/p/inc/x.h").unwrap();
-        // The include server's link to this server's own system headers.
-        let sys = format!("{}usr/include", "../".repeat(25));
-        t.link(b"/usr/include", sys.as_bytes()).unwrap();
-        assert!(s.0.join("root/usr/include/stdio.h").exists());
-        let cwd = t.mkdirs(&ClientPath::parse("CDIR", b"/src/p/build").unwrap());
-        assert_eq!(cwd.unwrap(), s.0.join("root/src/p/build"));
-        assert_eq!(
-            fs::read_to_string(s.0.join("root/src/p/y.h")).unwrap(),
-            "int y;\n"
-        );
-        let link = fs::read_link(s.0.join("root/src/p/y.h")).unwrap();
-        assert_eq!(link, s.0.join("root/src/p/inc/x.h"));
-    }
-
-    #[test]
-    fn nothing_is_written_through_a_symlink_or_twice() {
-        let s = Scratch::new("evil");
-        let outside = s.0.join("outside");
-        fs::create_dir(&outside).unwrap();
-        let mut t = Tree::create(s.0.join("root")).unwrap();
-        // A link the rules allow (rooted), then names through it.
-        t.link(b"/a", b"/b").unwrap();
-        refused(put(&mut t, "/a/evil", "x"), "symbolic link");
-        refused(t.link(b"/a/l", b"x"), "symbolic link");
-        refused(put(&mut t, "/a", "x"), "already exists");
-        // A symlink planted inside the mirror, pointing out of it.
-        std::os::unix::fs::symlink(&outside, s.0.join("root/planted")).unwrap();
-        refused(put(&mut t, "/planted/evil", "x"), "symbolic link");
-        let cwd = ClientPath::parse("CDIR", b"/planted/sub").unwrap();
-        assert!(matches!(t.mkdirs(&cwd), Err(TreeError::Refused(_))));
-        // Names through a file, duplicates, bad names.
-        put(&mut t, "/f", "x").unwrap();
-        refused(put(&mut t, "/f/g", "x"), "as a file");
-        refused(put(&mut t, "/f", "y"), "already exists");
-        refused(put(&mut t, "/", "y"), "names the root");
-        refused(put(&mut t, "rel/x.h", "y"), "not an absolute path");
-        refused(put(&mut t, "/x/../../../y", "y"), "\"..\"");
-        assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
-        assert_eq!(fs::read_to_string(s.0.join("root/f")).unwrap(), "x");
-    }
-}
+#[path = "tree_tests.rs"]
+mod tests;

@@ -79,7 +79,14 @@ proptest! {
         let choice = Choice {
             caps: caps & cap::KNOWN,
             heartbeat_ms: if caps & cap::HEARTBEAT != 0 { ms } else { 0 },
-            compiler_id: if caps & cap::COMPILER_ID != 0 { id.clone() } else { Vec::new() },
+            // By digest the server gets the digest, not the text.
+            compiler_id: if caps & cap::COMPILER_ID != 0 && caps & cap::COMPILER_ID_REF == 0 {
+                id.clone()
+            } else {
+                Vec::new()
+            },
+            compiler_digest: (caps & cap::COMPILER_ID != 0 && caps & cap::COMPILER_ID_REF != 0)
+                .then(|| crate::protocol::hdrcache::Digest::of(&id)),
             compile_anyway: caps & cap::COMPILER_ID != 0 && secs % 2 == 1,
         };
         let bytes = choice.encode();

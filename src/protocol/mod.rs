@@ -27,6 +27,7 @@ pub mod head;
 pub mod lzo;
 pub mod message;
 pub mod reqref;
+mod step;
 pub mod token;
 pub mod zstd_body;
 

@@ -31,6 +31,18 @@ fn farm(tag: &str) -> Farm {
     f
 }
 
+/// A `PATH` on which gcc here is [`LIAR`].
+fn liar_here(f: &Farm) -> String {
+    let bin = f.path("liar-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // Under both names: the client runs gcc as x86_64-linux-gnu-gcc.
+    for name in ["gcc", "x86_64-linux-gnu-gcc"] {
+        std::fs::write(bin.join(name), LIAR).unwrap();
+        std::fs::set_permissions(bin.join(name), PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    format!("{}:/usr/bin:/bin", bin.display())
+}
+
 fn warnings(out: &std::process::Output) -> Vec<String> {
     text(&out.stderr)
         .lines()
@@ -121,14 +133,7 @@ fn other_compilers_are_refused_and_warned_about_once() {
     refused(2);
     // Another compiler here (the wrapper, as gcc on this PATH): the hosts
     // are asked again, and the wrapper's host has the same one.
-    let bin = f.path("liar-bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    // Under both names: the client runs gcc as x86_64-linux-gnu-gcc.
-    for name in ["gcc", "x86_64-linux-gnu-gcc"] {
-        std::fs::write(bin.join(name), LIAR).unwrap();
-        std::fs::set_permissions(bin.join(name), PermissionsExt::from_mode(0o755)).unwrap();
-    }
-    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let path = liar_here(&f);
     let out = f.distcc(
         &daemons[2].host(",lzo"),
         &["gcc", "-c", "hello.c", "-o", "w.o"],
@@ -217,4 +222,51 @@ fn warn_uses_the_object_and_off_does_not_ask() {
     assert!(warnings(&out).is_empty(), "{}", text(&out.stderr));
     assert_eq!(same.wait_count("COMPILE_OK", 1), 1, "{}", same.log_text());
     assert_same(&f.work().join("same.o"), &f.work().join("local.o"));
+}
+
+/// Identities by digest (docs/extension.md §7, `COMPILER_ID_REF`): a
+/// daemon asks for a client compiler's identity whole the first time
+/// only, and still tells compilers apart: after gcc's identity is known
+/// there, a job from the wrapper saying gcc 13.2.0 (another digest) is
+/// asked for its own and refused, and gcc's next job is not asked again.
+#[test]
+fn identities_by_digest_are_asked_for_once_and_still_told_apart() {
+    let f = farm("digest");
+    let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
+    let host = d.host(",lzo");
+    let asked = || {
+        d.log_text()
+            .matches("asking the client for its compiler identity")
+            .count()
+    };
+    for i in 0..2 {
+        let obj = format!("g{i}.o");
+        let out = f.distcc(&host, &["gcc", "-c", "hello.c", "-o", &obj], &[]);
+        assert_ok(&out, "gcc");
+        assert_eq!(d.wait_count("COMPILE_OK", i + 1), i + 1, "{}", d.log_text());
+        assert_same(&f.work().join(&obj), &f.work().join("local.o"));
+    }
+    assert_eq!(asked(), 1, "{}", d.log_text());
+    assert!(
+        d.log_text().contains("compiler identity by digest)"),
+        "{}",
+        d.log_text()
+    );
+    let path = liar_here(&f);
+    let out = f.distcc(
+        &host,
+        &["gcc", "-c", "hello.c", "-o", "l.o"],
+        &[("PATH", &path)],
+    );
+    assert_ok(&out, "the wrapper here");
+    assert_eq!(warnings(&out).len(), 1, "{}", text(&out.stderr));
+    assert!(d.wait_log("not compiled"), "{}", d.log_text());
+    assert_eq!(asked(), 2, "{}", d.log_text());
+    // Compiled here by the wrapper, not there by gcc.
+    assert_same(&f.work().join("l.o"), &f.work().join("liar.o"));
+    let out = f.distcc(&host, &["gcc", "-c", "hello.c", "-o", "g2.o"], &[]);
+    assert_ok(&out, "gcc again");
+    assert_eq!(d.wait_count("COMPILE_OK", 3), 3, "{}", d.log_text());
+    assert_eq!(asked(), 2, "{}", d.log_text());
+    assert_same(&f.work().join("g2.o"), &f.work().join("local.o"));
 }

@@ -167,6 +167,21 @@ impl Farm {
         support::compile_locally(&self.work(), "/usr/bin:/bin", &self.path("ctmp"), args)
     }
 
+    /// How long compiling `args` here takes now (its `-o` redirected out
+    /// of `work/`): the unit of a wall-clock bound that must hold on a
+    /// loaded machine, where this compile is as slow as the one timed.
+    pub fn local_time(&self, args: &[&str]) -> std::time::Duration {
+        let out = self.path("timing.o");
+        let out = out.to_str().unwrap();
+        let mut args = args.to_vec();
+        if let Some(i) = args.iter().position(|a| *a == "-o") {
+            args[i + 1] = out;
+        }
+        let started = std::time::Instant::now();
+        assert_ok(&self.local(&args), "the timing compile");
+        started.elapsed()
+    }
+
     /// The lock directory's file names.
     pub fn lock_files(&self) -> Vec<String> {
         let mut v: Vec<String> = std::fs::read_dir(self.path("ddir/lock"))

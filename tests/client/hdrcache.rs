@@ -5,7 +5,8 @@
 //! mid-build is sent once more; two clients whose different files share a
 //! path each get objects equal to their own local builds; a tiny store
 //! evicts and still builds right; requests by reference (§11) against
-//! bases the daemon lacks are sent again whole.
+//! bases the daemon lacks are sent again whole; a mirror kept from an
+//! earlier job shows nothing of it.
 
 use std::path::Path;
 
@@ -201,10 +202,7 @@ fn a_request_against_bases_the_daemon_lacks_is_sent_whole() {
         .map(|e| e.unwrap().path())
         .find(|p| *p != first)
         .expect("the second daemon's texts");
-    for f in std::fs::read_dir(&first).unwrap() {
-        let f = f.unwrap().path();
-        std::fs::copy(&f, second.join(f.file_name().unwrap())).unwrap();
-    }
+    std::fs::copy(&first, &second).unwrap();
     farm.write("a/config.h", "#define LEVEL 2\n");
     assert_eq!(job(&farm, &hosts, &ddir, "a", "main.c"), (3, 3));
     let log = d.log_text();
@@ -217,4 +215,46 @@ fn a_request_against_bases_the_daemon_lacks_is_sent_whole() {
     assert_eq!(job(&farm, &hosts, &ddir, "a", "main.c"), (0, 3));
     let log = d.log_text();
     assert_eq!(log.matches("a base is not held").count(), 1, "{log}");
+}
+
+/// The daemon keeps a pump job's mirror for the next pump job in its job
+/// directory (one here: `--jobs 1`): a header the earlier job had, which
+/// this client does not have, must not be found there. Both sources
+/// include "h.h" through `-Ione -Itwo`: the first job sends one/h.h, the
+/// second, after one/h.h is gone, sends two/h.h only, and its object
+/// must equal a local build's (LEVEL 2, not 1).
+#[test]
+fn an_earlier_jobs_header_in_a_kept_mirror_is_never_seen() {
+    require_tool!("gcc");
+    let farm = Farm::new("kept-mirror");
+    let main = "#include \"h.h\"\nint main(void) { return LEVEL; }\n";
+    farm.write("k/main.c", main);
+    farm.write("k/one/h.h", "#define LEVEL 1\n");
+    farm.write("k/two/h.h", "#define LEVEL 2\n");
+    let d = Daemon::start(&farm.daemon_config(Kind::Ours).args([
+        "--log-level",
+        "debug",
+        "--jobs",
+        "1",
+    ]));
+    let hosts = d.host(",cpp,lzo");
+    let ddir = client(&farm, &hosts, "ddir");
+    let args = [
+        "gcc", "-Ik/one", "-Ik/two", "-c", "k/main.c", "-o", "k/main.o",
+    ];
+    let env = [("DISTCC_PUMP", "1"), ("DISTCC_DIR", ddir.to_str().unwrap())];
+    for round in 0..2 {
+        if round == 1 {
+            std::fs::remove_file(farm.work().join("k/one/h.h")).unwrap();
+        }
+        let out = farm.distcc(&hosts, &args, &env);
+        assert_ok(&out, &format!("round {round}"));
+        let remote = farm.work().join("k/main.o.remote");
+        std::fs::rename(farm.work().join("k/main.o"), &remote).unwrap();
+        assert_ok(&farm.local(&args), "local compile");
+        assert_same(&remote, &farm.work().join("k/main.o"));
+    }
+    let log = d.log_text();
+    assert!(log.contains("in an earlier job's mirror"), "{log}");
+    assert!(!log.contains("refused"), "{log}");
 }

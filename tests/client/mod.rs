@@ -17,6 +17,7 @@ mod hdrcache;
 mod outputs;
 mod pipeline;
 mod placement;
+mod plain_debug;
 mod project;
 mod pump;
 mod pump_cache;

@@ -6,18 +6,15 @@
 //! reproduce runs here, saying why.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
-
-use distcc::protocol::Response;
-use distcc::protocol::codec::Codec;
-use distcc::protocol::ext::{self, ServerHello, Status, cap};
 
 use super::harness::{Daemon, Farm, Kind, assert_ok, probes_in_3_4_log, text};
+
+mod server;
+
+pub(super) use server::fake_ours;
 
 /// A source without system headers: its `-g` objects are identical from
 /// preprocessed text too (docs/reference.md, "Known limit").
@@ -145,7 +142,10 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
     let log = d.log_text();
     assert!(
         log.contains("client speaks extension 1 (")
-            && log.contains("outputs, header cache, pump-mode outputs, requests by reference)"),
+            && log.contains(
+                "outputs, header cache, pump-mode outputs, requests by reference, \
+             compiler identity by digest)"
+            ),
         "{log}"
     );
     for name in [
@@ -186,7 +186,10 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         4,
     );
     assert!(f.work().join("obj/prog.ii").exists());
+    // In plain mode a -g job goes to our daemon in pump form
+    // (tests/client/plain_debug.rs).
     same_as_local(&f, &d, &SPLIT_DWARF, 5);
+    assert_eq!(d.log_text().matches("pump job:").count(), 1);
     // A pump-mode host that is ours: the side files come back from pump
     // mode too (tests/client/pump_outputs.rs checks -g code there).
     same_as_local_on(
@@ -206,7 +209,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         ],
         6,
     );
-    assert_eq!(d.log_text().matches("pump job:").count(), 1);
+    assert_eq!(d.log_text().matches("pump job:").count(), 2);
     // gdb reads the types from the .dwo the object names.
     assert_ok(&f.local(&["gcc", "obj/prog.o", "-o", "prog"]), "link");
     let seen = gdb(&f, "prog", "ptype struct point");
@@ -317,9 +320,14 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     let probes = log.matches("client probed for the extension and closed");
     assert_eq!(probes.count(), 1, "{log}");
     assert!(
-        log.contains("outputs, header cache, pump-mode outputs, requests by reference)"),
+        log.contains(
+            "outputs, header cache, pump-mode outputs, requests by reference, \
+             compiler identity by digest)"
+        ),
         "{log}"
     );
+    // Plain mode as 3.4 sends it (without, the job goes in pump form:
+    // tests/client/plain_debug.rs).
     let out = f.distcc(
         &d.host(""),
         &[
@@ -331,7 +339,7 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
             "-o",
             "obj/c.o",
         ],
-        &[("DISTCC_VERBOSE", "1")],
+        &[("DISTCC_VERBOSE", "1"), ("DISTCC_PUMP_DEBUG_INFO", "0")],
     );
     assert_ok(&out, "clang -gsplit-dwarf");
     let err = text(&out.stderr);
@@ -370,83 +378,4 @@ fn a_3_4_daemon_gets_side_output_jobs_as_before() {
     let made: Vec<String> = files(&f.work().join("obj")).into_keys().collect();
     assert_eq!(made, ["a.o", "b.o"]);
     f.assert_no_backoff();
-}
-
-/// A fake server of ours on 127.0.0.1 offering `caps`, which the client
-/// knows as ours (it says hello on the job's connection): for each
-/// connection, after the hello, it reads until the client waits and
-/// writes `answer(what it read)`. Its port.
-pub(super) fn fake_ours(
-    f: &Farm,
-    caps: u32,
-    answer: impl Fn(&[u8]) -> Vec<u8> + Send + 'static,
-) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let memory = f.path("ddir/extension");
-    std::fs::create_dir_all(&memory).unwrap();
-    std::fs::write(memory.join(format!("tcp_127.0.0.1_{port}")), "v1 ours 1\n").unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let mut hello = [0u8; 12];
-            if s.read_exact(&mut hello).is_err() {
-                continue;
-            }
-            let offer = ServerHello {
-                version: 1,
-                caps,
-                status: Status::default(),
-            };
-            let _ = s.write_all(&offer.encode());
-            // The choice and the request, until the client waits.
-            s.set_read_timeout(Some(Duration::from_millis(300)))
-                .unwrap();
-            let mut got = Vec::new();
-            let mut buf = [0u8; 65536];
-            while let Ok(n @ 1..) = s.read(&mut buf) {
-                got.extend_from_slice(&buf[..n]);
-            }
-            let _ = s.write_all(&answer(&got));
-        }
-    });
-    port
-}
-
-/// A server that speaks the extension and sends back a file the command
-/// does not write (`../evil`): the client refuses the reply, writes
-/// nothing of it, and compiles here.
-#[test]
-fn a_server_cannot_make_the_client_write_another_file() {
-    let f = farm("hostile");
-    let port = fake_ours(&f, cap::OUTPUTS, |_request| {
-        let mut reply = Response {
-            version: 2,
-            object: b"not an object".to_vec(),
-            ..Response::default()
-        }
-        .encode();
-        let evil = [(b"../evil".to_vec(), b"written by the server".to_vec())];
-        ext::encode_outputs(&evil, Codec::Lzo, &mut reply);
-        reply
-    });
-    let args = [
-        "gcc",
-        "-fstack-usage",
-        "-c",
-        "src/prog.c",
-        "-o",
-        "obj/prog.o",
-    ];
-    let out = f.distcc(&format!("127.0.0.1:{port},lzo"), &args, &[]);
-    assert_ok(&out, "distcc");
-    let err = text(&out.stderr);
-    assert!(err.contains("XOUT"), "{err}");
-    assert!(!f.work().join("evil").exists(), "the server wrote ../evil");
-    let made = files(&f.work().join("obj"));
-    assert_eq!(made.keys().collect::<Vec<_>>(), ["prog.o", "prog.su"]);
-    assert!(
-        made["prog.o"].starts_with(b"\x7fELF"),
-        "the server's object was kept"
-    );
 }

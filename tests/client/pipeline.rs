@@ -261,6 +261,14 @@ fn a_remembered_offer_the_daemon_no_longer_makes_costs_one_resend() {
     );
     assert_eq!(offer(&memory(&f, &lock_id)), (version, caps));
     assert_eq!(d.wait_compiles(2), 2);
+    // The daemon's side of the resend: an info line saying why, not a
+    // warning about a refused request (it was a protocol error's).
+    let said = "client chose from an earlier offer of this server";
+    assert!(d.wait_log(said), "{}", d.log_text());
+    let log = d.log_text();
+    let line = log.lines().find(|l| l.contains(said)).unwrap();
+    assert!(!line.contains("Warning:"), "{line}");
+    assert!(!log.contains("refused request"), "{log}");
     f.local(&["gcc", "-c", "hello.c", "-o", "local.o"]);
     assert_same(&f.work().join("b.o"), &f.work().join("local.o"));
     f.assert_no_backoff();

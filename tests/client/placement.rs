@@ -3,11 +3,12 @@
 //! measured, where 3.4's order would give it half of them; the speeds
 //! clients learn are shared through `$DISTCC_DIR/hosts/`; a host whose
 //! daemon reported a queue (through the extension) gets the next job
-//! elsewhere.
+//! elsewhere; a pump job goes where its source went before (affinity).
 
 use std::path::Path;
 
 use distcc::client::placement::MIN_SAMPLES;
+use distcc::client::slots::locks::LockDir;
 
 use super::harness::{Farm, Kind, assert_ok, text};
 use crate::support;
@@ -245,4 +246,59 @@ fn queue_of(port: u16) -> u32 {
         .chunks(12)
         .find(|i| &i[..4] == b"QUEU")
         .map_or(0, |i| hex(&i[4..]))
+}
+
+/// Affinity (issue 16): a rebuild in pump mode sends each file where the
+/// first build did, though another job now holds slot 0 of the host
+/// 3.4's order takes first (which would move every file to the next
+/// host, whose daemon has none of their sources); and the first build
+/// spreads the files over the hosts by their paths.
+#[test]
+fn two_builds_place_each_pump_job_on_the_same_host() {
+    crate::require_tool!("gcc");
+    let f = Farm::with_hello("affinity");
+    let files = 8;
+    for i in 0..files {
+        f.write(
+            &format!("f{i}.c"),
+            format!("int f{i}(int x) {{ return x + {i}; }}\n"),
+        );
+    }
+    let daemons: Vec<_> = (0..3)
+        .map(|i| f.daemon_with_compiler(&format!("aff{i}"), "/usr/bin/gcc", &[]))
+        .collect();
+    let hosts: Vec<String> = daemons.iter().map(|d| d.host("/2,cpp,lzo")).collect();
+    let hosts = hosts.join(" ");
+    let env = [("DISTCC_PUMP", "1"), ("DISTCC_VERBOSE", "1")];
+    // Speed is not what this is about: nothing is measured (the figures'
+    // directory is a file), so a loaded machine's slow compile never
+    // takes a host out of the tier between the builds.
+    std::fs::create_dir_all(f.path("ddir")).unwrap();
+    std::fs::write(f.path("ddir/hosts"), "").unwrap();
+    let build = || -> Vec<String> {
+        (0..files)
+            .map(|i| {
+                let src = format!("f{i}.c");
+                let out = f.distcc(&hosts, &["gcc", "-c", &src, "-o", &format!("f{i}.o")], &env);
+                assert_ok(&out, &src);
+                let log = text(&out.stderr);
+                let sent = log
+                    .lines()
+                    .find(|l| l.contains(" (protocol 3)"))
+                    .unwrap_or_else(|| panic!("{src} not sent in pump mode: {log}"));
+                let to = sent.split(" to ").nth(1).unwrap();
+                to.split(' ').next().unwrap().to_owned()
+            })
+            .collect()
+    };
+    let first = build();
+    let used: std::collections::BTreeSet<&String> = first.iter().collect();
+    assert!(used.len() >= 2, "all on one host: {first:?}");
+    // Another job holds slot 0 of the first host of the list.
+    let locks = LockDir::open(&f.path("ddir")).unwrap();
+    let lock_id = format!("tcp_127.0.0.1_{}", daemons[0].port);
+    let held = locks.try_lock(&lock_id, 0).unwrap().expect("slot 0 free");
+    let second = build();
+    drop(held);
+    assert_eq!(first, second);
 }

@@ -18,9 +18,10 @@ use distcc::protocol::ext::cap;
 use super::harness::{Daemon, Farm, Kind, assert_ok, text};
 use super::outputs::{fake_ours, files, gdb, same_as_local_on};
 
-const UTIL_H: &str = "#define OFFSET 7\nstatic inline int twice(int v) { return v + v; }\n";
+pub(super) const UTIL_H: &str =
+    "#define OFFSET 7\nstatic inline int twice(int v) { return v + v; }\n";
 
-const CALC_C: &str = "#include <string.h>\n#include \"util.h\"\n\n\
+pub(super) const CALC_C: &str = "#include <string.h>\n#include \"util.h\"\n\n\
 #define SCALE(a, b) \\\n    ((a) * (b)  +   \\\n     OFFSET)\n\n\
 struct point { int x, y; };\n\n\
 int scaled(struct point *p, const char *s)\n{\n\
@@ -41,7 +42,7 @@ const FLAGS: &[&str] = &[
     "src/calc.c",
 ];
 
-fn with_output(out: &str) -> Vec<&str> {
+pub(super) fn with_output(out: &str) -> Vec<&str> {
     let mut v = FLAGS.to_vec();
     v.extend(["-o", out]);
     v
@@ -72,8 +73,9 @@ fn pump_mode_brings_split_dwarf_back_identical_where_plain_mode_cannot() {
         ["calc.dwo", "calc.o", "calc.su"]
     );
 
-    // Plain mode (the host without ,cpp): identical but for -g's columns.
-    let out = f.distcc(&d.host(""), &args, &[]);
+    // Plain mode as distcc 3.4 sends it (the host without ,cpp, the text
+    // preprocessed here): identical but for -g's columns.
+    let out = f.distcc(&d.host(""), &args, &[("DISTCC_PUMP_DEBUG_INFO", "0")]);
     assert_ok(&out, "plain mode");
     assert_eq!(d.wait_count("COMPILE_OK", 1), 1, "{}", d.log_text());
     assert!(d.log_text().contains("outputs"), "{}", d.log_text());
@@ -156,10 +158,12 @@ fn a_daemon_without_pump_outputs_gets_such_jobs_in_plain_mode() {
 }
 
 /// clang writes its own working directory as `DW_AT_comp_dir`, so its
-/// `-gsplit-dwarf` jobs are compiled here unless pump mode is on: then
-/// the server compiles in its copy of the client's directory, remapped,
-/// and the object and `.dwo` come back identical (clang is reproducible).
-/// To a host without `,cpp` such a job is compiled here, saying why.
+/// `-gsplit-dwarf` jobs go only in pump form: then the server compiles in
+/// its copy of the client's directory, remapped, and the object and `.dwo`
+/// come back identical (clang is reproducible). In pump mode, to a host
+/// without `,cpp` such a job is compiled here, saying why; so it is in
+/// plain mode with `DISTCC_PUMP_DEBUG_INFO=0` (without, it goes to our
+/// daemon in pump form: tests/client/plain_debug.rs).
 #[test]
 fn clang_split_dwarf_goes_in_pump_mode_only() {
     crate::require_tool!("clang");
@@ -177,7 +181,11 @@ fn clang_split_dwarf_goes_in_pump_mode_only() {
     assert!(seen.contains("int x;") && seen.contains("int y;"), "{seen}");
     for (hosts, env, why) in [
         (",lzo", &pump[..], "does not take this job in pump mode"),
-        (",cpp,lzo", &[][..], "but in pump mode (off)"),
+        (
+            ",cpp,lzo",
+            &[("DISTCC_PUMP_DEBUG_INFO", "0")][..],
+            "but in pump mode (off)",
+        ),
     ] {
         let out = f.distcc(
             &d.host(hosts),
@@ -227,4 +235,46 @@ fn pump_mode_dependency_targets_are_the_clients() {
         "{}",
         d.log_text()
     );
+}
+
+/// A pump job that would send a file where the server's compiler writes
+/// an output (a stale `obj/x.su`, included under a false `#if`, which the
+/// analysis sends anyway) would be refused by our server, and a refusal
+/// looks like a failed host: the client sees it first and sends the job
+/// to the same host in plain mode, preprocessed here. No backoff: the
+/// fault is the job's.
+#[test]
+fn a_pump_job_sending_a_file_where_an_output_goes_runs_in_plain_mode() {
+    let (f, d) = farm();
+    f.write(
+        "src/x.c",
+        "#if 0\n#include \"../obj/x.su\"\n#endif\nint x(void) { return 1; }\n",
+    );
+    f.write("obj/x.su", "stale\n");
+    let args = [
+        "gcc",
+        "-O2",
+        "-fstack-usage",
+        "-c",
+        "src/x.c",
+        "-o",
+        "obj/x.o",
+    ];
+    let out = f.distcc(
+        &d.host(",cpp,lzo"),
+        &args,
+        &[("DISTCC_PUMP", "1"), ("DISTCC_VERBOSE", "1")],
+    );
+    assert_ok(&out, "distcc");
+    f.assert_no_backoff();
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("where the compiler writes an output): preprocessing here"),
+        "{err}"
+    );
+    assert_eq!(d.wait_count("COMPILE_OK", 1), 1, "{}", d.log_text());
+    assert!(!d.log_text().contains("refused"), "{}", d.log_text());
+    let remote = files(&f.work().join("obj"));
+    assert_ok(&f.local(&args), "local build");
+    assert_eq!(remote, files(&f.work().join("obj")));
 }

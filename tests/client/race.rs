@@ -13,6 +13,9 @@ use nix::unistd::Pid;
 use super::extension::{SLOW, sleepy_daemon};
 use super::harness::{Daemon, Farm, Kind, assert_ok, assert_same, text};
 use crate::support;
+use distcc::client::race::policy;
+
+mod heartbeats;
 
 /// A daemon's whole process group stopped (3.4's preforked children
 /// too) until dropped: connections are still accepted by the kernel, and
@@ -46,6 +49,16 @@ fn measured(tag: &str, kind: Kind, options: &str) -> (Farm, Daemon, String) {
 }
 
 const NO_EXT: &[(&str, &str)] = &[("DISTCC_EXTENSION", "0")];
+
+/// The wall-clock bound of a job raced `late` after its request: that,
+/// then the local compile that wins (`local`, timed in the same test: on a
+/// loaded machine it is as slow) four times over, and 6 s for the
+/// client's own work; but under `fails_at`, what the job takes when the
+/// race does not start when it should, so the test can still fail. A
+/// fixed 8 s left 2 s of margin to the 10 s of an unmeasured host.
+fn race_bound(late: Duration, local: Duration, fails_at: Duration) -> Duration {
+    (late + local * 4 + Duration::from_secs(6)).min(fails_at)
+}
 
 fn measured_with(
     tag: &str,
@@ -101,6 +114,7 @@ fn no_leftovers(f: &Farm) {
 fn stalled_host_costs_one_local_compile(kind: Kind, options: &str) {
     let (f, d, hosts) = measured("race-stall", kind, options);
     let before = figure(&f);
+    let local = f.local_time(CC);
     let _frozen = Frozen::new(&d);
     let started = Instant::now();
     let out = f.distcc(
@@ -120,7 +134,8 @@ fn stalled_host_costs_one_local_compile(kind: Kind, options: &str) {
     // Late after the 2 s floor (the host was measured fast), then one
     // local compile; 10 s would mean the figure was not used, 60 s that
     // nothing raced.
-    assert!(took < Duration::from_secs(8), "took {took:?}:\n{err}");
+    let bound = race_bound(policy::FLOOR, local, policy::UNMEASURED);
+    assert!(took < bound, "took {took:?} (bound {bound:?}):\n{err}");
     assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
     no_leftovers(&f);
     assert!(
@@ -285,10 +300,9 @@ fn a_stalled_daemon_in_pump_mode_costs_one_local_compile_from_source() {
     crate::require_tool!("gcc");
     let pump = [("DISTCC_PUMP", "1")];
     let (f, d, hosts) = measured_with("race-pump", Kind::Ours, "/2,cpp,lzo", &pump);
-    assert_ok(
-        &f.local(&["gcc", "-O2", "-MD", "-c", "hello.c", "-o", "ref.o"]),
-        "local",
-    );
+    let args = ["gcc", "-O2", "-MD", "-c", "hello.c", "-o", "ref.o"];
+    assert_ok(&f.local(&args), "local");
+    let local = f.local_time(&args);
     let _frozen = Frozen::new(&d);
     let started = Instant::now();
     // In 3.4's protocol 3: the race once the request is sent is what is
@@ -306,7 +320,11 @@ fn a_stalled_daemon_in_pump_mode_costs_one_local_compile_from_source() {
     assert_ok(&out, "distcc in pump mode against a stalled host");
     let err = text(&out.stderr);
     assert!(err.contains("the local compile finished first"), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(8), "{err}");
+    let (took, bound) = (
+        started.elapsed(),
+        race_bound(policy::FLOOR, local, policy::UNMEASURED),
+    );
+    assert!(took < bound, "took {took:?} (bound {bound:?}): {err}");
     assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
     // The dependency file, as a local build writes it.
     let dotd = support::read(&f.work().join("hello.d"));
@@ -345,83 +363,6 @@ fn a_daemon_silent_at_the_extension_hello_is_left_within_five_seconds() {
     assert!(err.contains("the extension's offer"), "{err}");
     assert!(took >= Duration::from_secs(5), "took {took:?}:\n{err}");
     assert!(took < Duration::from_secs(15), "took {took:?}:\n{err}");
-    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
-    no_leftovers(&f);
-}
-
-/// Our daemon speaking the extension, its compiler `secs` slower on
-/// [`SLOW`] commands, measured fast by a second quick job: a farm with
-/// `hello.c` and the reference object `ref.o` of the slow command.
-fn heartbeating(tag: &str, secs: u32) -> (Farm, Daemon, String) {
-    let f = Farm::with_hello(tag);
-    assert_ok(
-        &f.local(&["gcc", SLOW, "-O2", "-c", "hello.c", "-o", "ref.o"]),
-        "local",
-    );
-    let d = sleepy_daemon(&f, secs);
-    let hosts = d.host("/2,lzo");
-    let out = f.distcc(&hosts, &["gcc", "-c", "hello.c", "-o", "warm.o"], &[]);
-    assert_ok(&out, "second warm-up");
-    assert_eq!(d.wait_compiles(2), 2, "the warm-up ran remotely");
-    std::fs::remove_file(f.work().join("warm.o")).unwrap();
-    (f, d, hosts)
-}
-
-const SLOW_CC: &[&str] = &["gcc", SLOW, "-O2", "-c", "hello.c", "-o", "hello.o"];
-
-/// Heartbeats (every second with DISTCC_IO_TIMEOUT=4) say the server is
-/// alive, not that the reply has begun: a job that is late by its
-/// compile time (20 s, the host was measured fast) is still raced, and
-/// the local compile wins.
-#[test]
-fn heartbeats_do_not_stop_racing_a_late_job() {
-    crate::require_tool!("gcc");
-    let (f, _d, hosts) = heartbeating("race-beats", 20);
-    let started = Instant::now();
-    let out = f.distcc(
-        &hosts,
-        SLOW_CC,
-        &[("DISTCC_VERBOSE", "1"), ("DISTCC_IO_TIMEOUT", "4")],
-    );
-    let took = started.elapsed();
-    assert_ok(&out, "distcc against a slow daemon sending heartbeats");
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("using 0x"),
-        "the job went in the extension: {err}"
-    );
-    assert!(err.contains("is alive after"), "a heartbeat came: {err}");
-    assert!(err.contains("compiling here too"), "{err}");
-    assert!(err.contains("the local compile finished first"), "{err}");
-    assert!(took < Duration::from_secs(8), "took {took:?}:\n{err}");
-    assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
-    no_leftovers(&f);
-}
-
-/// A host that is merely slow (6 s, sending heartbeats every 500 ms with
-/// DISTCC_IO_TIMEOUT=2) is not taken for dead: the race starts when the
-/// job is late, the local compile hangs here, and the server's reply, 4 s
-/// past the I/O timeout, is taken.
-#[test]
-fn a_slow_host_sending_heartbeats_is_not_timed_out_while_raced() {
-    crate::require_tool!("gcc");
-    let (f, d, hosts) = heartbeating("race-alive", 6);
-    let started = Instant::now();
-    let (child, pid) = hanging_race_with(&f, &hosts, SLOW_CC, &[("DISTCC_IO_TIMEOUT", "2")]);
-    let out = child.wait_with_output().unwrap();
-    let took = started.elapsed();
-    assert_ok(&out, "distcc");
-    let err = text(&out.stderr);
-    assert!(err.contains("is alive after"), "{err}");
-    assert!(err.contains("compiling here too"), "{err}");
-    assert!(err.contains("the server answered first"), "{err}");
-    assert!(!err.contains("DISTCC_IO_TIMEOUT"), "{err}");
-    assert!(took >= Duration::from_secs(6), "took {took:?}:\n{err}");
-    assert!(
-        support::eventually(|| !Path::new(&format!("/proc/{pid}")).exists()),
-        "the local compile {pid} is still there"
-    );
-    assert_eq!(d.wait_compiles(3), 3);
     assert_same(&f.work().join("hello.o"), &f.work().join("ref.o"));
     no_leftovers(&f);
 }

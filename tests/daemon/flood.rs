@@ -20,8 +20,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::harness::{DEBIAN_DISTCC, Daemon, Farm, GOOD_V1, Kind, Opts, exchange, text};
-use super::hostile::{item, tok, vm_hwm};
+use super::hostile::{item, tok};
 use crate::support;
+
+mod head;
 
 /// A connection to `port` on 127.0.0.1 from the loopback address `from`.
 fn connect_from(from: Ipv4Addr, port: u16) -> std::io::Result<TcpStream> {
@@ -189,34 +191,36 @@ fn last_compile_ms(d: &Daemon, mark: usize) -> Option<u64> {
     t.split("ms").next()?.parse().ok()
 }
 
-/// A real compile, answered within 1 s: raw 3.4 bytes (timed from connect
+/// The real compiles, each answered: raw 3.4 bytes (timed from connect
 /// to reply), then our client and Debian's (timed by the daemon, from
-/// accept to reply).
+/// accept to reply). How long each took; `round` names their objects.
 #[track_caller]
-fn real_compiles_are_answered_at_once(farm: &Farm, d: &Daemon) {
+fn real_compiles(farm: &Farm, d: &Daemon, round: &str) -> [Duration; 3] {
+    let done = d.count("COMPILE_OK");
     let started = Instant::now();
     let reply = exchange(d.port, GOOD_V1, false);
-    let took = started.elapsed();
+    let raw = started.elapsed();
     assert!(
         reply.starts_with(b"DONE00000001STAT00000000"),
         "{:?}",
         text(&reply)
     );
-    assert!(took < Duration::from_secs(1), "answered in {took:?}");
     // The summary line follows the reply: count once it is there.
     let mut before = 0;
     support::eventually(|| {
         before = d.count("COMPILE_OK");
-        before > 0
+        before > done
     });
     let ours = support::bin("distcc");
     let clients = [
         ("ours", ours.as_path()),
         ("debian", Path::new(DEBIAN_DISTCC)),
     ];
-    for (before, (tag, program)) in (before..).zip(clients) {
+    let mut took = [raw; 3];
+    for ((before, (who, program)), slot) in (before..).zip(clients).zip(&mut took[1..]) {
+        let tag = format!("{who}-{round}");
         let mark = d.log_text().len();
-        let out = client(farm, program, d.port, tag);
+        let out = client(farm, program, d.port, &tag);
         assert!(out.status.success(), "{tag}: {out:?}");
         assert!(farm.src().join(format!("{tag}.o")).exists());
         assert_eq!(
@@ -225,8 +229,36 @@ fn real_compiles_are_answered_at_once(farm: &Farm, d: &Daemon) {
             "{tag}'s job did not reach the daemon:\n{}",
             text(&out.stderr)
         );
-        let ms = last_compile_ms(d, mark).expect("a summary line");
-        assert!(ms < 1000, "{tag}: the daemon took {ms} ms");
+        *slot = Duration::from_millis(last_compile_ms(d, mark).expect("a summary line"));
+    }
+    took
+}
+
+/// How long a real compile may take under attack, `baseline` being what
+/// the same compile took on the same daemon before it: three times that
+/// and half a second, at least 1 s (a compile that took 100 ms is not
+/// late at 400 ms: the machine may be busy, issue 10's figure was
+/// seconds), and at most 4 s. A daemon that serialises behind idle
+/// clients holds a compile for their whole grace (30 s), and the clients
+/// here give up after `DISTCC_IO_TIMEOUT=5`: under 4 s, none was waited
+/// for. A fixed 1 s flaked on a machine at load 20 (1.2 s).
+fn bound(baseline: Duration) -> Duration {
+    (baseline * 3 + Duration::from_millis(500))
+        .clamp(Duration::from_secs(1), Duration::from_secs(4))
+}
+
+/// The real compiles, answered at once under attack: each within
+/// [`bound`] of the `baseline` measured before the attack.
+#[track_caller]
+fn real_compiles_are_answered_at_once(farm: &Farm, d: &Daemon, baseline: [Duration; 3]) {
+    let took = real_compiles(farm, d, "attacked");
+    let what = ["raw 3.4 bytes", "our client", "Debian's client"];
+    for ((what, took), base) in what.into_iter().zip(took).zip(baseline) {
+        assert!(
+            took < bound(base),
+            "{what}: {took:?} under attack, {base:?} before (bound {:?})",
+            bound(base)
+        );
     }
 }
 
@@ -243,13 +275,17 @@ fn daemon(farm: &Farm, nofile: Option<u64>) -> Daemon {
     farm.daemon(Kind::Ours, &opts)
 }
 
+/// Connections the daemon has accepted.
+fn accepted(d: &Daemon) -> usize {
+    d.log_text().matches("connection from").count()
+}
+
 /// Wait until the daemon has accepted `n` connections.
 fn wait_accepted(d: &Daemon, n: usize) {
-    let accepted = || d.log_text().matches("connection from").count();
     assert!(
-        support::eventually(|| accepted() >= n),
+        support::eventually(|| accepted(d) >= n),
         "{} connections accepted",
-        accepted()
+        accepted(d)
     );
 }
 
@@ -267,11 +303,13 @@ fn flood(tag: &str, idle_from: Ipv4Addr, trickle_from: Ipv4Addr) {
     crate::require_tool!(DEBIAN_DISTCC);
     let farm = Farm::new(tag);
     let d = daemon(&farm, None);
+    let baseline = real_compiles(&farm, &d, "baseline");
+    let before = accepted(&d);
     let attack = Attack::start(d.port, (256, idle_from), (256, trickle_from), false);
-    wait_accepted(&d, 512);
+    wait_accepted(&d, before + 512);
     // Let the trickling clients get going.
     std::thread::sleep(Duration::from_secs(1));
-    real_compiles_are_answered_at_once(&farm, &d);
+    real_compiles_are_answered_at_once(&farm, &d, baseline);
     assert_eq!(
         attack.closed.load(Ordering::Relaxed),
         0,
@@ -306,6 +344,7 @@ fn at_the_caps_the_stalest_connections_make_room() {
     crate::require_tool!("prlimit");
     let farm = Farm::new("flood-caps");
     let d = daemon(&farm, Some(400));
+    let baseline = real_compiles(&farm, &d, "baseline");
     let same = Ipv4Addr::LOCALHOST;
     let other = Ipv4Addr::new(127, 0, 0, 2);
     let attack = Attack::start(d.port, (256, same), (256, other), true);
@@ -314,7 +353,7 @@ fn at_the_caps_the_stalest_connections_make_room() {
         "{}",
         super::hostile::tail(&d.log_text())
     );
-    real_compiles_are_answered_at_once(&farm, &d);
+    real_compiles_are_answered_at_once(&farm, &d, baseline);
     let seen = support::eventually(|| attack.closed.load(Ordering::Relaxed) > 0);
     let log = d.log_text();
     assert!(
@@ -326,101 +365,4 @@ fn at_the_caps_the_stalest_connections_make_room() {
     );
     drop(attack);
     afterwards(&farm, d);
-}
-
-/// Nanoseconds on CPU of all the daemon's threads.
-fn cpu_ns(pid: i32) -> u64 {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
-    tasks
-        .flatten()
-        .map(|t| {
-            let s = std::fs::read_to_string(t.path().join("schedstat")).unwrap_or_default();
-            s.split_whitespace()
-                .next()
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        })
-        .sum()
-}
-
-/// Send `items` one segment each, `gap` apart (3.4 writes every token on
-/// its own), then read the reply.
-fn send_slowly(port: u16, items: &[Vec<u8>], gap: Duration) -> Vec<u8> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_nodelay(true).unwrap();
-    for it in items {
-        if s.write_all(it).is_err() {
-            break;
-        }
-        if !gap.is_zero() {
-            std::thread::sleep(gap);
-        }
-    }
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut reply = Vec::new();
-    let _ = s.read_to_end(&mut reply);
-    reply
-}
-
-/// 30,000 arguments, each its own segment: parsed in under a second of
-/// daemon CPU (it took 15 s when the head was re-parsed after every read)
-/// with memory bounded by the caps.
-#[test]
-fn a_head_of_30000_arguments_costs_under_a_second_of_cpu() {
-    crate::require_tool!("gcc");
-    let farm = Farm::new("head-30000");
-    let d = farm.daemon(Kind::Ours, &Opts::default());
-    let args: Vec<Vec<u8>> = ["gcc", "-c", "hello.c", "-o", "hello.o"]
-        .iter()
-        .map(|a| a.as_bytes().to_vec())
-        .chain((0..30_000).map(|i| format!("-DA{i}").into_bytes()))
-        .collect();
-    let mut items = vec![[tok("DIST", 1), tok("ARGC", args.len() as u32)].concat()];
-    items.extend(args.iter().map(|a| item("ARGV", a)));
-    items.push(item("DOTI", b"int main(void) { return 0; }\n"));
-    let (cpu0, hwm0) = (cpu_ns(d.pid()), vm_hwm(d.pid()));
-    let reply = send_slowly(d.port, &items, Duration::from_micros(100));
-    // gcc itself cannot pass 30,000 options to cc1 (one environment
-    // variable holds them all): a compile error, but a reply.
-    assert!(reply.starts_with(b"DONE00000001STAT"), "{:?}", text(&reply));
-    let cpu = Duration::from_nanos(cpu_ns(d.pid()) - cpu0);
-    let grew = vm_hwm(d.pid()).saturating_sub(hwm0);
-    eprintln!(
-        "30,000 arguments: {cpu:?} of daemon CPU, peak memory +{} KiB",
-        grew >> 10
-    );
-    assert!(cpu < Duration::from_secs(1), "{cpu:?} of daemon CPU");
-    assert!(grew < 48 << 20, "peak memory grew by {grew} bytes");
-}
-
-/// 64 arguments of 1 MiB (each within the per-argument cap): refused at
-/// the 16 MiB head cap, quickly and in bounded memory, and the next
-/// request is served.
-#[test]
-fn a_head_over_the_cap_is_refused_in_bounded_memory() {
-    crate::require_tool!("gcc");
-    let farm = Farm::new("head-64mib");
-    let d = farm.daemon(Kind::Ours, &Opts::default());
-    let big = vec![b'D'; 1 << 20];
-    let mut items = vec![[tok("DIST", 1), tok("ARGC", 65), item("ARGV", b"gcc")].concat()];
-    items.extend((0..64).map(|_| item("ARGV", &big)));
-    let (cpu0, hwm0) = (cpu_ns(d.pid()), vm_hwm(d.pid()));
-    let reply = send_slowly(d.port, &items, Duration::ZERO);
-    assert!(reply.is_empty(), "{:?}", text(&reply));
-    assert!(
-        d.wait_log("makes the request head at least"),
-        "{}",
-        super::hostile::tail(&d.log_text())
-    );
-    assert!(
-        d.log_text()
-            .contains("above the limit of 16777216 bytes per head")
-    );
-    let cpu = Duration::from_nanos(cpu_ns(d.pid()) - cpu0);
-    let grew = vm_hwm(d.pid()).saturating_sub(hwm0);
-    assert!(cpu < Duration::from_secs(1), "{cpu:?} of daemon CPU");
-    assert!(grew < 48 << 20, "peak memory grew by {grew} bytes");
-    let reply = exchange(d.port, GOOD_V1, false);
-    assert!(reply.starts_with(b"DONE00000001STAT00000000"));
-    assert!(farm.daemon_temp_files().is_empty());
 }

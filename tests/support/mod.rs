@@ -179,14 +179,20 @@ pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
 
 /// Everything one level inside the job directories a daemon made in its
 /// TMPDIR `dtmp` (ours keeps them, empty, for reuse): files, directories
-/// and links.
+/// and links; but for the mirror a pump job of ours leaves for the next
+/// (`distccd_job_*/root`), which the next one brings up to date.
 pub fn job_dir_contents(dtmp: &Path) -> Vec<PathBuf> {
     let jobs = std::fs::read_dir(dtmp).into_iter().flatten().flatten();
     jobs.flat_map(|job| {
+        let ours = job
+            .file_name()
+            .to_string_lossy()
+            .starts_with("distccd_job_");
         std::fs::read_dir(job.path())
             .into_iter()
             .flatten()
             .flatten()
+            .filter(move |e| !(ours && e.file_name() == "root" && e.path().is_dir()))
     })
     .map(|e| e.path())
     .collect()

@@ -130,7 +130,8 @@ pub(super) fn checked_opening(
 
 /// Our own daemon gets the extension (docs/extension.md): when `host` is
 /// known to be ours, say hello on `conn`. A 3.4 one that closes at the
-/// hello gets the job on a new connection (put in `conn`), in 3.4's
+/// hello gets the job on a new connection (put in `conn`, unless
+/// `!reconnect`: the job is not for a 3.4 daemon in its form), in 3.4's
 /// protocol. With its offer remembered and `pipeline` (not over TLS,
 /// whose daemon says whether it accepts our key only with its first
 /// byte), the choice goes out at once and the request follows it
@@ -142,6 +143,7 @@ pub(super) fn open(
     conn: &mut Conn,
     check: &compiler_id::Check,
     pipeline: bool,
+    reconnect: bool,
 ) -> Result<Option<extension::Session>, RemoteError> {
     let extension::Opening::Hello(known) = check.opening else {
         return Ok(None);
@@ -155,7 +157,9 @@ pub(super) fn open(
     match extension::hello(&mut Counted(conn), ctx, &lock_id, wait, compiler, known)? {
         extension::Hello::Ours(s) => Ok(Some(s)),
         extension::Hello::Theirs => {
-            *conn = connect(ctx, host, false)?;
+            if reconnect {
+                *conn = connect(ctx, host, false)?;
+            }
             Ok(None)
         }
     }

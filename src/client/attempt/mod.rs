@@ -8,10 +8,12 @@
 //! Here: the states and errors, the plain-mode attempt and its
 //! preprocessor; `connect`: the connection and the extension's opening
 //! (hello, compiler check) and the wait for the reply; `pump`: the
-//! pump-mode attempt.
+//! pump-mode attempt; `upgrade`: which plain-mode jobs (`-g`, to a daemon
+//! of ours) go in pump form.
 
 mod connect;
 mod pump;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 
@@ -140,11 +142,21 @@ fn run_once(
     pipeline: bool,
 ) -> Result<Reply, AttemptError> {
     probe_for_side_outputs(ctx, host, job);
+    if let PumpState::Files(p) = pump {
+        p.sent = false;
+    }
     if let CppState::Pending { driver_deps } = *cpp {
-        if host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job) {
+        let pump_mode = host.protover >= 3 && ctx.vars.pump();
+        let upgraded = !pump_mode && upgrade::wanted(ctx, host, job);
+        if (pump_mode && !side_outputs_need_plain(ctx, host, job)) || upgraded {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
-                let pumped = pump::run_pump(ctx, job, host, name, slot, pumped, status, pipeline);
-                if let Some(reply) = pumped? {
+                let form = pump::Form { pumped, upgraded };
+                if let Some(reply) =
+                    pump::run_pump(ctx, job, host, name, slot, form, status, pipeline)?
+                {
+                    if let PumpState::Files(p) = pump {
+                        p.sent = true;
+                    }
                     return Ok(reply);
                 }
             }
@@ -153,8 +165,15 @@ fn run_once(
             }
         }
     }
-    // What only pump mode makes as here is not sent in plain mode.
+    // What only pump mode makes as here is not sent in plain mode: in
+    // plain mode it is compiled here, as when no host is ours.
     if let Some(why) = side_outputs(job).ok().and_then(|s| s.needs_pump) {
+        if !ctx.vars.pump() {
+            return Err(AttemptError::Here(format!(
+                "{why}, and {} does not take it in pump form",
+                host.text
+            )));
+        }
         return Err(AttemptError::Local(format!(
             "{why}, and {} does not take this job in pump mode",
             host.text
@@ -210,6 +229,7 @@ fn run_once(
         conn.as_mut().expect("connected"),
         &check,
         pipeline,
+        true,
     ) {
         Ok(s) => s,
         Err(e) => {

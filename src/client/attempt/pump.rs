@@ -7,7 +7,7 @@ use std::path::Path;
 
 use tracing::debug;
 
-use crate::args::os::{line, lossy};
+use crate::args::os::{bytes, line, lossy};
 use crate::args::{Job, side_outputs};
 use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
@@ -22,6 +22,7 @@ use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::client::stats::Counted;
 use crate::client::transport::remote::{RemoteError, Reply};
+use crate::daemon::mirror;
 use crate::hosts::HostSpec;
 use crate::protocol::Limits;
 use crate::protocol::codec::Codec;
@@ -29,12 +30,23 @@ use crate::protocol::ext::cap;
 use crate::state::Phase;
 
 use super::connect::{checked_opening, connect, open, probe_after_success, sent, wait_or_race};
-use super::{AttemptError, side_files};
+use super::{AttemptError, side_files, upgrade};
+
+/// A job in pump form, and why.
+pub(super) struct Form<'a> {
+    /// Its files.
+    pub pumped: &'a pumpmode::Pumped,
+    /// A plain-mode job sent so for its debug information
+    /// ([`super::upgrade`]): only to a daemon of ours that agrees
+    /// [`super::upgrade::NEEDED`].
+    pub upgraded: bool,
+}
 
 /// Run the job on `host` in pump mode: the source and its headers go to
 /// the server, which preprocesses (protocol 3). None: the host's daemon
 /// (ours, older) does not send side outputs back in pump mode
-/// (`PUMP_OUTPUTS`) and the job has some; it goes in plain mode instead.
+/// (`PUMP_OUTPUTS`) and the job has some, or the job is upgraded and the
+/// host is not what was remembered; it goes in plain mode instead.
 /// `pipeline` as for [`open`].
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_pump(
@@ -43,10 +55,11 @@ pub(super) fn run_pump(
     host: &HostSpec,
     name: &str,
     slot: u32,
-    pumped: &pumpmode::Pumped,
+    form: Form<'_>,
     status: &mut Status,
     pipeline: bool,
 ) -> Result<Option<Reply>, AttemptError> {
+    let pumped = form.pumped;
     let files = &pumped.files;
     let mut argv = job.argv.clone();
     if let Some(target) = pumped.dotd.as_ref().and_then(|d| d.target.as_ref()) {
@@ -66,17 +79,51 @@ pub(super) fn run_pump(
         return Ok(None);
     }
     let mut raw = connect(ctx, host, opening.is_hello()).map_err(RemoteError::Io)?;
-    let mut session = open(ctx, host, &mut raw, &check, pipeline)?;
+    let mut session = open(ctx, host, &mut raw, &check, pipeline, !form.upgraded)?;
+    if form.upgraded
+        && session
+            .as_ref()
+            .is_none_or(|s| s.choice.caps & upgrade::NEEDED != upgrade::NEEDED)
+    {
+        // Its offer changed since it was remembered (it is remembered
+        // now): plain mode's job, on a connection of its own.
+        debug!(
+            "{} no longer offers pump form with side outputs: preprocessing here",
+            host.text
+        );
+        return Ok(None);
+    }
     let side = side_files(job, None);
     let carried = session
         .as_ref()
         .is_some_and(|s| s.choice.has(cap::PUMP_OUTPUTS));
+    // Leaving a connection after the choice: an offer not read yet (the
+    // choice went out behind the hello) is read first, so the server sees
+    // the connection closed, not reset, and logs no refusal.
+    let leave = |raw: &mut _, session: Option<&mut _>| {
+        let _ = sent(Ok(()), &mut Counted(raw), session, ctx);
+        Ok(None)
+    };
     if !side.allowed.is_empty() && !carried && (session.is_some() || only_here) {
         debug!(
             "{} does not send side outputs back in pump mode: preprocessing here",
             host.text
         );
-        return Ok(None);
+        return leave(&mut raw, session.as_mut());
+    }
+    if carried && !side.allowed.is_empty() {
+        // Refused, the job would cost the host a backoff for its own
+        // fault: the server's rule, asked before anything is sent.
+        let sent = outgoing.iter().map(|o| &o.name[..]);
+        let cwd = bytes(pumped.cwd.as_os_str());
+        if let Some(why) = mirror::output_clash(cwd, bytes(&job.output), &side.allowed, sent) {
+            debug!(
+                "{} would refuse {} in pump mode ({why}): preprocessing here",
+                host.text,
+                lossy(&job.input)
+            );
+            return leave(&mut raw, session.as_mut());
+        }
     }
     let codec = session
         .as_ref()

@@ -168,6 +168,9 @@ fn choose(ctx: &Ctx, offered: u32, compiler: Option<(&Identity, Mode)>) -> Choic
     if compiler.is_none() {
         caps &= !cap::COMPILER_ID;
     }
+    if caps & cap::COMPILER_ID == 0 {
+        caps &= !cap::COMPILER_ID_REF;
+    }
     if caps & cap::HEADER_CACHE == 0 {
         caps &= !cap::REQUEST_REF;
     }
@@ -179,6 +182,7 @@ fn choose(ctx: &Ctx, offered: u32, compiler: Option<(&Identity, Mode)>) -> Choic
             .map(|(id, _)| id.encode())
             .unwrap_or_default(),
         compile_anyway: compiler.is_some_and(|(_, mode)| mode == Mode::Warn),
+        compiler_digest: None,
     }
 }
 

@@ -43,8 +43,8 @@ pub const DIR: &str = "extension";
 /// upgraded to our daemon is found within the hour, and a 3.4 daemon gets
 /// at most one probe an hour from this user.
 pub const REPROBE_SECS: u64 = 3600;
-/// What this client asks for, of what it implements (`COMPILER_ID` only
-/// with an identity to send).
+/// What this client asks for, of what it implements (`COMPILER_ID` and
+/// `COMPILER_ID_REF` only with an identity to send).
 pub const WANTED: u32 = cap::ZSTD
     | cap::HEARTBEAT
     | cap::STATUS
@@ -52,7 +52,8 @@ pub const WANTED: u32 = cap::ZSTD
     | cap::OUTPUTS
     | cap::HEADER_CACHE
     | cap::PUMP_OUTPUTS
-    | cap::REQUEST_REF;
+    | cap::REQUEST_REF
+    | cap::COMPILER_ID_REF;
 
 /// How to open a connection to a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,8 +26,10 @@ pub enum Item {
 
 /// Read the next thing the server sends before `DONE`. `XCMM` (its
 /// compiler differs) ends the job unless the client asked for the compile
-/// anyway; then it is noted in the session and the job goes on.
-pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, RemoteError> {
+/// anyway; then it is noted in the session and the job goes on. `XCIQ`
+/// (it does not hold the identity named by digest) is answered with the
+/// identity whole.
+pub fn next_item(conn: &mut (impl Read + Write), session: &Session) -> Result<Item, RemoteError> {
     let mut head = [0u8; HEADER_LEN];
     conn.read_exact(&mut head)
         .map_err(|e| io_error(e, "heartbeat or reply"))?;
@@ -38,6 +40,14 @@ pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, Remote
         b"XBEA" => 0,
         b"XSTA" => ext::MAX_STATUS,
         b"XCMM" if session.choice.has(cap::COMPILER_ID) => ext::MAX_ID,
+        b"XCIQ" if by_digest(session) => {
+            if h.param != 0 {
+                return Err(RemoteError::BadReply("XCIQ with a parameter other than 0"));
+            }
+            conn.write_all(&ext::encode_identity(&session.choice.compiler_id))
+                .map_err(|e| io_error(e, "the compiler identity's answer"))?;
+            return Ok(Item::Alive);
+        }
         _ => return Ok(Item::Reply(head)),
     };
     if h.param > cap && cap > 0 {
@@ -69,10 +79,17 @@ pub fn next_item(conn: &mut impl Read, session: &Session) -> Result<Item, Remote
     Ok(Item::Alive)
 }
 
+fn by_digest(session: &Session) -> bool {
+    session.choice.has(cap::COMPILER_ID) && session.choice.has(cap::COMPILER_ID_REF)
+}
+
 /// Read what the server sends before `DONE` (heartbeats, its status, a
-/// compiler mismatch) and return `DONE`'s header, still to be read by the
-/// 3.4 reply reader.
-fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LEN], RemoteError> {
+/// compiler mismatch, the question for our identity) and return `DONE`'s
+/// header, still to be read by the 3.4 reply reader.
+fn before_done(
+    conn: &mut (impl Read + Write),
+    session: &Session,
+) -> Result<[u8; HEADER_LEN], RemoteError> {
     loop {
         if let Item::Reply(head) = next_item(conn, session)? {
             return Ok(head);
@@ -87,7 +104,7 @@ fn before_done(conn: &mut impl Read, session: &Session) -> Result<[u8; HEADER_LE
 /// `side` says what it may hold.
 #[allow(clippy::too_many_arguments)]
 pub fn receive(
-    conn: &mut impl Read,
+    conn: &mut (impl Read + Write),
     session: Option<&Session>,
     done: Option<[u8; HEADER_LEN]>,
     version: u32,
@@ -127,6 +144,34 @@ mod tests {
 
     use crate::protocol::ext::Choice;
 
+    /// What the server sent, and what the client writes back.
+    struct Duplex<'a> {
+        from: &'a [u8],
+        to: Vec<u8>,
+    }
+
+    impl Read for Duplex<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.from.read(buf)
+        }
+    }
+
+    impl Write for Duplex<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.to.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn duplex(from: &[u8]) -> Duplex<'_> {
+        Duplex {
+            from,
+            to: Vec::new(),
+        }
+    }
+
     #[test]
     fn heartbeats_and_status_are_read_before_the_3_4_reply() {
         let session = Session {
@@ -143,10 +188,11 @@ mod tests {
         Before::Heartbeat(2).encode(&mut bytes);
         Before::Status(ext::Status::default()).encode(&mut bytes);
         bytes.extend_from_slice(b"DONE00000002STAT00000000");
-        let mut r = &bytes[..];
+        let mut r = duplex(&bytes);
         assert_eq!(&before_done(&mut r, &session).unwrap(), b"DONE00000002");
-        assert_eq!(r, b"STAT00000000");
-        let mut cut = &bytes[..20];
+        assert_eq!(r.from, b"STAT00000000");
+        assert!(r.to.is_empty());
+        let mut cut = duplex(&bytes[..20]);
         assert!(matches!(
             before_done(&mut cut, &session),
             Err(RemoteError::Eof(_))
@@ -171,14 +217,46 @@ mod tests {
         bytes.extend_from_slice(b"DONE00000002");
         let refuse = session(false);
         assert!(matches!(
-            before_done(&mut &bytes[..], &refuse),
+            before_done(&mut duplex(&bytes), &refuse),
             Err(RemoteError::CompilerDiffers(id)) if id == theirs
         ));
         let warn = session(true);
         assert_eq!(
-            &before_done(&mut &bytes[..], &warn).unwrap(),
+            &before_done(&mut duplex(&bytes), &warn).unwrap(),
             b"DONE00000002"
         );
         assert_eq!(warn.mismatch.borrow().as_deref(), Some(&theirs[..]));
+    }
+
+    #[test]
+    fn asked_for_the_identity_named_by_digest_the_client_sends_it_whole() {
+        let id = b"distcc-compiler-id 1\nversion 12.2.0\n".to_vec();
+        let session = |caps| Session {
+            choice: Choice {
+                caps,
+                compiler_id: id.clone(),
+                ..Choice::default()
+            },
+            record: None,
+            mismatch: RefCell::new(None),
+            unconfirmed: None,
+        };
+        let mut bytes = Vec::new();
+        Before::IdentityWanted.encode(&mut bytes);
+        Before::Heartbeat(1).encode(&mut bytes);
+        bytes.extend_from_slice(b"DONE00000002");
+        let by_digest = session(cap::COMPILER_ID | cap::COMPILER_ID_REF);
+        let mut conn = duplex(&bytes);
+        assert_eq!(
+            &before_done(&mut conn, &by_digest).unwrap(),
+            b"DONE00000002"
+        );
+        assert_eq!(conn.to, ext::encode_identity(&id));
+        // Not asked for by digest: XCIQ is not ours to answer, and the
+        // 3.4 reader gets it (and refuses it).
+        let whole = session(cap::COMPILER_ID);
+        let mut conn = duplex(&bytes);
+        assert_eq!(&before_done(&mut conn, &whole).unwrap(), b"XCIQ00000000");
+        assert!(conn.to.is_empty());
     }
 }

@@ -46,6 +46,7 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
     let mut differed = false;
     let mut cpp = CppState::new(&job, driver_deps);
     let mut pump = PumpState::default();
+    let source = affinity_key(ctx, &job);
     loop {
         let picked = match pick(
             &list.hosts,
@@ -54,6 +55,7 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
             ctx.backoff,
             ctx.pause,
             ctx.topdir.as_deref(),
+            source.as_deref(),
         ) {
             Ok(p) => p,
             Err(e) => {
@@ -108,20 +110,37 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
         let slot = picked.lock.as_ref().map_or(0, |l| l.slot);
         let name = monitor_name(&host.kind).to_owned();
         let cpp_locks = locks.as_ref().map(|d| (d, list.local_slots_cpp));
-        let result = attempt::run(
-            ctx,
-            &job,
-            host,
-            &name,
-            slot,
-            &mut cpp,
-            cpp_locks,
-            &mut status,
-            &mut pump,
-        );
+        let mut attempt = |pump: &mut PumpState| {
+            attempt::run(
+                ctx,
+                &job,
+                host,
+                &name,
+                slot,
+                &mut cpp,
+                cpp_locks,
+                &mut status,
+                pump,
+            )
+        };
+        let mut result = attempt(&mut pump);
         // A failure in pump mode may be ours (a header the analysis did
-        // not send), not the host's: no backoff for it.
-        let pumped = host.protover >= 3 && matches!(pump, PumpState::Files(_));
+        // not send, one the server lacks), not the host's: no backoff for
+        // it.
+        let mut pumped = matches!(&pump, PumpState::Files(p) if p.sent);
+        if pumped && !ctx.vars.pump() && result.as_ref().is_ok_and(|r| r.status != 0) {
+            // Plain mode's job in pump form for its -g (attempt/upgrade.rs)
+            // failed: sent again as plain mode sends it, so that nothing is
+            // compiled here because of the pump form.
+            debug!(
+                "{} failed in pump form on {}: sending it preprocessed here",
+                lossy(&job.input),
+                host.text
+            );
+            pump = PumpState::Plain;
+            result = attempt(&mut pump);
+            pumped = false;
+        }
         let reply = match result {
             Ok(reply) => {
                 stats::remote(&host.lock_id());
@@ -323,4 +342,17 @@ fn no_host(
             code
         }
     }
+}
+
+/// What places a pump job (docs/extension.md §10 keeps its source where
+/// it went): its source's absolute path, the same in every build of this
+/// tree (crate::client::placement's affinity). `None` in plain mode,
+/// whose daemons keep nothing: 3.4's order.
+pub(crate) fn affinity_key(ctx: &Ctx, job: &Job) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    if !ctx.vars.pump() {
+        return None;
+    }
+    let cwd = std::env::current_dir().ok()?;
+    Some(cwd.join(&job.input).as_os_str().as_bytes().to_vec())
 }

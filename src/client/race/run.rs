@@ -181,6 +181,10 @@ fn start(ctx: &Ctx, local: &LocalJob, slot: SlotLock) -> io::Result<Running> {
     let mut argv = local
         .job
         .with_input_output(&input, outputs[0].0.path().as_os_str());
+    // A compile that loses is killed (SIGKILL, its whole group): gcc's
+    // driver cannot remove its temp assembler file from TMPDIR then.
+    // Piped, cc1 and as write none (the object is the same).
+    argv.insert(1, OsString::from("-pipe"));
     if let Some((dotd, mt)) = &local.dotd {
         let temp = temp_beside(dotd, "distcc-race")?.1;
         argv.extend([OsString::from("-MF"), temp.path().as_os_str().to_owned()]);

@@ -13,6 +13,8 @@
 //! take one (the client then looks again sooner than the pause, as it
 //! passes free slots by), and hosts whose daemon reports a queue come
 //! last; with no measurement and no report it is exactly 3.4's order.
+//! A pump job's remote hosts are ranked by its source (affinity), so a
+//! rebuild sends it where its source already is.
 
 use std::io;
 use std::time::Duration;
@@ -35,6 +37,8 @@ pub struct Picked {
 
 /// Choose a host, waiting while every slot is busy. `None`: no host is
 /// usable at all. `excluded[i]` marks hosts that failed in this run.
+/// `source`: a pump job's source, which ranks the remote hosts
+/// ([`placement::affinity`]); `None` keeps 3.4's order.
 pub fn pick(
     hosts: &[HostSpec],
     excluded: &[bool],
@@ -42,6 +46,7 @@ pub fn pick(
     backoff: Duration,
     pause: Duration,
     topdir: Option<&Path>,
+    source: Option<&[u8]>,
 ) -> io::Result<Option<Picked>> {
     loop {
         let usable: Vec<usize> = (0..hosts.len())
@@ -64,8 +69,14 @@ pub fn pick(
                     slots: hosts[i].slots,
                     ms_per_kib: hoststate::speed(top, &hosts[i].lock_id()),
                     backlog: hoststate::backlog(top, &hosts[i].lock_id()),
+                    affinity: source.map(|k| placement::affinity(k, &hosts[i].lock_id())),
                 },
-                _ => HostView {
+                (false, None) => HostView {
+                    slots: hosts[i].slots,
+                    affinity: source.map(|k| placement::affinity(k, &hosts[i].lock_id())),
+                    ..HostView::default()
+                },
+                (true, _) => HostView {
                     slots: hosts[i].slots,
                     ..HostView::default()
                 },

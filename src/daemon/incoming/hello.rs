@@ -46,6 +46,22 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         }
     }
 
+    /// The client's answer to `XCIQ`: its identity whole (`XCID`). The
+    /// wait starts now, with the question, and lasts `DISTCC_IO_TIMEOUT`.
+    pub async fn identity(&mut self) -> Result<Vec<u8>, ReadError> {
+        self.last_read = tokio::time::Instant::now();
+        loop {
+            match ext::decode_identity(&self.buf)? {
+                Decoded::Done(id, used) => {
+                    self.consume(used);
+                    self.shrink();
+                    return Ok(id);
+                }
+                Decoded::NeedMore(n) => self.fill(n).await?,
+            }
+        }
+    }
+
     /// The codec of bodies in a request of `version`.
     pub fn codec(&self, version: u32) -> Codec {
         Codec::negotiated(version, self.zstd)

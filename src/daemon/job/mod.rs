@@ -44,8 +44,8 @@ use super::compiler_id;
 use super::exec::Launcher;
 use super::extension;
 use super::hdrstore::HeaderStore;
-use super::incoming::Incoming;
 use super::incoming::pending::{Caps, Pending, Ticket};
+use super::incoming::{Incoming, ReadError};
 use super::jobdir::JobDirs;
 use super::mirror::ClientPath;
 use super::plain;
@@ -81,6 +81,9 @@ pub struct JobSettings {
     pub compiler_env: Vec<(OsString, OsString)>,
     /// `--header-cache-size` in bytes (0: no header cache).
     pub header_cache: u64,
+    /// `--inetd`: one process per connection, so nothing learnt from one
+    /// client (the identities of its compilers) is there for the next.
+    pub inetd: bool,
 }
 
 /// Everything jobs share.
@@ -199,6 +202,19 @@ where
     let session = extension::open(&mut inc, &mut writer, shared).await?;
     if let Some(session) = &session {
         trace!("client speaks {}", session.describe());
+        // Our client may leave after its choice, before a request, and
+        // send the job on another connection (docs/extension.md §8): a
+        // close there is no refusal.
+        let chosen = inc.consumed();
+        inc.next_token().await.map_err(|e| match e {
+            ReadError::Truncated { have, .. } if have == chosen => Stop {
+                category: Category::Other,
+                ret: ExitCode::Truncated,
+                reason: "client closed after its choice, before a request".into(),
+                quiet: true,
+            },
+            e => read_stop(e),
+        })?;
     }
     // A pump request by reference brings its manifest with its head.
     let by_ref = match (&session, &shared.requests) {
@@ -262,7 +278,7 @@ where
         .map_err(policy_stop)?;
     trace!("compiler allowed: {}", argv[0].to_string_lossy());
     let job = Job { argv, ..job };
-    let dir = shared.dirs.take().map_err(|e| Stop {
+    let dir = shared.dirs.take(cwd.is_some()).map_err(|e| Stop {
         category: Category::Other,
         ret: ExitCode::IoError,
         reason: format!(
@@ -300,7 +316,7 @@ where
     // is not writing into a closed connection.
     let session = match session {
         Some(x) if x.choice.has(cap::COMPILER_ID) => {
-            Some(compiler_id::apply(x, &job.argv[0], &mut writer, shared).await?)
+            Some(compiler_id::apply(x, &job.argv[0], &mut inc, &mut writer, shared).await?)
         }
         x => x,
     };

@@ -20,7 +20,7 @@ mod reply;
 mod status;
 mod wire;
 
-pub use negotiate::{Choice, ServerHello};
+pub use negotiate::{Choice, NOT_OFFERED, ServerHello, decode_identity, encode_identity};
 pub use reply::{Before, MAX_OUTPUT_NAME, MAX_OUTPUTS, encode_outputs};
 pub use status::Status;
 pub(super) use wire::bad;
@@ -62,6 +62,10 @@ pub mod cap {
     /// manifest as one frame compressed against earlier requests the
     /// server remembers (`XREF`, `XREQ`; `XMIS` when it lacks one).
     pub const REQUEST_REF: u32 = 1 << 8;
+    /// With `COMPILER_ID`: the choice names the client's identity by its
+    /// SHA-256 (`XCIR`); a server that does not hold it asks (`XCIQ`) and
+    /// the client sends it whole (`XCID`).
+    pub const COMPILER_ID_REF: u32 = 1 << 9;
     /// Every bit this code implements.
     pub const KNOWN: u32 = ZSTD
         | HEARTBEAT
@@ -70,7 +74,8 @@ pub mod cap {
         | OUTPUTS
         | HEADER_CACHE
         | PUMP_OUTPUTS
-        | REQUEST_REF;
+        | REQUEST_REF
+        | COMPILER_ID_REF;
 }
 
 /// Longest compiler identity (`XCID`, `XCMM`) accepted.

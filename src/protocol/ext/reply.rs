@@ -1,7 +1,7 @@
 //! What the server sends around the 3.4 reply: the items before `DONE`
 //! ([`Before`]) and the side output files after it (`XOUT`).
 
-use super::wire::{put, run};
+use super::wire::{Stop, bad, put, run};
 use super::{MAX_ID, MAX_STATUS, Status};
 use crate::protocol::codec::Codec;
 use crate::protocol::token::{HEADER_LEN, Header};
@@ -18,6 +18,9 @@ pub enum Before {
     /// client chose `XCIW 1`, the job was not compiled and nothing else
     /// follows.
     Mismatch(Vec<u8>),
+    /// `XCIQ`: the server does not hold the identity the choice named by
+    /// digest (`XCIR`); the client answers `XCID` with it whole.
+    IdentityWanted,
 }
 
 impl Before {
@@ -30,6 +33,7 @@ impl Before {
                 put(out, b"XCMM", id.len() as u32);
                 out.extend_from_slice(id);
             }
+            Self::IdentityWanted => put(out, b"XCIQ", 0),
         }
     }
 
@@ -45,6 +49,10 @@ impl Before {
                 c.body(b"XSTA", MAX_STATUS)?,
             )?))),
             b"XCMM" => Ok(Some(Self::Mismatch(c.body(b"XCMM", MAX_ID)?.to_vec()))),
+            b"XCIQ" => match c.int(b"XCIQ")? {
+                0 => Ok(Some(Self::IdentityWanted)),
+                _ => Err(Stop::Bad(bad(b"XCIQ", "a parameter other than 0"))),
+            },
             _ => Ok(None),
         })?;
         Ok(item)

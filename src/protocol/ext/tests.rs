@@ -75,6 +75,7 @@ fn the_choice_carries_what_its_bits_say() {
         heartbeat_ms: 2500,
         compiler_id: b"gcc 12".to_vec(),
         compile_anyway: true,
+        ..Choice::default()
     };
     let bytes = c.encode();
     assert_eq!(
@@ -92,6 +93,58 @@ fn the_choice_carries_what_its_bits_say() {
     assert!(Choice::decode(&two, cap::KNOWN).is_err(), "XCIW 2");
     let plain = Choice::default().encode();
     assert_eq!(plain, b"XCAP00000000");
+}
+
+#[test]
+fn the_identity_goes_by_digest_and_whole_when_asked() {
+    use crate::protocol::hdrcache::Digest;
+    let c = Choice {
+        caps: cap::COMPILER_ID | cap::COMPILER_ID_REF,
+        compiler_id: b"gcc 12".to_vec(),
+        ..Choice::default()
+    };
+    let bytes = c.encode();
+    let digest = Digest::of(b"gcc 12");
+    let mut want = b"XCAP00000208XCIR00000020".to_vec();
+    want.extend_from_slice(&digest.0);
+    want.extend_from_slice(b"XCIW00000000");
+    assert_eq!(bytes, want);
+    // The server gets the digest; encoded again, the same bytes.
+    let Decoded::Done(got, n) = Choice::decode(&bytes, cap::KNOWN).unwrap() else {
+        panic!()
+    };
+    assert_eq!(n, bytes.len());
+    assert_eq!(got.compiler_digest, Some(digest));
+    assert!(got.compiler_id.is_empty());
+    assert_eq!(got.encode(), bytes);
+    // A digest of another length is refused.
+    let mut short = b"XCAP00000208XCIR0000001f".to_vec();
+    short.extend_from_slice(&[0; 31]);
+    short.extend_from_slice(b"XCIW00000000");
+    assert!(Choice::decode(&short, cap::KNOWN).is_err());
+    // Without COMPILER_ID the bit changes nothing.
+    let lone = Choice {
+        caps: cap::COMPILER_ID_REF,
+        compiler_id: b"gcc 12".to_vec(),
+        ..Choice::default()
+    };
+    assert_eq!(lone.encode(), b"XCAP00000200");
+    // The question and the answer.
+    let mut q = Vec::new();
+    Before::IdentityWanted.encode(&mut q);
+    assert_eq!(q, b"XCIQ00000000");
+    assert!(Before::decode(b"XCIQ00000001").is_err());
+    let answer = encode_identity(b"gcc 12");
+    assert_eq!(answer, b"XCID00000006gcc 12");
+    assert_eq!(
+        decode_identity(&answer).unwrap(),
+        Decoded::Done(b"gcc 12".to_vec(), answer.len())
+    );
+    assert_eq!(
+        decode_identity(&answer[..13]).unwrap(),
+        Decoded::NeedMore(18)
+    );
+    assert!(decode_identity(b"XCID00001001").is_err());
 }
 
 #[test]
@@ -120,6 +173,7 @@ fn before_done_items_round_trip_and_done_is_left_alone() {
         Before::Heartbeat(7),
         Before::Status(status()),
         Before::Mismatch(b"gcc 13".to_vec()),
+        Before::IdentityWanted,
     ] {
         let mut bytes = Vec::new();
         b.encode(&mut bytes);

@@ -2,7 +2,7 @@
 //! more" decoders read headers and bounded bodies with.
 
 use crate::protocol::token::{HEADER_LEN, Header};
-use crate::protocol::{Decoded, ProtocolError};
+use crate::protocol::{Decoded, ProtocolError, step};
 
 /// Append a header.
 pub fn put(out: &mut Vec<u8>, token: &[u8; 4], param: u32) {
@@ -18,16 +18,7 @@ pub(in crate::protocol) fn bad(token: &[u8; 4], what: &'static str) -> ProtocolE
     }
 }
 
-pub(super) enum Stop {
-    More(usize),
-    Bad(ProtocolError),
-}
-
-impl From<ProtocolError> for Stop {
-    fn from(e: ProtocolError) -> Self {
-        Self::Bad(e)
-    }
-}
+pub(super) use crate::protocol::step::Stop;
 
 pub(super) struct Cursor<'a> {
     buf: &'a [u8],
@@ -63,13 +54,7 @@ impl<'a> Cursor<'a> {
                 cap,
             }));
         }
-        let start = self.pos + HEADER_LEN;
-        let end = start + len as usize;
-        if self.buf.len() < end {
-            return Err(Stop::More(end));
-        }
-        self.pos = end;
-        Ok(&self.buf[start..end])
+        step::body(self.buf, &mut self.pos, len)
     }
 }
 

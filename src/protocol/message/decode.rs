@@ -3,6 +3,7 @@
 //! `?`-friendly helpers.
 
 use crate::protocol::head::HeadDecoder;
+use crate::protocol::step::{self, Stop};
 use crate::protocol::token::{HEADER_LEN, Header, Token};
 use crate::protocol::{Decoded, Limits, MAX_VERSION, ProtocolError, compressed, lzo, server_cpp};
 
@@ -14,18 +15,6 @@ struct Cursor<'a> {
     buf: &'a [u8],
     pos: usize,
     limits: &'a Limits,
-}
-
-/// `Err(Stop::More(n))` = need `n` bytes in total; `Err(Stop::Bad)` = error.
-enum Stop {
-    More(usize),
-    Bad(ProtocolError),
-}
-
-impl From<ProtocolError> for Stop {
-    fn from(e: ProtocolError) -> Self {
-        Self::Bad(e)
-    }
 }
 
 type Step<T> = Result<T, Stop>;
@@ -68,13 +57,7 @@ impl<'a> Cursor<'a> {
                 cap,
             }));
         }
-        let start = self.pos + HEADER_LEN;
-        let end = start + len as usize;
-        if self.buf.len() < end {
-            return Err(Stop::More(end));
-        }
-        self.pos = end;
-        Ok(&self.buf[start..end])
+        step::body(self.buf, &mut self.pos, len)
     }
 
     fn string(&mut self, token: Token) -> Step<Vec<u8>> {

@@ -1,7 +1,8 @@
 //! The include cache's size bound. In a build's pump directory the cache
 //! goes with the directory; in `$DISTCC_DIR/pump/includes` it outlives
-//! every build, and each header ever analysed leaves a record (a file, so
-//! a file system block): without a bound it would only grow.
+//! every build, and each directory of headers ever analysed leaves a log
+//! of their records ([`super::cachelog`]): without a bound it would only
+//! grow. The "records" below are those files.
 //!
 //! A process that wrote records checks, at most once per [`TRIM_EVERY`]
 //! for all processes (the modification time of a marker file says when
@@ -16,7 +17,7 @@ use std::io;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-/// Records kept at most: some 16 000 headers, 64 MiB of 4 KiB blocks.
+/// Logs kept at most (a directory of headers each).
 pub const MAX_RECORDS: usize = 16 * 1024;
 
 /// How often the directory is counted at most (by any process).

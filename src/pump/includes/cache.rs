@@ -9,14 +9,14 @@
 //! cost (reading and lexing every user header), so each process leaves a
 //! record per header in the build's pump directory (`DISTCC_PUMP_DIR`,
 //! made by `pump`), or `$DISTCC_DIR/pump/includes/` without one, and the
-//! next one only `stat`s the header and reads the record.
+//! next one only `stat`s the header and reads the record. The records of
+//! a directory's headers share one append-only log ([`super::cachelog`]).
 //!
 //! Safety, in order of the ways it could go wrong:
 //!
-//! * **Half-written records.** A record is written to a unique temporary
-//!   name and renamed over its final name, so a reader sees the old whole
-//!   record or the new whole one. A record also ends with a checksum of
-//!   its bytes: one that was cut short or damaged any other way is
+//! * **Half-written records.** A record is appended to its log in one
+//!   `write`, and ends with a checksum of its bytes: one that a reader
+//!   caught half-written, that was cut short or damaged any other way is
 //!   ignored with a warning and replaced, never trusted, never an error.
 //! * **A header changed during the build.** A record is used only when
 //!   the header's `stat` now (device, inode, size, modification and
@@ -38,22 +38,27 @@
 //!   file itself says; how a name resolves (working directory, `-I`
 //!   order) is worked out by each job, never cached.
 //!
-//! Records are named by a hash of the header's path and hold the path
-//! itself, which is compared; a hash collision costs a miss.
+//! Logs are named by a hash of the header's directory; records hold the
+//! header's path itself, which is compared.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::collections::HashMap;
+use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tracing::warn;
 
+mod format;
+
 use super::bound;
-use super::lexer::{Directive, Kind};
-use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
+use super::cachelog::{self, Log};
+use super::lexer::Directive;
+use crate::protocol::hdrcache::Digest;
+
+use format::fnv1a;
+pub use format::{decode, encode};
 
 /// How recently a header may have changed and still get a record (see
 /// the module's documentation). 2 s covers the coarsest file times Linux
@@ -128,6 +133,10 @@ pub struct Cache {
     trim_checked: bool,
     /// Whether main files get records (see [`Cache::for_one_build`]).
     sources: bool,
+    /// The logs read, by header directory.
+    logs: HashMap<PathBuf, Log>,
+    /// Framed records to append to each directory's log, and how many.
+    pending: HashMap<PathBuf, (Vec<u8>, u32)>,
 }
 
 /// What [`Cache::lookup`] found for a header.
@@ -155,6 +164,8 @@ impl Cache {
             trim_every: bound::TRIM_EVERY,
             trim_checked: false,
             sources: true,
+            logs: HashMap::new(),
+            pending: HashMap::new(),
         }
     }
 
@@ -187,9 +198,21 @@ impl Cache {
         self.stats
     }
 
-    fn record_path(&self, file: &Path) -> PathBuf {
+    /// The log of the headers in `dir`.
+    fn log_path(&self, dir: &Path) -> PathBuf {
         self.dir
-            .join(format!("{:016x}", fnv1a(file.as_os_str().as_bytes())))
+            .join(format!("{:016x}.log", fnv1a(dir.as_os_str().as_bytes())))
+    }
+
+    fn damaged(&mut self, n: u32, log: &Path) {
+        self.stats.corrupt += n;
+        if n > 0 && !self.warned {
+            self.warned = true;
+            warn!(
+                "pump: ignoring damaged records in the include cache log {}",
+                log.display()
+            );
+        }
     }
 
     /// The record of `file`, checked against its `stat` now.
@@ -198,13 +221,18 @@ impl Cache {
             return Lookup::Gone;
         };
         let key = Key::of(&meta);
-        let name = self.record_path(file);
-        let bytes = match read_small(&name) {
-            Ok(b) => b,
-            Err(_) => return Lookup::Read(key, None),
+        let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        if !self.logs.contains_key(&dir) {
+            let path = self.log_path(&dir);
+            let log = Log::read(&path);
+            self.damaged(log.damaged, &path);
+            self.logs.insert(dir.clone(), log);
+        }
+        let Some(bytes) = self.logs[&dir].get(file.as_os_str().as_bytes()) else {
+            return Lookup::Read(key, None);
         };
-        match decode(&bytes) {
-            Some(r) if r.path == file.as_os_str().as_bytes() => {
+        match decode(bytes) {
+            Some(r) => {
                 if r.key == key {
                     self.stats.hits += 1;
                     Lookup::Hit(r.directives, r.digest, key.size)
@@ -212,22 +240,9 @@ impl Cache {
                     Lookup::Read(key, Some((r.digest, r.directives)))
                 }
             }
-            // Another path with the same name hash, or a record of another
-            // version of this program: not damage.
-            Some(_) => Lookup::Read(key, None),
-            None if bytes.starts_with(&MAGIC[..6]) && !bytes.starts_with(MAGIC) => {
-                Lookup::Read(key, None)
-            }
             None => {
-                self.stats.corrupt += 1;
-                if !self.warned {
-                    self.warned = true;
-                    warn!(
-                        "pump: ignoring the damaged include cache record {} (for {})",
-                        name.display(),
-                        file.display()
-                    );
-                }
+                let path = self.log_path(&dir);
+                self.damaged(1, &path);
                 Lookup::Read(key, None)
             }
         }
@@ -260,15 +275,42 @@ impl Cache {
             digest,
             directives: directives.to_vec(),
         };
-        match self.write(&self.record_path(file), &encode(&record)) {
-            Ok(()) => self.stats.stored += 1,
-            Err(e) => tracing::debug!("pump: include cache: {}: {e}", self.dir.display()),
+        let dir = file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let (frames, n) = self.pending.entry(dir).or_default();
+        cachelog::frame(frames, &encode(&record));
+        *n += 1;
+    }
+
+    /// Append the records stored since the last call to their logs.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        if !self.made_dir {
+            if let Err(e) = fs::create_dir_all(&self.dir) {
+                tracing::debug!("pump: include cache: {}: {e}", self.dir.display());
+                self.pending.clear();
+                return;
+            }
+            self.made_dir = true;
+        }
+        let empty = Log::default();
+        for (dir, (frames, n)) in std::mem::take(&mut self.pending) {
+            let path = self.log_path(&dir);
+            let read = self.logs.get(&dir).unwrap_or(&empty);
+            let tmp = format!(".tmp.{}", std::process::id());
+            match cachelog::append(&path, read, &frames, &tmp) {
+                Ok(()) => self.stats.stored += n,
+                Err(e) => tracing::debug!("pump: include cache: {}: {e}", path.display()),
+            }
         }
     }
 
-    /// The end of an analysis: a process that wrote records keeps the
-    /// directory to its bound (`bound.rs`).
+    /// The end of an analysis: the records stored are appended, and a
+    /// process that wrote records keeps the directory to its bound
+    /// (`bound.rs`).
     pub fn finish(&mut self) {
+        self.flush();
         if self.stats.stored > 0 && !self.trim_checked {
             self.trim_checked = true;
             let removed = bound::maybe_trim(&self.dir, self.max_records, self.trim_every);
@@ -277,182 +319,14 @@ impl Cache {
             }
         }
     }
-
-    fn write(&mut self, name: &Path, bytes: &[u8]) -> std::io::Result<()> {
-        if !self.made_dir {
-            fs::create_dir_all(&self.dir)?;
-            self.made_dir = true;
-        }
-        static N: AtomicU32 = AtomicU32::new(0);
-        let mut tmp = name.as_os_str().to_owned();
-        tmp.push(format!(
-            ".tmp.{}.{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let tmp = PathBuf::from(tmp);
-        let written = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(bytes));
-        let done = written.and_then(|()| fs::rename(&tmp, name));
-        if done.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        done
-    }
 }
 
-/// A record file's bytes; records are a few hundred bytes, so one `read`
-/// into a buffer beats `fs::read`'s extra `statx`.
-fn read_small(p: &Path) -> std::io::Result<Vec<u8>> {
-    let mut f = File::open(p)?;
-    let mut buf = vec![0u8; 4096];
-    let mut len = 0;
-    loop {
-        if len == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        let n = f.read(&mut buf[len..])?;
-        if n == 0 {
-            break;
-        }
-        len += n;
+/// An analysis that stopped early (a computed include) still leaves
+/// the records of what it read.
+impl Drop for Cache {
+    fn drop(&mut self) {
+        self.flush();
     }
-    buf.truncate(len);
-    Ok(buf)
-}
-
-const MAGIC: &[u8; 8] = b"DCCINC4\n";
-
-/// A record as bytes: the magic, the path, the key, the digest, the names,
-/// then an FNV-1a checksum of everything before it.
-pub fn encode(r: &Record) -> Vec<u8> {
-    let mut out = Vec::with_capacity(128 + r.path.len() + r.directives.len() * 32);
-    out.extend_from_slice(MAGIC);
-    put_bytes(&mut out, &r.path);
-    for v in [r.key.dev, r.key.ino, r.key.size] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    for v in [r.key.mtime_ns, r.key.ctime_ns] {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    out.extend_from_slice(&r.digest.0);
-    out.extend_from_slice(&(r.directives.len() as u32).to_le_bytes());
-    for d in &r.directives {
-        out.push(kind_code(d.kind));
-        out.push(d.angled as u8);
-        out.extend_from_slice(&d.line.to_le_bytes());
-        put_bytes(&mut out, &d.name);
-        put_bytes(&mut out, &d.value);
-    }
-    let sum = fnv1a(&out);
-    out.extend_from_slice(&sum.to_le_bytes());
-    out
-}
-
-/// The record in `bytes`, or `None` if they are not a whole, intact one.
-pub fn decode(bytes: &[u8]) -> Option<Record> {
-    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
-    if fnv1a(body) != u64::from_le_bytes(sum.try_into().ok()?) {
-        return None;
-    }
-    let mut r = Reader(body.strip_prefix(MAGIC)?);
-    let path = r.bytes()?.to_vec();
-    let key = Key {
-        dev: r.u64()?,
-        ino: r.u64()?,
-        size: r.u64()?,
-        mtime_ns: r.u64()? as i64,
-        ctime_ns: r.u64()? as i64,
-    };
-    let digest = Digest(r.take(DIGEST_LEN)?.try_into().ok()?);
-    let n = r.u32()?;
-    let mut directives = Vec::with_capacity(n.min(4096) as usize);
-    for _ in 0..n {
-        let kind = kind_of(r.take(1)?[0])?;
-        let angled = match r.take(1)?[0] {
-            0 => false,
-            1 => true,
-            _ => return None,
-        };
-        let line = r.u32()?;
-        let name = r.bytes()?.to_vec();
-        let value = r.bytes()?.to_vec();
-        directives.push(Directive {
-            kind,
-            angled,
-            name,
-            value,
-            line,
-        });
-    }
-    r.0.is_empty().then_some(Record {
-        path,
-        key,
-        digest,
-        directives,
-    })
-}
-
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(&(b.len() as u32).to_le_bytes());
-    out.extend_from_slice(b);
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (a, b) = self.0.split_at_checked(n)?;
-        self.0 = b;
-        Some(a)
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let n = self.u32()? as usize;
-        self.take(n)
-    }
-}
-
-/// The one table of kind codes in records.
-const KINDS: [Kind; 9] = [
-    Kind::Include,
-    Kind::IncludeNext,
-    Kind::Probe,
-    Kind::ProbeNext,
-    Kind::Maybe,
-    Kind::Macro,
-    Kind::MacroNext,
-    Kind::Define,
-    Kind::Clock,
-];
-
-fn kind_code(k: Kind) -> u8 {
-    KINDS
-        .iter()
-        .position(|&x| x == k)
-        .expect("every kind listed") as u8
-}
-
-fn kind_of(c: u8) -> Option<Kind> {
-    KINDS.get(c as usize).copied()
-}
-
-fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in data {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]

@@ -155,11 +155,12 @@ struct Lexer<'a> {
 
 /// Whether `src` mentions `__DATE__`, `__TIME__` or `__TIMESTAMP__` at
 /// all: only such files have their code lines' identifiers looked at.
+/// (Three `memmem` scans: building a regex for this cost 0.4 M
+/// instructions, 7 % of a pump job's client, issue 16.)
 fn mentions_clock(src: &[u8]) -> bool {
-    static RE: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
-        regex::bytes::Regex::new("__(DATE|TIME|TIMESTAMP)__").expect("a valid pattern")
-    });
-    RE.is_match(src)
+    [&b"__DATE__"[..], b"__TIME__", b"__TIMESTAMP__"]
+        .iter()
+        .any(|w| memchr::memmem::find(src, w).is_some())
 }
 
 impl<'a> Lexer<'a> {

@@ -21,8 +21,9 @@
 //! * `paths.rs`: lexical normalisation checked against symbolic links,
 //!   and cached `stat`s;
 //! * `cache.rs`: [`Cache`], what one process learned about each header (its names,
-//!   `stat`, digest), reused by the build's other processes; `bound.rs`
-//!   keeps it to a number of records.
+//!   `stat`, digest), reused by the build's other processes; `cachelog.rs`
+//!   its files (a log per directory of headers); `bound.rs` keeps it to a
+//!   number of logs.
 //!
 //! System headers are not scanned: they are most of the bytes, and their
 //! computed includes (glibc's, Boost's) would make us give up. So a user
@@ -38,6 +39,7 @@
 
 mod bound;
 mod cache;
+mod cachelog;
 mod lexer;
 mod paths;
 mod search;

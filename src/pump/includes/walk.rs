@@ -22,15 +22,18 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::GiveUp;
-use super::cache::{Cache, Lookup};
-use super::lexer::{self, Directive, Kind};
-use super::paths::{FastMap, FastSet, Fs, Symlink, stepped_out};
+use super::cache::Cache;
+use super::lexer::{Directive, Kind};
+use super::paths::{FastMap, FastSet, Fs, stepped_out};
 use super::search::{Chain, SearchPath};
 use crate::protocol::hdrcache::Digest;
 use macros::macro_value;
+use resolve::Stop;
+use scan::{cached_scan, lex, read};
 
 mod macros;
 mod resolve;
+mod scan;
 
 /// What pump mode sends for one compile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -351,73 +354,6 @@ impl Walk<'_> {
         Ok(())
     }
 }
-
-fn read(file: &Path) -> Result<Vec<u8>, GiveUp> {
-    std::fs::read(file).map_err(|e| GiveUp(format!("cannot read {}: {e}", file.display())))
-}
-
-fn lex(bytes: &[u8], file: &Path) -> Result<Vec<Directive>, GiveUp> {
-    lexer::scan(bytes).map_err(|c| computed(file, c))
-}
-
-fn computed(file: &Path, c: lexer::Computed) -> GiveUp {
-    GiveUp(format!("{} at {}:{}", c.what, file.display(), c.line))
-}
-
-/// The names `file` mentions and its digest, from its record in `cache`
-/// when that still holds; otherwise read (and lexed unless its bytes are
-/// unchanged) and recorded. A file with a computed name gets no record:
-/// the job goes to plain mode anyway.
-fn cached_scan(cache: &mut Cache, file: &Path) -> Result<(Vec<Directive>, Option<Known>), GiveUp> {
-    let (key, old) = match cache.lookup(file) {
-        Lookup::Hit(d, digest, size) => return Ok((d, Some(Known { digest, size }))),
-        Lookup::Read(key, old) => (key, old),
-        Lookup::Gone => return Ok((lex(&read(file)?, file)?, None)),
-    };
-    let bytes = read(file)?;
-    let digest = Digest::of(&bytes);
-    let directives = match old {
-        Some((h, d)) if h == digest => {
-            cache.same_bytes();
-            d
-        }
-        _ => {
-            cache.lexed();
-            lex(&bytes, file)?
-        }
-    };
-    cache.store(file, key, digest, &directives);
-    let size = bytes.len() as u64;
-    Ok((directives, Some(Known { digest, size })))
-}
-
-/// Why a search cannot be trusted.
-#[derive(Debug)]
-enum Stop {
-    /// A `..` steps back out of this symbolic link.
-    Symlink(PathBuf),
-    /// A precompiled header the server would not have.
-    Pch(PathBuf),
-}
-
-impl From<Symlink> for Stop {
-    fn from(s: Symlink) -> Self {
-        Stop::Symlink(s.0)
-    }
-}
-
-impl Stop {
-    fn at(self, at: &str) -> GiveUp {
-        match self {
-            Stop::Symlink(p) => GiveUp(format!(
-                "`..` after the symbolic link {} at {at}",
-                p.display()
-            )),
-            Stop::Pch(p) => GiveUp(format!("precompiled header {} at {at}", p.display())),
-        }
-    }
-}
-
 #[cfg(test)]
 #[path = "walk_tests.rs"]
 pub(super) mod tests;

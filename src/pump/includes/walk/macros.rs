@@ -2,7 +2,8 @@
 //! definition in the files scanned and on the command line, followed once
 //! they are known.
 
-use super::{Walk, computed, read};
+use super::Walk;
+use super::scan::{computed, read};
 use crate::pump::includes::GiveUp;
 use crate::pump::includes::lexer::{self, Directive, Kind};
 use crate::pump::includes::paths::FastSet;

@@ -7,8 +7,9 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use super::{Found, Origin, Stop, Walk};
-use crate::pump::includes::paths::{can_be_file, join, stepped_out};
+use super::{Found, Origin, Walk};
+use crate::pump::includes::GiveUp;
+use crate::pump::includes::paths::{Symlink, can_be_file, join, stepped_out};
 
 impl Walk<'_> {
     /// An absolute name is opened as it is.
@@ -149,5 +150,32 @@ impl Walk<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Why a search cannot be trusted.
+#[derive(Debug)]
+pub(super) enum Stop {
+    /// A `..` steps back out of this symbolic link.
+    Symlink(PathBuf),
+    /// A precompiled header the server would not have.
+    Pch(PathBuf),
+}
+
+impl From<Symlink> for Stop {
+    fn from(s: Symlink) -> Self {
+        Stop::Symlink(s.0)
+    }
+}
+
+impl Stop {
+    pub(super) fn at(self, at: &str) -> GiveUp {
+        match self {
+            Stop::Symlink(p) => GiveUp(format!(
+                "`..` after the symbolic link {} at {at}",
+                p.display()
+            )),
+            Stop::Pch(p) => GiveUp(format!("precompiled header {} at {at}", p.display())),
+        }
     }
 }
