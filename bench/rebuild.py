@@ -48,7 +48,7 @@ COMPILER = {"harfbuzz": "g++"}
 
 def make(f, src, env, cc):
     jobs = f.slots * len(f.factors)
-    tx0, rx0 = counters(f)
+    tx0, rx0, pk0 = counters(f)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = subprocess.run(["ip", "netns", "exec", f.ns(0), "make", "-s", "-j%d" % jobs,
@@ -61,8 +61,9 @@ def make(f, src, env, cc):
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if proc.returncode != 0:
         sys.exit("build failed:\n%s" % proc.stderr[-3000:])
-    tx1, rx1 = counters(f)
+    tx1, rx1, pk1 = counters(f)
     fell_back = proc.stderr.count("running locally") + proc.stderr.count("failed to distribute")
+    make.packets = pk1 - pk0
     return wall, tx1 - tx0, rx1 - rx0, fell_back, cpu
 
 
@@ -107,9 +108,10 @@ def jobs_size(ddir):
 def counters(f):
     out = subprocess.run(["ip", "netns", "exec", f.ns(0), "cat",
                           "/sys/class/net/eth0/statistics/tx_bytes",
-                          "/sys/class/net/eth0/statistics/rx_bytes"],
+                          "/sys/class/net/eth0/statistics/rx_bytes",
+                          "/sys/class/net/eth0/statistics/tx_packets"],
                          capture_output=True, text=True, check=True).stdout.split()
-    return int(out[0]), int(out[1])
+    return int(out[0]), int(out[1]), int(out[2])
 
 
 def line(row):
@@ -207,7 +209,7 @@ def main():
                     wall, tx, rx, local, cpu = make(f, src, dict(env), cc)
                     hosts_of[(client, build)] = placed(f, sizes)
                     if client == "ours":
-                        counted[build] = payload(ddir, records)
+                        counted[build] = payload(ddir, records) + (make.packets,)
                     row = (client, build, wall, tx, rx, local,
                            "copied" if table else same(src, files, ref), cpu)
                     rows.append(row)
@@ -216,6 +218,9 @@ def main():
                   "received %.3f and %.3f MB" % (
                       counted["first"][0] / 1e6, counted["second"][0] / 1e6,
                       counted["first"][1] / 1e6, counted["second"][1] / 1e6))
+            print("ours: packets sent %d and %d (%.1f and %.1f per file)" % (
+                counted["first"][2], counted["second"][2],
+                counted["first"][2] / len(files), counted["second"][2] / len(files)))
             for client in ("ours", "3.4"):
                 a1, a2 = hosts_of[(client, "first")], hosts_of[(client, "second")]
                 print("%s: files compiled on the same host in both builds: %d of %d" % (

@@ -245,7 +245,9 @@ impl Vars {
 
     /// `DISTCC_TCP_CORK`: "0" disables corking. 3.4 never corks in
     /// practice (spec §3.9); our client writes each message in one call
-    /// with `TCP_NODELAY`, so this is accepted and has no effect either.
+    /// with `TCP_NODELAY`, and corks only a request that follows the
+    /// extension's hello without waiting (docs/extension.md §2.1), so
+    /// that hello, choice and request leave as one segment.
     pub fn tcp_cork(&self) -> bool {
         self.bool_or("DISTCC_TCP_CORK", true)
     }

@@ -121,6 +121,12 @@ pub fn pipelined(
     let choice = choose(ctx, known.caps, compiler);
     let mut out = ext::hello(known.version);
     out.extend(choice.encode());
+    // One segment for the hello, the choice and the request (or as much
+    // of it as is written within 200 ms): uncorked in [`confirm`], before
+    // anything is read (DISTCC_TCP_CORK=0: a segment per write).
+    if ctx.vars.tcp_cork() {
+        conn.0.cork(true);
+    }
     conn.write_all(&out)?;
     debug!(
         "{lock_id}: extension {}, request behind the hello (offered {:#x} before); using {:#x}",
@@ -143,6 +149,7 @@ pub fn confirm(
     let Some((known, wait)) = session.unconfirmed.take() else {
         return Ok(());
     };
+    conn.0.cork(false);
     let lock_id = session.record.as_ref().map_or("", |(_, id)| id.as_str());
     conn.0.await_readable(wait, "the extension's offer")?;
     let Some(offer) = read_offer(conn)? else {

@@ -106,6 +106,17 @@ impl Conn {
         }
     }
 
+    /// Hold back partial segments (`on`) until corked off, at most
+    /// 200 ms (Linux's `TCP_CORK`): a job's hello, choice and request,
+    /// written one after the other, then leave as one segment rather
+    /// than one each (`TCP_NODELAY` sends every write at once). Only TCP
+    /// corks; a failure leaves the segments as they were, so it is ignored.
+    pub fn cork(&self, on: bool) {
+        if let Self::Tcp(s) = self {
+            let _ = socket2::SockRef::from(s).set_tcp_cork(on);
+        }
+    }
+
     /// Whether bytes already taken from the descriptor wait to be read
     /// (TLS reads whole records: a heartbeat and `DONE` can come in one
     /// read), so that a wait on [`Conn::read_fd`] would not see them.
