@@ -6,8 +6,9 @@ at a time, into out-<way>/ with a relative -o, as make and CMake do:
   * "local": gcc itself, the reference;
   * "local again": gcc a second time;
   * "ours": our distcc to our distccd on 127.0.0.1 (the extension), plain
-    mode (`127.0.0.1:PORT,lzo`, no DISTCC_PUMP): jobs with -g go in pump
-    form, the others preprocessed here;
+    mode (`127.0.0.1:PORT,lzo`, no DISTCC_PUMP) with
+    DISTCC_PUMP_DEBUG_INFO=1: jobs with -g go in pump form, the others
+    preprocessed here;
   * "ours off": the same with DISTCC_PUMP_DEBUG_INFO=0: every job
     preprocessed here, as before plain mode sent -g jobs in pump form;
   * "ours pump": the same in pump mode (DISTCC_PUMP=1, `,cpp,lzo`): the
@@ -127,6 +128,8 @@ def main():
                 os.makedirs(ddir, exist_ok=True)  # 3.4 makes no parents
                 env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "TMPDIR": tmp,
                        "DISTCC_DIR": ddir, "DISTCC_HOSTS": "127.0.0.1:%d,lzo" % port}
+                if way == "ours":
+                    env.update(DISTCC_PUMP_DEBUG_INFO="1")
                 if way == "ours off":
                     env.update(DISTCC_PUMP_DEBUG_INFO="0")
                 if way == "ours pump":

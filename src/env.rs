@@ -330,11 +330,12 @@ impl Vars {
         self.bool_or("DISTCC_PUMP", self.is_set("INCLUDE_SERVER_PORT"))
     }
 
-    /// `DISTCC_PUMP_DEBUG_INFO=0`: in plain mode, preprocess `-g` jobs
-    /// here as distcc 3.4 does, even for a daemon of ours; by default
-    /// they go to one in pump form (src/client/attempt/upgrade.rs).
+    /// `DISTCC_PUMP_DEBUG_INFO=1`: in plain mode, send `-g` jobs to a
+    /// daemon of ours in pump form (src/client/attempt/upgrade.rs). Off by
+    /// default: pump form compiles against the server's system headers,
+    /// where a plain-mode user expects this machine's.
     pub fn pump_debug_info(&self) -> bool {
-        self.bool_or("DISTCC_PUMP_DEBUG_INFO", true)
+        self.bool_or("DISTCC_PUMP_DEBUG_INFO", false)
     }
 
     /// `DISTCC_PUMP_CACHE=0` makes every pump-mode job scan its headers

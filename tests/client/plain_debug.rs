@@ -1,11 +1,11 @@
 //! Plain mode's `-g` jobs in pump form (issue 12 item 3,
-//! src/client/attempt/upgrade.rs): without `DISTCC_PUMP`, a job with
-//! debug information goes to a daemon of ours offering `OUTPUTS` and
+//! src/client/attempt/upgrade.rs): without `DISTCC_PUMP`, with
+//! `DISTCC_PUMP_DEBUG_INFO=1`, a job with debug information goes to a daemon of ours offering `OUTPUTS` and
 //! `PUMP_OUTPUTS` in protocol 3, so its object and `.dwo` are a local
 //! build's, and gdb finds the `.dwo`; a 3.4 daemon and ours without those
 //! capabilities get the preprocessed text as before; a job that fails in
-//! pump form is sent again preprocessed; `DISTCC_PUMP_DEBUG_INFO=0`
-//! turns it off.
+//! pump form is sent again preprocessed. By default it is off (the
+//! server's system headers would be used): a `-g` job is preprocessed here.
 
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +18,7 @@ use super::outputs::{fake_ours, files, gdb, same_as_local_on};
 use super::pump_outputs::{CALC_C, UTIL_H, with_output};
 
 const VERBOSE: (&str, &str) = ("DISTCC_VERBOSE", "1");
+const ON: (&str, &str) = ("DISTCC_PUMP_DEBUG_INFO", "1");
 const OFF: (&str, &str) = ("DISTCC_PUMP_DEBUG_INFO", "0");
 const UPGRADED: &str = "in pump form, so that its debug information is a local compile's";
 
@@ -41,7 +42,7 @@ fn plain_mode_sends_g_jobs_to_our_daemon_in_pump_form() {
     // gcc -O2 -g -gsplit-dwarf -gdwarf-4 -gstrict-dwarf -fstack-usage,
     // with which gcc is reproducible; a host without ,cpp, no DISTCC_PUMP.
     let args = with_output("obj/calc.o");
-    same_as_local_on(&f, &d, ",lzo", &[VERBOSE], &args, 1);
+    same_as_local_on(&f, &d, ",lzo", &[VERBOSE, ON], &args, 1);
     let log = d.log_text();
     assert_eq!(log.matches("pump job:").count(), 1, "{log}");
     assert!(f.work().join("obj/calc.dwo").exists());
@@ -50,7 +51,7 @@ fn plain_mode_sends_g_jobs_to_our_daemon_in_pump_form() {
     assert!(seen.contains("int x;") && seen.contains("int y;"), "{seen}");
 
     // DISTCC_VERBOSE says which form the job took.
-    let out = f.distcc(&d.host(",lzo"), &args, &[VERBOSE]);
+    let out = f.distcc(&d.host(",lzo"), &args, &[VERBOSE, ON]);
     assert_ok(&out, "again");
     assert!(
         text(&out.stderr).contains(UPGRADED),
@@ -81,7 +82,7 @@ fn plain_mode_sends_g_jobs_to_our_daemon_in_pump_form() {
     let out = f.distcc(
         &d.host(",lzo"),
         &["gcc", "-O2", "-c", "src/calc.c", "-o", "obj/calc.o"],
-        &[VERBOSE],
+        &[VERBOSE, ON],
     );
     assert_ok(&out, "no -g");
     assert!(text(&out.stderr).contains("(protocol 2)"));
@@ -103,7 +104,7 @@ fn plain_mode_clang_g_objects_are_a_local_builds() {
     std::os::unix::fs::symlink("/usr/bin/clang", f.path("masq/clang")).unwrap();
     let d = ours(&f);
     let args = ["clang", "-O2", "-g", "-c", "src/calc.c", "-o", "obj/calc.o"];
-    same_as_local_on(&f, &d, ",lzo", &[], &args, 1);
+    same_as_local_on(&f, &d, ",lzo", &[ON], &args, 1);
     assert_eq!(d.log_text().matches("pump job:").count(), 1);
     let reference = files(&f.work().join("obj"));
     assert_ok(&f.distcc(&d.host(",lzo"), &args, &[OFF]), "off");
@@ -112,7 +113,7 @@ fn plain_mode_clang_g_objects_are_a_local_builds() {
 
     let mut split = args.to_vec();
     split.insert(3, "-gsplit-dwarf");
-    same_as_local_on(&f, &d, ",lzo", &[], &split, 3);
+    same_as_local_on(&f, &d, ",lzo", &[ON], &split, 3);
     assert_eq!(d.log_text().matches("pump job:").count(), 2);
     assert_ok(&f.local(&["clang", "obj/calc.o", "-o", "calc"]), "link");
     let seen = gdb(&f, "calc", "ptype struct point");
@@ -127,7 +128,7 @@ fn a_3_4_daemon_still_gets_the_preprocessed_text() {
     let f = farm("debian");
     let d = f.daemon(Kind::Debian);
     for obj in ["obj/a.o", "obj/b.o"] {
-        let out = f.distcc(&d.host(",lzo"), &with_output(obj), &[VERBOSE]);
+        let out = f.distcc(&d.host(",lzo"), &with_output(obj), &[VERBOSE, ON]);
         assert_ok(&out, obj);
         let err = text(&out.stderr);
         assert!(
@@ -187,7 +188,7 @@ fn only_daemons_with_the_capabilities_get_pump_form_and_a_failure_is_resent() {
         let out = f.distcc(
             &format!("127.0.0.1:{port},lzo"),
             &with_output("obj/calc.o"),
-            &[VERBOSE],
+            &[VERBOSE, ON],
         );
         assert_ok(&out, "distcc");
         let err = text(&out.stderr);
@@ -198,4 +199,26 @@ fn only_daemons_with_the_capabilities_get_pump_form_and_a_failure_is_resent() {
         assert!(!f.work().join("obj/calc.dwo").exists(), "{err}");
         f.assert_no_backoff();
     }
+}
+
+/// By default (no `DISTCC_PUMP_DEBUG_INFO`) a plain-mode `-g` job goes to
+/// our daemon preprocessed here, in protocol 2, as in distcc 3.4: in pump
+/// form the server's system headers would be used, where a plain-mode
+/// user expects this machine's.
+#[test]
+fn by_default_a_plain_mode_g_job_is_preprocessed_here() {
+    let f = farm("default");
+    let d = ours(&f);
+    for obj in ["obj/a.o", "obj/b.o"] {
+        let out = f.distcc(&d.host(",lzo"), &with_output(obj), &[VERBOSE]);
+        assert_ok(&out, obj);
+        let err = text(&out.stderr);
+        assert!(
+            !err.contains(UPGRADED) && err.contains("(protocol 2)"),
+            "{err}"
+        );
+        assert!(!err.contains("(protocol 3)"), "{err}");
+    }
+    assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
+    assert_eq!(d.log_text().matches("pump job:").count(), 0);
 }

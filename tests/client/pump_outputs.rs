@@ -162,8 +162,8 @@ fn a_daemon_without_pump_outputs_gets_such_jobs_in_plain_mode() {
 /// its copy of the client's directory, remapped, and the object and `.dwo`
 /// come back identical (clang is reproducible). In pump mode, to a host
 /// without `,cpp` such a job is compiled here, saying why; so it is in
-/// plain mode with `DISTCC_PUMP_DEBUG_INFO=0` (without, it goes to our
-/// daemon in pump form: tests/client/plain_debug.rs).
+/// plain mode with `DISTCC_PUMP_DEBUG_INFO=0`, the default (with `1`, it
+/// goes to our daemon in pump form: tests/client/plain_debug.rs).
 #[test]
 fn clang_split_dwarf_goes_in_pump_mode_only() {
     crate::require_tool!("clang");

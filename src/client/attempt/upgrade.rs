@@ -6,7 +6,8 @@
 //! local build's (bench/RESULTS.md, "Side outputs"). In pump form the
 //! server compiles the source itself and they are 73/73 identical.
 //!
-//! So in plain mode (no `DISTCC_PUMP`), a job with debug information
+//! So in plain mode (no `DISTCC_PUMP`), with `DISTCC_PUMP_DEBUG_INFO=1`,
+//! a job with debug information
 //! whose host is known to be a daemon of ours offering `OUTPUTS` and
 //! `PUMP_OUTPUTS` (docs/extension.md §8) goes in pump form, whatever the
 //! host's `,cpp`: the header analysis of pump mode (`src/pump/`), its
@@ -15,7 +16,13 @@
 //! capabilities, an ssh host, the extension off), get what plain mode
 //! sends today, the text preprocessed here; a job that fails in pump form
 //! is sent again preprocessed here (`job/distribute.rs`), so nothing is
-//! compiled here because of this. `DISTCC_PUMP_DEBUG_INFO=0` turns it off.
+//! compiled here because of this.
+//!
+//! Off by default: in pump form the server compiles against its own
+//! system headers (they are neither scanned nor sent, and the compiler
+//! check compares compilers, not headers), where a plain-mode user expects
+//! this machine's. A helper whose libc headers are another version would
+//! give an object built against them, silently.
 //!
 //! Jobs without `-g` are unchanged: their objects are identical in plain
 //! mode already (optimised code), and deciding costs them one pass over
@@ -59,7 +66,7 @@ pub(super) fn wanted(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
     if able {
         debug!(
             "{} has -g: sending it to {} in pump form, so that its debug information is a \
-             local compile's (DISTCC_PUMP_DEBUG_INFO=0: preprocessed here)",
+             local compile's (DISTCC_PUMP_DEBUG_INFO=1; the server's system headers are used)",
             lossy(&job.input),
             host.text
         );
