@@ -65,7 +65,7 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     assert!(!log.contains("Warning"), "{log}");
     assert!(memory(&f).starts_with("v1 ours "), "{}", memory(&f));
     // The status the daemon sent is where placement reads host state.
-    let hosts: Vec<_> = std::fs::read_dir(f.path("ddir/hosts"))
+    let hosts: Vec<_> = std::fs::read_dir(f.path("ddir/host-figures"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();

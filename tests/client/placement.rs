@@ -1,7 +1,7 @@
 //! Speed-aware placement (issue 13) against real daemons: a host that
 //! compiles much slower than another gets no more jobs once both are
 //! measured, where 3.4's order would give it half of them; the speeds
-//! clients learn are shared through `$DISTCC_DIR/hosts/`; a host whose
+//! clients learn are shared through `$DISTCC_DIR/host-figures/`; a host whose
 //! daemon reported a queue (through the extension) gets the next job
 //! elsewhere; a pump job goes where its source went before (affinity).
 
@@ -87,7 +87,7 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
     // that lasted longer would have given them.
     for daemon in [&fast, &slow] {
         let state = f
-            .path("ddir/hosts")
+            .path("ddir/host-figures")
             .join(format!("tcp_127.0.0.1_{}", daemon.port));
         for _ in samples(&state)..MIN_SAMPLES {
             let out = f
@@ -103,7 +103,7 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
             std::fs::read_to_string(&state)
         );
     }
-    // The second build knows (through $DISTCC_DIR/hosts): nothing goes
+    // The second build knows (through $DISTCC_DIR/host-figures): nothing goes
     // to the slow host, where 3.4's order would send it jobs again.
     let slow_measured = counts().1;
     let (fast2, slow2) = build();
@@ -111,14 +111,14 @@ fn a_slow_host_stops_getting_jobs_once_measured() {
         slow2, slow_measured,
         "the slow host got jobs again ({fast2} fast)"
     );
-    let learnt: Vec<String> = std::fs::read_dir(f.path("ddir/hosts"))
+    let learnt: Vec<String> = std::fs::read_dir(f.path("ddir/host-figures"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(learnt.len(), 2, "{learnt:?}");
 }
 
-/// The samples behind a host's figure in its `$DISTCC_DIR/hosts` line
+/// The samples behind a host's figure in its `$DISTCC_DIR/host-figures` line
 /// (`v1 <ms per KiB> <samples> <unix seconds> ...`), 0 for none.
 fn samples(state: &Path) -> u32 {
     std::fs::read_to_string(state)
@@ -154,7 +154,7 @@ fn a_host_whose_daemon_reports_a_queue_gets_the_next_job_elsewhere() {
     let out = ours(&busy.host(""), "w").output().unwrap();
     assert_ok(&out, "warm-up");
     let id = format!("tcp_127.0.0.1_{}", busy.port);
-    let state = f.path("ddir/hosts").join(&id);
+    let state = f.path("ddir/host-figures").join(&id);
     assert!(
         support::eventually(|| f.path("ddir/extension").join(&id).exists()),
         "the busy host was never probed"
@@ -274,7 +274,7 @@ fn two_builds_place_each_pump_job_on_the_same_host() {
     // directory is a file), so a loaded machine's slow compile never
     // takes a host out of the tier between the builds.
     std::fs::create_dir_all(f.path("ddir")).unwrap();
-    std::fs::write(f.path("ddir/hosts"), "").unwrap();
+    std::fs::write(f.path("ddir/host-figures"), "").unwrap();
     let build = || -> Vec<String> {
         (0..files)
             .map(|i| {

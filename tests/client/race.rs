@@ -86,9 +86,9 @@ fn measured_with(
     (f, d, hosts)
 }
 
-/// The host's figure in `$DISTCC_DIR/hosts` (ms per KiB).
+/// The host's figure in `$DISTCC_DIR/host-figures` (ms per KiB).
 fn figure(f: &Farm) -> f64 {
-    let dir = f.path("ddir/hosts");
+    let dir = f.path("ddir/host-figures");
     let entries: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())

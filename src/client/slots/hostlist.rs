@@ -57,7 +57,14 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
                     let origin = path.display().to_string();
                     (text, origin)
                 }
-                Err(_) => {
+                Err(e) => {
+                    // Our figures' old directory where 3.4 reads its
+                    // list: cleared away if it holds nothing else.
+                    if e.kind() == std::io::ErrorKind::IsADirectory {
+                        if let Some(top) = vars.distcc_dir().filter(|d| path.parent() == Some(d)) {
+                            super::oldfigures::clear(&top);
+                        }
+                    }
                     tried.push(path);
                     continue;
                 }

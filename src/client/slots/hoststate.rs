@@ -1,6 +1,6 @@
 //! What this user's clients learnt about each host's speed (issue 13),
 //! shared by every client process of every build through
-//! `$DISTCC_DIR/hosts/<lock id>`: one line, `v1 <ms per KiB> <samples>
+//! `$DISTCC_DIR/host-figures/<lock id>`: one line, `v1 <ms per KiB> <samples>
 //! <unix seconds>`, the averaged compile time per KiB of input
 //! ([`crate::client::placement`]), then, when the host's daemon speaks
 //! the extension, the status it last reported ([`record_status`]).
@@ -26,8 +26,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client::placement;
 
-/// The directory under `$DISTCC_DIR`.
-pub const DIR: &str = "hosts";
+/// The directory under `$DISTCC_DIR`: a name distcc 3.4 never uses
+/// (its `hosts` is the host-list file; [`super::oldfigures`]).
+pub const DIR: &str = "host-figures";
 /// A figure older than this (ten minutes) is not used.
 pub const MAX_AGE_SECS: u64 = 600;
 /// The size of every line written, padded with spaces before its `\n`,
@@ -216,6 +217,8 @@ fn write_line(topdir: &Path, lock_id: &str, line: &str) {
     };
     let file = open().or_else(|_| {
         fs::create_dir_all(topdir.join(DIR))?;
+        // Once per `$DISTCC_DIR`: the figures' old place goes.
+        super::oldfigures::clear(topdir);
         open()
     });
     if let Ok(f) = file {
