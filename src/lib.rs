@@ -37,6 +37,7 @@ pub mod compiler_id;
 pub mod daemon;
 pub mod env;
 pub mod error;
+pub mod fnv;
 pub mod hosts;
 pub mod logging;
 pub mod monitor;

@@ -11,6 +11,7 @@ const PURE: &[&str] = &[
     "src/hosts",
     "src/state",
     "src/access.rs",
+    "src/fnv.rs",
     "src/compiler_id/mod.rs",
     "src/compiler_id/entry.rs",
     // Pump mode's pure parts: the #include lexer, the server's checks of

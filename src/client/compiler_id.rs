@@ -26,9 +26,9 @@ use crate::client::local::cleanup::probe_output;
 use crate::client::local::spawn::Spawner;
 use crate::client::probe::cache::{binary_id, store};
 use crate::client::probe::cross::find_on_path;
-use crate::client::probe::native::fnv1a;
 use crate::client::transport::remote::{RemoteError, Reply};
 use crate::compiler_id::{self, Answer, BANNER_ARGS, Entry, Identity, Mode, files};
+use crate::fnv::fnv1a;
 use crate::hosts::HostSpec;
 
 /// The directory under `$DISTCC_DIR`.

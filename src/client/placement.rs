@@ -50,6 +50,8 @@
 use std::cmp::Reverse;
 use std::time::Duration;
 
+use crate::fnv;
+
 /// A host slower than this many times the fastest usable one gets no job
 /// while a faster one is usable.
 pub const SLOW_FACTOR: f64 = 2.0;
@@ -87,10 +89,7 @@ pub struct HostView {
 pub fn affinity(key: &[u8], host: &str) -> u64 {
     // FNV-1a, then splitmix64's finaliser: FNV alone leaves the high bits
     // of similar inputs (paths that differ in a letter) alike.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in key.iter().chain(&[0]).chain(host.as_bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
+    let mut h = fnv::extend(fnv::extend(fnv::fnv1a(key), &[0]), host.as_bytes());
     h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     h ^ (h >> 31)

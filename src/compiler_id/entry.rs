@@ -4,6 +4,7 @@
 //! `stat` is passed in.
 
 use super::Identity;
+use crate::fnv::fnv1a;
 
 /// A file an identity was computed from, as `stat` saw it: while every
 /// one is unchanged, the identity is too.
@@ -89,11 +90,4 @@ pub fn warned_name(lock_id: &str, ours: &Identity, theirs: &Identity) -> String 
 /// its jobs go to the host again.
 pub fn differs_name(lock_id: &str, ours: &Identity) -> String {
     format!("{lock_id}-{:016x}", fnv1a(&ours.encode()))
-}
-
-/// FNV-1a, 64 bits: a short stable name for some bytes.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

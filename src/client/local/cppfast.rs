@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use crate::args::driver;
 use crate::client::probe::cache::{binary_id, probe_stderr, store};
-use crate::client::probe::native::fnv1a;
+use crate::fnv::fnv1a;
 
 const P: &str = "\u{1}P\u{1}";
 const O: &str = "\u{1}O\u{1}";

@@ -20,7 +20,7 @@ use std::process::{Command, Stdio};
 use std::ffi::OsString;
 
 use crate::args::os::starts_with;
-use crate::client::probe::native::fnv1a;
+use crate::fnv::fnv1a;
 
 /// Whether `path` is an executable regular file.
 pub fn is_executable(path: &Path) -> bool {

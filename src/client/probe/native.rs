@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 
 use crate::args::driver;
 use crate::args::os::{line, starts_with};
+use crate::fnv::fnv1a;
 
 /// Whether an argument asks for the local CPU.
 pub fn is_native(arg: &OsStr) -> bool {
@@ -167,16 +168,6 @@ fn cpu_model() -> String {
                 .map(str::to_owned)
         })
         .unwrap_or_default()
-}
-
-/// 64-bit FNV-1a: a stable, dependency-free name hash (not for security).
-pub fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in data {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 /// Where the cache lives.

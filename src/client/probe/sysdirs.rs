@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::args::os::{bytes, line, starts_with, strip_prefix};
 use crate::client::probe::cache::{binary_id, probe_stderr, store};
-use crate::client::probe::native::fnv1a;
+use crate::fnv::fnv1a;
 
 /// Where the cache lives.
 pub fn cache_dir(distcc_dir: &Path) -> PathBuf {

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client::placement;
+use crate::fnv::fnv1a;
 
 /// The directory under `$DISTCC_DIR`: a name distcc 3.4 never uses
 /// (its `hosts` is the host-list file; [`super::oldfigures`]).
@@ -224,12 +225,6 @@ fn write_line(topdir: &Path, lock_id: &str, line: &str) {
     if let Ok(f) = file {
         let _ = f.write_all_at(&bytes, 0);
     }
-}
-
-fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ use super::cachelog::{self, Log};
 use super::lexer::Directive;
 use crate::protocol::hdrcache::Digest;
 
-use format::fnv1a;
+use crate::fnv::fnv1a;
 pub use format::{decode, encode};
 
 /// How recently a header may have changed and still get a record (see

@@ -2,6 +2,7 @@
 //! that makes a cut-short or damaged record a miss, never an error.
 
 use super::{Key, Record};
+use crate::fnv::fnv1a;
 use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
 use crate::pump::includes::lexer::{Directive, Kind};
 
@@ -125,15 +126,6 @@ pub(super) fn kind_code(k: Kind) -> u8 {
 
 pub(super) fn kind_of(c: u8) -> Option<Kind> {
     KINDS.get(c as usize).copied()
-}
-
-pub(super) fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in data {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 #[cfg(test)]
