@@ -25,8 +25,8 @@
 //! give an object built against them, silently.
 //!
 //! Jobs without `-g` are unchanged: their objects are identical in plain
-//! mode already (optimised code), and deciding costs them one pass over
-//! the arguments.
+//! mode already (optimised code); with the switch on, deciding costs them
+//! one pass over the arguments, and nothing with it off.
 
 use tracing::debug;
 
@@ -48,8 +48,9 @@ pub(super) const NEEDED: u32 = cap::OUTPUTS | cap::PUMP_OUTPUTS;
 /// pump form. A host of unknown kind is probed first, as for a job with
 /// side outputs (docs/extension.md §3).
 pub(super) fn wanted(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
-    // The pure checks first: most jobs stop here, without a file read.
-    if ctx.vars.pump() || !debug_info(&job.argv) || !ctx.vars.pump_debug_info() {
+    // The pure checks first, the opt-in before the pass over the
+    // arguments: by default every job stops at it.
+    if ctx.vars.pump() || !ctx.vars.pump_debug_info() || !debug_info(&job.argv) {
         return false;
     }
     if side_outputs(job).is_ok_and(|s| s.keeps_preprocessed) {
