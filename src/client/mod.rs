@@ -217,6 +217,11 @@ fn own_option(vars: &Vars, opt: OwnOption) -> i32 {
                 tracing::error!("failed to get host list");
                 ExitCode::NoHosts.code()
             }
+            hostlist::Loaded::Unreadable { message, .. } => {
+                tracing::error!("{message}");
+                tracing::error!("failed to get host list");
+                ExitCode::NoHosts.code()
+            }
             hostlist::Loaded::Bad { error, origin } => {
                 eprintln!("distcc[{}] ERROR: {origin}: {error}", pid());
                 error.exit_code().code()

@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
     };
     let list = match hostlist::load(&ctx.vars) {
         Loaded::List { list, .. } => list,
-        Loaded::Empty { message, .. } => {
+        Loaded::Empty { message, .. } | Loaded::Unreadable { message, .. } => {
             error!("{message}");
             return failed;
         }

@@ -149,6 +149,7 @@ fn has_pump_host(vars: &Vars) -> Result<(), String> {
         Loaded::List { origin, .. } | Loaded::Empty { origin, .. } => Err(format!(
             "pump mode requested, but the distcc host list ({origin}) has no host with the ',cpp' option"
         )),
+        Loaded::Unreadable { message, .. } => Err(message),
         Loaded::Bad { error, origin } => Err(format!("{origin}: {error}")),
     }
 }

@@ -3,7 +3,8 @@
 //! 3.4 client sharing the directory still reads its list there, our
 //! client reads the same file as its list and still records its figures
 //! beside it, and the old `hosts/` directory of figures is cleared away
-//! (only when nothing else is in it).
+//! (only when nothing else is in it); a directory there that is not ours
+//! stops the search with 3.4's error, as in 3.4.
 
 use std::path::Path;
 
@@ -138,4 +139,59 @@ fn an_old_figures_directory_goes_and_a_foreign_one_stays() {
         .output()
         .unwrap();
     assert!(!old.exists(), "{}", text(&out.stderr));
+}
+
+/// A directory at `$DISTCC_DIR/hosts` that is not ours: 3.4 stops there
+/// (`failed to read .../hosts: Is a directory`) and compiles locally, or
+/// exits 116 with `DISTCC_FALLBACK=0`, rather than read
+/// `/etc/distcc/hosts`; ours does the same, checked against Debian's.
+#[test]
+fn a_foreign_hosts_directory_stops_the_search_as_in_3_4() {
+    require_tool!("gcc");
+    require_tool!(DEBIAN_DISTCC);
+    let f = Farm::with_hello("hostsfile-foreign");
+    let ddir = f.path("ddir");
+    std::fs::create_dir_all(ddir.join("hosts")).unwrap();
+    std::fs::write(ddir.join("hosts").join("notes"), "keep me\n").unwrap();
+    let said = format!(
+        "failed to read {}: Is a directory",
+        ddir.join("hosts").display()
+    );
+    for client in [support::bin("distcc"), DEBIAN_DISTCC.into()] {
+        let run = |obj: &str, env: &[(&str, &str)]| {
+            f.command(&client, "", &["gcc", "-c", "hello.c", "-o", obj], env)
+                .env_remove("DISTCC_HOSTS")
+                .output()
+                .unwrap()
+        };
+        let what = client.display();
+        let out = run("local.o", &[]);
+        assert_ok(&out, &format!("{what}"));
+        assert!(
+            text(&out.stderr).contains(&said),
+            "{what}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            f.work().join("local.o").exists(),
+            "{what}: compiled locally"
+        );
+        std::fs::remove_file(f.work().join("local.o")).unwrap();
+        let out = run("none.o", &[("DISTCC_FALLBACK", "0")]);
+        assert_eq!(
+            out.status.code(),
+            Some(116),
+            "{what}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(&said),
+            "{what}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(
+        ddir.join("hosts").join("notes").exists(),
+        "the user's file stays"
+    );
 }

@@ -28,6 +28,9 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
         Loaded::Empty { message, .. } => {
             return no_host(ctx, &job, local_argv, 0, &[], &message, "no-hosts");
         }
+        Loaded::Unreadable { message, .. } => {
+            return no_host(ctx, &job, local_argv, 0, &[], &message, "bad-hostlist");
+        }
         Loaded::Bad { error, origin } => {
             let why = format!("{origin}: {error}");
             if !ctx.policy.fallback {

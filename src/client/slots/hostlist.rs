@@ -2,6 +2,11 @@
 //! `$DISTCC_DIR/hosts` (`~/.distcc/hosts`), else `/etc/distcc/hosts`; the
 //! first readable one wins. Parsing is `crate::hosts::parse`, the same code
 //! `distcc-config` validates with.
+//!
+//! "Readable" is 3.4's `access(R_OK)`: a file that is missing, or that we
+//! may not read, is passed over; one that passes and still cannot be read
+//! (a directory: `failed to read .../hosts: Is a directory`) ends the
+//! search, and the job compiles locally as 3.4's does ([`Loaded::Unreadable`]).
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +34,14 @@ pub enum Loaded {
         origin: String,
         /// What to tell the user: 3.4's warning (`$DISTCC_HOSTS contained
         /// no hosts; can't distribute work`, spec §3.16), then our detail.
+        message: String,
+    },
+    /// A list that passed 3.4's `access(R_OK)` but could not be read (a
+    /// directory): 3.4 stops there rather than read the next place.
+    Unreadable {
+        /// The path.
+        origin: String,
+        /// 3.4's words: `failed to read PATH: Is a directory`.
         message: String,
     },
     /// A list that does not parse.
@@ -64,6 +77,16 @@ pub fn load_from(vars: &Vars, sysconfdir: &Path) -> Loaded {
                         if let Some(top) = vars.distcc_dir().filter(|d| path.parent() == Some(d)) {
                             super::oldfigures::clear(&top);
                         }
+                    }
+                    if nix::unistd::access(&path, nix::unistd::AccessFlags::R_OK).is_ok() {
+                        let origin = path.display().to_string();
+                        return Loaded::Unreadable {
+                            message: format!(
+                                "failed to read {origin}: {}",
+                                crate::logging::os_error_text(&e)
+                            ),
+                            origin,
+                        };
                     }
                     tried.push(path);
                     continue;

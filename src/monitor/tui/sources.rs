@@ -154,7 +154,9 @@ impl Sources {
                     });
                 }
             }
-            Loaded::Empty { message, .. } => problem = Some(message),
+            Loaded::Empty { message, .. } | Loaded::Unreadable { message, .. } => {
+                problem = Some(message)
+            }
             Loaded::Bad { error, origin } => problem = Some(format!("{origin}: {error}")),
         }
         hosts.push(HostInput {
