@@ -152,7 +152,13 @@ def calibrate(src, files, cflags):
 # ---------------------------------------------------------------- the farm
 
 class Farm:
-    def __init__(self, tmp, factors, slots, link, rate, scale, rtt_ms=None, table=None):
+    def __init__(self, tmp, factors, slots, link, rate, scale, rtt_ms=None, table=None,
+                 link_at="hosts"):
+        """LINK_AT "hosts": every namespace's eth0 sends at the link's rate
+        (the client's uploads share its one link, each host sends back on
+        its own: 1 + N links); "client": only the client's link is shaped,
+        both ways (its eth0, and the switch's port towards it), the hosts
+        on an unshaped LAN: a client on a VPN or Wi-Fi feeding a farm."""
         self.tmp, self.factors, self.slots, self.rtt_ms = tmp, factors, slots, rtt_ms
         # bench/simhost.py's table: hosts that hold jobs instead of compiling.
         self.table = table
@@ -176,7 +182,11 @@ class Farm:
             sh(["ip", "-n", ns, "addr", "add", "%s/24" % self.addr(i), "dev", "eth0"])
             sh(["ip", "-n", ns, "link", "set", "eth0", "up"])
             sh(["ip", "-n", ns, "link", "set", "lo", "up"])
-            self.shape(ns, link)
+            if link_at == "hosts" or i == 0:
+                self.shape(ns, "eth0", link)
+        if link_at == "client":
+            self.shape(sw, "p0", link)
+            self.shaping += ", the client's link only, both ways"
         for i, factor in enumerate(factors, start=1):
             self.start_daemon(i, factor, rate, scale)
             if rtt_ms is not None:
@@ -190,14 +200,14 @@ class Farm:
     def addr(self, i):
         return "%s.%d" % (NET, i + 1)
 
-    def shape(self, ns, link):
+    def shape(self, ns, dev, link):
         rate, delay = LINKS[link]
-        netem = ["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "eth0", "root",
+        netem = ["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root",
                  "netem", "rate", rate, "delay", delay, "limit", "10000"]
         if subprocess.run(netem, stderr=subprocess.DEVNULL).returncode == 0:
             self.shaping = "netem rate %s delay %s each way" % (rate, delay)
             return
-        ns_run(ns, ["tc", "qdisc", "add", "dev", "eth0", "root", "tbf", "rate", rate,
+        ns_run(ns, ["tc", "qdisc", "add", "dev", dev, "root", "tbf", "rate", rate,
                     "burst", "256kb", "latency", "50ms"])
         self.shaping = "tbf rate %s (no sch_netem in this kernel: no tc latency)" % rate
 

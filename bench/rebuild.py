@@ -7,9 +7,10 @@ namespaces, every link shaped with tc to the rate given).
 For each client, in one run: a clean `make -jN` of the project (first
 build: a fresh DISTCC_DIR, the daemons' header caches as the previous
 client left them: empty for the first client, which is ours), then one
-header every file includes is changed (a comment line appended), and a
-second clean `make -jN` with the same DISTCC_DIR: every object again, as a
-build system does when that header changes. Reported per build: wall
+header is changed (a comment line appended: by default one every file
+includes, --header another) and `make -jN` again with the same
+DISTCC_DIR, the objects of the files that include it (cc -MM) removed
+first: what make with dependency files would rebuild. Reported per build: wall
 time, bytes the client sent and received (its interface's counters) and
 whether every object equals a local compile's. The hosts' compilers run
 for real (SCALE 0: no simulated compile time; this machine's cores are
@@ -22,9 +23,17 @@ object, so the client's CPU (3.4's plain client preprocesses every job
 here) and the link set the pace, as with a laptop feeding a farm over a
 VPN; objects are then copies, and "objects = local" is not a check.
 
+--link-at hosts (the default): every host's link and the client's are
+shaped, each sending at the rate (the client's uploads share one link,
+the hosts answer on six); --link-at client: the client's link alone, both
+ways, the hosts on an unshaped LAN (issue 16's client on a VPN or Wi-Fi).
+--timeline (with --simulate): where each build's time went, job by job
+(bench/timeline.py).
+
 Usage (root; cargo build --release --bin distcc --bin distccd first):
   bench/rebuild.py [--project liblzma|harfbuzz|zlib] [--link 25mbit] [--hosts 3]
                    [--slots 2] [--simulate [--sim-scale F]] [--bin-dir DIR]
+                   [--link-at hosts|client] [--header PATH] [--timeline]
 """
 
 import argparse
@@ -40,6 +49,7 @@ import time
 import farm
 import projects
 import simhost
+import timeline
 
 HEADERS = {"liblzma": "xz-5.2/src/liblzma/common/common.h", "zlib": "zutil.h",
            "harfbuzz": "harfbuzz/src/hb.hh"}
@@ -50,6 +60,7 @@ def make(f, src, env, cc):
     jobs = f.slots * len(f.factors)
     tx0, rx0, pk0 = counters(f)
     r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    make.started = time.time()
     t0 = time.monotonic()
     proc = subprocess.run(["ip", "netns", "exec", f.ns(0), "make", "-s", "-j%d" % jobs,
                            "CC=%s %s" % (env.pop("CC"), cc)], cwd=src, env=env,
@@ -64,7 +75,21 @@ def make(f, src, env, cc):
     tx1, rx1, pk1 = counters(f)
     fell_back = proc.stderr.count("running locally") + proc.stderr.count("failed to distribute")
     make.packets = pk1 - pk0
+    make.stderr = proc.stderr
     return wall, tx1 - tx0, rx1 - rx0, fell_back, cpu
+
+
+def dependents(src, files, cc, cflags, header):
+    """The files whose compile reads HEADER (cc -MM)."""
+    want = os.path.realpath(header)
+    out = []
+    for x in files:
+        deps = subprocess.run([cc] + cflags.split() + ["-MM", x], cwd=src, check=True,
+                              capture_output=True, text=True).stdout
+        if want in {os.path.realpath(os.path.join(src, d))
+                    for d in deps.replace("\\\n", " ").split()[1:]}:
+            out.append(x)
+    return out
 
 
 def log_sizes(f):
@@ -143,6 +168,13 @@ def main():
                     help="with --simulate: the measured seconds times this (0.25: hosts "
                     "4x as fast as this machine's measured compile)")
     ap.add_argument("--bin-dir", default=farm.BIN)
+    ap.add_argument("--link-at", default="hosts", choices=("hosts", "client"),
+                    help="shape every host's link and the client's (hosts) or the "
+                    "client's alone, both ways (client)")
+    ap.add_argument("--header", help="the header changed, relative to the project "
+                    "(default: one every file includes)")
+    ap.add_argument("--timeline", action="store_true",
+                    help="with --simulate: where each build's time went, job by job")
     a = ap.parse_args()
     farm.BIN = os.path.abspath(a.bin_dir)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
@@ -157,8 +189,13 @@ def main():
         cc = COMPILER.get(a.project, "gcc")
         cflags = farm.ARCH_CFLAGS + " " + " ".join(flags)
         farm.write_makefile(src, files, cflags)
-        header = os.path.join(src, HEADERS[a.project])
+        header = os.path.join(src, a.header or HEADERS[a.project])
         original = open(header, "rb").read()
+        rebuilt = dependents(src, files, cc, cflags, header)
+        print("%s: %d of %d files include it" % (os.path.relpath(header, src), len(rebuilt),
+                                                 len(files)), flush=True)
+        wrap, tlog = timeline.wrapper(tmp) if a.timeline else (None, None)
+        notes = []
         fdir = tempfile.mkdtemp(prefix="farm-", dir=tmp)
         os.chmod(fdir, 0o755)
         # Local reference objects, before and after the change (and with
@@ -181,7 +218,8 @@ def main():
                 build, sum(secs[build].values()), " serial" if build == "first" else ""),
                 flush=True)
         table = os.path.join(tmp, "simhost.tsv") if a.simulate else None
-        f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0, table=table)
+        f = farm.Farm(fdir, [1] * a.hosts, a.slots, a.link, 1.0, 0.0, table=table,
+                      link_at=a.link_at)
         try:
             hosts_of, counted = {}, {}
             for client in ("ours", "3.4"):
@@ -195,6 +233,8 @@ def main():
                     env.update(DISTCC_PUMP="1", CC=os.path.join(farm.BIN, "distcc"))
                 else:
                     env["CC"] = farm.DEBIAN_DISTCC
+                if wrap:
+                    env["CC"] = "%s %s" % (wrap, env["CC"])
                 for build in ("first", "second"):
                     with open(header, "wb") as h:
                         h.write(original if build == "first"
@@ -203,10 +243,23 @@ def main():
                     if table:
                         # One table for both clients: the first build's
                         # seconds, this build's objects.
-                        simhost.write_table(table, secs["first"], ref, a.sim_scale)
-                    shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
+                        simhost.write_table(table, secs["first"], ref, a.sim_scale,
+                                            a.timeline)
+                    if build == "first":
+                        shutil.rmtree(os.path.join(src, "build"), ignore_errors=True)
+                    else:
+                        for x in rebuilt:
+                            os.unlink(os.path.join(src, farm.obj_name(x)))
                     sizes, records = log_sizes(f), jobs_size(ddir)
+                    toff = os.path.getsize(tlog) if wrap and os.path.exists(tlog) else 0
                     wall, tx, rx, local, cpu = make(f, src, dict(env), cc)
+                    if wrap:
+                        told = timeline.report(
+                            "%s, %s build" % (client, build), make.started, tlog, toff,
+                            make.stderr, os.path.join(ddir, "stats", "jobs")
+                            if client == "ours" else None, records, a.slots * a.hosts)
+                        notes += told
+                        print(told[0], flush=True)
                     hosts_of[(client, build)] = placed(f, sizes)
                     if client == "ours":
                         counted[build] = payload(ddir, records) + (make.packets,)
@@ -233,8 +286,11 @@ def main():
     print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     r = {(c, b): (w, tx, rx) for c, b, w, tx, rx, _, _, _ in rows}
     print()
-    print("%s, %d hosts x %d slots, %s: %d files%s" % (
-        a.project, a.hosts, a.slots, a.link, len(files),
+    print("\n".join(notes))
+    print()
+    print("%s, %d hosts x %d slots, %s at the %s: %d files, %d rebuilt after %s%s" % (
+        a.project, a.hosts, a.slots, a.link, "hosts and client" if a.link_at == "hosts"
+        else "client only", len(files), len(rebuilt), a.header or HEADERS[a.project],
         ", simulated hosts (bench/simhost.py), compile times x%g" % a.sim_scale
         if a.simulate else ""))
     print()

@@ -47,6 +47,12 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
+static double wall(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
 /* The file a line marker `# 1 "path"` names, or NULL. */
 static char *marker(char *line) {
     if (strncmp(line, "# ", 2) != 0 || !isdigit((unsigned char)line[2])) return NULL;
@@ -65,7 +71,7 @@ static int ends_with(const char *s, const char *t) {
 }
 
 int main(int argc, char **argv) {
-    double t0 = now();
+    double t0 = now(), w0 = wall();
     const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     char real[4096];
     snprintf(real, sizeof real, "/usr/bin/%%s", base);
@@ -90,8 +96,12 @@ int main(int argc, char **argv) {
     tab[tn] = 0;
     char *keys[4096], *objs[4096];
     double secs[4096];
-    int n = 0;
+    int n = 0, timeline = 0;
     for (char *line = strtok(tab, "\n"); line && n < 4096; line = strtok(NULL, "\n")) {
+        if (!strcmp(line, "timeline")) {
+            timeline = 1;
+            continue;
+        }
         char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
         if (!t2) continue;
         *t1 = *t2 = 0;
@@ -152,6 +162,9 @@ int main(int argc, char **argv) {
         struct timespec t = {(time_t)left, (long)((left - (time_t)left) * 1e9)};
         nanosleep(&t, NULL);
     }
+    /* bench/timeline.py: when this host held the job (the client shows
+       the compiler's messages, so both clients pass it on to make). */
+    if (timeline) fprintf(stderr, "simhost-hold %%.3f %%.3f %%s\n", w0, wall(), keys[k]);
     return 0;
 }
 """
@@ -192,10 +205,13 @@ def measure(src, files, cc, cflags, ref, serial=True):
         return dict(pool.map(one, files))
 
 
-def write_table(path, secs, ref, scale=1.0):
+def write_table(path, secs, ref, scale=1.0, timeline=False):
     """The table the wrappers read: each file's seconds (times SCALE: 0.25
-    for hosts 4x as fast as this machine was) and its object in REF."""
+    for hosts 4x as fast as this machine was) and its object in REF;
+    TIMELINE: each job says on stderr when it was held."""
     with open(path + ".tmp", "w") as f:
+        if timeline:
+            f.write("timeline\n")
         for name, s in secs.items():
             f.write("%r\t%s\t%s\n" % (s * scale, os.path.join(ref, object_name(name)), name))
     os.chmod(path + ".tmp", 0o644)
