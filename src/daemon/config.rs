@@ -220,6 +220,7 @@ impl Config {
                     Mode::Inetd => 0,
                 },
                 inetd: mode == Mode::Inetd,
+                kept_tree_max: crate::daemon::pumpjob::KEPT_TREE_MAX,
             },
             sandbox,
             warnings,

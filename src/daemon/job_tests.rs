@@ -132,6 +132,7 @@ impl Harness {
             compiler_env: Vec::new(),
             header_cache: 0,
             inetd: false,
+            kept_tree_max: protocol3::KEPT_TREE_MAX,
         };
         let fake = Fake {
             behaviour,

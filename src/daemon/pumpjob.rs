@@ -40,6 +40,15 @@ use crate::protocol::hdrcache::Item;
 const ROOT: &str = jobdir::TREE;
 /// The dependency file's name in the job directory.
 const DEPS: &str = "deps.d";
+/// The largest mirror kept for the next pump job ([`JobSettings::kept_tree_max`]):
+/// a kept mirror sits idle in `$TMPDIR` (memory, when that is a tmpfs) in
+/// each job directory until the next pump job there, so one job that sent
+/// a huge tree must not leave it behind. Far above a usual job (liblzma's
+/// send about 1 MB in 40 files, 1.2 MB as counted here).
+pub const KEPT_TREE_MAX: u64 = 64 << 20;
+/// What an entry of the mirror costs on disk beyond its content (an inode
+/// and at least one block): many small files count, not only big ones.
+const ENTRY_COST: u64 = 4096;
 
 /// How to make the DOTD reply once the compile has succeeded.
 #[derive(Debug)]
@@ -105,9 +114,18 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     };
     // An earlier job's entries go before anything looks at the tree.
     tree.sweep().map_err(io_stop)?;
-    // Kept for the next pump job only once the request was whole: a
-    // refused one leaves nothing.
-    dir.keep_tree();
+    // Kept for the next pump job only once the request was whole (a
+    // refused one leaves nothing), and only if it is not too big to leave
+    // lying there.
+    let size = total.saturating_add(u64::from(count).saturating_mul(ENTRY_COST));
+    if size <= s.kept_tree_max {
+        dir.keep_tree();
+    } else {
+        tracing::debug!(
+            "pump job: the mirror ({size} bytes as counted) exceeds {} and goes with the job",
+            s.kept_tree_max
+        );
+    }
     tracing::debug!(
         "pump job: {count} files ({total} bytes) under {cwd}{}",
         if kept {

@@ -26,7 +26,9 @@
 //! every entry this job did not send before the compiler starts, so the
 //! compiler sees what a fresh tree would hold and nothing of another
 //! client's. Only entries this job made or kept count as "sent twice" or
-//! as a symlink the client sent.
+//! as a symlink the client sent. A mirror is kept only up to a size
+//! ([`super::job::JobSettings::kept_tree_max`], checked by
+//! [`super::pumpjob`]), since it lies idle in `$TMPDIR` until the next job.
 //!
 //! The rules about names and link targets are pure: [`super::mirror`].
 

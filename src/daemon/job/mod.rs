@@ -84,6 +84,10 @@ pub struct JobSettings {
     /// `--inetd`: one process per connection, so nothing learnt from one
     /// client (the identities of its compilers) is there for the next.
     pub inetd: bool,
+    /// The largest pump mirror kept for the next pump job, in bytes as
+    /// [`super::pumpjob`] counts them (its files plus a block per entry);
+    /// a bigger one is removed when its job ends.
+    pub kept_tree_max: u64,
 }
 
 /// Everything jobs share.

@@ -63,3 +63,27 @@ fn protocol_3_failures_send_no_dotd() {
     assert_eq!(summary.category, Category::CompileError);
     h.assert_clean_but(Some(crate::daemon::jobdir::TREE));
 }
+
+/// The harness's bound on a kept mirror (`JobSettings::kept_tree_max`):
+/// room for the small trees above, not for a 64 KiB header.
+pub(super) const KEPT_TREE_MAX: u64 = 64 << 10;
+
+#[test]
+fn a_mirror_over_the_bound_is_not_kept() {
+    use crate::daemon::jobdir::TREE;
+    let h = Harness::new(Behaviour::Exit(0), None);
+    let source = ("/src/hello.c", FileKind::File(b"int x;\n".to_vec()));
+    let (reply, _) = h.exchange(pump(HELLO, std::slice::from_ref(&source)), false);
+    assert_eq!(response(&reply).status, 0);
+    h.assert_clean_but(Some(TREE));
+    // The kept mirror brought up to date with a big header: it goes.
+    let big = vec![b' '; KEPT_TREE_MAX as usize];
+    let files = [source.clone(), ("/src/big.h", FileKind::File(big))];
+    let (reply, summary) = h.exchange(pump(HELLO, &files), false);
+    assert_eq!(response(&reply).status, 0);
+    assert_eq!(summary.category, Category::CompileOk);
+    h.assert_clean();
+    // A small one is kept again.
+    h.exchange(pump(HELLO, &[source]), false);
+    h.assert_clean_but(Some(TREE));
+}
