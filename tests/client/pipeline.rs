@@ -3,7 +3,8 @@
 //! without the client waiting for the offer, one round trip per job as
 //! with 3.4; a host that is no longer what was remembered (Debian's 3.4
 //! daemon now, or ours offering less) costs the job one resend, no
-//! failure and no backoff.
+//! failure and no backoff. Hello, choice and request leave in one TCP
+//! segment (`TCP_CORK`) unless `DISTCC_TCP_CORK=0`.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -281,4 +282,105 @@ fn a_remembered_offer_the_daemon_no_longer_makes_costs_one_resend() {
     assert_ok(&out, "third");
     assert!(!text(&out.stderr).contains("sending the job again"));
     assert_eq!(d.wait_compiles(3), 3);
+}
+
+/// A relay that counts, per connection, the TCP segments with data the
+/// client sent before the daemon's reply began (`ss`'s `data_segs_in` of
+/// the relay's end when `DONE` comes: the daemon answers only a whole
+/// request, and a job's client writes nothing but its request).
+struct Segments {
+    port: u16,
+    counts: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Segments {
+    fn new(target: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let counts = Arc::new(Mutex::new(Vec::new()));
+        let all = counts.clone();
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let peer = client.peer_addr().unwrap().port();
+                let mut server = TcpStream::connect(("127.0.0.1", target)).unwrap();
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                thread::spawn(move || {
+                    let _ = std::io::copy(&mut client, &mut server);
+                    let _ = server.shutdown(Shutdown::Write);
+                });
+                let all = all.clone();
+                thread::spawn(move || {
+                    let (mut head, mut counted, mut buf) = (Vec::new(), false, [0u8; 65536]);
+                    while let Ok(n @ 1..) = s2.read(&mut buf) {
+                        if !counted {
+                            head.extend_from_slice(&buf[..n]);
+                            if head.windows(4).any(|w| w == b"DONE") {
+                                all.lock().unwrap().push(data_segs_in(port, peer));
+                                counted = true;
+                            }
+                        }
+                        if c2.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = c2.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        Self { port, counts }
+    }
+
+    fn counts(&self) -> Vec<u64> {
+        self.counts.lock().unwrap().clone()
+    }
+}
+
+/// `data_segs_in` of the loopback socket from `local` to `peer`.
+fn data_segs_in(local: u16, peer: u16) -> u64 {
+    let out = std::process::Command::new("ss")
+        .args(["-tinH", "state", "all"])
+        .arg(format!("src 127.0.0.1:{local} dst 127.0.0.1:{peer}"))
+        .output()
+        .unwrap();
+    let text = text(&out.stdout);
+    let field = text
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("data_segs_in:"));
+    field.map_or(0, |n| n.parse().unwrap())
+}
+
+#[test]
+fn hello_choice_and_request_leave_in_one_segment_unless_uncorked() {
+    crate::require_tool!("ss");
+    let f = Farm::with_hello("pipe-cork");
+    // Preprocessed already: the request follows the hello at once, not
+    // after a preprocessor run longer than the cork's 200 ms.
+    f.write("small.i", "int small(void) { return 1; }\n");
+    let d = Daemon::start(&f.daemon_config(Kind::Ours));
+    let relay = Segments::new(d.port);
+    let host = format!("127.0.0.1:{}", relay.port);
+    let job = |obj: &str, env: &[(&str, &str)]| {
+        assert_ok(
+            &f.distcc(&host, &["gcc", "-c", "small.i", "-o", obj], env),
+            obj,
+        );
+        relay.counts().last().copied().unwrap()
+    };
+    // The first job learns the host's offer; the next ones go behind
+    // the hello.
+    job("learn.o", &[]);
+    let uncorked: Vec<u64> = (0..3)
+        .map(|i| job(&format!("u{i}.o"), &[("DISTCC_TCP_CORK", "0")]))
+        .collect();
+    let corked: Vec<u64> = (0..3).map(|i| job(&format!("c{i}.o"), &[])).collect();
+    assert_eq!(d.wait_compiles(7), 7);
+    // Uncorked: the hello and the choice, then the request (TCP_NODELAY).
+    assert!(uncorked.iter().all(|&n| n >= 2), "uncorked {uncorked:?}");
+    // Corked: one segment (a job descheduled past the cork's 200 ms on a
+    // loaded machine may send two: one of three is enough).
+    assert!(
+        corked.contains(&1),
+        "corked {corked:?}, uncorked {uncorked:?}"
+    );
 }
