@@ -17,6 +17,15 @@ pub fn fnv1a(data: &[u8]) -> u64 {
     extend(OFFSET, data)
 }
 
+/// `h` with its bits mixed (splitmix64's finaliser), where the high or
+/// low bits are used alone: FNV leaves those of similar inputs (paths
+/// that differ in a letter) alike.
+pub fn mix(mut h: u64) -> u64 {
+    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,16 @@
 //!   another (`/N` is the user's statement of what the host takes), and
 //!   the hosts that report a queue still come last. Local hosts keep
 //!   their places in 3.4's order.
+//! * **A home** (pump mode, issue 16): where a source compiled last
+//!   ([`crate::client::slots::homes`]). With `make -jN` on N slots a new
+//!   job finds the one slot the job make reaped freed, on whichever host,
+//!   so affinity alone kept 17-31 of liblzma's 73 files where they were.
+//!   A job whose home is in the tier and reports no queue takes a free
+//!   slot there first and, when every one is busy, waits for one up to
+//!   [`home_wait`]: a fraction of its last compile there, then takes the
+//!   order above. The wait bounds what the build can lose: a slot free
+//!   elsewhere idles at most that long, once per job. A host in backoff,
+//!   failed in this run, slow or queueing is never waited for.
 
 use std::cmp::Reverse;
 use std::time::Duration;
@@ -65,6 +75,13 @@ pub const LEFT_OUT_POLL: Duration = Duration::from_millis(100);
 
 /// A daemon's reported queue older than this many seconds is not used.
 pub const QUEUE_FRESH_SECS: u64 = 10;
+
+/// The part of its last compile a job waits for its home's slot
+/// ([`home_wait`]).
+pub const HOME_WAIT_FRACTION: f64 = 0.5;
+
+/// The longest a job waits for its home's slot.
+pub const HOME_WAIT_MAX: Duration = Duration::from_secs(4);
 
 /// What is known of one usable host.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -87,12 +104,10 @@ pub struct HostView {
 /// host added or removed moves only the jobs that rank it first
 /// (rendezvous hashing), and the list's order changes nothing.
 pub fn affinity(key: &[u8], host: &str) -> u64 {
-    // FNV-1a, then splitmix64's finaliser: FNV alone leaves the high bits
-    // of similar inputs (paths that differ in a letter) alike.
-    let mut h = fnv::extend(fnv::extend(fnv::fnv1a(key), &[0]), host.as_bytes());
-    h = (h ^ (h >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    h = (h ^ (h >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    h ^ (h >> 31)
+    fnv::mix(fnv::extend(
+        fnv::extend(fnv::fnv1a(key), &[0]),
+        host.as_bytes(),
+    ))
 }
 
 /// The backlog a status report means: jobs queued per compile slot (a
@@ -153,6 +168,30 @@ fn by_affinity(hosts: &[HostView], order: &mut [(usize, u32)]) {
     }
 }
 
+/// How long a job waits for a slot of its home `hosts[home]` when all
+/// are busy, its last compile there having taken `compile_ms`; `None`:
+/// not at all, as the home is out of `order` (slow: not in the tier) or
+/// reports a queue (a job sent there waits anyway).
+///
+/// Why a fraction of the job's own compile: the home's slots are held by
+/// jobs of the same build, about as long; with N slots held since random
+/// moments one frees within `1/(N+1)` of a job on average, and within half
+/// a job `1 - 2^-N` of the time (15 of 16 for `/4`). Longer waits find
+/// little more and cost the build more.
+pub fn home_wait(
+    hosts: &[HostView],
+    order: &[(usize, u32)],
+    home: usize,
+    compile_ms: u16,
+) -> Option<Duration> {
+    let h = hosts.get(home)?;
+    if queues(h) || !order.iter().any(|&(i, _)| i == home) {
+        return None;
+    }
+    let wait = Duration::from_millis(u64::from(compile_ms)).mul_f64(HOME_WAIT_FRACTION);
+    Some(wait.min(HOME_WAIT_MAX))
+}
+
 /// How long to sleep before looking for a slot again, when no slot in
 /// [`order`] (`ordered` pairs) was free: `pause` (3.4's
 /// `DISTCC_PAUSE_TIME_MSEC`) when every slot of every host was in the
@@ -191,182 +230,5 @@ pub fn sample(compile_ms: f64, input_bytes: u64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn h(slots: u32, ms: Option<f64>) -> HostView {
-        HostView {
-            slots,
-            ms_per_kib: ms,
-            backlog: None,
-            affinity: None,
-        }
-    }
-
-    /// The hosts `hosts` with a job's weights for source `key` (host `i`
-    /// named `h<i>`; `local` ones without).
-    fn placed(hosts: &[HostView], key: &str, local: &[usize]) -> Vec<HostView> {
-        let mut out = hosts.to_vec();
-        for (i, h) in out.iter_mut().enumerate() {
-            if !local.contains(&i) {
-                h.affinity = Some(affinity(key.as_bytes(), &format!("h{i}")));
-            }
-        }
-        out
-    }
-
-    /// The host a job takes: the first pair of the order not `busy`.
-    fn taken(hosts: &[HostView], busy: &[(usize, u32)]) -> Option<usize> {
-        order(hosts)
-            .into_iter()
-            .find(|p| !busy.contains(p))
-            .map(|p| p.0)
-    }
-
-    #[test]
-    fn two_builds_place_a_file_on_the_same_host_whatever_else_runs() {
-        let hosts = [h(4, None), h(4, Some(10.0)), h(4, Some(12.0))];
-        // The second build finds other jobs on slot 0 of hosts 0 and 1,
-        // and on every slot but slot 0 of host 2.
-        let busy = [(0, 0), (1, 0), (2, 1), (2, 2), (2, 3)];
-        let mut first_hosts = Vec::new();
-        for k in 0..60 {
-            let key = format!("/src/lib/file{k}.c");
-            let first = taken(&placed(&hosts, &key, &[]), &[]).unwrap();
-            assert_eq!(taken(&placed(&hosts, &key, &[]), &busy), Some(first));
-            first_hosts.push(first);
-        }
-        // Spread over the hosts, not all on the first.
-        for i in 0..3 {
-            let n = first_hosts.iter().filter(|&&x| x == i).count();
-            assert!((10..=30).contains(&n), "host {i}: {n} of 60");
-        }
-        // In 3.4's order the second build moves every file from host 0
-        // to host 2.
-        assert_eq!(taken(&hosts, &[]), Some(0));
-        assert_eq!(taken(&hosts, &busy), Some(2));
-    }
-
-    #[test]
-    fn affinity_keeps_the_tier_the_queues_and_the_local_hosts_places() {
-        let key = "/src/a.c";
-        // A slow host stays out, whatever its weight.
-        let hosts = placed(&[h(2, Some(10.0)), h(2, Some(40.0))], key, &[]);
-        assert!(order(&hosts).iter().all(|&(i, _)| i == 0));
-        // A host with a queue comes after the others.
-        let hosts = placed(&[queued(2, None, 1.0), h(2, None), h(2, None)], key, &[]);
-        let got = order(&hosts);
-        assert!(got[4..].iter().all(|&(i, _)| i == 0), "{got:?}");
-        // A local host (no weight) keeps 3.4's places: slot 0 first, its
-        // slot 1 after every host's slot 0.
-        let hosts = placed(&[h(2, None), h(2, None), h(2, None)], key, &[0]);
-        let got = order(&hosts);
-        assert_eq!((got[0], got[3]), ((0, 0), (0, 1)), "{got:?}");
-        let remote: Vec<usize> = [1, 2, 4, 5].iter().map(|&p| got[p].0).collect();
-        assert_eq!(remote[0], remote[1], "{got:?}");
-        assert_eq!(remote[2], remote[3], "{got:?}");
-        // Rendezvous: the list's order does not change the choice.
-        let a = affinity(key.as_bytes(), "tcp_10.0.0.1_3632");
-        let b = affinity(key.as_bytes(), "tcp_10.0.0.2_3632");
-        let two = |x, y| {
-            let mut v = [h(1, None), h(1, None)];
-            v[0].affinity = Some(x);
-            v[1].affinity = Some(y);
-            order(&v)[0].0
-        };
-        assert_eq!(two(a, b), 1 - two(b, a));
-    }
-
-    fn queued(slots: u32, ms: Option<f64>, backlog: f64) -> HostView {
-        HostView {
-            backlog: Some(backlog),
-            ..h(slots, ms)
-        }
-    }
-
-    #[test]
-    fn a_host_whose_daemon_reports_a_queue_comes_last_in_the_tier() {
-        // Unmeasured hosts: the one with a queue behind the one without;
-        // a queue of 0 reported is no queue.
-        let hosts = [queued(2, None, 1.5), h(2, None), queued(1, None, 0.0)];
-        assert_eq!(order(&hosts), vec![(1, 0), (2, 0), (1, 1), (0, 0), (0, 1)]);
-        assert_eq!(backlog(6, Some(4)), 1.5);
-        assert_eq!(backlog(3, None), 3.0);
-        assert_eq!(backlog(3, Some(0)), 3.0);
-    }
-
-    #[test]
-    fn a_long_queue_takes_a_fast_host_out_of_the_tier() {
-        // 10 ms/KiB behind 3 jobs per slot is 40: twice the 15 of a free
-        // host is 30, so the fast host waits.
-        let hosts = [queued(4, Some(10.0), 3.0), h(4, Some(15.0))];
-        assert_eq!(effective(&hosts[0]), Some(40.0));
-        let got = order(&hosts);
-        assert!(got.iter().all(|&(i, _)| i == 1), "{got:?}");
-        // A short queue keeps it in, behind the free host.
-        let hosts = [queued(1, Some(10.0), 0.5), h(1, Some(15.0))];
-        assert_eq!(order(&hosts), vec![(1, 0), (0, 0)]);
-    }
-
-    #[test]
-    fn with_nothing_measured_the_order_is_3_4s() {
-        let hosts = [h(2, None), h(1, None), h(3, None)];
-        assert_eq!(
-            order(&hosts),
-            vec![(0, 0), (1, 0), (2, 0), (0, 1), (2, 1), (2, 2)]
-        );
-    }
-
-    #[test]
-    fn a_slow_host_gets_no_job_while_a_faster_one_is_usable() {
-        // Two equal hosts and one four times slower.
-        let hosts = [h(4, Some(10.0)), h(4, Some(40.0)), h(4, Some(15.0))];
-        let got = order(&hosts);
-        assert!(got.iter().all(|&(i, _)| i != 1), "{got:?}");
-        assert_eq!(&got[..2], &[(0, 0), (2, 0)]);
-        // Alone, the slow host is the tier.
-        assert_eq!(order(&[h(2, Some(40.0))]), vec![(0, 0), (0, 1)]);
-    }
-
-    #[test]
-    fn hosts_within_the_factor_share_the_work_in_list_order() {
-        let hosts = [h(2, Some(19.0)), h(2, Some(10.0))];
-        assert_eq!(order(&hosts), vec![(0, 0), (1, 0), (0, 1), (1, 1)]);
-    }
-
-    #[test]
-    fn waiting_for_a_faster_slot_looks_again_soon() {
-        let second = Duration::from_secs(1);
-        // Every slot in the order, all busy: 3.4's pause.
-        let equal = [h(2, Some(10.0)), h(2, Some(12.0))];
-        assert_eq!(order(&equal).len(), 4);
-        assert_eq!(retry_after(second, &equal, 4), second);
-        // The 4x host's free slots are passed over: look again soon.
-        let mixed = [h(2, Some(40.0)), h(2, Some(10.0)), h(2, Some(10.0))];
-        let ordered = order(&mixed).len();
-        assert_eq!(ordered, 4);
-        assert_eq!(retry_after(second, &mixed, ordered), LEFT_OUT_POLL);
-        // A shorter pause of the user's stays.
-        let short = Duration::from_millis(20);
-        assert_eq!(retry_after(short, &mixed, ordered), short);
-    }
-
-    #[test]
-    fn an_unmeasured_host_is_tried() {
-        let hosts = [h(1, Some(10.0)), h(1, None), h(1, Some(100.0))];
-        assert_eq!(order(&hosts), vec![(0, 0), (1, 0)]);
-    }
-
-    #[test]
-    fn averages_follow_a_change_within_a_few_jobs() {
-        let mut s = update(None, 10.0);
-        assert_eq!(s, (10.0, 1));
-        s = update(Some(s), 20.0);
-        assert_eq!(s.0, 15.0);
-        for _ in 0..10 {
-            s = update(Some(s), 40.0);
-        }
-        assert!(s.0 > 38.0, "{s:?}");
-        assert!((sample(1000.0, 1024 * 9) - 100.0).abs() < 1e-9);
-    }
-}
+#[path = "placement_tests.rs"]
+mod tests;

@@ -32,7 +32,7 @@ use crate::client::ctx::Ctx;
 use crate::client::job::{affinity_key, prepare};
 use crate::client::pump::PumpState;
 use crate::client::slots::hostlist::{self, Loaded};
-use crate::client::slots::pick::pick;
+use crate::client::slots::pick::{Preference, pick};
 use crate::error::ExitCode;
 
 /// 3.4's message when the host would not use pump mode.
@@ -79,7 +79,10 @@ pub fn run(ctx: &Ctx, argv: Vec<OsString>) -> i32 {
         ctx.backoff,
         ctx.pause,
         ctx.topdir.as_deref(),
-        affinity_key(ctx, &job).as_deref(),
+        Preference {
+            source: affinity_key(ctx, &job).as_deref(),
+            home: None,
+        },
     ) {
         Ok(Some(picked)) => &list.hosts[picked.index],
         Ok(None) => {

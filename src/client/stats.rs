@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::args::LocalReason;
-use crate::client::slots::hoststate;
+use crate::client::slots::{homes, hoststate};
 use crate::state::Phase;
 use crate::state::record::{JobRecord, MAX_LINE, Ran};
 
@@ -300,7 +300,8 @@ pub fn files(topdir: &Path) -> [PathBuf; 2] {
 /// due). Errors are ignored: counting must never fail a compile.
 ///
 /// A successful remote compile also teaches the placement its host's
-/// speed ([`crate::client::slots::hoststate`]), records or not.
+/// speed ([`crate::client::slots::hoststate`]) and, for a pump job, its
+/// source's home ([`homes`]), records or not.
 pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
     let Some(topdir) = topdir else { return };
     let end_ms = SystemTime::now()
@@ -334,6 +335,7 @@ pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
             size(),
             with_figure.as_ref(),
         );
+        homes::finish(topdir, &record.host, record.phase_ms[3]);
     }
     if write_record {
         let _ = append(&topdir.join(DIR), &record.encode());

@@ -14,6 +14,7 @@ mod fallback;
 mod fidelity;
 pub mod harness;
 mod hdrcache;
+mod homes;
 mod hostsfile;
 mod outputs;
 mod pipeline;

@@ -13,8 +13,9 @@ use crate::client::attempt::{self, AttemptError, CppState};
 use crate::client::ctx::Ctx;
 use crate::client::plan::{self, AfterCompile, HostFailure, NoHost};
 use crate::client::pump::PumpState;
+use crate::client::slots::homes;
 use crate::client::slots::hostlist::{self, Loaded};
-use crate::client::slots::pick::pick;
+use crate::client::slots::pick::{Preference, pick};
 use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::error::ExitCode;
@@ -50,7 +51,18 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
     let mut cpp = CppState::new(&job, driver_deps);
     let mut pump = PumpState::default();
     let source = affinity_key(ctx, &job);
+    // Where the source compiled last; after a remote compile, stats'
+    // finish keeps where it compiled now.
+    let mut home = None;
+    if let (Some(s), Some(top)) = (&source, &ctx.topdir) {
+        home = homes::lookup(top, s);
+        homes::note(s, home);
+    }
     loop {
+        let pref = Preference {
+            source: source.as_deref(),
+            home: home.take(),
+        };
         let picked = match pick(
             &list.hosts,
             &excluded,
@@ -58,7 +70,7 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
             ctx.backoff,
             ctx.pause,
             ctx.topdir.as_deref(),
-            source.as_deref(),
+            pref,
         ) {
             Ok(p) => p,
             Err(e) => {

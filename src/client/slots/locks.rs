@@ -13,7 +13,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, fcntl};
@@ -50,6 +50,18 @@ fn set_lock(file: &File, kind: libc::c_short) -> nix::Result<libc::c_int> {
     fcntl(file.as_raw_fd(), FcntlArg::F_SETLK(&lock))
 }
 
+/// Take the lock of a slot's `file`: `false` if another process holds it.
+fn take(file: &File, lock_id: &str, slot: u32) -> io::Result<bool> {
+    match set_lock(file, libc::F_WRLCK as libc::c_short) {
+        Ok(_) => Ok(true),
+        Err(Errno::EAGAIN | Errno::EACCES) => Ok(false),
+        Err(e) => Err(io::Error::new(
+            io::Error::from(e).kind(),
+            format!("cannot lock cpu_{lock_id}_{slot}: {e}"),
+        )),
+    }
+}
+
 impl LockDir {
     /// `<topdir>/lock`, created (0777 minus umask) if missing.
     pub fn open(topdir: &Path) -> io::Result<Self> {
@@ -67,23 +79,51 @@ impl LockDir {
         }
     }
 
-    /// Try to take `cpu_<lock_id>_<slot>` without waiting.
-    pub fn try_lock(&self, lock_id: &str, slot: u32) -> io::Result<Option<SlotLock>> {
+    fn open_slot(&self, lock_id: &str, slot: u32) -> io::Result<File> {
         let path = self.dir.join(format!("cpu_{lock_id}_{slot}"));
-        let file = OpenOptions::new()
+        OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o666)
             .open(&path)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-        match set_lock(&file, libc::F_WRLCK as libc::c_short) {
-            Ok(_) => Ok(Some(SlotLock { file, slot })),
-            Err(Errno::EAGAIN | Errno::EACCES) => Ok(None),
-            Err(e) => Err(io::Error::new(
-                io::Error::from(e).kind(),
-                format!("cannot lock {}: {e}", path.display()),
-            )),
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+    }
+
+    /// Try to take `cpu_<lock_id>_<slot>` without waiting.
+    pub fn try_lock(&self, lock_id: &str, slot: u32) -> io::Result<Option<SlotLock>> {
+        let file = self.open_slot(lock_id, slot)?;
+        Ok(take(&file, lock_id, slot)?.then_some(SlotLock { file, slot }))
+    }
+
+    /// Take one of `lock_id`'s slots `0..slots`, waiting up to `within`
+    /// while `usable()` says so, looking every `poll`: the files are
+    /// opened once, so a look costs one `fcntl` per slot (a pump job
+    /// waiting for its home, [`crate::client::placement::home_wait`]).
+    pub fn wait_for(
+        &self,
+        lock_id: &str,
+        slots: u32,
+        within: Duration,
+        poll: Duration,
+        usable: impl Fn() -> bool,
+    ) -> io::Result<Option<SlotLock>> {
+        let mut files = (0..slots)
+            .map(|s| self.open_slot(lock_id, s))
+            .collect::<io::Result<Vec<File>>>()?;
+        let deadline = Instant::now() + within;
+        loop {
+            for slot in 0..slots {
+                if take(&files[slot as usize], lock_id, slot)? {
+                    let file = files.swap_remove(slot as usize);
+                    return Ok(Some(SlotLock { file, slot }));
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline || !usable() {
+                return Ok(None);
+            }
+            std::thread::sleep(poll.min(deadline - now));
         }
     }
 

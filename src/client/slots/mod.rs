@@ -7,9 +7,11 @@
 //! * [`locks`]: 3.4-compatible `cpu_*` and `backoff_*` files.
 //! * [`pick`]: 3.4's slot-by-slot host choice, in the placement's order.
 //! * [`hoststate`]: each host's measured speed, shared by all clients.
+//! * [`homes`]: where each pump job's source compiled last.
 //! * [`oldfigures`]: the figures' old directory, 3.4's host-list file name.
 //! * [`status`]: `state/binstate_<pid>` for `distccmon-text`.
 
+pub mod homes;
 pub mod hostlist;
 pub mod hoststate;
 pub mod locks;

@@ -14,14 +14,19 @@
 //! passes free slots by), and hosts whose daemon reports a queue come
 //! last; with no measurement and no report it is exactly 3.4's order.
 //! A pump job's remote hosts are ranked by its source (affinity), so a
-//! rebuild sends it where its source already is.
+//! rebuild sends it where its source already is; and a job whose source
+//! compiled before ([`super::homes`]) takes a slot of that host first,
+//! waiting a little for one when all are busy
+//! ([`placement::home_wait`]).
 
 use std::io;
-use std::time::Duration;
-
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tracing::debug;
 
 use crate::client::placement::{self, HostView};
+use crate::client::slots::homes::{self, Home};
 use crate::client::slots::hoststate;
 use crate::client::slots::locks::{LockDir, SlotLock};
 use crate::hosts::HostSpec;
@@ -35,10 +40,21 @@ pub struct Picked {
     pub lock: Option<SlotLock>,
 }
 
+/// How often a job waiting for its home looks at the home's slots.
+pub const HOME_POLL: Duration = Duration::from_millis(10);
+
+/// Where a pump job would rather go (`Default`: 3.4's order).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Preference<'a> {
+    /// The job's source, which ranks the remote hosts
+    /// ([`placement::affinity`]).
+    pub source: Option<&'a [u8]>,
+    /// Where it compiled last, waited for a little ([`homes`]).
+    pub home: Option<Home>,
+}
+
 /// Choose a host, waiting while every slot is busy. `None`: no host is
 /// usable at all. `excluded[i]` marks hosts that failed in this run.
-/// `source`: a pump job's source, which ranks the remote hosts
-/// ([`placement::affinity`]); `None` keeps 3.4's order.
 pub fn pick(
     hosts: &[HostSpec],
     excluded: &[bool],
@@ -46,8 +62,10 @@ pub fn pick(
     backoff: Duration,
     pause: Duration,
     topdir: Option<&Path>,
-    source: Option<&[u8]>,
+    pref: Preference<'_>,
 ) -> io::Result<Option<Picked>> {
+    let source = pref.source;
+    let mut home = pref.home;
     loop {
         let usable: Vec<usize> = (0..hosts.len())
             .filter(|&i| !hosts[i].down && !excluded.get(i).copied().unwrap_or(false))
@@ -83,6 +101,40 @@ pub fn pick(
             })
             .collect();
         let order = placement::order(&views);
+        // The home is waited for once, in the first look.
+        if let Some(h) = home.take() {
+            let at = usable.iter().position(|&i| {
+                !hosts[i].is_local() && homes::host_id(&hosts[i].lock_id()) == h.host
+            });
+            let wait =
+                at.and_then(|u| Some((u, placement::home_wait(&views, &order, u, h.compile_ms)?)));
+            if let Some((u, within)) = wait {
+                let (id, name) = (hosts[usable[u]].lock_id(), &hosts[usable[u]].text);
+                let started = Instant::now();
+                let mut got = None;
+                for slot in 0..views[u].slots {
+                    got = locks.try_lock(&id, slot)?;
+                    if got.is_some() {
+                        break;
+                    }
+                }
+                if got.is_none() {
+                    debug!("home {name} busy: waiting up to {} ms", within.as_millis());
+                    got = locks.wait_for(&id, views[u].slots, within, HOME_POLL, || {
+                        !locks.in_backoff(&id, backoff)
+                    })?;
+                }
+                let waited = started.elapsed().as_millis();
+                if let Some(lock) = got {
+                    debug!("home {name}: slot {} after {waited} ms", lock.slot);
+                    return Ok(Some(Picked {
+                        index: usable[u],
+                        lock: Some(lock),
+                    }));
+                }
+                debug!("home {name} busy for {waited} ms: another host");
+            }
+        }
         for &(u, slot) in &order {
             let index = usable[u];
             if let Some(lock) = locks.try_lock(&hosts[index].lock_id(), slot)? {
