@@ -5,6 +5,8 @@
 //! * [`codec`]: which compression a body uses: none, LZO, or zstd when
 //!   our client and daemon agreed on it; [`zstd_body`]: zstd's settings
 //!   by body size, and the contexts each thread keeps.
+//! * [`bodybase`]: a preprocessed body as copies from a base both sides
+//!   hold and the rest.
 //! * [`ext`]: the extension our client and daemon negotiate
 //!   (docs/extension.md): hello, choice, heartbeats, status.
 //! * [`hdrcache`]: the extension's header cache: a pump job's files by
@@ -20,6 +22,7 @@
 //! (style.md, example 3): each keeps a buffer, appends what it reads, and
 //! calls `decode` again until it gets a value or an error.
 
+pub mod bodybase;
 pub mod codec;
 pub mod ext;
 pub mod hdrcache;
