@@ -10,7 +10,8 @@ counts as "?".
 """
 
 BODY = {b"ARGV", b"DOTI", b"CDIR", b"NAME", b"FILE", b"LINK", b"SERR", b"SOUT", b"DOTO",
-        b"DOTD", b"XCID", b"XSTA", b"XCMM", b"XMAN", b"XWNT"}
+        b"DOTD", b"XCID", b"XSTA", b"XCMM", b"XMAN", b"XWNT", b"XCIR", b"XREF", b"XREQ",
+        b"XBAS", b"XBAD"}
 
 # Items reported together (a job's argv is many ARGVs).
 GROUPS = {
@@ -28,7 +29,10 @@ GROUPS = {
     b"DOTO": "object (DOTO)", b"DOTD": "dependencies (DOTD)",
     b"XTND": "offer (XTND XCAP XSTA)",
     b"XHBT": "choice (XCAP XHBT XCIW)", b"XCIW": "choice (XCAP XHBT XCIW)",
-    b"XCID": "compiler identity (XCID)",
+    b"XCID": "compiler identity (XCID XCIR XCIQ)", b"XCIR": "compiler identity (XCID XCIR XCIQ)",
+    b"XCIQ": "compiler identity (XCID XCIR XCIQ)",
+    b"XBAS": "body base (XBAS XBAQ XBAD)", b"XBAQ": "body base (XBAS XBAQ XBAD)",
+    b"XBAD": "body base (XBAS XBAQ XBAD)",
     b"XBEA": "heartbeats (XBEA)", b"XCMM": "compiler mismatch (XCMM)",
     b"XOUT": "side outputs (XOUT NAME FILE)",
 }

@@ -21,10 +21,13 @@
 //!   taken.
 //! * [`pumpfiles`], [`pumpcache`]: a pump job's files, read only where
 //!   they must travel, and the header cache's exchange.
+//! * [`bodybase`]: the earlier body a preprocessed source is sent
+//!   against as a delta, in `$DISTCC_DIR/body-base/`.
 //! * [`sidefiles`]: the side files (`.dwo`, `.su`, ...) that come back
 //!   after a reply in the protocol extension.
 
 pub mod attempt;
+pub mod bodybase;
 pub mod compiler_id;
 pub mod ctx;
 pub mod extension;

@@ -26,7 +26,8 @@ pub const OFFER: u32 =
     cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::PUMP_OUTPUTS;
 
 /// What this daemon offers now: [`OFFER`], the header cache and
-/// requests by reference when its store is on, and identities by digest
+/// requests by reference when its store is on (and bodies against a
+/// base, with the base store), and identities by digest
 /// unless it serves one connection per process (`--inetd`), where none
 /// would be remembered and every job would be asked for its identity.
 pub fn offer(shared: &Shared) -> u32 {
@@ -34,10 +35,14 @@ pub fn offer(shared: &Shared) -> u32 {
         Some(_) => OFFER | cap::HEADER_CACHE | cap::REQUEST_REF,
         None => OFFER,
     };
+    let based = match shared.bases {
+        Some(_) => stored | cap::BODY_BASE,
+        None => stored,
+    };
     if shared.settings.inetd {
-        stored
+        based
     } else {
-        stored | cap::COMPILER_ID_REF
+        based | cap::COMPILER_ID_REF
     }
 }
 
@@ -92,6 +97,7 @@ impl Session {
             (cap::PUMP_OUTPUTS, "pump-mode outputs"),
             (cap::REQUEST_REF, "requests by reference"),
             (cap::COMPILER_ID_REF, "compiler identity by digest"),
+            (cap::BODY_BASE, "bodies against a base"),
         ];
         let used: Vec<&str> = names
             .iter()

@@ -32,6 +32,7 @@ use crate::protocol::head::ITEM_OVERHEAD;
 use crate::protocol::token::Token;
 use crate::protocol::{Decoded, HeadDecoder, Limits, ProtocolError, RequestHead};
 
+mod based;
 pub mod budget;
 mod error;
 mod files;

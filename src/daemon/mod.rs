@@ -15,7 +15,8 @@
 //! Modules:
 //! * [`cli`] options as typed; [`config`] validated settings;
 //! * [`serve`] accept loop; [`job`] one request → compile → reply, reading
-//!   through [`incoming`] ([`plain`]: protocols 1 and 2), running compilers through [`exec`] and
+//!   through [`incoming`] ([`plain`]: protocols 1 and 2, [`bodybase`]: a
+//!   body sent against a base), running compilers through [`exec`] and
 //!   [`compile`] in a [`jobdir`]; [`policy`] which compilers and arguments
 //!   may run (the argument scan itself is the client's,
 //!   [`crate::args::scan`], as in 3.4); [`extension`] our client's
@@ -28,6 +29,7 @@
 //!   for SIGTERM, SIGINT and SIGHUP;
 //!   [`sandbox`] confines every compiler (issue #10).
 
+pub mod bodybase;
 pub mod cli;
 pub mod compile;
 pub mod compiler_id;

@@ -13,8 +13,10 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tokio::io::AsyncRead;
+use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::bodybase;
+use super::hdrstore::HeaderStore;
 use super::incoming::{Incoming, Source};
 use super::job::{JobSettings, OUTPUT, Prepared, Stop, io_stop, read_stop_after_head};
 use super::jobdir::JobDir;
@@ -39,14 +41,17 @@ fn stdin_language(ext: &str) -> Option<&'static str> {
     })
 }
 
-/// Protocols 1 and 2: receive DOTI and point the command at it.
-pub(super) async fn receive<R: AsyncRead + Unpin>(
+/// Protocols 1 and 2: receive DOTI and point the command at it. With
+/// `based` (the client chose `BODY_BASE`: the base store and the way
+/// back to the client), `XBAS` before `DOTI` makes it a delta.
+pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     inc: &mut Incoming<R>,
     version: u32,
     job: &Job,
     dir: &JobDir,
     s: &JobSettings,
     outputs: bool,
+    based: Option<(&HeaderStore, &mut W)>,
 ) -> Result<Prepared, Stop> {
     // spec §3.5: the extension (3.4's temp file name) gives the language.
     let ext = args::preprocessed_ext(&job.input).unwrap_or(".tmp");
@@ -55,10 +60,17 @@ pub(super) async fn receive<R: AsyncRead + Unpin>(
     // DISTCC_SAVE_TEMPS keeps every input as a file, to look at later.
     let memory_max = if s.save_temps { 0 } else { MEMORY_SOURCE_MAX };
     let started = Instant::now();
-    let source = inc
-        .source(version, &s.limits, memory_max, spill)
-        .await
-        .map_err(|e| read_stop_after_head(e, "its source (DOTI)"))?;
+    let read = |e| read_stop_after_head(e, "its source (DOTI)");
+    let source = match based {
+        Some((store, writer)) if &inc.next_token().await.map_err(read)? == b"XBAS" => {
+            let spilled = dir.file(&input_name);
+            bodybase::receive(inc, writer, store, version, s, memory_max, &spill, &spilled).await?
+        }
+        _ => inc
+            .source(version, &s.limits, memory_max, spill)
+            .await
+            .map_err(read)?,
+    };
     let (size, place) = match &source {
         Source::Memory(data) => (data.len() as u64, "memory"),
         Source::File(n) => (*n, "a file"),

@@ -206,7 +206,7 @@ fn warn_uses_the_object_and_off_does_not_ask() {
     let log = liar.log_text();
     assert_eq!(
         log.matches("client speaks extension 1 (zstd, heartbeats, status, outputs, header cache, pump-mode outputs, \
-             requests by reference)")
+             requests by reference, bodies against a base)")
             .count(),
         1,
         "off sent no identity: {log}"
@@ -248,7 +248,8 @@ fn identities_by_digest_are_asked_for_once_and_still_told_apart() {
     }
     assert_eq!(asked(), 1, "{}", d.log_text());
     assert!(
-        d.log_text().contains("compiler identity by digest)"),
+        d.log_text()
+            .contains("compiler identity by digest, bodies against a base)"),
         "{}",
         d.log_text()
     );

@@ -50,7 +50,7 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
         log.matches(
             "client speaks extension 1 \
              (zstd, heartbeats, status, compiler check, outputs, header cache, \
-             pump-mode outputs, requests by reference, compiler identity by digest)"
+             pump-mode outputs, requests by reference, compiler identity by digest, bodies against a base)"
         )
         .count(),
         3,

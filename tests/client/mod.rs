@@ -5,6 +5,7 @@
 //! directory.
 
 mod bench_farm;
+mod bodybase;
 mod cli;
 mod compiler_check;
 mod corpus;

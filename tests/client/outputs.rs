@@ -144,7 +144,7 @@ fn side_outputs_come_back_identical_and_gdb_finds_the_dwo() {
         log.contains("client speaks extension 1 (")
             && log.contains(
                 "outputs, header cache, pump-mode outputs, requests by reference, \
-             compiler identity by digest)"
+             compiler identity by digest, bodies against a base)"
             ),
         "{log}"
     );
@@ -319,7 +319,7 @@ fn clang_stack_usage_comes_back_and_its_split_dwarf_runs_here() {
     assert!(
         log.contains(
             "outputs, header cache, pump-mode outputs, requests by reference, \
-             compiler identity by digest)"
+             compiler identity by digest, bodies against a base)"
         ),
         "{log}"
     );

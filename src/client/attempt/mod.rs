@@ -22,6 +22,7 @@ use tracing::debug;
 use crate::args::os::{line, lossy};
 use crate::args::outputs::{output_dir, side_name};
 use crate::args::{Job, is_preprocessed, preprocessed_languages, side_outputs, strip_local_args};
+use crate::client::bodybase;
 use crate::client::compiler_id;
 use crate::client::ctx::Ctx;
 use crate::client::extension;
@@ -270,8 +271,13 @@ fn run_once(
         CppState::Pending { .. } => unreachable!("cpp finished above"),
     };
     stats::set_size(source.bytes().len() as u64);
+    let ext = match &source {
+        Source::Text(_, ext) => Some(*ext),
+        Source::File(..) => None,
+    };
+    let top = ctx.topdir.as_deref();
     let written = head
-        .and_then(|()| remote::send_source_with(c, codec, source.bytes()))
+        .and_then(|()| bodybase::send(c, top, session.as_ref(), ext, codec, source.bytes()))
         .map_err(RemoteError::Io);
     sent(written, c, session.as_mut(), ctx)?;
     status.set(Phase::Compile, name, slot);

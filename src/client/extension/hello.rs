@@ -36,6 +36,8 @@ pub struct Session {
     /// The choice went out before the offer came ([`pipelined`]): the
     /// offer remembered, and how long to wait for the real one.
     pub unconfirmed: Option<(Offer, Duration)>,
+    /// The base the body was sent against (`XBAS`), for `XBAQ`.
+    pub base: RefCell<Option<crate::client::bodybase::Base>>,
 }
 
 impl Session {
@@ -181,6 +183,9 @@ fn choose(ctx: &Ctx, offered: u32, compiler: Option<(&Identity, Mode)>) -> Choic
     if caps & cap::HEADER_CACHE == 0 {
         caps &= !cap::REQUEST_REF;
     }
+    if caps & cap::ZSTD == 0 {
+        caps &= !cap::BODY_BASE;
+    }
     Choice {
         caps,
         heartbeat_ms: heartbeat_ms(ctx.io_timeout),
@@ -203,6 +208,7 @@ fn session(
         choice,
         record: ctx.topdir.clone().map(|t| (t, lock_id.to_owned())),
         mismatch: RefCell::new(None),
+        base: RefCell::new(None),
         unconfirmed,
     }
 }

@@ -53,7 +53,8 @@ pub const WANTED: u32 = cap::ZSTD
     | cap::HEADER_CACHE
     | cap::PUMP_OUTPUTS
     | cap::REQUEST_REF
-    | cap::COMPILER_ID_REF;
+    | cap::COMPILER_ID_REF
+    | cap::BODY_BASE;
 
 /// How to open a connection to a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

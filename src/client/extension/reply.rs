@@ -28,7 +28,8 @@ pub enum Item {
 /// compiler differs) ends the job unless the client asked for the compile
 /// anyway; then it is noted in the session and the job goes on. `XCIQ`
 /// (it does not hold the identity named by digest) is answered with the
-/// identity whole.
+/// identity whole, `XBAQ` (it does not hold the body's base) with the
+/// base.
 pub fn next_item(conn: &mut (impl Read + Write), session: &Session) -> Result<Item, RemoteError> {
     let mut head = [0u8; HEADER_LEN];
     conn.read_exact(&mut head)
@@ -46,6 +47,13 @@ pub fn next_item(conn: &mut (impl Read + Write), session: &Session) -> Result<It
             }
             conn.write_all(&ext::encode_identity(&session.choice.compiler_id))
                 .map_err(|e| io_error(e, "the compiler identity's answer"))?;
+            return Ok(Item::Alive);
+        }
+        b"XBAQ" if session.choice.has(cap::BODY_BASE) => {
+            if h.param != 0 {
+                return Err(RemoteError::BadReply("XBAQ with a parameter other than 0"));
+            }
+            crate::client::bodybase::answer(conn, session)?;
             return Ok(Item::Alive);
         }
         _ => return Ok(Item::Reply(head)),
@@ -181,6 +189,7 @@ mod tests {
             },
             record: None,
             mismatch: RefCell::new(None),
+            base: RefCell::new(None),
             unconfirmed: None,
         };
         let mut bytes = Vec::new();
@@ -209,6 +218,7 @@ mod tests {
             },
             record: None,
             mismatch: RefCell::new(None),
+            base: RefCell::new(None),
             unconfirmed: None,
         };
         let theirs = b"distcc-compiler-id 1\nversion 13.2.0\n".to_vec();
@@ -239,6 +249,7 @@ mod tests {
             },
             record: None,
             mismatch: RefCell::new(None),
+            base: RefCell::new(None),
             unconfirmed: None,
         };
         let mut bytes = Vec::new();

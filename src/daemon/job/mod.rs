@@ -40,6 +40,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Semaphore, watch};
 use tracing::trace;
 
+use super::bodybase;
 use super::compiler_id;
 use super::exec::Launcher;
 use super::extension;
@@ -118,6 +119,9 @@ pub struct Shared {
     /// Texts of pump requests, the bases of requests by reference (on
     /// with the header cache).
     pub requests: Option<HeaderStore>,
+    /// Bases of protocol 2 bodies sent as deltas (on with the header
+    /// cache, not with `--inetd`).
+    pub bases: Option<HeaderStore>,
     /// The compilers' identities (the extension's compiler check).
     pub compiler_ids: compiler_id::Known,
 }
@@ -130,6 +134,8 @@ impl Shared {
             headers: (settings.header_cache > 0).then(|| HeaderStore::new(settings.header_cache)),
             requests: (settings.header_cache > 0)
                 .then(|| HeaderStore::new(settings.header_cache / reqref::SHARE)),
+            bases: (settings.header_cache > 0 && !settings.inetd)
+                .then(|| HeaderStore::new(settings.header_cache / bodybase::SHARE)),
             settings,
             launcher,
             compile_slots: Semaphore::new(stats.max_kids().max(1) as usize),
@@ -313,7 +319,16 @@ where
         }
         None => {
             let outputs = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));
-            plain::receive(&mut inc, head.version, &job, &dir, s, outputs).await?
+            let based = shared
+                .bases
+                .as_ref()
+                .filter(|_| {
+                    session
+                        .as_ref()
+                        .is_some_and(|x| x.choice.has(cap::BODY_BASE) && x.choice.has(cap::ZSTD))
+                })
+                .map(|store| (store, &mut writer));
+            plain::receive(&mut inc, head.version, &job, &dir, s, outputs, based).await?
         }
     };
     // Only now, with the whole request read, so a client refused here

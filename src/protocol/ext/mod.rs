@@ -66,6 +66,10 @@ pub mod cap {
     /// SHA-256 (`XCIR`); a server that does not hold it asks (`XCIQ`) and
     /// the client sends it whole (`XCID`).
     pub const COMPILER_ID_REF: u32 = 1 << 9;
+    /// With `ZSTD`: a protocol 2 `DOTI` may be a delta against a base
+    /// named by its SHA-256 (`XBAS`); a server that does not hold it asks
+    /// (`XBAQ`) and the client sends it (`XBAD`).
+    pub const BODY_BASE: u32 = 1 << 10;
     /// Every bit this code implements.
     pub const KNOWN: u32 = ZSTD
         | HEARTBEAT
@@ -75,7 +79,8 @@ pub mod cap {
         | HEADER_CACHE
         | PUMP_OUTPUTS
         | REQUEST_REF
-        | COMPILER_ID_REF;
+        | COMPILER_ID_REF
+        | BODY_BASE;
 }
 
 /// Longest compiler identity (`XCID`, `XCMM`) accepted.

@@ -21,6 +21,9 @@ pub enum Before {
     /// `XCIQ`: the server does not hold the identity the choice named by
     /// digest (`XCIR`); the client answers `XCID` with it whole.
     IdentityWanted,
+    /// `XBAQ`: the server does not hold the base `XBAS` named; the
+    /// client answers `XBAD` with it (docs/extension.md §12).
+    BaseWanted,
 }
 
 impl Before {
@@ -34,6 +37,7 @@ impl Before {
                 out.extend_from_slice(id);
             }
             Self::IdentityWanted => put(out, b"XCIQ", 0),
+            Self::BaseWanted => put(out, b"XBAQ", 0),
         }
     }
 
@@ -52,6 +56,10 @@ impl Before {
             b"XCIQ" => match c.int(b"XCIQ")? {
                 0 => Ok(Some(Self::IdentityWanted)),
                 _ => Err(Stop::Bad(bad(b"XCIQ", "a parameter other than 0"))),
+            },
+            b"XBAQ" => match c.int(b"XBAQ")? {
+                0 => Ok(Some(Self::BaseWanted)),
+                _ => Err(Stop::Bad(bad(b"XBAQ", "a parameter other than 0"))),
             },
             _ => Ok(None),
         })?;

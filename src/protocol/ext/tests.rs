@@ -174,6 +174,7 @@ fn before_done_items_round_trip_and_done_is_left_alone() {
         Before::Status(status()),
         Before::Mismatch(b"gcc 13".to_vec()),
         Before::IdentityWanted,
+        Before::BaseWanted,
     ] {
         let mut bytes = Vec::new();
         b.encode(&mut bytes);
