@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::args::LocalReason;
-use crate::client::slots::{homes, hoststate};
+use crate::client::slots::{homes, hoststate, jobcost};
 use crate::state::Phase;
 use crate::state::record::{JobRecord, MAX_LINE, Ran};
 
@@ -162,6 +162,7 @@ static JOB: Mutex<Recorder> = Mutex::new(Recorder::new());
 static SENT: AtomicU64 = AtomicU64::new(0);
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 static SIZE: AtomicU64 = AtomicU64::new(0);
+static COST_KEY: AtomicU64 = AtomicU64::new(0);
 static STATUS: Mutex<Option<(String, crate::protocol::ext::Status)>> = Mutex::new(None);
 
 fn with(f: impl FnOnce(&mut Recorder)) {
@@ -247,6 +248,18 @@ pub fn set_size(bytes: u64) {
     SIZE.store(bytes, Ordering::Relaxed);
 }
 
+/// Note which job this is (its [`jobcost::key`]: its cost is looked up
+/// to judge it late and noted when it compiled remotely).
+pub fn set_job(job: &crate::args::Job) {
+    let key = std::env::current_dir().map_or(0, |cwd| jobcost::key(&cwd, job));
+    COST_KEY.store(key, Ordering::Relaxed);
+}
+
+/// The key noted by [`set_job`] (0: none).
+pub fn cost_key() -> u64 {
+    COST_KEY.load(Ordering::Relaxed)
+}
+
 /// Note the status `lock_id`'s daemon sent before its reply (the
 /// extension's `XSTA`), written with the job's speed figure at the end:
 /// one write of the host's line per job, not one per item.
@@ -300,8 +313,9 @@ pub fn files(topdir: &Path) -> [PathBuf; 2] {
 /// due). Errors are ignored: counting must never fail a compile.
 ///
 /// A successful remote compile also teaches the placement its host's
-/// speed ([`crate::client::slots::hoststate`]) and, for a pump job, its
-/// source's home ([`homes`]), records or not.
+/// speed ([`crate::client::slots::hoststate`]), the job's cost
+/// ([`jobcost`]) and, for a pump job, its source's home ([`homes`]),
+/// records or not.
 pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
     let Some(topdir) = topdir else { return };
     let end_ms = SystemTime::now()
@@ -327,14 +341,17 @@ pub fn finish(topdir: Option<&Path>, exit: i32, write_record: bool) {
         hoststate::record_status(topdir, &id, &s);
     }
     if succeeded {
-        let compile_ms = record.phase_ms[3] as f64;
-        hoststate::record(
-            topdir,
-            &record.host,
-            compile_ms,
+        // The host's sample within reach of its figure, and the job's
+        // cost by that figure.
+        let (sample, cost) = jobcost::learn(
+            record.phase_ms[3] as f64,
             size(),
-            with_figure.as_ref(),
+            hoststate::speed(topdir, &record.host),
         );
+        hoststate::record(topdir, &record.host, sample, size(), with_figure.as_ref());
+        if let Some(cost) = cost {
+            jobcost::note(topdir, cost_key(), cost);
+        }
         homes::finish(topdir, &record.host, record.phase_ms[3]);
     }
     if write_record {

@@ -16,6 +16,7 @@ use crate::support;
 use distcc::client::race::policy;
 
 mod heartbeats;
+mod known_long;
 
 /// A daemon's whole process group stopped (3.4's preforked children
 /// too) until dropped: connections are still accepted by the kernel, and

@@ -271,6 +271,7 @@ fn run_once(
         CppState::Pending { .. } => unreachable!("cpp finished above"),
     };
     stats::set_size(source.bytes().len() as u64);
+    stats::set_job(job);
     let ext = match &source {
         Source::Text(_, ext) => Some(*ext),
         Source::File(..) => None,

@@ -69,6 +69,7 @@ pub(super) fn run_pump(
         |e: std::io::Error| AttemptError::Local(format!("reading the files to send: {e}"));
     let outgoing = pumpfiles::outgoing(files, &pumped.known, &pumped.dirs).map_err(reading)?;
     stats::set_size(outgoing.iter().map(pumpfiles::Outgoing::size).sum());
+    stats::set_job(job);
     status.set(Phase::Connect, name, slot);
     let check = checked_opening(ctx, host, job)?;
     let opening = check.opening;

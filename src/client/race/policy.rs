@@ -6,7 +6,9 @@
 //! (a tiny job on a fast host must not race over scheduling noise). What
 //! a host should need comes from the figures every client shares
 //! ([`crate::client::slots::hoststate`]: milliseconds of compile per KiB
-//! of input). A host with no trusted figure is late after [`UNMEASURED`].
+//! of input), times the job's own cost when an earlier compile noted it
+//! ([`crate::client::slots::jobcost`]: a long job is not late for its
+//! length). A host with no trusted figure is late after [`UNMEASURED`].
 //!
 //! Only commands whose only output is the object are raced: a local run
 //! with its output under a temp name would name side files (`.dwo`,

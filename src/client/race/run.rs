@@ -30,8 +30,9 @@ use crate::client::local::spawn::status_code;
 use crate::client::race::incoming::{Arrival, Incoming};
 use crate::client::race::policy::{self, Step};
 use crate::client::slots::hostlist::{self, Loaded};
-use crate::client::slots::hoststate;
 use crate::client::slots::locks::SlotLock;
+use crate::client::slots::{hoststate, jobcost};
+use crate::client::stats;
 use crate::client::transport::remote::RemoteError;
 use crate::error::ExitCode;
 use crate::hosts::{DEFAULT_LOCALSLOTS, HostSpec};
@@ -251,12 +252,18 @@ pub fn wait_reply(
         }
         refused.is_none() && !special
     });
+    // A job known to be long is late only by its own length.
+    let cost = local
+        .as_ref()
+        .and(ctx.topdir.as_deref())
+        .and_then(|t| jobcost::known(t, stats::cost_key()))
+        .unwrap_or(1.0);
     let mut late = local.as_ref().map(|_| {
         let speed = ctx
             .topdir
             .as_deref()
             .and_then(|t| hoststate::speed(t, &lock_id));
-        policy::late_after(policy::expected(speed, size))
+        policy::late_after(policy::expected(speed, size).map(|e| e.mul_f64(cost)))
     });
     let since = Instant::now();
     let mut alive = since;

@@ -5,7 +5,7 @@
 //! against 1-20 KB on a host that never saw it. The placement waits a
 //! little for a home's slot ([`crate::client::placement::home_wait`]).
 //!
-//! One file for every source, `$DISTCC_DIR/pump/homes`: [`ENTRIES`]
+//! One file for every source, `$DISTCC_DIR/pump/homes`: [`entries::ENTRIES`]
 //! entries of [`ENTRY`] bytes, a source's at the offset its path's hash
 //! picks (the file is sparse: a megabyte at most). A job's client reads
 //! its entry with one `pread` when it picks a host, and after a remote
@@ -22,17 +22,11 @@
 //! gone from the list matches no host. The worst a wrong entry does is a
 //! bounded wait for a host that does not hold the source.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::entries::{self, ENTRY};
 use crate::fnv;
-
-/// Entries in the file (a power of two).
-pub const ENTRIES: u64 = 1 << 16;
-/// Bytes per entry.
-pub const ENTRY: usize = 16;
 
 /// Where a source was last compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +48,6 @@ fn path(topdir: &Path) -> PathBuf {
 
 fn key_of(source: &[u8]) -> u64 {
     fnv::mix(fnv::fnv1a(source))
-}
-
-fn offset(key: u64) -> u64 {
-    (key % ENTRIES) * ENTRY as u64
 }
 
 fn check(b: &[u8]) -> u16 {
@@ -88,12 +78,7 @@ fn decode(b: &[u8; ENTRY], key: u64) -> Option<Home> {
 /// The home of `source` (a pump job's absolute source path), if known.
 pub fn lookup(topdir: &Path, source: &[u8]) -> Option<Home> {
     let key = key_of(source);
-    let mut b = [0u8; ENTRY];
-    File::open(path(topdir))
-        .ok()?
-        .read_exact_at(&mut b, offset(key))
-        .ok()?;
-    decode(&b, key)
+    decode(&entries::read(&path(topdir), key)?, key)
 }
 
 /// Whether an entry saying `old` is worth rewriting with `new`: another
@@ -117,21 +102,7 @@ pub fn remember(topdir: &Path, source: &[u8], known: Option<Home>, lock_id: &str
         return;
     }
     let key = key_of(source);
-    let open = || {
-        OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o666)
-            .open(path(topdir))
-    };
-    let file = open().or_else(|_| {
-        std::fs::create_dir_all(topdir.join("pump"))?;
-        open()
-    });
-    if let Ok(f) = file {
-        let _ = f.write_all_at(&encode(key, home), offset(key));
-    }
+    entries::write(&path(topdir), key, &encode(key, home));
 }
 
 /// This process's job: its source and the entry read for it.
@@ -152,7 +123,10 @@ pub fn finish(topdir: &Path, lock_id: &str, compile_ms: u64) {
 
 #[cfg(test)]
 mod tests {
+    use super::entries::{ENTRIES, offset};
     use super::*;
+    use std::fs::OpenOptions;
+    use std::os::unix::fs::FileExt;
 
     #[test]
     fn a_source_s_home_is_kept_and_rewritten_only_when_it_changed() {

@@ -7,13 +7,17 @@
 //! * [`locks`]: 3.4-compatible `cpu_*` and `backoff_*` files.
 //! * [`pick`]: 3.4's slot-by-slot host choice, in the placement's order.
 //! * [`hoststate`]: each host's measured speed, shared by all clients.
+//! * [`entries`]: one sparse file of 16-byte entries per key, for:
 //! * [`homes`]: where each pump job's source compiled last.
+//! * [`jobcost`]: each job's cost against its host's figure, for a rebuild.
 //! * [`oldfigures`]: the figures' old directory, 3.4's host-list file name.
 //! * [`status`]: `state/binstate_<pid>` for `distccmon-text`.
 
+pub mod entries;
 pub mod homes;
 pub mod hostlist;
 pub mod hoststate;
+pub mod jobcost;
 pub mod locks;
 pub mod oldfigures;
 pub mod pick;

@@ -9,7 +9,7 @@ use super::*;
 /// `hello.c` and the reference object `ref.o` of the slow command, and
 /// how long the daemon's start and its two quick jobs took (at least
 /// what the client expects of the host from now on).
-fn heartbeating(tag: &str, secs: u32) -> (Farm, Daemon, String, Duration) {
+pub(super) fn heartbeating(tag: &str, secs: u32) -> (Farm, Daemon, String, Duration) {
     let f = Farm::with_hello(tag);
     assert_ok(
         &f.local(&["gcc", SLOW, "-O2", "-c", "hello.c", "-o", "ref.o"]),
@@ -26,7 +26,7 @@ fn heartbeating(tag: &str, secs: u32) -> (Farm, Daemon, String, Duration) {
     (f, d, hosts, warm)
 }
 
-const SLOW_CC: &[&str] = &["gcc", SLOW, "-O2", "-c", "hello.c", "-o", "hello.o"];
+pub(super) const SLOW_CC: &[&str] = &["gcc", SLOW, "-O2", "-c", "hello.c", "-o", "hello.o"];
 
 /// Heartbeats (every second with DISTCC_IO_TIMEOUT=4) say the server is
 /// alive, not that the reply has begun: a job that is late by its
