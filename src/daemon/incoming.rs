@@ -35,6 +35,7 @@ use crate::protocol::{Decoded, HeadDecoder, Limits, ProtocolError, RequestHead};
 mod based;
 pub mod budget;
 mod error;
+mod expand;
 mod files;
 pub mod hello;
 mod manifest;

@@ -105,6 +105,26 @@ impl Codec {
         }
     }
 
+    /// Decode a body of at most `cap` bytes decompressed into one buffer
+    /// allocated up front: `cap` bytes for LZO (whose size is known only
+    /// at its end), the stated size for zstd. A body over `cap` fails with
+    /// [`CodecError::TooLarge`] having allocated no more, so the daemon
+    /// decodes a usual body in one pass and measures only the rest first
+    /// ([`Codec::decompressed_len`]).
+    pub fn decompress_within(self, src: &[u8], cap: u64) -> Result<Vec<u8>, CodecError> {
+        match self {
+            Self::Raw if src.len() as u64 > cap => Err(CodecError::TooLarge(cap)),
+            Self::Lzo => {
+                let out = Vec::with_capacity(if src.is_empty() { 0 } else { cap as usize });
+                match lzo::decompress_into(src, cap, out) {
+                    Err(LzoError::OutputTooLarge(_)) => Err(CodecError::TooLarge(cap)),
+                    other => Ok(other?),
+                }
+            }
+            _ => self.decompress(src, cap),
+        }
+    }
+
     /// The decompressed size of a body, found without expanding it in
     /// memory (a decompression bomb is refused before any allocation).
     pub fn decompressed_len(self, src: &[u8], max: u64) -> Result<u64, CodecError> {
@@ -220,6 +240,26 @@ impl Write for Capped<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One allocation of `cap` bytes, whatever the body: a bomb stops at
+    /// its end.
+    #[test]
+    fn decompress_within_allocates_the_cap_and_no_more() {
+        let data = vec![7u8; 1 << 20];
+        for codec in [Codec::Lzo, Codec::Zstd, Codec::Raw] {
+            let packed = codec.compress(&data);
+            let cap = data.len() as u64;
+            let out = codec.decompress_within(&packed, cap).unwrap();
+            assert_eq!(out, data, "{codec:?}");
+            assert_eq!(
+                codec.decompress_within(&packed, cap - 1),
+                Err(CodecError::TooLarge(cap - 1)),
+                "{codec:?}"
+            );
+        }
+        let out = Codec::Lzo.decompress_within(&[], 100).unwrap();
+        assert!(out.is_empty());
+    }
     use crate::protocol::zstd_body::{LEVEL as ZSTD_LEVEL, SMALL as ZSTD_SMALL};
 
     fn sample() -> Vec<u8> {

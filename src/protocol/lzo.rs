@@ -14,6 +14,8 @@
 //! that expand 255-fold, is refused before anything is allocated) or pass
 //! it on to a writer holding just the last 48 KiB it may refer back to
 //! ([`decompress_to`]: big bodies never sit in memory whole; issue 10).
+//! The daemon mostly needs neither: it decodes once into a buffer reserved
+//! up front, which the cap keeps the output within ([`decompress_into`]).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -57,12 +59,19 @@ pub fn compress(data: &[u8]) -> Vec<u8> {
 
 /// Decompress a body; an empty body is an empty file.
 pub fn decompress(src: &[u8], max_out: u64) -> Result<Vec<u8>, LzoError> {
-    if src.is_empty() {
-        return Ok(Vec::new());
-    }
     // Never reserve more than the input can expand to under the cap.
     let guess = (src.len() as u64).saturating_mul(3).min(max_out);
-    decode(src, max_out, Vec::with_capacity(guess as usize))
+    decompress_into(src, max_out, Vec::with_capacity(guess as usize))
+}
+
+/// Decompress a body after what `out` holds, at most `max_out` bytes in
+/// all: with `out`'s capacity reserved at `max_out`, the one allocation
+/// there is, a decompression bomb included (it fails at the cap).
+pub fn decompress_into(src: &[u8], max_out: u64, out: Vec<u8>) -> Result<Vec<u8>, LzoError> {
+    if src.is_empty() {
+        return Ok(out);
+    }
+    decode(src, max_out, out)
 }
 
 /// The size `src` decompresses to, found without producing the output:
@@ -96,7 +105,15 @@ pub fn decompress_to(src: &[u8], max_out: u64, sink: &mut dyn Write) -> io::Resu
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Decoding passes run on this thread: the daemon's tests count them.
+    pub static PASSES: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
 fn decode<O: Out>(src: &[u8], max_out: u64, out: O) -> Result<O, LzoError> {
+    #[cfg(test)]
+    PASSES.with(|p| p.set(p.get() + 1));
     Decoder {
         src,
         ip: 0,

@@ -5,9 +5,10 @@
 //!
 //! Memory: a batch is charged while the job writes it out and given back
 //! when the job asks for the next one. The files of one request may take
-//! at most `max_body` bytes on the wire and as many decompressed; the
-//! decompressed size of each body is measured before it is expanded, so a
-//! bomb is refused unexpanded.
+//! at most `max_body` bytes on the wire and as many decompressed; a body
+//! is decoded in one pass into a buffer of bounded size when it fits, or
+//! measured before it is expanded, so a bomb is refused unexpanded
+//! ([`super::expand`]).
 
 use tokio::io::AsyncRead;
 
@@ -107,6 +108,17 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         limits: &Limits,
     ) -> Result<Vec<u8>, ReadError> {
         let max = limits.max_body;
+        let left = max.saturating_sub(self.files_out);
+        let body = match self.expand_at_once(codec, body, left).await? {
+            Ok(data) => {
+                let size = data.len() as u64;
+                self.files_out += size;
+                self.charge(size).await?;
+                self.passing += size;
+                return Ok(data);
+            }
+            Err(body) => body,
+        };
         let len = body.len();
         let (body, size) = offload(len, move || {
             let size = codec.decompressed_len(&body, max);

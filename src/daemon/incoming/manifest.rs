@@ -43,14 +43,23 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         let body = if compressed(version) && !body.is_empty() {
             let codec = self.codec(version);
             let max = limits.max_head;
-            let size = codec
-                .decompressed_len(&body, max)
-                .map_err(ProtocolError::from)?;
-            self.charge(size).await?;
-            self.passing += size;
-            offload(body.len(), move || codec.decompress(&body, max))
-                .await?
-                .map_err(ProtocolError::from)?
+            match self.expand_at_once(codec, body, max).await? {
+                Ok(data) => {
+                    self.charge(data.len() as u64).await?;
+                    self.passing += data.len() as u64;
+                    data
+                }
+                Err(body) => {
+                    let size = codec
+                        .decompressed_len(&body, max)
+                        .map_err(ProtocolError::from)?;
+                    self.charge(size).await?;
+                    self.passing += size;
+                    offload(body.len(), move || codec.decompress(&body, max))
+                        .await?
+                        .map_err(ProtocolError::from)?
+                }
+            }
         } else {
             body
         };

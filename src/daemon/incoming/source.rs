@@ -7,9 +7,11 @@
 //!   has arrived goes to the file and the rest is streamed after it;
 //! * protocol 2: the compressed body must be whole to be decompressed, so
 //!   it is read into memory (charged to the budget, waiting for room if
-//!   need be). Its decompressed size is then measured without expanding
-//!   it (a bomb is refused at the cost of reading its input once), and the
-//!   output goes to memory or, through a small window, to the file.
+//!   need be). A usual body is then decoded once into memory
+//!   ([`super::expand`]); any other has its decompressed size measured
+//!   without expanding it (a bomb is refused at the cost of reading its
+//!   input once), and goes to memory or, through a small window, to the
+//!   file.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -127,6 +129,18 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         self.passing = packed.capacity() as u64;
         self.settle();
         let max = limits.max_body;
+        let packed = match self
+            .expand_at_once(codec, packed, max.min(memory_max as u64))
+            .await?
+        {
+            Ok(data) => {
+                self.kept += data.capacity() as u64;
+                self.passing = 0;
+                self.settle();
+                return Ok(Source::Memory(data));
+            }
+            Err(packed) => packed,
+        };
         let (packed, size) = offload(len, move || {
             let size = codec.decompressed_len(&packed, max);
             (packed, size)
@@ -261,6 +275,20 @@ mod tests {
             read_source(bytes, 2, usize::MAX, u64::MAX),
             Err(ReadError::Truncated { .. })
         ));
+    }
+
+    /// A usual LZO body is decoded once, straight into memory (it used to
+    /// be measured first: two passes).
+    #[test]
+    fn a_usual_compressed_body_is_decoded_once() {
+        use crate::protocol::lzo::PASSES;
+        let src: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("int v{i} = {};\n", i % 97).into_bytes())
+            .collect();
+        PASSES.with(|p| p.set(0));
+        let got = read_source(request(2, &src), 2, usize::MAX, u64::MAX).unwrap();
+        assert_eq!(got, (src, false));
+        assert_eq!(PASSES.with(|p| p.get()), 1);
     }
 
     /// A compressed body that would expand past the cap is refused before
