@@ -17,11 +17,11 @@ use super::harness::{Daemon, Farm};
 /// The hosts' options: one slot each, pump mode.
 const OPTS: &str = "/1,cpp,lzo";
 
-/// Every compile takes a second and a half more (a job's compile time,
-/// and so its wait bound, dwarfs a loaded machine's start-up of a client):
-/// the bound is at least 750 ms.
+/// Every compile takes two seconds more, so the wait's bound (half the
+/// compile) is at least a second: far more than this test takes, on a
+/// machine at load 20, to act on the client's "waiting" line.
 const SLEEPY: &str =
-    "#!/bin/sh\nfor a; do [ \"$a\" = -c ] && sleep 1.5; done\nexec /usr/bin/gcc \"$@\"\n";
+    "#!/bin/sh\nfor a; do [ \"$a\" = -c ] && sleep 2; done\nexec /usr/bin/gcc \"$@\"\n";
 
 struct Homes {
     f: Farm,
