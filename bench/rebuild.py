@@ -278,6 +278,13 @@ def main():
                 a1, a2 = hosts_of[(client, "first")], hosts_of[(client, "second")]
                 print("%s: files compiled on the same host in both builds: %d of %d" % (
                     client, sum(1 for x in a1 if a2.get(x) == a1[x]), len(a1)))
+                # A host the second build left out (ours: measured over
+                # twice as slow, the placement's tier) moves all its files.
+                unused = set(a1.values()) - set(a2.values())
+                moved = [x for x in a2 if x in a1 and a2[x] != a1[x]]
+                print("%s: %d files moved, %d of them from the %d hosts the second build "
+                      "gave no job" % (client, len(moved),
+                                       sum(1 for x in moved if a1[x] in unused), len(unused)))
         finally:
             print("shaping: %s" % f.shaping)
             f.close()
