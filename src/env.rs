@@ -330,12 +330,12 @@ impl Vars {
         self.bool_or("DISTCC_PUMP", self.is_set("INCLUDE_SERVER_PORT"))
     }
 
-    /// `DISTCC_PUMP_DEBUG_INFO=1`: in plain mode, send `-g` jobs to a
-    /// daemon of ours in pump form (src/client/attempt/upgrade.rs). Off by
-    /// default: pump form compiles against the server's system headers,
-    /// where a plain-mode user expects this machine's.
+    /// `DISTCC_PUMP_DEBUG_INFO=0`: in plain mode, never send `-g` jobs to
+    /// a daemon of ours in pump form (src/client/attempt/upgrade.rs). On
+    /// by default: such a daemon lists the system headers each compile
+    /// read, and the object is used only if they are this machine's.
     pub fn pump_debug_info(&self) -> bool {
-        self.bool_or("DISTCC_PUMP_DEBUG_INFO", false)
+        self.bool_or("DISTCC_PUMP_DEBUG_INFO", true)
     }
 
     /// `DISTCC_PUMP_CACHE=0` makes every pump-mode job scan its headers

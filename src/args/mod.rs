@@ -21,6 +21,7 @@
 
 pub mod driver;
 pub mod ext;
+pub mod makerule;
 pub mod options;
 pub mod os;
 pub mod outputs;

@@ -48,6 +48,10 @@ pub struct Check {
     pub mode: Mode,
     /// Our identity, to send when the host speaks the extension.
     pub ours: Option<Identity>,
+    /// A pump-form job asks for the list of the system headers its
+    /// compile reads (docs/extension.md §13): the lists verified here
+    /// lately, to name in the choice (`XSYK`).
+    pub system: Option<Vec<crate::protocol::hdrcache::Digest>>,
 }
 
 /// The end of an attempt that sent our identity: a host that answered
@@ -77,7 +81,7 @@ pub fn settle(
         if let (Mode::Refuse, Some(top)) = (mode, ctx.topdir.as_deref()) {
             store(
                 &differs_path(top, &host.lock_id(), ours),
-                &String::from_utf8_lossy(&sent),
+                String::from_utf8_lossy(&sent).as_bytes(),
             );
         }
     }

@@ -46,6 +46,7 @@ pub mod sentreqs;
 pub mod sidefiles;
 pub mod slots;
 pub mod stats;
+pub mod sysheaders;
 pub mod transport;
 
 use std::ffi::OsString;

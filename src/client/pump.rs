@@ -65,6 +65,11 @@ pub struct Pumped {
     /// The compiler's default include directories: not sent, the server
     /// has its own (`distcc --scan-includes` shows them as SYSTEMDIR).
     pub system: Vec<PathBuf>,
+    /// Every directory of its include path, in search order (`-iquote`,
+    /// `-I`, `-isystem`, the compiler's, `-idirafter`): what the check of
+    /// the server's system headers looks through
+    /// ([`crate::client::sysheaders`]).
+    pub search: Vec<PathBuf>,
     /// Its dependency file, if it writes one.
     pub dotd: Option<DotdPlan>,
     /// The working directory the paths were resolved against (CDIR).
@@ -181,7 +186,7 @@ impl PumpState {
 /// log states for the whole build). In plain mode, a job that pump form
 /// cannot send goes as plain mode sends every job (the `-g` jobs of
 /// `src/client/attempt/upgrade.rs`): never here because of this.
-fn plain_differs(ctx: &Ctx, job: &Job) -> Option<&'static str> {
+pub(crate) fn plain_differs(ctx: &Ctx, job: &Job) -> Option<&'static str> {
     let demoted = ctx.discrepancies.as_ref().is_some_and(|c| c.demoted());
     crate::args::plain::differs(&job.argv).filter(|_| ctx.vars.pump() && !demoted)
 }
@@ -264,6 +269,14 @@ fn analyse(ctx: &Ctx, job: &Job, driver_deps: bool) -> Result<Pumped, String> {
         files: found.files,
         known: found.known,
         dirs: found.dirs,
+        search: [
+            &search.quote[..],
+            &search.bracket,
+            &search.isystem,
+            &search.system,
+            &search.after,
+        ]
+        .concat(),
         system: search.system,
         dotd,
         cwd,

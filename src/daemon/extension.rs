@@ -22,8 +22,13 @@ use crate::protocol::ext::{self, Before, Choice, ServerHello, Status, cap};
 use crate::protocol::token::HEADER_LEN;
 
 /// What this daemon offers.
-pub const OFFER: u32 =
-    cap::ZSTD | cap::HEARTBEAT | cap::STATUS | cap::COMPILER_ID | cap::OUTPUTS | cap::PUMP_OUTPUTS;
+pub const OFFER: u32 = cap::ZSTD
+    | cap::HEARTBEAT
+    | cap::STATUS
+    | cap::COMPILER_ID
+    | cap::OUTPUTS
+    | cap::PUMP_OUTPUTS
+    | cap::SYSTEM_HEADERS;
 
 /// What this daemon offers now: [`OFFER`], the header cache and
 /// requests by reference when its store is on (and bodies against a
@@ -98,6 +103,7 @@ impl Session {
             (cap::REQUEST_REF, "requests by reference"),
             (cap::COMPILER_ID_REF, "compiler identity by digest"),
             (cap::BODY_BASE, "bodies against a base"),
+            (cap::SYSTEM_HEADERS, "system headers"),
         ];
         let used: Vec<&str> = names
             .iter()

@@ -58,6 +58,7 @@ pub mod stats;
 pub mod stats_server;
 pub mod summary;
 pub mod sysinfo;
+pub mod syslist;
 pub mod tlsgate;
 pub mod tree;
 

@@ -65,6 +65,12 @@ pub struct ServerArgs {
     /// `-MQ`: then every `-MT` and `-MQ` goes to the compiler as given, and
     /// its .d names exactly the client's targets.
     pub default_target: bool,
+    /// The client's command asks for a dependency file (`-MD`, `-MMD`).
+    pub user_deps: bool,
+    /// The dependency file names every file the compile read, system
+    /// headers too (`-MD` in effect, no `-MMD`): the list of
+    /// docs/extension.md §13 can be made from it.
+    pub lists_system: bool,
 }
 
 /// `root` + `path` when `path` is absolute.
@@ -79,8 +85,17 @@ fn rooted(path: &OsStr, root: &OsStr) -> OsString {
 }
 
 /// The command to run for `job` with the client's tree under `root`,
-/// writing the object to `output` and the dependencies to `deps`.
-pub fn server_argv(job: &Job, root: &OsStr, output: &OsStr, deps: &OsStr) -> ServerArgs {
+/// writing the object to `output` and the dependencies to `deps`; with
+/// `system` (the client asked for the system headers' list,
+/// docs/extension.md §13) the dependency file we add is `-MD`'s, which
+/// names system headers too, instead of 3.4's `-MMD`.
+pub fn server_argv(
+    job: &Job,
+    root: &OsStr,
+    output: &OsStr,
+    deps: &OsStr,
+    system: bool,
+) -> ServerArgs {
     let argv = job.with_input_output(&rooted(&job.input, root), output);
     let dialect = Dialect::of(&argv[0]);
     let mut out = Vec::with_capacity(argv.len() + 4);
@@ -119,15 +134,21 @@ pub fn server_argv(job: &Job, root: &OsStr, output: &OsStr, deps: &OsStr) -> Ser
             out.extend(opt.canonical.iter().cloned());
         }
     }
-    if !out.iter().any(|a| a == "-MD" || a == "-MMD") {
-        out.push("-MMD".into());
+    let user_deps = out.iter().any(|a| a == "-MD" || a == "-MMD");
+    if !user_deps {
+        out.push(if system { "-MD" } else { "-MMD" }.into());
     }
+    // gcc and clang obey the last of -MD and -MMD; any -MMD leaves
+    // system headers out, whatever its place.
+    let lists_system = !out.iter().any(|a| a == "-MMD");
     out.push("-MF".into());
     out.push(deps.to_os_string());
     ServerArgs {
         argv: out,
         dotd_target: target.unwrap_or_else(|| job.output.clone()),
         default_target: !quoted,
+        user_deps,
+        lists_system,
     }
 }
 
@@ -259,7 +280,42 @@ mod tests {
         let Scan::Distribute(job) = scan(&v(cmd)) else {
             panic!("{cmd} is not distributable")
         };
-        server_argv(&job, OsStr::new(ROOT), OsStr::new(OUT), OsStr::new(DEPS))
+        server_argv(
+            &job,
+            OsStr::new(ROOT),
+            OsStr::new(OUT),
+            OsStr::new(DEPS),
+            false,
+        )
+    }
+
+    #[test]
+    fn with_the_system_list_our_dependency_file_is_md() {
+        let listed = |cmd: &str| {
+            let Scan::Distribute(job) = scan(&v(cmd)) else {
+                panic!("{cmd}")
+            };
+            server_argv(
+                &job,
+                OsStr::new(ROOT),
+                OsStr::new(OUT),
+                OsStr::new(DEPS),
+                true,
+            )
+        };
+        let a = listed("gcc -c x.c -o x.o");
+        assert_eq!(a.argv[a.argv.len() - 3..], v("-MD -MF /t/d/deps.d"));
+        assert!(!a.user_deps && a.lists_system);
+        let a = listed("gcc -MD -c x.c -o x.o");
+        assert!(a.user_deps && a.lists_system);
+        assert_eq!(a.argv.iter().filter(|x| *x == "-MD").count(), 1);
+        // The user's -MMD leaves system headers out: no list.
+        for cmd in ["gcc -MMD -c x.c -o x.o", "gcc -MD -MMD -c x.c -o x.o"] {
+            let a = listed(cmd);
+            assert!(a.user_deps && !a.lists_system, "{cmd}");
+        }
+        let a = rewrite("gcc -c x.c -o x.o");
+        assert!(!a.user_deps && !a.lists_system);
     }
 
     #[test]

@@ -50,25 +50,49 @@ pub const KEPT_TREE_MAX: u64 = 64 << 20;
 /// and at least one block): many small files count, not only big ones.
 const ENTRY_COST: u64 = 4096;
 
-/// How to make the DOTD reply once the compile has succeeded.
+/// How to make the DOTD reply once the compile has succeeded, and the
+/// list of system headers (docs/extension.md §13) from the same file.
 #[derive(Debug)]
 pub(super) struct Dotd {
     deps: PathBuf,
     output: OsString,
     target: OsString,
     root: OsString,
+    /// The compile's directory, in the mirror.
+    cwd: PathBuf,
+    /// The client asked for a dependency file, or no list was asked for
+    /// (3.4's DOTD): send the file. Else it is our `-MD`, made for the
+    /// list only, and the client gets an empty DOTD.
+    forward: bool,
+    /// The list was asked for and the file names system headers.
+    listed: bool,
 }
 
 impl Dotd {
-    /// The compiler's .d file, naming the client's paths and target.
+    /// The compiler's .d file as it wrote it.
     pub fn read(&self) -> io::Result<Vec<u8>> {
-        let text = std::fs::read(&self.deps)?;
-        Ok(mirror::clean_dotd(
-            &text,
+        std::fs::read(&self.deps)
+    }
+
+    /// The DOTD reply made of `raw`: naming the client's paths and
+    /// target.
+    pub fn reply(&self, raw: &[u8]) -> Vec<u8> {
+        if !self.forward {
+            return Vec::new();
+        }
+        mirror::clean_dotd(
+            raw,
             bytes(&self.output),
             bytes(&self.target),
             bytes(&self.root),
-        ))
+        )
+    }
+
+    /// What the list is made of, when it can be made: the file, the
+    /// mirror's root and the compile's directory.
+    pub fn listing<'a>(&'a self, raw: &'a [u8]) -> Option<(&'a [u8], &'a [u8], &'a [u8])> {
+        self.listed
+            .then(|| (raw, bytes(&self.root), bytes(self.cwd.as_os_str())))
     }
 }
 
@@ -94,6 +118,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     s: &JobSettings,
     cached: Option<(&HeaderStore, &mut W, Option<Vec<Item>>)>,
     outputs: bool,
+    system: bool,
 ) -> Result<Prepared, Stop> {
     let kept = dir.has_tree();
     let mut tree = if kept {
@@ -147,7 +172,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         None => None,
     };
     let arg = place.as_ref().map_or(&output, |p| &p.arg);
-    let args = pumpargs::server_argv(job, &root, arg, deps.as_os_str());
+    let args = pumpargs::server_argv(job, &root, arg, deps.as_os_str(), system);
     let mut argv = args.argv;
     if place.is_some() && args.default_target {
         // The .d file names our output as its target, which the DOTD
@@ -159,6 +184,7 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
         Some(p) => (p.object, p.side),
         None => (PathBuf::from(&output), Vec::new()),
     };
+    let listed_cwd = cwd_path.clone();
     Ok(Prepared {
         argv,
         stdin: None,
@@ -170,6 +196,9 @@ pub(super) async fn receive<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
             output,
             target: args.dotd_target,
             root,
+            cwd: listed_cwd,
+            forward: args.user_deps || !system,
+            listed: system && args.lists_system,
         }),
     })
 }

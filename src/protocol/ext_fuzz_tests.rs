@@ -88,13 +88,20 @@ proptest! {
             compiler_digest: (caps & cap::COMPILER_ID != 0 && caps & cap::COMPILER_ID_REF != 0)
                 .then(|| crate::protocol::hdrcache::Digest::of(&id)),
             compile_anyway: caps & cap::COMPILER_ID != 0 && secs % 2 == 1,
+            sys_known: if caps & cap::SYSTEM_HEADERS != 0 {
+                vec![crate::protocol::hdrcache::Digest::of(&id); (secs % 5) as usize]
+            } else {
+                Vec::new()
+            },
         };
         let bytes = choice.encode();
         for cut in 0..bytes.len() {
             prop_assert!(matches!(Choice::decode(&bytes[..cut], cap::KNOWN), Ok(Decoded::NeedMore(n)) if n > cut));
         }
         prop_assert_eq!(Choice::decode(&bytes, cap::KNOWN).unwrap(), Decoded::Done(choice, bytes.len()));
-        for item in [Before::Heartbeat(secs), Before::Status(st), Before::Mismatch(id)] {
+        let known = Before::SystemKnown(secs % 4);
+        let listed = Before::SystemList(id.clone());
+        for item in [Before::Heartbeat(secs), Before::Status(st), Before::Mismatch(id), known, listed] {
             let mut bytes = Vec::new();
             item.encode(&mut bytes);
             prop_assert_eq!(Before::decode(&bytes).unwrap(), Decoded::Done(Some(item), bytes.len()));

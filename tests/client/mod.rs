@@ -33,6 +33,7 @@ mod sharing;
 mod signals;
 mod socks;
 mod ssh;
+mod sysheaders;
 mod tls;
 mod trust;
 mod zeroconf;

@@ -1,11 +1,12 @@
 //! Plain mode's `-g` jobs in pump form (issue 12 item 3,
-//! src/client/attempt/upgrade.rs): without `DISTCC_PUMP`, with
-//! `DISTCC_PUMP_DEBUG_INFO=1`, a job with debug information goes to a daemon of ours offering `OUTPUTS` and
-//! `PUMP_OUTPUTS` in protocol 3, so its object and `.dwo` are a local
-//! build's, and gdb finds the `.dwo`; a 3.4 daemon and ours without those
-//! capabilities get the preprocessed text as before; a job that fails in
-//! pump form is sent again preprocessed. By default it is off (the
-//! server's system headers would be used): a `-g` job is preprocessed here.
+//! src/client/attempt/upgrade.rs): without `DISTCC_PUMP`, a job with
+//! debug information goes to a daemon of ours offering `OUTPUTS`,
+//! `PUMP_OUTPUTS` and `SYSTEM_HEADERS` in protocol 3, so its object and
+//! `.dwo` are a local build's, and gdb finds the `.dwo`; a 3.4 daemon and
+//! ours without those capabilities get the preprocessed text as before; a
+//! job that fails in pump form is sent again preprocessed. On by default
+//! (the system headers are checked: tests/client/sysheaders.rs);
+//! `DISTCC_PUMP_DEBUG_INFO=0` preprocesses every `-g` job here.
 
 use std::sync::{Arc, Mutex};
 
@@ -128,7 +129,7 @@ fn a_3_4_daemon_still_gets_the_preprocessed_text() {
     let f = farm("debian");
     let d = f.daemon(Kind::Debian);
     for obj in ["obj/a.o", "obj/b.o"] {
-        let out = f.distcc(&d.host(",lzo"), &with_output(obj), &[VERBOSE, ON]);
+        let out = f.distcc(&d.host(",lzo"), &with_output(obj), &[VERBOSE]);
         assert_ok(&out, obj);
         let err = text(&out.stderr);
         assert!(
@@ -143,15 +144,19 @@ fn a_3_4_daemon_still_gets_the_preprocessed_text() {
     f.assert_no_backoff();
 }
 
-/// Fakes of ours: without `PUMP_OUTPUTS` a -g job is preprocessed here
-/// (protocol 2); with it, it goes in protocol 3, and when it fails there
-/// it is sent again preprocessed, to the same host: not compiled here.
+/// Fakes of ours: without `PUMP_OUTPUTS` or `SYSTEM_HEADERS` a -g job is
+/// preprocessed here (protocol 2); with both, it goes in protocol 3, and
+/// when it fails there it is sent again preprocessed, to the same host:
+/// not compiled here.
 #[test]
 fn only_daemons_with_the_capabilities_get_pump_form_and_a_failure_is_resent() {
     let f = farm("fakes");
+    let pump_form = cap::OUTPUTS | cap::PUMP_OUTPUTS | cap::SYSTEM_HEADERS;
     for (caps, want) in [
         (cap::OUTPUTS, &[2][..]),
-        (cap::OUTPUTS | cap::PUMP_OUTPUTS, &[3, 2]),
+        // Without the list of system headers, nothing checks them.
+        (cap::OUTPUTS | cap::PUMP_OUTPUTS, &[2]),
+        (pump_form, &[3, 2]),
     ] {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
@@ -202,23 +207,21 @@ fn only_daemons_with_the_capabilities_get_pump_form_and_a_failure_is_resent() {
 }
 
 /// By default (no `DISTCC_PUMP_DEBUG_INFO`) a plain-mode `-g` job goes to
-/// our daemon preprocessed here, in protocol 2, as in distcc 3.4: in pump
-/// form the server's system headers would be used, where a plain-mode
-/// user expects this machine's.
+/// our daemon in pump form, its system headers checked, and its object
+/// and `.dwo` are a local build's.
 #[test]
-fn by_default_a_plain_mode_g_job_is_preprocessed_here() {
+fn by_default_a_plain_mode_g_job_goes_in_pump_form() {
     let f = farm("default");
     let d = ours(&f);
-    for obj in ["obj/a.o", "obj/b.o"] {
-        let out = f.distcc(&d.host(",lzo"), &with_output(obj), &[VERBOSE]);
-        assert_ok(&out, obj);
-        let err = text(&out.stderr);
-        assert!(
-            !err.contains(UPGRADED) && err.contains("(protocol 2)"),
-            "{err}"
-        );
-        assert!(!err.contains("(protocol 3)"), "{err}");
-    }
+    same_as_local_on(&f, &d, ",lzo", &[VERBOSE], &with_output("obj/calc.o"), 1);
+    let out = f.distcc(&d.host(",lzo"), &with_output("obj/b.o"), &[VERBOSE]);
+    assert_ok(&out, "again");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(UPGRADED) && err.contains("(protocol 3)"),
+        "{err}"
+    );
+    assert!(!err.contains("(protocol 2)"), "{err}");
     assert_eq!(d.wait_count("COMPILE_OK", 2), 2, "{}", d.log_text());
-    assert_eq!(d.log_text().matches("pump job:").count(), 0);
+    assert_eq!(d.log_text().matches("pump job:").count(), 2);
 }

@@ -315,11 +315,12 @@ fn render_options_md() -> String {
          (`src/args/options/assembler.rs`): listings and `--MD` stay local as \
          in 3.4; `@file`, `-o` and `-I` are refused.\n\n\
          Debug information (`-g`, `-ggdb`, `-gdwarf-N`, ... not `-g0`) is \
-         distributed, preprocessed here in plain mode as distcc 3.4 does; \
-         with `DISTCC_PUMP_DEBUG_INFO=1` such a job goes to a daemon of ours \
-         in pump form, so that its debug information and `-gsplit-dwarf`'s \
-         `.dwo` are a local build's (the preprocessed text would move its \
-         lines and columns), compiled against the server's system headers \
+         distributed, preprocessed here in plain mode as distcc 3.4 does, \
+         except that such a job goes to a daemon of ours in pump form (unless \
+         `DISTCC_PUMP_DEBUG_INFO=0`), so that its debug information and \
+         `-gsplit-dwarf`'s `.dwo` are a local build's (the preprocessed text \
+         would move its lines and columns), its object used only if the \
+         server's system headers are this machine's \
          ([reference.md](reference.md#distcc)).\n",
     );
     let mut groups: Vec<(bool, Why, Vec<&str>)> = Vec::new();

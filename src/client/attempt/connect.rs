@@ -125,6 +125,7 @@ pub(super) fn checked_opening(
         opening,
         mode,
         ours,
+        system: None,
     })
 }
 
@@ -148,13 +149,16 @@ pub(super) fn open(
     let extension::Opening::Hello(known) = check.opening else {
         return Ok(None);
     };
-    let compiler = check.ours.as_ref().map(|id| (id, check.mode));
+    let wanted = extension::Wanted {
+        compiler: check.ours.as_ref().map(|id| (id, check.mode)),
+        system: check.system.as_deref(),
+    };
     let (lock_id, wait) = (host.lock_id(), hello_wait(ctx));
     if let Some(known) = known.filter(|_| pipeline && !host.tls) {
-        let s = extension::pipelined(&mut Counted(conn), ctx, &lock_id, wait, compiler, known)?;
+        let s = extension::pipelined(&mut Counted(conn), ctx, &lock_id, wait, wanted, known)?;
         return Ok(Some(s));
     }
-    match extension::hello(&mut Counted(conn), ctx, &lock_id, wait, compiler, known)? {
+    match extension::hello(&mut Counted(conn), ctx, &lock_id, wait, wanted, known)? {
         extension::Hello::Ours(s) => Ok(Some(s)),
         extension::Hello::Theirs => {
             if reconnect {

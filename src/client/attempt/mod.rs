@@ -35,6 +35,7 @@ use crate::client::slots::locks::LockDir;
 use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::client::stats::Counted;
+use crate::client::sysheaders::Differs;
 use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::hosts::HostSpec;
 use crate::protocol::Limits;
@@ -86,6 +87,11 @@ pub enum AttemptError {
     /// Neither pump mode nor plain mode would give a local compile's
     /// object ([`PumpState::Here`]): compile here, for this reason.
     Here(String),
+    /// A job in pump form compiled against other system headers than
+    /// this machine's (docs/extension.md §13; how, when the server listed
+    /// them): its object was not used. Not the host's failure: the job
+    /// goes to it again, preprocessed here.
+    SystemHeaders(Option<Differs>),
 }
 
 impl From<RemoteError> for AttemptError {
@@ -147,9 +153,22 @@ fn run_once(
         p.sent = false;
     }
     if let CppState::Pending { driver_deps } = *cpp {
-        let pump_mode = host.protover >= 3 && ctx.vars.pump();
-        let upgraded = !pump_mode && upgrade::wanted(ctx, host, job);
-        if (pump_mode && !side_outputs_need_plain(ctx, host, job)) || upgraded {
+        let mut pump_mode =
+            host.protover >= 3 && ctx.vars.pump() && !side_outputs_need_plain(ctx, host, job);
+        if let Some(why) = pump_mode
+            .then(|| pump::system_headers_need_plain(ctx, host, job))
+            .flatten()
+        {
+            // As when the analysis cannot send it: plain mode, unless
+            // that would not give a local compile's object either.
+            if let Some(differs) = crate::client::pump::plain_differs(ctx, job) {
+                return Err(AttemptError::Here(format!("{why}, and {differs}")));
+            }
+            debug!("{why}: preprocessing it here");
+            pump_mode = false;
+        }
+        let upgraded = !ctx.vars.pump() && upgrade::wanted(ctx, host, job);
+        if pump_mode || upgraded {
             if let Some(pumped) = pump.get(ctx, job, driver_deps) {
                 let form = pump::Form { pumped, upgraded };
                 if let Some(reply) =
@@ -286,6 +305,7 @@ fn run_once(
     let mut incoming = Incoming::new(c, session.as_ref());
     let waited = wait_or_race(ctx, host, &mut incoming, local);
     let done = incoming.done();
+    let read = done.as_ref().map_or(&[][..], |d| &d[..]);
     let limits = Limits::default();
     let side = side_files(
         job,
@@ -299,7 +319,7 @@ fn run_once(
         extension::receive(
             c,
             session.as_ref(),
-            done,
+            read,
             version,
             Path::new(&job.output),
             None,

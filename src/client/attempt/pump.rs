@@ -21,6 +21,8 @@ use crate::client::sentreqs::Memory;
 use crate::client::slots::status::Status;
 use crate::client::stats;
 use crate::client::stats::Counted;
+use crate::client::sysheaders::{self, Lists};
+use crate::client::transport::conn::Conn;
 use crate::client::transport::remote::{RemoteError, Reply};
 use crate::daemon::mirror;
 use crate::hosts::HostSpec;
@@ -71,8 +73,14 @@ pub(super) fn run_pump(
     stats::set_size(outgoing.iter().map(pumpfiles::Outgoing::size).sum());
     stats::set_job(job);
     status.set(Phase::Connect, name, slot);
-    let check = checked_opening(ctx, host, job)?;
+    let mut check = checked_opening(ctx, host, job)?;
     let opening = check.opening;
+    // The system headers' check (docs/extension.md §13) with a daemon of
+    // ours: the lists verified lately, named in the choice.
+    let mut lists = opening
+        .is_hello()
+        .then(|| Lists::load(ctx.topdir.as_deref(), pumped.search.clone()));
+    check.system = lists.as_ref().map(Lists::known);
     // A 3.4 host keeps side files as 3.4 does, but what only this mode
     // makes as here (clang's .dwo) is not sent there at all.
     let only_here = side_outputs(job).is_ok_and(|s| s.needs_pump.is_some());
@@ -182,12 +190,24 @@ pub(super) fn run_pump(
     let mut incoming = Incoming::new(&mut conn, session.as_ref());
     let waited = wait_or_race(ctx, host, &mut incoming, local);
     let done = incoming.done();
+    let mut read = done.map_or(Vec::new(), |d| d.to_vec());
+    let listed = session
+        .as_ref()
+        .filter(|s| s.choice.has(cap::SYSTEM_HEADERS))
+        .zip(lists.as_mut());
+    let waited = match (waited, listed) {
+        (Ok(()), Some((s, lists))) => {
+            let checked = system_headers(ctx, host, job, &mut conn, s, done, lists);
+            checked.map(|ahead| read = ahead)
+        }
+        (waited, _) => waited,
+    };
     let mut stdout = std::io::stdout().lock();
     let received = waited.and_then(|()| {
         extension::receive(
             &mut conn,
             session.as_ref(),
-            done,
+            &read,
             3,
             Path::new(&job.output),
             pumped.dotd.as_ref().map(|d| Path::new(&d.path)),
@@ -202,4 +222,71 @@ pub(super) fn run_pump(
     drop(raw);
     probe_after_success(ctx, host, opening, &reply);
     Ok(Some(reply))
+}
+
+/// Why `job` does not go to `host` in pump form, for the system headers'
+/// check (docs/extension.md §13): the host's system headers differed
+/// from ours lately for this compiler (remembered,
+/// [`sysheaders::known_to_differ`]), or the host checks them and the
+/// job's `-MMD` leaves them out of the list the check needs.
+pub(super) fn system_headers_need_plain(ctx: &Ctx, host: &HostSpec, job: &Job) -> Option<String> {
+    let checks = matches!(
+        extension::opening(ctx, host),
+        extension::Opening::Hello(Some(o)) if o.caps & cap::SYSTEM_HEADERS != 0
+    );
+    if !checks {
+        return None;
+    }
+    if job.argv.iter().any(|a| a == "-MMD") {
+        return Some(format!(
+            "-MMD leaves system headers out of the list {} checks them by",
+            host.text
+        ));
+    }
+    sysheaders::known_to_differ(ctx.topdir.as_deref(), &host.lock_id(), &job.argv[0]).then(|| {
+        format!(
+            "{}'s system headers differed from this machine's lately",
+            host.text
+        )
+    })
+}
+
+/// Before the reply is read: on a success, the server's system headers
+/// must be this machine's (`lists` says which were verified lately). A
+/// reply that differs, or a success without a list, is read to its end
+/// and not used ([`AttemptError::SystemHeaders`]); a host that differs
+/// is remembered and warned about. `Ok`: the bytes read of the reply.
+fn system_headers(
+    ctx: &Ctx,
+    host: &HostSpec,
+    job: &Job,
+    conn: &mut Counted<'_, Conn>,
+    session: &extension::Session,
+    done: Option<[u8; crate::protocol::token::HEADER_LEN]>,
+    lists: &mut Lists,
+) -> Result<Vec<u8>, AttemptError> {
+    let (status, read) = extension::status_ahead(conn, session, done)?;
+    if status != 0 {
+        return Ok(read);
+    }
+    let got = session.system.borrow_mut().take();
+    let verdict = match &got {
+        Some(got) => lists.check(got, session.codec(3)).map_err(Some),
+        None => Err(None),
+    };
+    let Err(differs) = verdict else {
+        return Ok(read);
+    };
+    extension::drain(conn);
+    match &differs {
+        Some(d) => sysheaders::differed(
+            ctx.topdir.as_deref(),
+            &host.text,
+            &host.lock_id(),
+            &job.argv[0],
+            d,
+        ),
+        None => debug!("{} listed no system headers for this job", host.text),
+    }
+    Err(AttemptError::SystemHeaders(differs))
 }

@@ -6,27 +6,28 @@
 //! local build's (bench/RESULTS.md, "Side outputs"). In pump form the
 //! server compiles the source itself and they are 73/73 identical.
 //!
-//! So in plain mode (no `DISTCC_PUMP`), with `DISTCC_PUMP_DEBUG_INFO=1`,
-//! a job with debug information
-//! whose host is known to be a daemon of ours offering `OUTPUTS` and
-//! `PUMP_OUTPUTS` (docs/extension.md §8) goes in pump form, whatever the
-//! host's `,cpp`: the header analysis of pump mode (`src/pump/`), its
-//! files in protocol 3, its side outputs back. A job the analysis cannot
-//! vouch for, and a host of another kind (a 3.4 daemon, ours without those
-//! capabilities, an ssh host, the extension off), get what plain mode
-//! sends today, the text preprocessed here; a job that fails in pump form
-//! is sent again preprocessed here (`job/distribute.rs`), so nothing is
-//! compiled here because of this.
+//! So in plain mode (no `DISTCC_PUMP`), a job with debug information
+//! whose host is known to be a daemon of ours offering `OUTPUTS`,
+//! `PUMP_OUTPUTS` and `SYSTEM_HEADERS` (docs/extension.md §8, §13) goes
+//! in pump form, whatever the host's `,cpp`: the header analysis of pump
+//! mode (`src/pump/`), its files in protocol 3, its side outputs back. A
+//! job the analysis cannot vouch for, and a host of another kind (a 3.4
+//! daemon, ours without those capabilities, an ssh host, the extension
+//! off), get what plain mode sends today, the text preprocessed here; a
+//! job that fails in pump form is sent again preprocessed here
+//! (`job/distribute.rs`), so nothing is compiled here because of this.
 //!
-//! Off by default: in pump form the server compiles against its own
-//! system headers (they are neither scanned nor sent, and the compiler
-//! check compares compilers, not headers), where a plain-mode user expects
-//! this machine's. A helper whose libc headers are another version would
-//! give an object built against them, silently.
+//! In pump form the server compiles against its own system headers (they
+//! are neither scanned nor sent), where a plain-mode user expects this
+//! machine's: the server lists those its compile read and the object is
+//! used only if they are this machine's (`src/client/sysheaders.rs`);
+//! else that job is compiled here and the host's next `-g` jobs are
+//! preprocessed here. On by default; `DISTCC_PUMP_DEBUG_INFO=0` turns it
+//! off (distcc 3.4's plain mode).
 //!
 //! Jobs without `-g` are unchanged: their objects are identical in plain
-//! mode already (optimised code); with the switch on, deciding costs them
-//! one pass over the arguments, and nothing with it off.
+//! mode already (optimised code); deciding costs them one pass over the
+//! arguments.
 
 use tracing::debug;
 
@@ -41,15 +42,17 @@ use crate::protocol::ext::cap;
 use super::connect::probe;
 
 /// What a daemon of ours must offer for a plain-mode job in pump form:
-/// side outputs back, from protocol 3 too.
-pub(super) const NEEDED: u32 = cap::OUTPUTS | cap::PUMP_OUTPUTS;
+/// side outputs back, from protocol 3 too, and the list of the system
+/// headers its compile read, which must be this machine's
+/// (docs/extension.md §13).
+pub(super) const NEEDED: u32 = cap::OUTPUTS | cap::PUMP_OUTPUTS | cap::SYSTEM_HEADERS;
 
 /// Whether `job` (in plain mode, not preprocessed yet) goes to `host` in
 /// pump form. A host of unknown kind is probed first, as for a job with
 /// side outputs (docs/extension.md §3).
 pub(super) fn wanted(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
-    // The pure checks first, the opt-in before the pass over the
-    // arguments: by default every job stops at it.
+    // The pure checks first: the switch, then one pass over the
+    // arguments.
     if ctx.vars.pump() || !ctx.vars.pump_debug_info() || !debug_info(&job.argv) {
         return false;
     }
@@ -62,12 +65,12 @@ pub(super) fn wanted(ctx: &Ctx, host: &HostSpec, job: &Job) -> bool {
         probe(ctx, host);
         opening = extension::opening(ctx, host);
     }
-    let able =
-        matches!(opening, Opening::Hello(Some(Offer { caps, .. })) if caps & NEEDED == NEEDED);
+    let able = matches!(opening, Opening::Hello(Some(Offer { caps, .. })) if caps & NEEDED == NEEDED)
+        && super::pump::system_headers_need_plain(ctx, host, job).is_none();
     if able {
         debug!(
             "{} has -g: sending it to {} in pump form, so that its debug information is a \
-             local compile's (DISTCC_PUMP_DEBUG_INFO=1; the server's system headers are used)",
+             local compile's (its system headers checked)",
             lossy(&job.input),
             host.text
         );

@@ -17,11 +17,13 @@ use super::probe::read_offer;
 use crate::client::ctx::Ctx;
 use crate::client::slots::hoststate;
 use crate::client::stats::Counted;
+use crate::client::sysheaders::Received;
 use crate::client::transport::conn::Conn;
 use crate::client::transport::remote::RemoteError;
 use crate::compiler_id::{Identity, Mode};
 use crate::protocol::codec::Codec;
 use crate::protocol::ext::{self, Choice, ServerHello, cap};
+use crate::protocol::hdrcache::Digest;
 
 /// One connection's agreement.
 #[derive(Clone, Debug)]
@@ -38,6 +40,19 @@ pub struct Session {
     pub unconfirmed: Option<(Offer, Duration)>,
     /// The base the body was sent against (`XBAS`), for `XBAQ`.
     pub base: RefCell<Option<crate::client::bodybase::Base>>,
+    /// What the server said of the system headers its compile read
+    /// (`XSYS`, `XSYL`), once it said it.
+    pub system: RefCell<Option<Received>>,
+}
+
+/// What a job's choice asks for beyond the offer's bits.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wanted<'a> {
+    /// The compiler check: our identity and `DISTCC_COMPILER_CHECK`.
+    pub compiler: Option<(&'a Identity, Mode)>,
+    /// The system headers' list (a pump-form job): the lists verified
+    /// here lately.
+    pub system: Option<&'a [Digest]>,
 }
 
 impl Session {
@@ -78,15 +93,15 @@ pub(crate) fn io_error(e: io::Error, what: &'static str) -> RemoteError {
 }
 
 /// Say hello on `conn` and, if the server answers, send the choice:
-/// with the compiler check when `compiler` (our identity and
-/// `DISTCC_COMPILER_CHECK`) asks for it and the server offers it. The
-/// offer is remembered when it is not `known`.
+/// with the compiler check and the system headers' list when `wanted`
+/// asks for them and the server offers them. The offer is remembered
+/// when it is not `known`.
 pub fn hello(
     conn: &mut Counted<'_, Conn>,
     ctx: &Ctx,
     lock_id: &str,
     wait: Duration,
-    compiler: Option<(&Identity, Mode)>,
+    wanted: Wanted<'_>,
     known: Option<Offer>,
 ) -> Result<Hello, RemoteError> {
     conn.write_all(&ext::hello(ext::VERSION))?;
@@ -95,7 +110,7 @@ pub fn hello(
     let Some(offer) = read_offer(conn)? else {
         return Ok(closed(ctx, lock_id));
     };
-    let choice = choose(ctx, offer.caps, compiler);
+    let choice = choose(ctx, offer.caps, wanted);
     conn.write_all(&choice.encode())?;
     noted(ctx, lock_id, &offer, known);
     debug!(
@@ -113,14 +128,14 @@ pub fn pipelined(
     ctx: &Ctx,
     lock_id: &str,
     wait: Duration,
-    compiler: Option<(&Identity, Mode)>,
+    wanted: Wanted<'_>,
     known: Offer,
 ) -> Result<Session, RemoteError> {
     let known = Offer {
         version: known.version.min(ext::VERSION),
         ..known
     };
-    let choice = choose(ctx, known.caps, compiler);
+    let choice = choose(ctx, known.caps, wanted);
     let mut out = ext::hello(known.version);
     out.extend(choice.encode());
     // One segment for the hello, the choice and the request (or as much
@@ -171,9 +186,12 @@ pub fn confirm(
 }
 
 /// What the client takes of the capabilities `offered`.
-fn choose(ctx: &Ctx, offered: u32, compiler: Option<(&Identity, Mode)>) -> Choice {
-    let compiler = compiler.filter(|(_, mode)| *mode != Mode::Off);
+fn choose(ctx: &Ctx, offered: u32, wanted: Wanted<'_>) -> Choice {
+    let compiler = wanted.compiler.filter(|(_, mode)| *mode != Mode::Off);
     let mut caps = offered & WANTED;
+    if wanted.system.is_none() {
+        caps &= !cap::SYSTEM_HEADERS;
+    }
     if compiler.is_none() {
         caps &= !cap::COMPILER_ID;
     }
@@ -195,6 +213,7 @@ fn choose(ctx: &Ctx, offered: u32, compiler: Option<(&Identity, Mode)>) -> Choic
             .unwrap_or_default(),
         compile_anyway: compiler.is_some_and(|(_, mode)| mode == Mode::Warn),
         compiler_digest: None,
+        sys_known: wanted.system.unwrap_or_default().to_vec(),
     }
 }
 
@@ -210,6 +229,7 @@ fn session(
         mismatch: RefCell::new(None),
         base: RefCell::new(None),
         unconfirmed,
+        system: RefCell::new(None),
     }
 }
 

@@ -27,10 +27,10 @@ mod probe;
 mod reply;
 
 pub(crate) use hello::io_error;
-pub use hello::{Hello, Session, confirm, hello, pipelined};
+pub use hello::{Hello, Session, Wanted, confirm, hello, pipelined};
 pub use memory::Offer;
 pub use probe::{probe, probe_first};
-pub use reply::{Item, next_item, receive};
+pub use reply::{Item, drain, next_item, receive, status_ahead};
 
 use crate::client::ctx::Ctx;
 use crate::hosts::{HostKind, HostSpec};
@@ -44,7 +44,8 @@ pub const DIR: &str = "extension";
 /// at most one probe an hour from this user.
 pub const REPROBE_SECS: u64 = 3600;
 /// What this client asks for, of what it implements (`COMPILER_ID` and
-/// `COMPILER_ID_REF` only with an identity to send).
+/// `COMPILER_ID_REF` only with an identity to send, `SYSTEM_HEADERS`
+/// only for a job in pump form).
 pub const WANTED: u32 = cap::ZSTD
     | cap::HEARTBEAT
     | cap::STATUS
@@ -54,7 +55,8 @@ pub const WANTED: u32 = cap::ZSTD
     | cap::PUMP_OUTPUTS
     | cap::REQUEST_REF
     | cap::COMPILER_ID_REF
-    | cap::BODY_BASE;
+    | cap::BODY_BASE
+    | cap::SYSTEM_HEADERS;
 
 /// How to open a connection to a host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

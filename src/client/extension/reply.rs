@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Session, io_error};
 use crate::client::sidefiles::{Side, read_outputs};
+use crate::client::sysheaders::Received;
 use crate::client::transport::remote::{self, RemoteError, Reply};
 use crate::protocol::ext::{self, Before, cap};
 use crate::protocol::token::{HEADER_LEN, Header};
@@ -41,6 +42,8 @@ pub fn next_item(conn: &mut (impl Read + Write), session: &Session) -> Result<It
         b"XBEA" => 0,
         b"XSTA" => ext::MAX_STATUS,
         b"XCMM" if session.choice.has(cap::COMPILER_ID) => ext::MAX_ID,
+        b"XSYL" if session.choice.has(cap::SYSTEM_HEADERS) => ext::syslist::MAX_LIST,
+        b"XSYS" if session.choice.has(cap::SYSTEM_HEADERS) => 0,
         b"XCIQ" if by_digest(session) => {
             if h.param != 0 {
                 return Err(RemoteError::BadReply("XCIQ with a parameter other than 0"));
@@ -69,7 +72,7 @@ pub fn next_item(conn: &mut (impl Read + Write), session: &Session) -> Result<It
     let mut item = head.to_vec();
     item.resize(HEADER_LEN + body_len as usize, 0);
     conn.read_exact(&mut item[HEADER_LEN..])
-        .map_err(|e| io_error(e, "XSTA or XCMM"))?;
+        .map_err(|e| io_error(e, "XSTA, XCMM or XSYL"))?;
     match Before::decode(&item).map_err(RemoteError::Protocol)? {
         Decoded::Done(Some(Before::Status(s)), _) => {
             if let Some((_, id)) = &session.record {
@@ -82,6 +85,17 @@ pub fn next_item(conn: &mut (impl Read + Write), session: &Session) -> Result<It
             }
             *session.mismatch.borrow_mut() = Some(theirs);
         }
+        Decoded::Done(Some(Before::SystemKnown(i)), _) => {
+            if i as usize >= session.choice.sys_known.len() {
+                return Err(RemoteError::BadReply(
+                    "XSYS names a list the choice did not",
+                ));
+            }
+            *session.system.borrow_mut() = Some(Received::Known(i));
+        }
+        Decoded::Done(Some(Before::SystemList(body)), _) => {
+            *session.system.borrow_mut() = Some(Received::List(body));
+        }
         Decoded::Done(..) | Decoded::NeedMore(_) => {}
     }
     Ok(Item::Alive)
@@ -92,8 +106,9 @@ fn by_digest(session: &Session) -> bool {
 }
 
 /// Read what the server sends before `DONE` (heartbeats, its status, a
-/// compiler mismatch, the question for our identity) and return `DONE`'s
-/// header, still to be read by the 3.4 reply reader.
+/// compiler mismatch, the question for our identity, the system headers'
+/// list) and return `DONE`'s header, still to be read by the 3.4 reply
+/// reader.
 fn before_done(
     conn: &mut (impl Read + Write),
     session: &Session,
@@ -105,16 +120,46 @@ fn before_done(
     }
 }
 
+/// Read what comes before `DONE`, `DONE`'s header (unless the wait read
+/// it already: `done`) and `STAT`'s: the compile's status, known before
+/// anything is written, and the bytes read of the reply, for
+/// [`receive`].
+pub fn status_ahead(
+    conn: &mut (impl Read + Write),
+    session: &Session,
+    done: Option<[u8; HEADER_LEN]>,
+) -> Result<(u32, Vec<u8>), RemoteError> {
+    let done = match done {
+        Some(head) => head,
+        None => before_done(conn, session)?,
+    };
+    let mut stat = [0u8; HEADER_LEN];
+    conn.read_exact(&mut stat)
+        .map_err(|e| io_error(e, "STAT"))?;
+    let status = Header::expect(&stat, crate::protocol::token::Token::Stat)
+        .map_err(RemoteError::Protocol)?
+        .expect("12 bytes");
+    Ok((status, [done, stat].concat()))
+}
+
+/// Read the rest of a reply that will not be used, to its end, so that
+/// the server's last write is not answered with a reset; errors end it.
+pub fn drain(conn: &mut impl Read) {
+    let mut buf = vec![0u8; 64 * 1024];
+    while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
+}
+
 /// Read the reply of a job sent in the extension (or in 3.4's protocol
-/// when `session` is `None`); `done` is `DONE`'s header when the wait for
-/// the reply read it already ([`next_item`]); `dotd` is where a pump job's
+/// when `session` is `None`); `read` is what the wait for the reply read
+/// of it already (`DONE`'s header, [`next_item`]; with `STAT`'s,
+/// [`status_ahead`]), empty if nothing; `dotd` is where a pump job's
 /// dependency file goes. With `OUTPUTS`, `XOUT` follows the reply and
 /// `side` says what it may hold.
 #[allow(clippy::too_many_arguments)]
 pub fn receive(
     conn: &mut (impl Read + Write),
     session: Option<&Session>,
-    done: Option<[u8; HEADER_LEN]>,
+    read: &[u8],
     version: u32,
     output: &Path,
     dotd: Option<&Path>,
@@ -124,13 +169,17 @@ pub fn receive(
     on_receive: impl FnOnce(),
 ) -> Result<Reply, RemoteError> {
     let Some(session) = session else {
-        return remote::receive(conn, version, output, dotd, stdout, limits, on_receive);
+        let mut rest = read.chain(conn);
+        return remote::receive(&mut rest, version, output, dotd, stdout, limits, on_receive);
     };
-    let done = match done {
-        Some(head) => head,
-        None => before_done(conn, session)?,
+    let done;
+    let read = if read.is_empty() {
+        done = before_done(conn, session)?;
+        &done[..]
+    } else {
+        read
     };
-    let mut rest = (&done[..]).chain(conn);
+    let mut rest = read.chain(conn);
     let codec = session.codec(version);
     let none = Side {
         dir: PathBuf::new(),
@@ -190,6 +239,7 @@ mod tests {
             record: None,
             mismatch: RefCell::new(None),
             base: RefCell::new(None),
+            system: RefCell::new(None),
             unconfirmed: None,
         };
         let mut bytes = Vec::new();
@@ -219,6 +269,7 @@ mod tests {
             record: None,
             mismatch: RefCell::new(None),
             base: RefCell::new(None),
+            system: RefCell::new(None),
             unconfirmed: None,
         };
         let theirs = b"distcc-compiler-id 1\nversion 13.2.0\n".to_vec();
@@ -250,6 +301,7 @@ mod tests {
             record: None,
             mismatch: RefCell::new(None),
             base: RefCell::new(None),
+            system: RefCell::new(None),
             unconfirmed: None,
         };
         let mut bytes = Vec::new();

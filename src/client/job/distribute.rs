@@ -139,6 +139,31 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
             )
         };
         let mut result = attempt(&mut pump);
+        if let Err(AttemptError::SystemHeaders(_)) = &result {
+            // Compiled against other system headers than ours (or not
+            // known to be ours): the object was not used. The same host
+            // gets the job as plain mode sends it, unless plain mode would
+            // not give a local compile's object either (-g, -O0): that
+            // one job is compiled here (docs/extension.md §13).
+            let file = lossy(&job.input);
+            if let Some(why) = crate::args::plain::differs(&job.argv) {
+                stats::local("pump-unsafe");
+                drop(picked);
+                drop(status);
+                debug!(
+                    "compiling {file} here: {} compiled it with other system headers, and {why}",
+                    host.text
+                );
+                return run_local(ctx, local_argv, None, |l| l.local_slots);
+            }
+            debug!(
+                "{file}: {} compiled it with system headers not known to be this machine's: \
+                 sending it preprocessed here",
+                host.text
+            );
+            pump = PumpState::Plain;
+            result = attempt(&mut pump);
+        }
         // A failure in pump mode may be ours (a header the analysis did
         // not send, one the server lacks), not the host's: no backoff for
         // it.
@@ -182,6 +207,14 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
                 drop(picked);
                 drop(status);
                 debug!("running locally because {why}");
+                return run_local(ctx, local_argv, None, |l| l.local_slots);
+            }
+            Err(AttemptError::SystemHeaders(_)) => {
+                // A plain-mode attempt checks none: not reached, but never
+                // an object unchecked.
+                stats::local("client-error");
+                drop(picked);
+                drop(status);
                 return run_local(ctx, local_argv, None, |l| l.local_slots);
             }
             Err(AttemptError::Local(e)) => {

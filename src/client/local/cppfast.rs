@@ -181,7 +181,7 @@ pub fn direct(
                 let text = made
                     .as_ref()
                     .map_or_else(|| "no".to_owned(), |t| t.join("\0"));
-                store(c, &format!("v1\n{text}"));
+                store(c, format!("v1\n{text}"));
             }
             made?
         }

@@ -8,6 +8,8 @@
 //! rest (`-MP`'s phony targets, one per line) as it is. Names stay as gcc
 //! escaped them: their lengths are what gcc measured.
 
+use crate::args::makerule::{first_rule, split_words};
+
 /// gcc's line width for dependency rules (`deps_write (..., 72)`).
 const COLMAX: usize = 72;
 
@@ -47,45 +49,6 @@ fn write_name(out: &mut Vec<u8>, name: &[u8], mut col: usize) -> usize {
     }
     out.extend_from_slice(name);
     col + name.len()
-}
-
-/// The first rule (up to a newline not escaped by a backslash) and what
-/// follows it.
-fn first_rule(text: &[u8]) -> (&[u8], &[u8]) {
-    let mut i = 0;
-    while i < text.len() {
-        match text[i] {
-            b'\\' => i += 2,
-            b'\n' => return (&text[..i], &text[i + 1..]),
-            _ => i += 1,
-        }
-    }
-    (text, &[])
-}
-
-/// Split a rule into names: separated by spaces and escaped newlines; a
-/// backslash keeps the next byte in the name (`\ `, `\#`).
-fn split_words(rule: &[u8]) -> Vec<&[u8]> {
-    let mut words = Vec::new();
-    let mut start = None;
-    let mut i = 0;
-    while i < rule.len() {
-        let c = rule[i];
-        let continuation = c == b'\\' && rule.get(i + 1) == Some(&b'\n');
-        if c == b' ' || c == b'\t' || c == b'\n' || continuation {
-            if let Some(s) = start.take() {
-                words.push(&rule[s..i]);
-            }
-            i += if continuation { 2 } else { 1 };
-            continue;
-        }
-        start.get_or_insert(i);
-        i += if c == b'\\' { 2 } else { 1 };
-    }
-    if let Some(s) = start {
-        words.push(&rule[s..rule.len().min(i)]);
-    }
-    words
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub fn binary_id(compiler: &Path) -> Option<String> {
 
 /// Write `text` to `path` atomically (a temp file renamed over it, so a
 /// concurrent reader never sees half a file), creating its directory.
-pub fn store(path: &Path, text: &str) {
+pub fn store(path: &Path, text: impl AsRef<[u8]>) {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }

@@ -105,7 +105,7 @@ pub fn resolve(
         )));
     }
     if let Some(path) = &cache {
-        crate::client::probe::cache::store(path, &expanded.join("\n"));
+        crate::client::probe::cache::store(path, expanded.join("\n"));
     }
     Ok(substitute(argv, &expanded))
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tracing::trace;
+use tracing::{debug, trace};
 
 use super::{Shared, Stop, io_stop};
 use crate::args;
@@ -21,7 +21,7 @@ use crate::daemon::summary::Category;
 use crate::error::ExitCode;
 use crate::protocol::Response;
 use crate::protocol::codec::Codec;
-use crate::protocol::ext::cap;
+use crate::protocol::ext::{Before, cap};
 
 /// A received job, ready to compile.
 pub(in crate::daemon) struct Prepared {
@@ -82,7 +82,7 @@ where
         let _ = std::fs::write(dir.file("stderr"), &outcome.stderr);
     }
     let ok = outcome.status == 0;
-    let dotd = match &job.dotd {
+    let raw = match &job.dotd {
         // spec §1.5: DOTD only on success.
         Some(plan) if ok => Some(plan.read().map_err(|e| Stop {
             category: Category::Other,
@@ -90,6 +90,17 @@ where
             reason: format!("cannot read the compiler's dependency file: {e}"),
             quiet: false,
         })?),
+        _ => None,
+    };
+    let dotd = job
+        .dotd
+        .as_ref()
+        .zip(raw.as_deref())
+        .map(|(p, r)| p.reply(r));
+    let system = match (&session, &job.dotd, &raw) {
+        (Some(x), Some(plan), Some(raw)) if x.choice.has(cap::SYSTEM_HEADERS) => {
+            system_list(plan, raw, x, version, shared)
+        }
         _ => None,
     };
     let response = Response {
@@ -119,10 +130,13 @@ where
     });
     // Everything is in memory now: clean up before the client hears back.
     drop(dir);
-    let (codec, before) = match &session {
+    let (codec, mut before) = match &session {
         Some(x) => (x.codec(version), x.before_done(shared)),
         None => (Codec::for_version(version), Vec::new()),
     };
+    if let Some(item) = system {
+        item.encode(&mut before);
+    }
     if let Err(e) = reply(&mut writer, response, codec, before, side, s.io_timeout).await {
         if outcome.category == Category::CliDisconn {
             return Ok((outcome.category, outcome.status));
@@ -135,6 +149,32 @@ where
         });
     }
     Ok((outcome.category, outcome.status))
+}
+
+/// The system headers the compile read (docs/extension.md §13), for a
+/// client that asked: `None` when no list can be made (its `-MMD` left
+/// them out of the dependency file, or a header is gone), which the
+/// client takes as a list that differs.
+fn system_list(
+    plan: &pumpjob::Dotd,
+    raw: &[u8],
+    session: &Session,
+    version: u32,
+    shared: &Shared,
+) -> Option<Before> {
+    let Some((deps, root, cwd)) = plan.listing(raw) else {
+        debug!("no list of system headers: the client's -MMD leaves them out");
+        return None;
+    };
+    let known = &session.choice.sys_known;
+    let codec = session.codec(version);
+    match shared.system_headers.item(deps, root, cwd, known, codec) {
+        Ok(item) => Some(item),
+        Err(e) => {
+            debug!("no list of system headers: {e}");
+            None
+        }
+    }
 }
 
 fn read_or_empty(path: &Path) -> Vec<u8> {

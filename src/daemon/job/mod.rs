@@ -124,6 +124,9 @@ pub struct Shared {
     pub bases: Option<HeaderStore>,
     /// The compilers' identities (the extension's compiler check).
     pub compiler_ids: compiler_id::Known,
+    /// The digests of the system headers pump jobs read (the extension's
+    /// `SYSTEM_HEADERS`).
+    pub system_headers: crate::daemon::syslist::Digests,
 }
 
 impl Shared {
@@ -144,6 +147,7 @@ impl Shared {
             abort: watch::channel(false).0,
             waiting: AtomicU32::new(0),
             compiler_ids: compiler_id::Known::default(),
+            system_headers: Default::default(),
         }
     }
 }
@@ -315,7 +319,21 @@ where
             let outputs = session
                 .as_ref()
                 .is_some_and(|x| x.choice.has(cap::OUTPUTS) && x.choice.has(cap::PUMP_OUTPUTS));
-            pumpjob::receive(&mut inc, head.version, &cwd, &job, &dir, s, cached, outputs).await?
+            let system = session
+                .as_ref()
+                .is_some_and(|x| x.choice.has(cap::SYSTEM_HEADERS));
+            pumpjob::receive(
+                &mut inc,
+                head.version,
+                &cwd,
+                &job,
+                &dir,
+                s,
+                cached,
+                outputs,
+                system,
+            )
+            .await?
         }
         None => {
             let outputs = session.as_ref().is_some_and(|x| x.choice.has(cap::OUTPUTS));

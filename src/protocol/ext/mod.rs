@@ -18,6 +18,7 @@
 mod negotiate;
 mod reply;
 mod status;
+pub mod syslist;
 mod wire;
 
 pub use negotiate::{Choice, NOT_OFFERED, ServerHello, decode_identity, encode_identity};
@@ -70,6 +71,10 @@ pub mod cap {
     /// named by its SHA-256 (`XBAS`); a server that does not hold it asks
     /// (`XBAQ`) and the client sends it (`XBAD`).
     pub const BODY_BASE: u32 = 1 << 10;
+    /// Protocol 3 (pump mode): the choice names the lists of system
+    /// headers the client verified (`XSYK`); a success's reply lists the
+    /// files outside the mirror its compile read (`XSYS`, `XSYL`).
+    pub const SYSTEM_HEADERS: u32 = 1 << 11;
     /// Every bit this code implements.
     pub const KNOWN: u32 = ZSTD
         | HEARTBEAT
@@ -80,7 +85,8 @@ pub mod cap {
         | PUMP_OUTPUTS
         | REQUEST_REF
         | COMPILER_ID_REF
-        | BODY_BASE;
+        | BODY_BASE
+        | SYSTEM_HEADERS;
 }
 
 /// Longest compiler identity (`XCID`, `XCMM`) accepted.

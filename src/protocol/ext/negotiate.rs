@@ -1,6 +1,7 @@
 //! The negotiation after the client's hello: the server's offer
 //! ([`ServerHello`]) and what the client takes of it ([`Choice`]).
 
+use super::syslist::MAX_KNOWN;
 use super::wire::{Stop, bad, put, run};
 use super::{MAX_ID, MAX_STATUS, Status, VERSION, cap};
 use crate::protocol::hdrcache::{DIGEST_LEN, Digest};
@@ -47,7 +48,8 @@ impl ServerHello {
 
 /// What the client takes of the offer: `XCAP`, then `XHBT` when it picked
 /// heartbeats, then `XCID` (or, with `COMPILER_ID_REF`, `XCIR`) and
-/// `XCIW` when it picked the compiler check.
+/// `XCIW` when it picked the compiler check, then `XSYK` with
+/// `SYSTEM_HEADERS`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Choice {
     /// The capabilities in use for this connection.
@@ -64,6 +66,9 @@ pub struct Choice {
     /// `XCIW 1`: on a mismatch, compile anyway and send `XCMM` before the
     /// reply (`DISTCC_COMPILER_CHECK=warn`); `XCIW 0`: do not compile.
     pub compile_anyway: bool,
+    /// With `SYSTEM_HEADERS`: the digests of the lists of system headers
+    /// the client verified lately (`XSYK`, at most [`MAX_KNOWN`]).
+    pub sys_known: Vec<Digest>,
 }
 
 /// What a choice with a bit the server did not offer has: a client that
@@ -97,6 +102,13 @@ impl Choice {
             }
             put(&mut out, b"XCIW", u32::from(self.compile_anyway));
         }
+        if self.has(cap::SYSTEM_HEADERS) {
+            let known = &self.sys_known[..self.sys_known.len().min(MAX_KNOWN)];
+            put(&mut out, b"XSYK", (known.len() * DIGEST_LEN) as u32);
+            for d in known {
+                out.extend_from_slice(&d.0);
+            }
+        }
         out
     }
 
@@ -129,6 +141,16 @@ impl Choice {
                     1 => true,
                     _ => return Err(Stop::Bad(bad(b"XCIW", "a value other than 0 or 1"))),
                 };
+            }
+            if choice.has(cap::SYSTEM_HEADERS) {
+                let body = c.body(b"XSYK", (MAX_KNOWN * DIGEST_LEN) as u32)?;
+                if body.len() % DIGEST_LEN != 0 {
+                    return Err(Stop::Bad(bad(b"XSYK", "a length not a multiple of 32")));
+                }
+                choice.sys_known = body
+                    .chunks(DIGEST_LEN)
+                    .map(|d| Digest(d.try_into().expect("32 bytes")))
+                    .collect();
             }
             Ok(choice)
         })

@@ -1,6 +1,7 @@
 //! What the server sends around the 3.4 reply: the items before `DONE`
 //! ([`Before`]) and the side output files after it (`XOUT`).
 
+use super::syslist::{MAX_KNOWN, MAX_LIST};
 use super::wire::{Stop, bad, put, run};
 use super::{MAX_ID, MAX_STATUS, Status};
 use crate::protocol::codec::Codec;
@@ -24,6 +25,12 @@ pub enum Before {
     /// `XBAQ`: the server does not hold the base `XBAS` named; the
     /// client answers `XBAD` with it (docs/extension.md §12).
     BaseWanted,
+    /// `XSYS <i>`: the system headers the compile read are the list the
+    /// choice's `XSYK` named `i`-th (0 first).
+    SystemKnown(u32),
+    /// `XSYL <len> <body>`: the system headers the compile read, the
+    /// list's text ([`super::syslist`]) as a body in the agreed codec.
+    SystemList(Vec<u8>),
 }
 
 impl Before {
@@ -38,6 +45,11 @@ impl Before {
             }
             Self::IdentityWanted => put(out, b"XCIQ", 0),
             Self::BaseWanted => put(out, b"XBAQ", 0),
+            Self::SystemKnown(i) => put(out, b"XSYS", *i),
+            Self::SystemList(body) => {
+                put(out, b"XSYL", body.len() as u32);
+                out.extend_from_slice(body);
+            }
         }
     }
 
@@ -61,6 +73,11 @@ impl Before {
                 0 => Ok(Some(Self::BaseWanted)),
                 _ => Err(Stop::Bad(bad(b"XBAQ", "a parameter other than 0"))),
             },
+            b"XSYS" => match c.int(b"XSYS")? {
+                i if (i as usize) < MAX_KNOWN => Ok(Some(Self::SystemKnown(i))),
+                _ => Err(Stop::Bad(bad(b"XSYS", "an index above XSYK's"))),
+            },
+            b"XSYL" => Ok(Some(Self::SystemList(c.body(b"XSYL", MAX_LIST)?.to_vec()))),
             _ => Ok(None),
         })?;
         Ok(item)

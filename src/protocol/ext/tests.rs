@@ -190,3 +190,51 @@ fn before_done_items_round_trip_and_done_is_left_alone() {
     assert_eq!(Before::decode(b"DON").unwrap(), Decoded::NeedMore(12));
     assert!(Before::decode(b"XCMMffffffff").is_err());
 }
+
+#[test]
+fn system_headers_items_are_as_documented() {
+    let known = crate::protocol::hdrcache::Digest([0x5a; 32]);
+    let c = Choice {
+        caps: cap::SYSTEM_HEADERS,
+        sys_known: vec![known],
+        ..Choice::default()
+    };
+    let bytes = c.encode();
+    let mut want = b"XCAP00000800XSYK00000020".to_vec();
+    want.extend([0x5a; 32]);
+    assert_eq!(bytes, want);
+    assert_eq!(
+        Choice::decode(&bytes, cap::KNOWN).unwrap(),
+        Decoded::Done(c, bytes.len())
+    );
+    assert!(matches!(
+        Choice::decode(&bytes[..30], cap::KNOWN).unwrap(),
+        Decoded::NeedMore(_)
+    ));
+    let odd = [&b"XCAP00000800XSYK00000021"[..], &[0; 33]].concat();
+    assert!(Choice::decode(&odd, cap::KNOWN).is_err());
+    assert!(Choice::decode(b"XCAP00000800XSYK000000a0", cap::KNOWN).is_err());
+    // None known: an empty XSYK.
+    let none = Choice {
+        caps: cap::SYSTEM_HEADERS,
+        ..Choice::default()
+    };
+    assert_eq!(none.encode(), b"XCAP00000800XSYK00000000");
+    // Before DONE: the index of a known list, or the list itself.
+    for (item, wire) in [
+        (Before::SystemKnown(1), b"XSYS00000001".to_vec()),
+        (
+            Before::SystemList(b"ab".to_vec()),
+            b"XSYL00000002ab".to_vec(),
+        ),
+    ] {
+        let mut out = Vec::new();
+        item.encode(&mut out);
+        assert_eq!(out, wire);
+        assert_eq!(
+            Before::decode(&wire).unwrap(),
+            Decoded::Done(Some(item), wire.len())
+        );
+    }
+    assert!(Before::decode(b"XSYS00000004").is_err());
+}

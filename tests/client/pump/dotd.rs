@@ -36,6 +36,7 @@ fn dependency_files_match_local_ones(kind: Kind) {
         (
             &[
                 "gcc",
+                "-O2",
                 "-MMD",
                 "-MP",
                 "-MF",
@@ -63,7 +64,11 @@ fn dependency_files_match_local_ones(kind: Kind) {
         ),
     ];
     for (args, outputs) in cases {
-        check(&farm, &hosts, args, outputs, false);
+        // Our daemon lists the system headers a compile read, which -MMD
+        // leaves out of the file: such a job is preprocessed here
+        // (docs/extension.md §13; at -O0 it would be compiled here).
+        let plain = kind == Kind::Ours && args.contains(&"-MMD");
+        check(&farm, &hosts, args, outputs, plain);
     }
     if kind == Kind::Ours {
         // Logged before the compile, so there by now (a loaded machine may
@@ -75,7 +80,7 @@ fn dependency_files_match_local_ones(kind: Kind) {
             3,
             "{log}"
         );
-        assert_eq!(log.matches("pump job: ").count(), 3, "{log}");
+        assert_eq!(log.matches("pump job: ").count(), 2, "{log}");
         assert!(!log.contains("refused"), "{log}");
     }
 }
