@@ -33,7 +33,8 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
     let d = Daemon::start(&f.daemon_config(Kind::Ours).args(["--log-level", "debug"]));
     // The client probes before the first job (the compiler check wants
     // that one checked too), then every job says hello. Without ,lzo
-    // too: the extension compresses.
+    // too: the extension compresses. -g jobs go in pump form, their
+    // system headers checked (docs/extension.md §13).
     for (i, host) in [d.host(",lzo"), d.host(""), d.host(",lzo")]
         .iter()
         .enumerate()
@@ -50,7 +51,8 @@ fn our_client_and_daemon_speak_the_extension_with_zstd() {
         log.matches(
             "client speaks extension 1 \
              (zstd, heartbeats, status, compiler check, outputs, header cache, \
-             pump-mode outputs, requests by reference, compiler identity by digest, bodies against a base)"
+             pump-mode outputs, requests by reference, compiler identity by digest, bodies against a base, \
+             system headers)"
         )
         .count(),
         3,
