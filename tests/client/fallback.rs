@@ -231,6 +231,27 @@ fn bad_host_list_compiles_locally_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(106), "{}", text(&out.stderr));
 }
 
+/// With `DISTCC_FALLBACK=0` a host list that does not parse ends the job
+/// with 116 (no hosts), in 3.4 as here, whatever the parser's complaint.
+#[test]
+fn bad_host_list_without_fallback_exits_116_as_in_3_4() {
+    crate::require_tool!(super::hostsfile::DEBIAN_DISTCC);
+    let f = farm("badhosts-nofallback");
+    let no = [("DISTCC_FALLBACK", "0")];
+    for hosts in ["127.0.0.1,bogus", "h,cpp", "h/0", "@", "[::1", "user@"] {
+        for client in [
+            support::bin("distcc"),
+            super::hostsfile::DEBIAN_DISTCC.into(),
+        ] {
+            let args = ["gcc", "-c", "hello.c", "-o", "never.o"];
+            let out = f.command(&client, hosts, &args, &no).output().unwrap();
+            let what = format!("{} {hosts:?}: {}", client.display(), text(&out.stderr));
+            assert_eq!(out.status.code(), Some(116), "{what}");
+            assert!(!f.work().join("never.o").exists(), "{what}");
+        }
+    }
+}
+
 #[test]
 fn remote_warnings_reach_the_user_once() {
     let f = farm("serr");

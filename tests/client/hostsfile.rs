@@ -11,7 +11,7 @@ use std::path::Path;
 use super::harness::{Farm, Kind, assert_ok, text};
 use crate::{require_tool, support};
 
-const DEBIAN_DISTCC: &str = "/usr/bin/distcc";
+pub(super) const DEBIAN_DISTCC: &str = "/usr/bin/distcc";
 
 fn figure(ddir: &Path, d: &support::distccd::Daemon) -> std::path::PathBuf {
     ddir.join("host-figures")

@@ -32,12 +32,10 @@ pub(super) fn distribute(ctx: &Ctx, job: Job, driver_deps: bool, local_argv: &[O
         Loaded::Unreadable { message, .. } => {
             return no_host(ctx, &job, local_argv, 0, &[], &message, "bad-hostlist");
         }
+        // With DISTCC_FALLBACK=0 a list that does not parse is "no hosts"
+        // (116), as 3.4 exits: its parser's 106 never reaches the exit.
         Loaded::Bad { error, origin } => {
             let why = format!("{origin}: {error}");
-            if !ctx.policy.fallback {
-                eprintln!("distcc[{}] ERROR: {why}", std::process::id());
-                return ExitCode::BadHostspec.code();
-            }
             return no_host(ctx, &job, local_argv, 0, &[], &why, "bad-hostlist");
         }
     };
