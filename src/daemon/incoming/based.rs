@@ -62,12 +62,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
             return Err(bad(b"XBAD", "a frame above the base's cap"));
         }
         self.consume(HEADER_LEN);
-        self.fill(len).await?;
-        let rest = self.buf.split_off(len);
-        let packed = std::mem::replace(&mut self.buf, rest);
-        self.consumed += len;
-        self.passing = packed.capacity() as u64;
-        self.settle();
+        let packed = self.take_packed(len).await?;
         self.charge(
             Codec::Zstd
                 .decompressed_len(&packed, MAX_BASE as u64)

@@ -72,6 +72,19 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         Ok(source)
     }
 
+    /// Take a compressed frame of `len` bytes off the connection, counted
+    /// as passing (charged) until its expansion is charged in its place.
+    /// Shared by a body and a base (`XBAD`).
+    pub(super) async fn take_packed(&mut self, len: usize) -> Result<Vec<u8>, ReadError> {
+        self.fill(len).await?;
+        let rest = self.buf.split_off(len);
+        let packed = std::mem::replace(&mut self.buf, rest);
+        self.consumed += len;
+        self.passing = packed.capacity() as u64;
+        self.settle();
+        Ok(packed)
+    }
+
     /// Read until the buffer holds `n` bytes, each step charged without
     /// waiting; `false` as soon as the budget has no room.
     async fn fill_in_memory(&mut self, n: usize) -> Result<bool, ReadError> {
@@ -122,12 +135,7 @@ impl<R: AsyncRead + Unpin> Incoming<R> {
         memory_max: usize,
         spill: impl FnOnce() -> io::Result<File>,
     ) -> Result<Source, ReadError> {
-        self.fill(len).await?;
-        let rest = self.buf.split_off(len);
-        let packed = std::mem::replace(&mut self.buf, rest);
-        self.consumed += len;
-        self.passing = packed.capacity() as u64;
-        self.settle();
+        let packed = self.take_packed(len).await?;
         let max = limits.max_body;
         let packed = match self
             .expand_at_once(codec, packed, max.min(memory_max as u64))
